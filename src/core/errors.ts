@@ -1,0 +1,85 @@
+/**
+ * Typed errors that an operator can cause or fix. Each carries a one-line message, a hint (what to
+ * do next) and a distinct exit code; the reporters render them, the CLI exits with the code.
+ * Anything thrown that is not an IgniteError is a bug and is shown with its stack.
+ */
+export const ExitCode = {
+  ok: 0,
+  bug: 1,
+  usage: 2,
+  preflight: 3,
+  docker: 4,
+  etcd: 5,
+  peer: 6,
+  timeout: 7,
+  conflict: 8,
+  permission: 9,
+  interrupted: 130,
+} as const;
+
+export type ExitCodeName = keyof typeof ExitCode;
+
+export interface IgniteErrorOptions {
+  hint?: string;
+  /** Extra lines shown under the message, e.g. a container's last log lines or a config diff. */
+  details?: string[];
+  cause?: unknown;
+}
+
+export class IgniteError extends Error {
+  override readonly name = 'IgniteError';
+  readonly hint: string | undefined;
+  readonly details: string[];
+
+  constructor(
+    readonly kind: ExitCodeName,
+    message: string,
+    options: IgniteErrorOptions = {},
+  ) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.hint = options.hint;
+    this.details = options.details ?? [];
+  }
+
+  get exitCode(): number {
+    return ExitCode[this.kind];
+  }
+}
+
+export const usageError = (message: string, hint?: string): IgniteError =>
+  new IgniteError('usage', message, { hint: hint ?? 'Run `ignite-net --help` for usage.' });
+
+export function isIgniteError(error: unknown): error is IgniteError {
+  return error instanceof IgniteError;
+}
+
+/** The shape the reporters see: plain data, safe to JSON.stringify. */
+export interface ErrorView {
+  kind: ExitCodeName;
+  exitCode: number;
+  message: string;
+  hint?: string;
+  details: string[];
+  stack?: string;
+}
+
+export function toErrorView(error: unknown): ErrorView {
+  if (isIgniteError(error)) {
+    return {
+      kind: error.kind,
+      exitCode: error.exitCode,
+      message: error.message,
+      ...(error.hint === undefined ? {} : { hint: error.hint }),
+      details: error.details,
+    };
+  }
+  const err = error instanceof Error ? error : new Error(String(error));
+  return {
+    kind: 'bug',
+    exitCode: ExitCode.bug,
+    message: `unexpected error: ${err.message}`,
+    hint: 'This is a bug in ignite-net; please report it with the output above.',
+    details: [],
+    ...(err.stack === undefined ? {} : { stack: err.stack }),
+  };
+}

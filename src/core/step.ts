@@ -1,0 +1,33 @@
+import type { CheckResult, Emit, PullProgress } from './events.js';
+import type { Prompter } from './prompt.js';
+
+/** What a step gets besides the command's own context: ways to report and to ask. */
+export interface StepIO {
+  progress(message: string, pull?: PullProgress): void;
+  warn(message: string, hint?: string): void;
+  check(result: CheckResult): void;
+  prompter: Prompter;
+  signal: AbortSignal;
+}
+
+export interface StepResult {
+  /** Shown beside the ✔, e.g. "10.50.31.0/24". */
+  detail?: string;
+  /** How to take back what this step changed; the runner calls it at most once. */
+  undo?: Undo;
+}
+
+export interface Undo {
+  title: string;
+  run(): Promise<void>;
+}
+
+export interface Step<C> {
+  id: string;
+  title: string;
+  /** A reason to skip this step, or undefined to run it. */
+  skip?(ctx: C): string | undefined | Promise<string | undefined>;
+  run(ctx: C, io: StepIO): Promise<StepResult | void>;
+}
+
+export type { Emit };

@@ -1,0 +1,51 @@
+/** Defaults that match ignite-flannel.sh and upstream images; every one is overridable by a flag. */
+export const DEFAULT_IMAGES = {
+  etcd: 'gcr.io/etcd-development/etcd:v3.6.16',
+  flannel: 'ghcr.io/flannel-io/flannel:v0.28.9',
+} as const;
+
+export const CONTAINER_NAMES = { etcd: 'ignite-etcd', flannel: 'ignite-flannel' } as const;
+export const ETCD_VOLUME = 'ignite-etcd-data';
+
+/** Docker labels mark what ignite-net created; cleanup finds things by these, never by name. */
+export const LABELS = {
+  managed: 'io.ignite-net.managed',
+  role: 'io.ignite-net.role',
+  version: 'io.ignite-net.version',
+} as const;
+
+export type ContainerRole = 'etcd' | 'flannel';
+
+export const PORTS = { etcdClient: 2379, etcdPeer: 2380 } as const;
+
+export const PATHS = {
+  cniConfDir: '/etc/cni/net.d',
+  cniBinDir: '/opt/cni/bin',
+  runDir: '/run/flannel',
+} as const;
+
+export const CNI_FILES = {
+  ours: '10-flannel.conflist',
+  ignite: '10-ignite.conflist',
+  /** Where init keeps the ignite conflist it moved aside, inside the conf dir but ignored by CNI. */
+  igniteMovedAside: '.10-ignite.conflist.ignite-net-moved',
+} as const;
+
+export const CNI_PLUGINS = ['flannel', 'portmap', 'firewall', 'bridge', 'host-local'] as const;
+
+export const ETCD_KEYS = {
+  prefix: '/coreos.com/network',
+  config: '/coreos.com/network/config',
+  subnets: '/coreos.com/network/subnets/',
+} as const;
+
+export const DEFAULT_NETWORK = {
+  network: '10.50.0.0/16',
+  subnetLen: 24,
+  subnetMin: '10.50.10.0',
+  subnetMax: '10.50.99.0',
+  backendType: 'udp',
+  backendPort: 8285,
+} as const;
+
+export const DEFAULT_TIMEOUT_MS = 60_000;
