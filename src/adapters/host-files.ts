@@ -1,0 +1,134 @@
+import { constants } from 'node:fs';
+import { access, mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { IgniteError } from '../core/errors.js';
+
+/** The only module that touches host files; callers get typed errors with hints. */
+
+export async function readIfExists(path: string): Promise<string | undefined> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (error) {
+    if (isCode(error, 'ENOENT')) return undefined;
+    throw fileError('read', path, error);
+  }
+}
+
+export async function exists(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch (error) {
+    if (isCode(error, 'ENOENT')) return false;
+    throw fileError('inspect', path, error);
+  }
+}
+
+/** Writes via a temp file in the same directory and a rename, so readers never see half a file. */
+export async function writeFileAtomic(path: string, content: string, mode = 0o644): Promise<void> {
+  const tmp = join(dirname(path), `.${process.pid}.${Date.now()}.tmp`);
+  try {
+    await writeFile(tmp, content, { mode });
+    const handle = await open(tmp, 'r');
+    try {
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await rename(tmp, path);
+  } catch (error) {
+    await rm(tmp, { force: true });
+    throw fileError('write', path, error);
+  }
+}
+
+export async function ensureDir(path: string): Promise<'created' | 'exists'> {
+  try {
+    const info = await stat(path);
+    if (!info.isDirectory()) {
+      throw new IgniteError('permission', `${path} exists but is not a directory`, {
+        hint: `Move ${path} away or pass another directory.`,
+      });
+    }
+    return 'exists';
+  } catch (error) {
+    if (!isCode(error, 'ENOENT')) {
+      if (error instanceof IgniteError) throw error;
+      throw fileError('inspect', path, error);
+    }
+  }
+  try {
+    await mkdir(path, { recursive: true, mode: 0o755 });
+    return 'created';
+  } catch (error) {
+    throw fileError('create', path, error);
+  }
+}
+
+export async function removeFile(path: string): Promise<boolean> {
+  const had = await exists(path);
+  try {
+    await rm(path, { force: true });
+  } catch (error) {
+    throw fileError('remove', path, error);
+  }
+  return had;
+}
+
+export async function moveFile(from: string, to: string): Promise<void> {
+  try {
+    await rename(from, to);
+  } catch (error) {
+    throw fileError('move', from, error);
+  }
+}
+
+/**
+ * Whether this process can create or write `path` (a directory): checks the directory itself or,
+ * when missing, its nearest existing ancestor. Returns a problem description, or undefined when fine.
+ * It changes nothing, so preflight can run it before any change.
+ */
+export async function directoryWritableProblem(path: string): Promise<string | undefined> {
+  let current = path;
+  for (;;) {
+    try {
+      const info = await stat(current);
+      if (!info.isDirectory()) return `${current} exists but is not a directory`;
+      await access(current, constants.W_OK);
+      return undefined;
+    } catch (error) {
+      if (isCode(error, 'ENOENT')) {
+        const parent = dirname(current);
+        if (parent === current) return `no existing parent directory of ${path}`;
+        current = parent;
+        continue;
+      }
+      if (isCode(error, 'EROFS')) return `${current} is on a read-only file system`;
+      if (isCode(error, 'EACCES') || isCode(error, 'EPERM')) return `no permission to write ${current}`;
+      return `cannot check ${current}: ${(error as Error).message}`;
+    }
+  }
+}
+
+export async function isCharDevice(path: string): Promise<boolean> {
+  try {
+    return (await stat(path)).isCharacterDevice();
+  } catch {
+    return false;
+  }
+}
+
+function isCode(error: unknown, code: string): boolean {
+  return typeof error === 'object' && error !== null && (error as NodeJS.ErrnoException).code === code;
+}
+
+function fileError(verb: string, path: string, error: unknown): IgniteError {
+  const code = (error as NodeJS.ErrnoException).code ?? 'error';
+  const hint =
+    code === 'EACCES' || code === 'EPERM'
+      ? 'Run ignite-net as root (sudo).'
+      : code === 'EROFS'
+        ? `${path} is on a read-only file system; pass a writable directory.`
+        : `Check ${path}.`;
+  return new IgniteError('permission', `cannot ${verb} ${path}: ${code}`, { hint, cause: error });
+}

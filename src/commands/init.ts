@@ -1,0 +1,38 @@
+import type { Step } from '../core/step.js';
+import { cniStep } from '../steps/cni.js';
+import type { CommandContext } from '../steps/context.js';
+import { etcdStep } from '../steps/etcd.js';
+import { flannelStep } from '../steps/flannel.js';
+import { imagesStep } from '../steps/images.js';
+import { networkConfigStep } from '../steps/network-config.js';
+import { initChecks, preflightStep } from '../steps/preflight.js';
+import type { CommandSpec } from './command.js';
+import { restartIgnitedNote } from './command.js';
+
+const steps: Step<CommandContext>[] = [
+  preflightStep(initChecks()),
+  imagesStep(['etcd', 'flannel']),
+  etcdStep,
+  networkConfigStep,
+  flannelStep,
+  cniStep,
+];
+
+export const initCommand: CommandSpec = {
+  name: 'init',
+  steps: () => steps,
+  summary(ctx) {
+    const address = ctx.advertise?.address ?? '?';
+    const already = ['etcd', 'network-config', 'flannel', 'cni'].every((id) => ctx.unchanged.has(id));
+    return {
+      title: already ? 'ignite-net: already initialised, nothing changed' : 'ignite-net: this host is initialised',
+      lines: [
+        { label: 'advertise address', value: `${address}${ctx.advertise?.iface ? ` (${ctx.advertise.iface})` : ''}` },
+        { label: 'this host\'s subnet', value: ctx.subnet ?? '?' },
+        { label: 'etcd endpoint', value: ctx.etcdEndpoint ?? '?' },
+        { label: 'network', value: `${ctx.options.network.Network} (${ctx.options.network.Backend.Type} on ${ctx.options.network.Backend.Port}/udp)` },
+      ],
+      next: [`On every other host: sudo ignite-net join ${address}`, ...(already ? [] : [restartIgnitedNote])],
+    };
+  },
+};

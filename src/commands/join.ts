@@ -1,0 +1,27 @@
+import { cniStep } from '../steps/cni.js';
+import { flannelStep } from '../steps/flannel.js';
+import { imagesStep } from '../steps/images.js';
+import { peerStep } from '../steps/peer.js';
+import { joinChecks, preflightStep } from '../steps/preflight.js';
+import { verifyOverlayStep } from '../steps/verify.js';
+import type { CommandSpec } from './command.js';
+import { restartIgnitedNote } from './command.js';
+
+export const joinCommand: CommandSpec = {
+  name: 'join',
+  // The peer goes first: its network config is what the local checks (overlap, UDP port) must use.
+  steps: () => [peerStep, preflightStep(joinChecks()), imagesStep(['flannel']), flannelStep, cniStep, verifyOverlayStep],
+  summary(ctx) {
+    const already = ['flannel', 'cni'].every((id) => ctx.unchanged.has(id));
+    return {
+      title: already ? 'ignite-net: already joined, nothing changed' : `ignite-net: joined ${ctx.peer?.host ?? ''}`,
+      lines: [
+        { label: 'advertise address', value: ctx.advertise?.address ?? '?' },
+        { label: 'this host\'s subnet', value: ctx.subnet ?? '?' },
+        { label: 'etcd endpoint', value: ctx.etcdEndpoint ?? '?' },
+        { label: 'network', value: ctx.options.network.Network },
+      ],
+      next: already ? [] : [restartIgnitedNote],
+    };
+  },
+};

@@ -1,0 +1,71 @@
+import { join } from 'node:path';
+import { ensureDir, exists, moveFile, readIfExists, removeFile, writeFileAtomic } from '../adapters/host-files.js';
+import { isOurConflist, loadTemplate, renderConflist } from '../cni/conflist.js';
+import { IgniteError } from '../core/errors.js';
+import type { Step, Undo } from '../core/step.js';
+import { CNI_FILES, CNI_PLUGINS } from '../defaults.js';
+import type { CommandContext } from './context.js';
+
+export const cniPaths = (confDir: string) => ({
+  ours: join(confDir, CNI_FILES.ours),
+  ignite: join(confDir, CNI_FILES.ignite),
+  movedAside: join(confDir, CNI_FILES.igniteMovedAside),
+  /** Kept when --force replaces a 10-flannel.conflist that ignite-net did not write. */
+  foreignBackup: join(confDir, `.${CNI_FILES.ours}.ignite-net-backup`),
+});
+
+/** Writes our conflist atomically, moving Ignite's own aside so cleanup can restore it byte for byte. */
+export const cniStep: Step<CommandContext> = {
+  id: 'cni',
+  title: 'Write the CNI config',
+  async run(ctx, io) {
+    const { cniConfDir, cniBinDir, force } = ctx.options;
+    const paths = cniPaths(cniConfDir);
+    const rendered = renderConflist(await loadTemplate(), {});
+    const undos: Undo[] = [];
+
+    if ((await ensureDir(cniConfDir)) === 'created') io.progress(`created ${cniConfDir}`);
+    const current = await readIfExists(paths.ours);
+    let unchanged = current === rendered;
+    if (current !== undefined && !unchanged) {
+      if (!isOurConflist(current)) {
+        if (!force) {
+          throw new IgniteError('conflict', `${paths.ours} exists and was not written by ignite-net`, {
+            hint: `Move it away, or pass --force to replace it (a copy is kept at ${paths.foreignBackup}).`,
+          });
+        }
+        await writeFileAtomic(paths.foreignBackup, current);
+      }
+      undos.push({ title: `restore previous ${paths.ours}`, run: () => writeFileAtomic(paths.ours, current) });
+    }
+    if (await exists(paths.ignite)) {
+      if (await exists(paths.movedAside)) {
+        io.warn(`${paths.ignite} reappeared; left in place (${CNI_FILES.ours} sorts first, so CNI uses ours)`);
+      } else {
+        await moveFile(paths.ignite, paths.movedAside);
+        undos.push({ title: `move ${CNI_FILES.ignite} back`, run: () => moveFile(paths.movedAside, paths.ignite) });
+        unchanged = false;
+      }
+    }
+    if (!unchanged) {
+      await writeFileAtomic(paths.ours, rendered);
+      if (current === undefined) undos.push({ title: `remove ${paths.ours}`, run: async () => void (await removeFile(paths.ours)) });
+    } else {
+      ctx.unchanged.add('cni');
+    }
+
+    const missing: string[] = [];
+    for (const plugin of CNI_PLUGINS) if (!(await exists(join(cniBinDir, plugin)))) missing.push(plugin);
+    if (missing.length > 0) {
+      io.warn(
+        `CNI plugins missing from ${cniBinDir}: ${missing.join(', ')} — every VM start will fail until they are there`,
+        missing.includes('flannel')
+          ? 'Install the CNI plugins (containernetworking-plugins) and copy /flannel from ghcr.io/flannel-io/flannel-cni-plugin to ' + `${cniBinDir}/flannel.`
+          : 'Install the CNI plugins package (containernetworking-plugins).',
+      );
+    }
+    const undo: Undo | undefined =
+      undos.length === 0 ? undefined : { title: undos.map((u) => u.title).join(', '), run: async () => { for (const u of undos.reverse()) await u.run(); } };
+    return { detail: unchanged ? `${paths.ours} unchanged` : paths.ours, ...(undo ? { undo } : {}) };
+  },
+};

@@ -1,0 +1,36 @@
+import type { Options } from '../args.js';
+import type { DockerClient } from '../adapters/docker.js';
+import type { EtcdStore } from '../adapters/etcd.js';
+import type { SummaryLine } from '../core/events.js';
+
+/** What the steps of one command share; steps fill it in as they learn things. */
+export interface CommandContext {
+  options: Options;
+  env: NodeJS.ProcessEnv;
+  docker?: DockerClient;
+  /** The address flannel registers as PublicIP and etcd advertises. */
+  advertise?: { address: string; iface?: string };
+  /** etcd client URL(s) flannel is pointed at. */
+  etcdEndpoint?: string;
+  store?: EtcdStore;
+  /** Peer (join only): as given on the command line and as resolved. */
+  peer?: { host: string; address: string };
+  /** This host's lease, e.g. 10.50.31.0/24, once flannel holds it. */
+  subnet?: string;
+  /** Set by steps that find everything already in place (init/join run again). */
+  unchanged: Set<string>;
+  summary: SummaryLine[];
+  next: string[];
+  /** cleanup: what it removed and what stays, with the command to remove it. */
+  removed: string[];
+  left: string[];
+}
+
+export function newContext(options: Options, env: NodeJS.ProcessEnv): CommandContext {
+  return { options, env, unchanged: new Set(), summary: [], next: [], removed: [], left: [] };
+}
+
+export function required<T>(value: T | undefined, what: string): T {
+  if (value === undefined) throw new Error(`internal: ${what} is not set (a step ran out of order)`);
+  return value;
+}

@@ -1,0 +1,71 @@
+import { etcdSpec, specMatches } from '../adapters/container-specs.js';
+import { openEtcd } from '../adapters/etcd.js';
+import { IgniteError } from '../core/errors.js';
+import type { Step, Undo } from '../core/step.js';
+import { CONTAINER_NAMES, ETCD_VOLUME, PORTS } from '../defaults.js';
+import { required, type CommandContext } from './context.js';
+import { imageFor } from './images.js';
+import { formatSeconds } from './wait.js';
+
+export const urlHost = (address: string): string => (address.includes(':') ? `[${address}]` : address);
+export const etcdUrl = (address: string): string => `http://${urlHost(address)}:${PORTS.etcdClient}`;
+
+/**
+ * Starts etcd (or keeps the healthy one that is already there) and waits until it answers over the
+ * v3 API. The data volume outlives the container, so a recreated etcd keeps its data.
+ */
+export const etcdStep: Step<CommandContext> = {
+  id: 'etcd',
+  title: 'Start etcd',
+  async run(ctx, io) {
+    const docker = required(ctx.docker, 'docker');
+    const advertise = required(ctx.advertise, 'advertise address').address;
+    const endpoint = etcdUrl(advertise);
+    ctx.etcdEndpoint = endpoint;
+    const spec = etcdSpec({ image: imageFor(ctx, 'etcd'), advertiseAddress: advertise, volume: ETCD_VOLUME, name: CONTAINER_NAMES.etcd });
+    const existing = (await docker.listManaged('etcd'))[0];
+    const undos: Undo[] = [];
+
+    if (existing && existing.state === 'running' && specMatches(spec, existing)) {
+      ctx.store = openEtcd(endpoint, { timeoutMs: 5_000 });
+      try {
+        await ctx.store.waitUntilReady(Math.min(ctx.options.timeoutMs, 10_000), io.signal);
+        ctx.unchanged.add('etcd');
+        return { detail: `already running at ${endpoint}` };
+      } catch {
+        io.progress('etcd container runs but does not answer: recreating it (data kept)');
+        ctx.store.close();
+      }
+    }
+    if (existing) {
+      io.progress(`replacing ${existing.state} ${existing.name} (data volume kept)`);
+      await docker.stopAndRemove(existing.id);
+    }
+    await docker.removeForeignNamed(CONTAINER_NAMES.etcd);
+    if ((await docker.ensureVolume(ETCD_VOLUME)) === 'created') {
+      undos.push({ title: `remove volume ${ETCD_VOLUME}`, run: () => docker.removeVolume(ETCD_VOLUME) });
+    }
+    const id = await docker.createAndStart(spec);
+    undos.unshift({ title: `remove container ${CONTAINER_NAMES.etcd}`, run: () => docker.stopAndRemove(id) });
+    const undo: Undo = { title: undos.map((u) => u.title).join(', '), run: async () => { for (const u of undos) await u.run(); } };
+
+    io.progress(`waiting for etcd to answer over the v3 API at ${endpoint}`);
+    const store = openEtcd(endpoint, { timeoutMs: 5_000 });
+    ctx.store = store;
+    try {
+      await store.waitUntilReady(ctx.options.timeoutMs, io.signal);
+    } catch (error) {
+      const logs = await docker.containerLogs(id, 20).catch(() => []);
+      const timedOut = error instanceof IgniteError && error.kind === 'timeout';
+      const reason = error instanceof Error ? error.message : String(error);
+      const thrown = new IgniteError(timedOut ? 'timeout' : 'etcd', `etcd did not answer within ${formatSeconds(ctx.options.timeoutMs)}: ${reason}`, {
+        hint: `See \`docker logs ${CONTAINER_NAMES.etcd}\`; is ${PORTS.etcdClient}/tcp free and ${advertise} this host's address?`,
+        details: logs.length > 0 ? ['last log lines of ignite-etcd:', ...logs] : [],
+      });
+      // This step's own changes must not outlive its failure: the runner only undoes completed steps.
+      await undo.run().catch(() => undefined);
+      throw thrown;
+    }
+    return { detail: endpoint, undo };
+  },
+};

@@ -1,0 +1,91 @@
+import { join } from 'node:path';
+import { flannelSpec, specMatches } from '../adapters/container-specs.js';
+import type { EtcdStore } from '../adapters/etcd.js';
+import { ensureDir, readIfExists } from '../adapters/host-files.js';
+import { IgniteError } from '../core/errors.js';
+import type { Step, StepIO, Undo } from '../core/step.js';
+import { CONTAINER_NAMES } from '../defaults.js';
+import { contains, parseCidr } from '../net/cidr.js';
+import { parseSubnetEnv } from '../net/subnet-env.js';
+import { required, type CommandContext } from './context.js';
+import { imageFor } from './images.js';
+import { formatSeconds, waitFor } from './wait.js';
+
+export const subnetEnvPath = (ctx: CommandContext): string => join(ctx.options.runDir, 'subnet.env');
+
+/**
+ * The lease flannel holds, when both halves agree: subnet.env names a subnet inside the network,
+ * and etcd has that lease key with this host's advertise address as PublicIP.
+ */
+async function currentLease(ctx: CommandContext, store: EtcdStore, reason: (why: string) => void): Promise<string | undefined> {
+  const text = await readIfExists(subnetEnvPath(ctx));
+  if (text === undefined) return void reason(`${subnetEnvPath(ctx)} not written yet`);
+  const env = parseSubnetEnv(text);
+  const subnetCidr = parseCidr(env.subnet, { allowHostBits: true });
+  const subnet = `${subnetCidr.network}/${subnetCidr.prefix}`;
+  if (!contains(ctx.options.network.Network, subnetCidr.network)) {
+    return void reason(`subnet.env names ${env.subnet}, outside ${ctx.options.network.Network}`);
+  }
+  const advertise = required(ctx.advertise, 'advertise').address;
+  const lease = (await store.listLeases()).find((l) => l.subnet === subnet);
+  if (!lease) return void reason(`no lease for ${subnet} in etcd yet`);
+  if (lease.publicIP !== advertise) return void reason(`lease ${subnet} has PublicIP ${lease.publicIP}, not ${advertise}`);
+  return subnet;
+}
+
+export const flannelStep: Step<CommandContext> = {
+  id: 'flannel',
+  title: 'Start flannel',
+  async run(ctx, io) {
+    const docker = required(ctx.docker, 'docker');
+    const store = required(ctx.store, 'etcd store');
+    const advertise = required(ctx.advertise, 'advertise address').address;
+    const spec = flannelSpec({
+      image: imageFor(ctx, 'flannel'),
+      etcdEndpoints: required(ctx.etcdEndpoint, 'etcd endpoint'),
+      advertiseAddress: advertise,
+      runDir: ctx.options.runDir,
+      name: CONTAINER_NAMES.flannel,
+    });
+    const existing = (await docker.listManaged('flannel'))[0];
+    if (existing && existing.state === 'running' && specMatches(spec, existing)) {
+      const subnet = await currentLease(ctx, store, () => undefined).catch(() => undefined);
+      if (subnet) {
+        ctx.subnet = subnet;
+        ctx.unchanged.add('flannel');
+        return { detail: `already running, lease ${subnet}` };
+      }
+    }
+    if (existing) {
+      io.progress(`replacing ${existing.state} ${existing.name}`);
+      await docker.stopAndRemove(existing.id);
+    }
+    await docker.removeForeignNamed(CONTAINER_NAMES.flannel);
+    await ensureDir(ctx.options.runDir);
+    const id = await docker.createAndStart(spec);
+    const undo: Undo = { title: `remove container ${CONTAINER_NAMES.flannel}`, run: () => docker.stopAndRemove(id) };
+    try {
+      ctx.subnet = await waitForLease(ctx, store, io, id);
+    } catch (error) {
+      await undo.run().catch(() => undefined);
+      throw error;
+    }
+    return { detail: `lease ${ctx.subnet}`, undo };
+  },
+};
+
+async function waitForLease(ctx: CommandContext, store: EtcdStore, io: StepIO, id: string): Promise<string> {
+  io.progress('waiting for flannel to take a lease');
+  const docker = required(ctx.docker, 'docker');
+  return waitFor((reason) => currentLease(ctx, store, reason), {
+    timeoutMs: ctx.options.timeoutMs,
+    signal: io.signal,
+    onTimeout: async (last) => {
+      const logs = await docker.containerLogs(id, 20).catch(() => []);
+      return new IgniteError('timeout', `flannel did not take a lease within ${formatSeconds(ctx.options.timeoutMs)}${last ? `: ${last}` : ''}`, {
+        hint: `See \`docker logs ${CONTAINER_NAMES.flannel}\`; check that ${ctx.etcdEndpoint ?? 'etcd'} is reachable from this host.`,
+        details: logs.length > 0 ? ['last log lines of ignite-flannel:', ...logs] : [],
+      });
+    },
+  });
+}

@@ -1,0 +1,80 @@
+import { openEtcd } from '../adapters/etcd.js';
+import { readAddresses } from '../adapters/host-network.js';
+import { tcpProbe, udpProbe } from '../adapters/probes.js';
+import { IgniteError } from '../core/errors.js';
+import type { Step } from '../core/step.js';
+import { PORTS } from '../defaults.js';
+import { resolveHost } from '../net/host-arg.js';
+import { diffNetworkConfig, parseNetworkConfig, validateNetworkConfig } from '../net/network-config.js';
+import { required, type CommandContext } from './context.js';
+import { etcdUrl } from './etcd.js';
+
+const PROBE_TIMEOUT_MS = 3_000;
+
+/**
+ * Everything about the peer that can be known before changing this host: its etcd answers over v3,
+ * it holds a network config, and its backend port does not reject us.
+ */
+export const peerStep: Step<CommandContext> = {
+  id: 'peer',
+  title: 'Check the peer',
+  async run(ctx, io) {
+    const host = required(ctx.options.host, 'peer host');
+    const address = await resolveHost(host);
+    ctx.peer = { host, address };
+    const local = readAddresses().some((a) => a.address === address) || address.startsWith('127.') || address === '::1';
+    if (local) {
+      throw new IgniteError('usage', `${host} is this host: a host cannot join itself`, {
+        hint: 'Run `ignite-net join <init-host>` on another host; this one is set up with `ignite-net init`.',
+      });
+    }
+    const docker = ctx.docker;
+    if (docker && (await docker.listManaged('etcd')).length > 0) {
+      throw new IgniteError('usage', 'this host runs ignite-etcd: it is an init host and cannot join another', {
+        hint: 'Run `ignite-net cleanup` here first if it should join instead.',
+      });
+    }
+
+    const peerTimeout = Math.min(PROBE_TIMEOUT_MS, ctx.options.timeoutMs);
+    io.progress(`connecting to ${host}:${PORTS.etcdClient}/tcp`);
+    const tcp = await tcpProbe(address, PORTS.etcdClient, peerTimeout);
+    if (!tcp.ok) {
+      throw new IgniteError('peer', `cannot reach etcd at ${host}:${PORTS.etcdClient}/tcp (${tcp.reason})`, {
+        hint: `Is ${host} initialised (\`ignite-net init\`) and is ${PORTS.etcdClient}/tcp open between the hosts?`,
+      });
+    }
+    const endpoint = etcdUrl(address);
+    const store = openEtcd(endpoint, { timeoutMs: peerTimeout });
+    ctx.store = store;
+    ctx.etcdEndpoint = endpoint;
+    await store.ping();
+    const raw = await store.getConfig();
+    if (raw === undefined) {
+      throw new IgniteError('peer', `${host} has not been initialised: run \`ignite-net init\` there first`, {
+        hint: `etcd answers at ${endpoint} but holds no flannel network config.`,
+      });
+    }
+    let network;
+    try {
+      network = parseNetworkConfig(raw);
+      validateNetworkConfig(network);
+    } catch (error) {
+      throw new IgniteError('peer', `the network config on ${host} is not valid: ${(error as Error).message}`, {
+        hint: `Re-run \`ignite-net init --force\` on ${host} with the network you want.`,
+      });
+    }
+    const differs = diffNetworkConfig(network, ctx.options.network);
+    if (differs.length > 0) io.progress(`using ${host}'s network config (${network.Network})`);
+    ctx.options = { ...ctx.options, network };
+
+    const port = network.Backend.Port;
+    const udp = await udpProbe(address, port, 1_000);
+    if (udp === 'rejected') {
+      throw new IgniteError('peer', `nothing is listening on ${host}:${port}/udp — is flannel running there, is a firewall rejecting?`, {
+        hint: `Check \`docker logs ignite-flannel\` on ${host} and open ${port}/udp between the hosts.`,
+      });
+    }
+    const udpNote = udp === 'answered' ? `${port}/udp answered` : `${port}/udp not rejected; confirmed once the overlay is up`;
+    return { detail: `etcd v3 at ${endpoint} (${Math.round(tcp.rttMs)} ms), ${network.Network}, ${udpNote}` };
+  },
+};

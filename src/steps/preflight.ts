@@ -1,0 +1,210 @@
+import { connectDocker } from '../adapters/docker.js';
+import { directoryWritableProblem, isCharDevice } from '../adapters/host-files.js';
+import { readAddresses, readRoutes, isOverlayDevice } from '../adapters/host-network.js';
+import { isTcpPortFree, isUdpPortFree } from '../adapters/probes.js';
+import { IgniteError } from '../core/errors.js';
+import type { CheckResult } from '../core/events.js';
+import type { Step, StepIO } from '../core/step.js';
+import { CONTAINER_NAMES, PORTS, type ContainerRole } from '../defaults.js';
+import { chooseAdvertiseAddress } from '../net/advertise.js';
+import { overlaps } from '../net/cidr.js';
+import type { CommandContext } from './context.js';
+
+/** A named check, kubeadm style: it reports and never changes the host. */
+export interface Check {
+  name: string;
+  run(ctx: CommandContext, io: StepIO): Promise<Omit<CheckResult, 'name'>>;
+}
+
+const pass = (message: string): Omit<CheckResult, 'name'> => ({ status: 'pass', message });
+const fail = (message: string, hint: string): Omit<CheckResult, 'name'> => ({ status: 'fail', message, hint });
+const warn = (message: string, hint: string): Omit<CheckResult, 'name'> => ({ status: 'warn', message, hint });
+
+export const privilegedUserCheck: Check = {
+  name: 'IsPrivilegedUser',
+  async run() {
+    if (typeof process.geteuid !== 'function' || process.geteuid() === 0) return pass('running as root');
+    return fail('ignite-net is not running as root', 'Run it with sudo: it writes CNI config and drives Docker.');
+  },
+};
+
+export const dockerCheck: Check = {
+  name: 'DockerEngine',
+  async run(ctx) {
+    try {
+      const docker = await connectDocker(ctx.options.dockerHost);
+      ctx.docker = docker;
+      return pass(`Docker Engine ${docker.version} at ${docker.where}`);
+    } catch (error) {
+      if (error instanceof IgniteError) return fail(error.message, error.hint ?? 'Start dockerd.');
+      throw error;
+    }
+  },
+};
+
+const dirCheck = (name: string, pick: (ctx: CommandContext) => string, flag: string): Check => ({
+  name,
+  async run(ctx) {
+    const dir = pick(ctx);
+    const problem = await directoryWritableProblem(dir);
+    return problem === undefined ? pass(`${dir} is writable`) : fail(problem, `Fix ${dir} or pass ${flag} <dir>.`);
+  },
+});
+
+export const cniConfDirCheck = dirCheck('CNIConfDir', (ctx) => ctx.options.cniConfDir, '--cni-conf-dir');
+export const runDirCheck = dirCheck('FlannelRunDir', (ctx) => ctx.options.runDir, '--run-dir');
+
+export const tunCheck: Check = {
+  name: 'TunDevice',
+  async run() {
+    return (await isCharDevice('/dev/net/tun'))
+      ? pass('/dev/net/tun present')
+      : fail('/dev/net/tun is missing (flannel udp needs it)', 'Load the tun module: `modprobe tun`.');
+  },
+};
+
+/** Our own running container may hold the port: that is the re-run case, not a conflict. */
+async function heldByUs(ctx: CommandContext, role: ContainerRole): Promise<boolean> {
+  if (!ctx.docker) return false;
+  const ours = await ctx.docker.listManaged(role);
+  return ours.some((c) => c.state === 'running' || c.state === 'restarting');
+}
+
+const tcpPortCheck = (port: number): Check => ({
+  name: `Port-${port}`,
+  async run(ctx) {
+    if (await heldByUs(ctx, 'etcd')) return pass(`${port}/tcp held by our ${CONTAINER_NAMES.etcd}`);
+    return (await isTcpPortFree(port))
+      ? pass(`${port}/tcp is free`)
+      : fail(`${port}/tcp is already in use on this host`, `Stop what listens on ${port} (\`ss -ltnp 'sport = :${port}'\`).`);
+  },
+});
+
+export const etcdPortChecks = [tcpPortCheck(PORTS.etcdClient), tcpPortCheck(PORTS.etcdPeer)];
+
+export const backendPortCheck: Check = {
+  name: 'Port-backend-udp',
+  async run(ctx) {
+    const port = ctx.options.network.Backend.Port;
+    if (await heldByUs(ctx, 'flannel')) return pass(`${port}/udp held by our ${CONTAINER_NAMES.flannel}`);
+    const address = ctx.advertise?.address ?? '0.0.0.0';
+    return (await isUdpPortFree(port, address))
+      ? pass(`${port}/udp is free on ${address}`)
+      : fail(`${port}/udp is already in use on ${address}`, `Stop what holds it (\`ss -lunp 'sport = :${port}'\`) or pass --backend-port.`);
+  },
+};
+
+export const advertiseCheck: Check = {
+  name: 'AdvertiseAddress',
+  async run(ctx, io) {
+    const choice = chooseAdvertiseAddress(readAddresses(), await readRoutes(), ctx.options.advertiseAddress);
+    switch (choice.kind) {
+      case 'given':
+      case 'single':
+        ctx.advertise = { address: choice.address, iface: choice.iface };
+        return pass(`${choice.address} (${choice.iface})`);
+      case 'not-local':
+        return fail(
+          `${choice.address} is not an address of this host`,
+          `Pass one of: ${choice.candidates.map((c) => c.address).join(', ') || '(none found)'}.`,
+        );
+      case 'none':
+        return fail('no usable network address found on this host', 'Bring up an interface, or pass --advertise-address.');
+      case 'several': {
+        if (io.prompter.interactive) {
+          const picked = await io.prompter.select(
+            'Several addresses could carry the overlay. Which one should other hosts reach this host on?',
+            choice.candidates.map((c) => ({ label: c.address, value: c, description: c.iface })),
+            0,
+          );
+          ctx.advertise = { address: picked.address, iface: picked.iface };
+          return pass(`${picked.address} (${picked.iface}), chosen`);
+        }
+        ctx.advertise = { address: choice.preferred.address, iface: choice.preferred.iface };
+        const others = choice.candidates.slice(1).map((c) => `${c.address} (${c.iface})`).join(', ');
+        return warn(
+          `picked ${choice.preferred.address} (${choice.preferred.iface}, default route); also possible: ${others}`,
+          'Pass --advertise-address to choose another.',
+        );
+      }
+    }
+  },
+};
+
+export const overlapCheck: Check = {
+  name: 'NetworkOverlap',
+  async run(ctx) {
+    const network = ctx.options.network.Network;
+    const flannelOurs = ctx.docker ? (await ctx.docker.listManaged('flannel')).length > 0 : false;
+    const clashes: string[] = [];
+    for (const a of readAddresses()) {
+      if (a.family !== 'IPv4' || isOverlayDevice(a.iface)) continue;
+      if (overlaps(a.cidr, network)) clashes.push(`${a.cidr} on ${a.iface}`);
+    }
+    for (const r of await readRoutes()) {
+      if (r.destination.endsWith('/0') || isOverlayDevice(r.iface)) continue;
+      // flannel's own per-host routes (host-gw style) sit inside the network once it runs here.
+      if (flannelOurs && overlaps(r.destination, network) && r.destination !== network && r.gateway !== undefined) continue;
+      if (overlaps(r.destination, network)) clashes.push(`route ${r.destination} dev ${r.iface}`);
+    }
+    const unique = [...new Set(clashes)];
+    return unique.length === 0
+      ? pass(`${network} overlaps nothing on this host`)
+      : fail(`${network} overlaps ${unique.join(', ')}`, 'Pick another overlay with --network (and --subnet-min/--subnet-max).');
+  },
+};
+
+export const foreignContainerCheck: Check = {
+  name: 'ContainerNames',
+  async run(ctx) {
+    if (!ctx.docker) return pass('skipped: Docker not reachable');
+    const foreign = await ctx.docker.foreignContainersNamed([CONTAINER_NAMES.etcd, CONTAINER_NAMES.flannel]);
+    return foreign.length === 0
+      ? pass('no foreign ignite-etcd / ignite-flannel containers')
+      : fail(
+          `container ${foreign.join(', ')} exists but was not created by ignite-net (ignite-flannel.sh?)`,
+          `Remove it (\`docker rm -f ${foreign.join(' ')}\`), or pass --ignore-preflight-errors=ContainerNames to have ignite-net replace it.`,
+        );
+  },
+};
+
+export function initChecks(): Check[] {
+  return [privilegedUserCheck, dockerCheck, foreignContainerCheck, cniConfDirCheck, runDirCheck, tunCheck, advertiseCheck, ...etcdPortChecks, backendPortCheck, overlapCheck];
+}
+
+export function joinChecks(): Check[] {
+  return [privilegedUserCheck, dockerCheck, foreignContainerCheck, cniConfDirCheck, runDirCheck, tunCheck, advertiseCheck, backendPortCheck, overlapCheck];
+}
+
+/** Runs every check, reports each, then fails once naming all errors that were not ignored. */
+export function preflightStep(checks: Check[]): Step<CommandContext> {
+  return {
+    id: 'preflight',
+    title: 'Preflight checks',
+    async run(ctx, io) {
+      const errors: CheckResult[] = [];
+      let warnings = 0;
+      for (const check of checks) {
+        const raw = await check.run(ctx, io);
+        const ignored = raw.status === 'fail' && isIgnored(ctx, check.name);
+        const result: CheckResult = { name: check.name, ...raw, ...(ignored ? { status: 'warn', message: `${raw.message} (ignored)` } : {}) };
+        io.check(result);
+        if (result.status === 'fail') errors.push(result);
+        if (result.status === 'warn') warnings += 1;
+      }
+      if (errors.length > 0) {
+        const names = errors.map((e) => e.name).join(',');
+        throw new IgniteError('preflight', `preflight found ${errors.length === 1 ? 'an error' : `${errors.length} errors`}: ${names}`, {
+          details: errors.map((e) => `[ERROR ${e.name}]: ${e.message}${e.hint ? ` — ${e.hint}` : ''}`),
+          hint: `Fix the above, or pass --ignore-preflight-errors=${names} to go on anyway.`,
+        });
+      }
+      return { detail: `${checks.length} checks${warnings > 0 ? `, ${warnings} warning${warnings > 1 ? 's' : ''}` : ''}` };
+    },
+  };
+}
+
+function isIgnored(ctx: CommandContext, name: string): boolean {
+  const ignore = ctx.options.ignorePreflightErrors;
+  return ignore === 'all' || [...ignore].some((n) => n.toLowerCase() === name.toLowerCase());
+}

@@ -1,0 +1,48 @@
+import { tcpProbe } from '../adapters/probes.js';
+import { IgniteError } from '../core/errors.js';
+import type { Step } from '../core/step.js';
+import { PORTS } from '../defaults.js';
+import { parseCidr } from '../net/cidr.js';
+import { required, type CommandContext } from './context.js';
+import { formatSeconds, waitFor } from './wait.js';
+
+/**
+ * Proves the overlay carries traffic: TCP from this host to the peer's flannel address (the first
+ * address of its lease) on 2379, which only answers if the backend path works both ways.
+ */
+export const verifyOverlayStep: Step<CommandContext> = {
+  id: 'verify',
+  title: 'Verify the overlay',
+  async run(ctx, io) {
+    const store = required(ctx.store, 'etcd store');
+    const peer = required(ctx.peer, 'peer');
+    const leases = await store.listLeases();
+    const lease = leases.find((l) => l.publicIP === peer.address);
+    if (!lease) {
+      throw new IgniteError('peer', `${peer.host} (${peer.address}) holds no flannel lease, so the overlay cannot reach it`, {
+        hint: `Check \`docker logs ignite-flannel\` on ${peer.host}; leases in etcd: ${leases.map((l) => `${l.subnet}=${l.publicIP}`).join(', ') || 'none'}.`,
+      });
+    }
+    const target = parseCidr(lease.subnet).network;
+    const port = ctx.options.network.Backend.Port;
+    io.progress(`connecting to ${target}:${PORTS.etcdClient} through the overlay`);
+    const started = Date.now();
+    const rtt = await waitFor(
+      async (reason) => {
+        const probe = await tcpProbe(target, PORTS.etcdClient, 2_000);
+        if (probe.ok) return probe.rttMs;
+        reason(probe.reason);
+        return undefined;
+      },
+      {
+        timeoutMs: ctx.options.timeoutMs,
+        signal: io.signal,
+        onTimeout: (last) =>
+          new IgniteError('peer', `cannot reach ${peer.host}'s flannel address ${target}:${PORTS.etcdClient} through the overlay (${last ?? 'no answer'}) within ${formatSeconds(ctx.options.timeoutMs)}`, {
+            hint: `Open ${port}/udp in both directions between this host and ${peer.host} (firewalls, security groups), then run join again.`,
+          }),
+      },
+    );
+    return { detail: `${target}:${PORTS.etcdClient} answered in ${Math.round(rtt)} ms (overlay up after ${formatSeconds(Date.now() - started)})` };
+  },
+};

@@ -1,0 +1,38 @@
+import { IgniteError } from '../core/errors.js';
+import { interruptedError } from '../core/runner.js';
+
+export interface WaitOptions {
+  timeoutMs: number;
+  intervalMs?: number;
+  signal?: AbortSignal;
+  /** Builds the error thrown on timeout; gets the last failure reason seen. */
+  onTimeout: (lastReason: string | undefined) => Promise<IgniteError> | IgniteError;
+}
+
+/**
+ * Polls until `probe` returns a value (not undefined) or the timeout passes. `probe` may return a
+ * reason string via `reason` to explain the last miss in the timeout error.
+ */
+export async function waitFor<T>(probe: (reason: (why: string) => void) => Promise<T | undefined>, options: WaitOptions): Promise<T> {
+  const deadline = Date.now() + options.timeoutMs;
+  const interval = options.intervalMs ?? 500;
+  let last: string | undefined;
+  for (;;) {
+    if (options.signal?.aborted) throw interruptedError();
+    let value: T | undefined;
+    try {
+      value = await probe((why) => {
+        last = why;
+      });
+    } catch (error) {
+      last = error instanceof Error ? error.message : String(error);
+    }
+    if (value !== undefined) return value;
+    if (Date.now() >= deadline) throw await options.onTimeout(last);
+    await new Promise((resolve) => setTimeout(resolve, Math.min(interval, Math.max(0, deadline - Date.now()))));
+  }
+}
+
+export function formatSeconds(ms: number): string {
+  return `${Math.round(ms / 100) / 10}s`;
+}

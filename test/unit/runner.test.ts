@@ -1,0 +1,109 @@
+import test from 'ava';
+import { IgniteError } from '../../src/core/errors.js';
+import type { RunEventBody } from '../../src/core/events.js';
+import type { Prompter } from '../../src/core/prompt.js';
+import { runSteps } from '../../src/core/runner.js';
+import type { Step } from '../../src/core/step.js';
+
+const prompter: Prompter = {
+  interactive: false,
+  select: () => Promise.reject(new Error('no prompt expected')),
+  confirm: () => Promise.reject(new Error('no prompt expected')),
+  text: () => Promise.reject(new Error('no prompt expected')),
+};
+
+interface Recorder {
+  calls: string[];
+  events: RunEventBody[];
+}
+
+function fakeStep(rec: Recorder, id: string, behaviour: 'ok' | 'fail' | 'skip' | 'hang' = 'ok'): Step<Recorder> {
+  return {
+    id,
+    title: `Step ${id}`,
+    skip: () => (behaviour === 'skip' ? 'not needed' : undefined),
+    async run() {
+      rec.calls.push(`run ${id}`);
+      if (behaviour === 'fail') throw new IgniteError('docker', `${id} broke`, { hint: 'fix it' });
+      if (behaviour === 'hang') await new Promise(() => undefined);
+      return { detail: `${id} done`, undo: { title: `undo ${id}`, run: async () => void rec.calls.push(`undo ${id}`) } };
+    },
+  };
+}
+
+function setup(): Recorder {
+  return { calls: [], events: [] };
+}
+
+const options = (rec: Recorder, signal = new AbortController().signal) => ({
+  emit: (e: RunEventBody) => void rec.events.push(e),
+  prompter,
+  signal,
+  now: () => 1000,
+});
+
+test('runs steps in order and emits start/success for each', async (t) => {
+  const rec = setup();
+  const outcome = await runSteps([fakeStep(rec, 'a'), fakeStep(rec, 'b')], rec, options(rec));
+  t.true(outcome.ok);
+  t.deepEqual(rec.calls, ['run a', 'run b']);
+  t.deepEqual(
+    rec.events.map((e) => `${e.type}:${'id' in e ? e.id : ''}`),
+    ['step-start:a', 'step-success:a', 'step-start:b', 'step-success:b'],
+  );
+  const success = rec.events[1];
+  t.is(success?.type === 'step-success' ? success.detail : undefined, 'a done');
+});
+
+test('a skipped step emits its reason and does not run', async (t) => {
+  const rec = setup();
+  await runSteps([fakeStep(rec, 'a', 'skip'), fakeStep(rec, 'b')], rec, options(rec));
+  t.deepEqual(rec.calls, ['run b']);
+  t.like(rec.events[0], { type: 'step-skip', id: 'a', reason: 'not needed' });
+});
+
+test('a failure stops the run, reports the typed error and undoes completed steps in reverse, once', async (t) => {
+  const rec = setup();
+  const outcome = await runSteps(
+    [fakeStep(rec, 'a'), fakeStep(rec, 'b'), fakeStep(rec, 'c', 'fail'), fakeStep(rec, 'd')],
+    rec,
+    options(rec),
+  );
+  t.false(outcome.ok);
+  t.deepEqual(rec.calls, ['run a', 'run b', 'run c', 'undo b', 'undo a']);
+  const fail = rec.events.find((e) => e.type === 'step-fail');
+  t.like(fail, { id: 'c', error: { kind: 'docker', message: 'c broke', hint: 'fix it', exitCode: 4 } });
+  t.deepEqual(outcome.leftInPlace, []);
+});
+
+test('keepOnFailure leaves completed steps in place and lists them', async (t) => {
+  const rec = setup();
+  const outcome = await runSteps([fakeStep(rec, 'a'), fakeStep(rec, 'b', 'fail')], rec, {
+    ...options(rec),
+    keepOnFailure: true,
+  });
+  t.deepEqual(rec.calls, ['run a', 'run b']);
+  t.deepEqual(outcome.leftInPlace, ['undo a']);
+});
+
+test('an abort interrupts a hanging step promptly and undoes what ran', async (t) => {
+  const rec = setup();
+  const controller = new AbortController();
+  setTimeout(() => controller.abort(), 20);
+  const outcome = await runSteps([fakeStep(rec, 'a'), fakeStep(rec, 'b', 'hang'), fakeStep(rec, 'c')], rec, options(rec, controller.signal));
+  t.false(outcome.ok);
+  t.is((outcome.error as IgniteError).kind, 'interrupted');
+  t.deepEqual(rec.calls, ['run a', 'run b', 'undo a']);
+});
+
+test('a failing undo is reported and listed as left in place', async (t) => {
+  const rec = setup();
+  const broken: Step<Recorder> = {
+    id: 'x',
+    title: 'x',
+    run: async () => ({ undo: { title: 'remove x', run: () => Promise.reject(new Error('busy')) } }),
+  };
+  const outcome = await runSteps([broken, fakeStep(rec, 'y', 'fail')], rec, options(rec));
+  t.deepEqual(outcome.leftInPlace, ['remove x']);
+  t.like(rec.events.find((e) => e.type === 'undo'), { ok: false, title: 'remove x' });
+});
