@@ -6,6 +6,7 @@ import { IgniteError } from '../core/errors.js';
 import type { Step } from '../core/step.js';
 import { CNI_FILES, ETCD_VOLUME } from '../defaults.js';
 import { cniPaths } from './cni.js';
+import { STOP_TIMEOUT_SEC } from './containers.js';
 import type { CommandContext } from './context.js';
 
 export const confirmStep: Step<CommandContext> = {
@@ -44,7 +45,7 @@ export const removeContainersStep: Step<CommandContext> = {
     const managed = (await docker.listManaged()).sort((a, b) => (a.role === 'flannel' ? -1 : b.role === 'flannel' ? 1 : 0));
     for (const container of managed) {
       io.progress(`removing ${container.name}`);
-      await docker.stopAndRemove(container.id);
+      await docker.stopAndRemove(container.id, STOP_TIMEOUT_SEC);
       ctx.removed.push(`container ${container.name}`);
     }
     return { detail: managed.length === 0 ? 'none found' : managed.map((c) => c.name).join(', ') };

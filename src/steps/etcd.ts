@@ -1,9 +1,10 @@
-import { etcdSpec, specMatches } from '../adapters/container-specs.js';
+import { etcdSpec, managedLabels, specMatches } from '../adapters/container-specs.js';
 import { openEtcd } from '../adapters/etcd.js';
 import { IgniteError } from '../core/errors.js';
 import type { Step, Undo } from '../core/step.js';
 import { CONTAINER_NAMES, ETCD_VOLUME, PORTS } from '../defaults.js';
 import { required, type CommandContext } from './context.js';
+import { inspectManaged, removeForeignNamed, STOP_TIMEOUT_SEC } from './containers.js';
 import { imageFor } from './images.js';
 import { formatSeconds } from './wait.js';
 
@@ -23,10 +24,10 @@ export const etcdStep: Step<CommandContext> = {
     const endpoint = etcdUrl(advertise);
     ctx.etcdEndpoint = endpoint;
     const spec = etcdSpec({ image: imageFor(ctx, 'etcd'), advertiseAddress: advertise, volume: ETCD_VOLUME, name: CONTAINER_NAMES.etcd });
-    const existing = (await docker.listManaged('etcd'))[0];
+    const existing = await inspectManaged(docker, 'etcd');
     const undos: Undo[] = [];
 
-    if (existing && existing.state === 'running' && specMatches(spec, existing)) {
+    if (existing && existing.running && specMatches(spec, existing)) {
       ctx.store = openEtcd(endpoint, { timeoutMs: 5_000 });
       try {
         await ctx.store.waitUntilReady(Math.min(ctx.options.timeoutMs, 10_000), io.signal);
@@ -39,14 +40,14 @@ export const etcdStep: Step<CommandContext> = {
     }
     if (existing) {
       io.progress(`replacing ${existing.state} ${existing.name} (data volume kept)`);
-      await docker.stopAndRemove(existing.id);
+      await docker.stopAndRemove(existing.id, STOP_TIMEOUT_SEC);
     }
-    await docker.removeForeignNamed(CONTAINER_NAMES.etcd);
-    if ((await docker.ensureVolume(ETCD_VOLUME)) === 'created') {
-      undos.push({ title: `remove volume ${ETCD_VOLUME}`, run: () => docker.removeVolume(ETCD_VOLUME) });
+    await removeForeignNamed(docker, CONTAINER_NAMES.etcd);
+    if ((await docker.ensureVolume(ETCD_VOLUME, managedLabels('etcd'))) === 'created') {
+      undos.push({ title: `remove volume ${ETCD_VOLUME}`, run: async () => void (await docker.removeVolume(ETCD_VOLUME)) });
     }
-    const id = await docker.createAndStart(spec);
-    undos.unshift({ title: `remove container ${CONTAINER_NAMES.etcd}`, run: () => docker.stopAndRemove(id) });
+    const { id } = await docker.createAndStart(spec);
+    undos.unshift({ title: `remove container ${CONTAINER_NAMES.etcd}`, run: async () => void (await docker.stopAndRemove(id, STOP_TIMEOUT_SEC)) });
     const undo: Undo = { title: undos.map((u) => u.title).join(', '), run: async () => { for (const u of undos) await u.run(); } };
 
     io.progress(`waiting for etcd to answer over the v3 API at ${endpoint}`);

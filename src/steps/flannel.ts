@@ -8,6 +8,7 @@ import { CONTAINER_NAMES } from '../defaults.js';
 import { contains, parseCidr } from '../net/cidr.js';
 import { parseSubnetEnv } from '../net/subnet-env.js';
 import { required, type CommandContext } from './context.js';
+import { inspectManaged, removeForeignNamed, STOP_TIMEOUT_SEC } from './containers.js';
 import { imageFor } from './images.js';
 import { formatSeconds, waitFor } from './wait.js';
 
@@ -47,8 +48,8 @@ export const flannelStep: Step<CommandContext> = {
       runDir: ctx.options.runDir,
       name: CONTAINER_NAMES.flannel,
     });
-    const existing = (await docker.listManaged('flannel'))[0];
-    if (existing && existing.state === 'running' && specMatches(spec, existing)) {
+    const existing = await inspectManaged(docker, 'flannel');
+    if (existing && existing.running && specMatches(spec, existing)) {
       const subnet = await currentLease(ctx, store, () => undefined).catch(() => undefined);
       if (subnet) {
         ctx.subnet = subnet;
@@ -58,12 +59,12 @@ export const flannelStep: Step<CommandContext> = {
     }
     if (existing) {
       io.progress(`replacing ${existing.state} ${existing.name}`);
-      await docker.stopAndRemove(existing.id);
+      await docker.stopAndRemove(existing.id, STOP_TIMEOUT_SEC);
     }
-    await docker.removeForeignNamed(CONTAINER_NAMES.flannel);
+    await removeForeignNamed(docker, CONTAINER_NAMES.flannel);
     await ensureDir(ctx.options.runDir);
-    const id = await docker.createAndStart(spec);
-    const undo: Undo = { title: `remove container ${CONTAINER_NAMES.flannel}`, run: () => docker.stopAndRemove(id) };
+    const { id } = await docker.createAndStart(spec);
+    const undo: Undo = { title: `remove container ${CONTAINER_NAMES.flannel}`, run: async () => void (await docker.stopAndRemove(id, STOP_TIMEOUT_SEC)) };
     try {
       ctx.subnet = await waitForLease(ctx, store, io, id);
     } catch (error) {

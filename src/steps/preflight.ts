@@ -8,6 +8,7 @@ import type { Step, StepIO } from '../core/step.js';
 import { CONTAINER_NAMES, PORTS, type ContainerRole } from '../defaults.js';
 import { chooseAdvertiseAddress } from '../net/advertise.js';
 import { overlaps } from '../net/cidr.js';
+import { foreignNamed } from './containers.js';
 import type { CommandContext } from './context.js';
 
 /** A named check, kubeadm style: it reports and never changes the host. */
@@ -34,7 +35,7 @@ export const dockerCheck: Check = {
     try {
       const docker = await connectDocker(ctx.options.dockerHost);
       ctx.docker = docker;
-      return pass(`Docker Engine ${docker.version} at ${docker.where}`);
+      return pass(`Docker Engine at ${docker.where}`);
     } catch (error) {
       if (error instanceof IgniteError) return fail(error.message, error.hint ?? 'Start dockerd.');
       throw error;
@@ -158,7 +159,7 @@ export const foreignContainerCheck: Check = {
   name: 'ContainerNames',
   async run(ctx) {
     if (!ctx.docker) return pass('skipped: Docker not reachable');
-    const foreign = await ctx.docker.foreignContainersNamed([CONTAINER_NAMES.etcd, CONTAINER_NAMES.flannel]);
+    const foreign = await foreignNamed(ctx.docker, [CONTAINER_NAMES.etcd, CONTAINER_NAMES.flannel]);
     return foreign.length === 0
       ? pass('no foreign ignite-etcd / ignite-flannel containers')
       : fail(
