@@ -1,0 +1,268 @@
+/**
+ * argv → Options. Node's util.parseArgs tokenises; every check is ours, so each mistake gets one
+ * line naming the option and a hint pointing at the right help. Nothing here touches the host.
+ */
+import { resolve } from 'node:path';
+import { parseArgs as tokenize } from 'node:util';
+import { usageError } from './core/errors.js';
+import type { IgniteError } from './core/errors.js';
+import { DEFAULT_IMAGES, DEFAULT_TIMEOUT_MS, PATHS } from './defaults.js';
+import { COMMANDS, OPTION_SPECS, commandHelp, globalHelp, isCommand } from './help.js';
+import type { Command, OptionSpec } from './help.js';
+import { parseAdvertiseAddress, parseHostArg } from './net/host-arg.js';
+import { buildNetworkConfig } from './net/network-config.js';
+import type { NetworkConfig } from './net/network-config.js';
+
+export type { Command };
+
+export type PullPolicy = 'missing' | 'always' | 'never';
+export const PULL_POLICIES: readonly PullPolicy[] = ['missing', 'always', 'never'];
+
+export interface Options {
+  command: Command;
+  /** join only: the init host, normalised (IPv6 without brackets). */
+  host?: string;
+  /** From --docker-host, else DOCKER_HOST; undefined means dockerode's default socket. */
+  dockerHost?: string;
+  cniConfDir: string;
+  cniBinDir: string;
+  runDir: string;
+  network: NetworkConfig;
+  advertiseAddress?: string;
+  etcdImage: string;
+  flannelImage: string;
+  pull: PullPolicy;
+  yes: boolean;
+  json: boolean;
+  timeoutMs: number;
+  /** Check names as given; preflight compares them case-insensitively. */
+  ignorePreflightErrors: Set<string> | 'all';
+  force: boolean;
+  keepOnFailure: boolean;
+  purge: boolean;
+}
+
+export type ParsedArgs = { kind: 'help'; text: string } | { kind: 'version' } | { kind: 'run'; options: Options };
+
+const GLOBAL_HINT = 'Run `ignite-net --help` for usage.';
+const commandHint = (command: Command | undefined): string =>
+  command ? `Run \`ignite-net ${command} --help\` for the options of ${command}.` : GLOBAL_HINT;
+
+const SPECS = new Map(OPTION_SPECS.map((spec) => [spec.name, spec]));
+const SHORTS = new Map(OPTION_SPECS.flatMap((spec) => (spec.short ? [[spec.short, spec] as const] : [])));
+
+type Values = Map<string, string[] | true>;
+
+export function parseArgs(argv: string[], env: NodeJS.ProcessEnv): ParsedArgs {
+  const { tokens } = tokenize({
+    args: argv,
+    options: Object.fromEntries(
+      OPTION_SPECS.map((spec) => [spec.name, { type: spec.type, ...(spec.short ? { short: spec.short } : {}), ...(spec.multiple ? { multiple: true } : {}) }]),
+    ),
+    // Not strict: parseArgs' own errors are multi-line and name no command; we check tokens below.
+    strict: false,
+    allowPositionals: true,
+    tokens: true,
+  });
+
+  const positionals: string[] = [];
+  const optionTokens: { spec: OptionSpec | undefined; raw: string; value: string | undefined; inline: boolean }[] = [];
+  for (const token of tokens) {
+    if (token.kind === 'positional') positionals.push(token.value);
+    if (token.kind === 'option') {
+      const spec = token.rawName.startsWith('--') ? SPECS.get(token.name) : SHORTS.get(token.rawName.slice(1));
+      optionTokens.push({ spec, raw: token.rawName, value: token.value, inline: token.inlineValue === true });
+    }
+  }
+
+  let [first, ...rest] = positionals;
+  let helpRequested = optionTokens.some((t) => t.spec?.name === 'help');
+  if (first === 'help') {
+    // `ignite-net help [command]` reads naturally and is what many CLIs accept.
+    helpRequested = true;
+    [first, ...rest] = rest;
+  }
+  if (first !== undefined && !isCommand(first)) {
+    throw usageError(`unknown command "${first}"`, `Commands are ${COMMANDS.join(', ')}. ${GLOBAL_HINT}`);
+  }
+  const command: Command | undefined = first;
+  if (helpRequested) return { kind: 'help', text: command ? commandHelp(command) : globalHelp() };
+  if (optionTokens.some((t) => t.spec?.name === 'version')) return { kind: 'version' };
+
+  const values: Values = new Map();
+  for (const token of optionTokens) {
+    const { spec, raw } = token;
+    if (!spec) throw usageError(`unknown option ${raw}`, commandHint(command));
+    if (command && !spec.commands.includes(command)) {
+      throw usageError(`${raw} is not an option of ${command} (it is for ${spec.commands.join(', ')})`, commandHint(command));
+    }
+    if (spec.type === 'boolean') {
+      if (token.value !== undefined) throw usageError(`--${spec.name} takes no value (got "${token.value}")`, commandHint(command));
+      values.set(spec.name, true);
+      continue;
+    }
+    // Without "=", a value that looks like an option is almost always a forgotten value.
+    if (token.value === undefined || (!token.inline && token.value.startsWith('-'))) {
+      throw usageError(`--${spec.name} needs a value${spec.value ? ` (${spec.value})` : ''}`, commandHint(command));
+    }
+    const previous = values.get(spec.name);
+    if (previous !== undefined && !spec.multiple) {
+      throw usageError(`--${spec.name} is given more than once`, `Give --${spec.name} once. ${commandHint(command)}`);
+    }
+    values.set(spec.name, [...(Array.isArray(previous) ? previous : []), token.value]);
+  }
+
+  if (!command) {
+    if (values.size === 0) return { kind: 'help', text: globalHelp() };
+    throw usageError('missing command', `Put a command first: ignite-net ${COMMANDS.join('|')} [options]. ${GLOBAL_HINT}`);
+  }
+  return { kind: 'run', options: buildOptions(command, rest, values, env) };
+}
+
+function buildOptions(command: Command, args: string[], values: Values, env: NodeJS.ProcessEnv): Options {
+  const str = (name: string): string | undefined => {
+    const value = values.get(name);
+    return Array.isArray(value) ? value[value.length - 1] : undefined;
+  };
+  const flag = (name: string): boolean => values.get(name) === true;
+
+  const host = positionalHost(command, args);
+  const dockerHost = parseDockerHost(str('docker-host'), env);
+  const advertise = str('advertise-address');
+  return {
+    command,
+    ...(host === undefined ? {} : { host }),
+    ...(dockerHost === undefined ? {} : { dockerHost }),
+    cniConfDir: parseDir('cni-conf-dir', str('cni-conf-dir') ?? PATHS.cniConfDir),
+    cniBinDir: parseDir('cni-bin-dir', str('cni-bin-dir') ?? PATHS.cniBinDir),
+    runDir: parseDir('run-dir', str('run-dir') ?? PATHS.runDir),
+    network: buildNetworkConfig({
+      network: str('network'),
+      subnetLen: parseInteger('subnet-len', str('subnet-len')),
+      subnetMin: str('subnet-min'),
+      subnetMax: str('subnet-max'),
+      backendPort: parseInteger('backend-port', str('backend-port')),
+    }),
+    ...(advertise === undefined ? {} : { advertiseAddress: parseAdvertiseAddress(advertise) }),
+    etcdImage: parseImage('etcd-image', str('etcd-image') ?? DEFAULT_IMAGES.etcd),
+    flannelImage: parseImage('flannel-image', str('flannel-image') ?? DEFAULT_IMAGES.flannel),
+    pull: parsePull(str('pull')),
+    yes: flag('yes'),
+    json: flag('json'),
+    timeoutMs: parseTimeout(str('timeout')),
+    ignorePreflightErrors: parseIgnored(values.get('ignore-preflight-errors')),
+    force: flag('force'),
+    keepOnFailure: flag('keep-on-failure'),
+    purge: flag('purge'),
+  };
+}
+
+function positionalHost(command: Command, args: string[]): string | undefined {
+  if (command !== 'join') {
+    const [arg] = args;
+    if (arg === undefined) return undefined;
+    const looksLikeHost = (() => {
+      try {
+        parseHostArg(arg);
+        return true;
+      } catch {
+        return false;
+      }
+    })();
+    throw usageError(
+      `${command} takes no arguments (got "${arg}")`,
+      command === 'init' && looksLikeHost
+        ? `To add this host to an existing overlay, run \`ignite-net join ${arg}\`.`
+        : commandHint(command),
+    );
+  }
+  if (args.length > 1) {
+    throw usageError(`join takes one host (got ${args.length}: ${args.join(' ')})`, 'Join one init host, e.g. `ignite-net join 192.168.1.2`.');
+  }
+  const [arg] = args;
+  return arg === undefined ? undefined : parseHostArg(arg).host;
+}
+
+/** The schemes dockerode and DOCKER_HOST understand on Linux. */
+const DOCKER_HOST = /^(unix|tcp|http|https|ssh):\/\/\S+$/;
+
+function parseDockerHost(flag: string | undefined, env: NodeJS.ProcessEnv): string | undefined {
+  const example = 'e.g. unix:///var/run/docker.sock or tcp://127.0.0.1:2375';
+  if (flag !== undefined) {
+    if (!DOCKER_HOST.test(flag)) throw usageError(`--docker-host "${flag}" is not a Docker host URL`, `Use ${example}.`);
+    return flag;
+  }
+  const fromEnv = env['DOCKER_HOST'];
+  if (fromEnv === undefined || fromEnv === '') return undefined;
+  if (!DOCKER_HOST.test(fromEnv)) {
+    throw usageError(`DOCKER_HOST "${fromEnv}" is not a Docker host URL`, `Fix or unset DOCKER_HOST, or pass --docker-host (${example}).`);
+  }
+  return fromEnv;
+}
+
+function parseDir(name: string, value: string): string {
+  if (value.trim() === '' || value.includes('\0')) throw usageError(`--${name} needs a directory path`, `Pass a path, e.g. --${name} /tmp/x.`);
+  return resolve(value);
+}
+
+function parseInteger(name: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^\d{1,9}$/.test(value)) throw usageError(`--${name} "${value}" is not a whole number`, `Pass --${name} as digits only, e.g. --${name} ${name === 'subnet-len' ? '24' : '8285'}.`);
+  return Number(value);
+}
+
+/** Docker reference characters; rejects URLs, spaces and empty names before Docker does, less clearly. */
+const IMAGE = /^[a-z0-9][a-z0-9._\-/:@]*$/i;
+
+function parseImage(name: string, value: string): string {
+  if (!IMAGE.test(value) || value.includes('://') || value.endsWith(':') || value.endsWith('/')) {
+    throw usageError(`--${name} "${value}" is not an image reference`, `Use repository[:tag] or repository@digest, e.g. --${name} ${name === 'etcd-image' ? DEFAULT_IMAGES.etcd : DEFAULT_IMAGES.flannel}.`);
+  }
+  return value;
+}
+
+function parsePull(value: string | undefined): PullPolicy {
+  if (value === undefined) return 'missing';
+  const policy = PULL_POLICIES.find((p) => p === value);
+  if (!policy) throw usageError(`--pull "${value}" is not a pull policy`, `Use one of: ${PULL_POLICIES.join(', ')}.`);
+  return policy;
+}
+
+const MAX_TIMEOUT_MS = 24 * 3600 * 1000;
+
+/** Seconds as a bare number, or a Go-style duration (30s, 2m, 1h, 1m30s) as operators type for Docker. */
+export function parseTimeout(value: string | undefined): number {
+  if (value === undefined) return DEFAULT_TIMEOUT_MS;
+  const bad = (why: string): IgniteError =>
+    usageError(`--timeout "${value}" ${why}`, 'Give seconds (e.g. --timeout 90) or a duration such as 30s, 2m or 1m30s.');
+  let ms: number;
+  if (/^\d+$/.test(value)) {
+    ms = Number(value) * 1000;
+  } else {
+    const match = /^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$/.exec(value);
+    if (!match || value === '') throw bad('is not a duration');
+    const [, h = '0', m = '0', s = '0'] = match;
+    ms = ((Number(h) * 60 + Number(m)) * 60 + Number(s)) * 1000;
+  }
+  if (ms <= 0) throw bad('must be more than zero');
+  if (ms > MAX_TIMEOUT_MS) throw bad('is longer than 24h');
+  return ms;
+}
+
+const CHECK_NAME = /^[a-z0-9][a-z0-9-]*$/i;
+
+function parseIgnored(value: string[] | true | undefined): Set<string> | 'all' {
+  if (!Array.isArray(value)) return new Set();
+  const names = value.flatMap((item) => item.split(',')).map((name) => name.trim());
+  const hint = 'Pass check names separated by commas, as printed in [ERROR …] lines (e.g. Port-2379,TunDevice), or all.';
+  for (const name of names) {
+    if (!CHECK_NAME.test(name)) {
+      throw usageError(`--ignore-preflight-errors has ${name === '' ? 'an empty name' : `an invalid name "${name}"`}`, hint);
+    }
+  }
+  if (names.some((name) => name.toLowerCase() === 'all')) {
+    if (names.length > 1) throw usageError('--ignore-preflight-errors: "all" cannot be combined with check names', 'Pass either all or a list of check names.');
+    return 'all';
+  }
+  return new Set(names);
+}

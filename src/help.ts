@@ -1,0 +1,191 @@
+/**
+ * The one table of commands and options: args.ts parses with it, and the help text is generated
+ * from it, so the two cannot drift. Imports only defaults so `--help` stays fast.
+ */
+import { DEFAULT_IMAGES, DEFAULT_NETWORK, DEFAULT_TIMEOUT_MS, ETCD_VOLUME, PATHS } from './defaults.js';
+
+export const COMMANDS = ['init', 'join', 'cleanup'] as const;
+export type Command = (typeof COMMANDS)[number];
+
+export const isCommand = (value: string): value is Command => (COMMANDS as readonly string[]).includes(value);
+
+export interface OptionSpec {
+  /** Long name without the dashes. */
+  name: string;
+  short?: string;
+  type: 'string' | 'boolean';
+  /** Placeholder shown in help, e.g. "<cidr>". */
+  value?: string;
+  description: string;
+  /** Default as shown in help; parsing takes defaults from defaults.ts. */
+  default?: string;
+  commands: readonly Command[];
+  /** May be given more than once; values accumulate. */
+  multiple?: boolean;
+}
+
+const ALL = COMMANDS;
+const SETUP: readonly Command[] = ['init', 'join'];
+const INIT: readonly Command[] = ['init'];
+
+export const OPTION_SPECS: readonly OptionSpec[] = [
+  { name: 'docker-host', type: 'string', value: '<url>', commands: ALL, description: 'Docker Engine to use', default: '$DOCKER_HOST, else unix:///var/run/docker.sock' },
+  { name: 'cni-conf-dir', type: 'string', value: '<dir>', commands: ALL, description: 'Directory CNI reads network configs from', default: PATHS.cniConfDir },
+  { name: 'cni-bin-dir', type: 'string', value: '<dir>', commands: ALL, description: 'Directory holding the CNI plugin binaries', default: PATHS.cniBinDir },
+  { name: 'run-dir', type: 'string', value: '<dir>', commands: ALL, description: "Flannel's run directory, where it writes subnet.env", default: PATHS.runDir },
+  { name: 'network', type: 'string', value: '<cidr>', commands: INIT, description: 'Overlay network for all hosts', default: DEFAULT_NETWORK.network },
+  {
+    name: 'subnet-len',
+    type: 'string',
+    value: '<bits>',
+    commands: INIT,
+    description: "Prefix length of each host's subnet",
+    default: `${DEFAULT_NETWORK.subnetLen}, or flannel's rule for another --network`,
+  },
+  {
+    name: 'subnet-min',
+    type: 'string',
+    value: '<ip>',
+    commands: INIT,
+    description: 'First subnet flannel may hand out',
+    default: `${DEFAULT_NETWORK.subnetMin}, or the second subnet of another --network`,
+  },
+  {
+    name: 'subnet-max',
+    type: 'string',
+    value: '<ip>',
+    commands: INIT,
+    description: 'Last subnet flannel may hand out',
+    default: `${DEFAULT_NETWORK.subnetMax}, or the last subnet of another --network`,
+  },
+  { name: 'backend-port', type: 'string', value: '<port>', commands: INIT, description: "UDP port of flannel's udp backend", default: String(DEFAULT_NETWORK.backendPort) },
+  { name: 'advertise-address', type: 'string', value: '<ip>', commands: SETUP, description: 'IPv4 address other hosts reach this one on', default: 'detected; asked when several fit' },
+  { name: 'etcd-image', type: 'string', value: '<image>', commands: INIT, description: 'etcd image', default: DEFAULT_IMAGES.etcd },
+  { name: 'flannel-image', type: 'string', value: '<image>', commands: SETUP, description: 'flannel image', default: DEFAULT_IMAGES.flannel },
+  { name: 'pull', type: 'string', value: 'missing|always|never', commands: SETUP, description: 'When to pull images', default: 'missing' },
+  { name: 'yes', short: 'y', type: 'boolean', commands: ALL, description: 'Answer yes to every question (take the default choice)' },
+  { name: 'json', type: 'boolean', commands: ALL, description: 'Print events as JSON lines; never ask' },
+  { name: 'timeout', type: 'string', value: '<duration>', commands: ALL, description: 'How long to wait for each service: seconds, or 30s, 2m, 1m30s', default: `${DEFAULT_TIMEOUT_MS / 1000}s` },
+  {
+    name: 'ignore-preflight-errors',
+    type: 'string',
+    value: '<checks>',
+    multiple: true,
+    commands: ALL,
+    description: 'Turn these preflight checks into warnings: names as printed (comma-separated, e.g. Port-2379,TunDevice), or all',
+  },
+  { name: 'force', type: 'boolean', commands: ALL, description: 'Replace what is in the way (a different network config, a foreign conflist or container)' },
+  { name: 'keep-on-failure', type: 'boolean', commands: SETUP, description: 'Leave what was set up in place when a step fails (for debugging)' },
+  { name: 'purge', type: 'boolean', commands: ['cleanup'], description: `Also remove etcd's data volume (${ETCD_VOLUME})` },
+  { name: 'help', short: 'h', type: 'boolean', commands: ALL, description: 'Show help' },
+  { name: 'version', short: 'v', type: 'boolean', commands: ALL, description: 'Print the version' },
+];
+
+interface CommandSpec {
+  usage: string;
+  summary: string;
+  description: string;
+  arguments?: [string, string][];
+  examples: string[];
+}
+
+export const COMMAND_SPECS: Record<Command, CommandSpec> = {
+  init: {
+    usage: 'init [options]',
+    summary: 'Start etcd and flannel here, seed the network config, write the CNI config',
+    description:
+      'Make this host the first of the overlay: run etcd and flannel in Docker, seed the network config into etcd (v3 API), wait until flannel holds a subnet, and write the CNI conflist.',
+    examples: ['sudo ignite-net init', 'sudo ignite-net init --network 10.60.0.0/16 --subnet-len 26', 'sudo ignite-net init --advertise-address 192.168.1.2 --yes'],
+  },
+  join: {
+    usage: 'join [host] [options]',
+    summary: "Start flannel here, pointed at the init host's etcd; write the CNI config",
+    description:
+      "Add this host to the overlay: check the peer, run flannel pointed at <host>'s etcd, wait until it holds a subnet, and write the CNI conflist. The network settings come from the init host.",
+    arguments: [['host', 'IPv4/IPv6 address or DNS name of the host where `ignite-net init` ran (no port, no URL)']],
+    examples: ['sudo ignite-net join 192.168.1.2', 'sudo ignite-net join 192.168.1.2 --advertise-address 192.168.1.3 --json'],
+  },
+  cleanup: {
+    usage: 'cleanup [options]',
+    summary: 'Remove what ignite-net set up on this host',
+    description:
+      'Stop and remove the containers, CNI config and files ignite-net created on this host (found by its labels and state file, nothing else), and put back a conflist it moved aside.',
+    examples: ['sudo ignite-net cleanup', 'sudo ignite-net cleanup --purge --yes'],
+  },
+};
+
+const WIDTH = 100;
+
+function wrap(text: string, width: number): string[] {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(/\s+/)) {
+    if (line !== '' && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = word;
+    } else {
+      line = line === '' ? word : `${line} ${word}`;
+    }
+  }
+  if (line !== '') lines.push(line);
+  return lines;
+}
+
+/** Two columns: left padded to the widest entry, right wrapped to the rest of the width. */
+function table(rows: [string, string][]): string[] {
+  const left = Math.max(...rows.map(([l]) => l.length)) + 2;
+  return rows.flatMap(([l, r]) => {
+    const [first = '', ...rest] = wrap(r, Math.max(30, WIDTH - 2 - left));
+    return [`  ${l.padEnd(left)}${first}`, ...rest.map((line) => `  ${' '.repeat(left)}${line}`)];
+  });
+}
+
+export function optionLabel(spec: OptionSpec): string {
+  const long = `--${spec.name}${spec.value ? ` ${spec.value}` : ''}`;
+  return spec.short ? `-${spec.short}, ${long}` : `    ${long}`;
+}
+
+export function globalHelp(): string {
+  const globals = OPTION_SPECS.filter((spec) => spec.name === 'help' || spec.name === 'version');
+  return [
+    'ignite-net — turn Linux hosts into one Flannel overlay network for CNI VMs and containers',
+    '',
+    'Usage:',
+    '  ignite-net <command> [options]',
+    '  ignite-net <command> --help',
+    '',
+    'Commands:',
+    ...table(COMMANDS.map((name) => [COMMAND_SPECS[name].usage.replace(' [options]', ''), COMMAND_SPECS[name].summary])),
+    '',
+    'Options:',
+    ...table(globals.map((spec) => [optionLabel(spec), spec.description])),
+    '',
+    'Examples:',
+    '  [node1]$ sudo ignite-net init                # etcd + flannel, seed 10.50.0.0/16, write CNI config',
+    '  [node2]$ sudo ignite-net join 192.168.1.2    # flannel pointed at node1\'s etcd, CNI config',
+    '  [node*]$ sudo ignite-net cleanup             # tear it all down',
+    '',
+    'Run `ignite-net <command> --help` for the options of a command.',
+    '',
+  ].join('\n');
+}
+
+export function commandHelp(command: Command): string {
+  const spec = COMMAND_SPECS[command];
+  const options = OPTION_SPECS.filter((option) => option.commands.includes(command));
+  const describe = (option: OptionSpec): string =>
+    option.default === undefined ? option.description : `${option.description} (default: ${option.default})`;
+  return [
+    `Usage: ignite-net ${spec.usage}`,
+    '',
+    ...wrap(spec.description, WIDTH),
+    ...(spec.arguments ? ['', 'Arguments:', ...table(spec.arguments)] : []),
+    '',
+    'Options:',
+    ...table(options.map((option) => [optionLabel(option), describe(option)])),
+    '',
+    'Examples:',
+    ...spec.examples.map((example) => `  ${example}`),
+    '',
+  ].join('\n');
+}

@@ -1,0 +1,326 @@
+import { resolve } from 'node:path';
+import test from 'ava';
+import { parseArgs, parseTimeout } from '../../src/args.js';
+import type { Options, ParsedArgs } from '../../src/args.js';
+import { IgniteError } from '../../src/core/errors.js';
+import { DEFAULT_IMAGES } from '../../src/defaults.js';
+import { COMMANDS, OPTION_SPECS, commandHelp, globalHelp } from '../../src/help.js';
+
+const run = (argv: string[], env: NodeJS.ProcessEnv = {}): Options => {
+  const parsed = parseArgs(argv, env);
+  if (parsed.kind !== 'run') throw new Error(`expected run, got ${parsed.kind}`);
+  return parsed.options;
+};
+
+test('init with no options: every default from defaults.ts', (t) => {
+  t.deepEqual(run(['init']), {
+    command: 'init',
+    cniConfDir: '/etc/cni/net.d',
+    cniBinDir: '/opt/cni/bin',
+    runDir: '/run/flannel',
+    network: { Network: '10.50.0.0/16', SubnetLen: 24, SubnetMin: '10.50.10.0', SubnetMax: '10.50.99.0', Backend: { Type: 'udp', Port: 8285 } },
+    etcdImage: DEFAULT_IMAGES.etcd,
+    flannelImage: DEFAULT_IMAGES.flannel,
+    pull: 'missing',
+    yes: false,
+    json: false,
+    timeoutMs: 60_000,
+    ignorePreflightErrors: new Set(),
+    force: false,
+    keepOnFailure: false,
+    purge: false,
+  });
+});
+
+test('init with every init option', (t) => {
+  const options = run([
+    'init',
+    '--docker-host', 'tcp://127.0.0.1:2375',
+    '--cni-conf-dir', '/tmp/n1/net.d',
+    '--cni-bin-dir=/tmp/n1/bin',
+    '--run-dir', '/tmp/n1/flannel',
+    '--network', '10.60.0.0/16',
+    '--subnet-len', '26',
+    '--subnet-min', '10.60.1.0',
+    '--subnet-max', '10.60.9.192',
+    '--backend-port', '9000',
+    '--advertise-address', '192.168.1.2',
+    '--etcd-image', 'ignite-test/etcd:3.4',
+    '--flannel-image', 'localhost:5000/flannel@sha256:abc',
+    '--pull', 'never',
+    '-y',
+    '--json',
+    '--timeout', '2m',
+    '--ignore-preflight-errors', 'Port-2379,TunDevice',
+    '--ignore-preflight-errors=IsPrivilegedUser',
+    '--force',
+    '--keep-on-failure',
+  ]);
+  t.like(options, {
+    command: 'init',
+    dockerHost: 'tcp://127.0.0.1:2375',
+    cniConfDir: '/tmp/n1/net.d',
+    cniBinDir: '/tmp/n1/bin',
+    runDir: '/tmp/n1/flannel',
+    network: { Network: '10.60.0.0/16', SubnetLen: 26, SubnetMin: '10.60.1.0', SubnetMax: '10.60.9.192', Backend: { Type: 'udp', Port: 9000 } },
+    advertiseAddress: '192.168.1.2',
+    etcdImage: 'ignite-test/etcd:3.4',
+    flannelImage: 'localhost:5000/flannel@sha256:abc',
+    pull: 'never',
+    yes: true,
+    json: true,
+    timeoutMs: 120_000,
+    force: true,
+    keepOnFailure: true,
+    purge: false,
+  });
+  t.deepEqual(options.ignorePreflightErrors, new Set(['Port-2379', 'TunDevice', 'IsPrivilegedUser']));
+  t.false('host' in options);
+});
+
+test('--network alone derives flannel\'s subnet range', (t) => {
+  t.like(run(['init', '--network', '172.20.0.0/16']).network, { SubnetLen: 24, SubnetMin: '172.20.1.0', SubnetMax: '172.20.255.0' });
+});
+
+test('join takes a host, normalised', (t) => {
+  t.is(run(['join', '192.168.1.2']).host, '192.168.1.2');
+  t.is(run(['join', '[2001:db8::1]']).host, '2001:db8::1');
+  t.is(run(['join', 'Node1.Example']).host, 'node1.example');
+  t.is(run(['--json', 'join', '--yes', '192.168.1.2']).host, '192.168.1.2');
+  t.is(run(['join', '--', '192.168.1.2']).host, '192.168.1.2');
+});
+
+test('join without a host leaves it for later', (t) => {
+  const options = run(['join']);
+  t.is(options.command, 'join');
+  t.is(options.host, undefined);
+});
+
+test('cleanup --purge', (t) => {
+  t.like(run(['cleanup', '--purge', '-y']), { command: 'cleanup', purge: true, yes: true });
+});
+
+test('DOCKER_HOST is the fallback for --docker-host; the flag wins', (t) => {
+  t.is(run(['init'], { DOCKER_HOST: 'unix:///run/n1/docker.sock' }).dockerHost, 'unix:///run/n1/docker.sock');
+  t.is(run(['init', '--docker-host', 'unix:///a.sock'], { DOCKER_HOST: 'unix:///b.sock' }).dockerHost, 'unix:///a.sock');
+  t.false('dockerHost' in run(['init'], { DOCKER_HOST: '' }));
+  t.false('dockerHost' in run(['init'], {}));
+});
+
+test('relative directories are made absolute', (t) => {
+  t.is(run(['cleanup', '--cni-conf-dir', 'net.d']).cniConfDir, resolve('net.d'));
+});
+
+test('--ignore-preflight-errors all', (t) => {
+  t.is(run(['init', '--ignore-preflight-errors', 'all']).ignorePreflightErrors, 'all');
+  t.is(run(['init', '--ignore-preflight-errors', 'ALL']).ignorePreflightErrors, 'all');
+});
+
+test('timeouts: seconds or durations', (t) => {
+  const cases: [string, number][] = [
+    ['30', 30_000],
+    ['30s', 30_000],
+    ['2m', 120_000],
+    ['1m30s', 90_000],
+    ['1h', 3_600_000],
+    ['24h', 86_400_000],
+  ];
+  for (const [text, ms] of cases) {
+    t.is(parseTimeout(text), ms, text);
+    t.is(run(['init', '--timeout', text]).timeoutMs, ms, text);
+  }
+  t.is(parseTimeout(undefined), 60_000);
+});
+
+test('help: global, per command, and `help <command>`', (t) => {
+  const global = globalHelp();
+  t.deepEqual(parseArgs([], {}), { kind: 'help', text: global });
+  t.deepEqual(parseArgs(['--help'], {}), { kind: 'help', text: global });
+  t.deepEqual(parseArgs(['-h'], {}), { kind: 'help', text: global });
+  t.deepEqual(parseArgs(['help'], {}), { kind: 'help', text: global });
+  for (const command of COMMANDS) {
+    const expected: ParsedArgs = { kind: 'help', text: commandHelp(command) };
+    t.deepEqual(parseArgs([command, '--help'], {}), expected);
+    t.deepEqual(parseArgs([command, '-h'], {}), expected);
+    t.deepEqual(parseArgs(['--help', command], {}), expected);
+    t.deepEqual(parseArgs(['help', command], {}), expected);
+  }
+});
+
+test('help wins over other mistakes on the same line', (t) => {
+  t.deepEqual(parseArgs(['join', '--frobnicate', '--help'], {}), { kind: 'help', text: commandHelp('join') });
+  t.deepEqual(parseArgs(['init', '--subnet-len', 'x', '-h'], {}), { kind: 'help', text: commandHelp('init') });
+});
+
+test('version', (t) => {
+  t.deepEqual(parseArgs(['--version'], {}), { kind: 'version' });
+  t.deepEqual(parseArgs(['-v'], {}), { kind: 'version' });
+  t.deepEqual(parseArgs(['init', '--version'], {}), { kind: 'version' });
+});
+
+const initHint = /^Run `ignite-net init --help` for the options of init\.$/;
+const joinHint = /^Run `ignite-net join --help` for the options of join\.$/;
+const globalHint = /Run `ignite-net --help` for usage\./;
+
+const bad: [string[], RegExp, RegExp][] = [
+  // commands and positionals
+  [['frob'], /^unknown command "frob"$/, /Commands are init, join, cleanup\./],
+  [['--json', 'status'], /^unknown command "status"$/, globalHint],
+  [['help', 'frob'], /^unknown command "frob"$/, globalHint],
+  [['--json'], /^missing command$/, /Put a command first/],
+  [['init', '192.168.1.2'], /^init takes no arguments \(got "192\.168\.1\.2"\)$/, /run `ignite-net join 192\.168\.1\.2`/],
+  [['init', 'now!'], /^init takes no arguments \(got "now!"\)$/, initHint],
+  [['cleanup', 'all'], /^cleanup takes no arguments/, /ignite-net cleanup --help/],
+  [['join', '192.168.1.2', '192.168.1.3'], /^join takes one host \(got 2: 192\.168\.1\.2 192\.168\.1\.3\)$/, /ignite-net join 192\.168\.1\.2/],
+  [['join', '192.0.2.1:2379'], /has a port/, /Leave out the port/],
+  [['join', 'http://node1:2379'], /not a URL/, /builds the etcd URL/],
+  [['join', '300.1.1.1'], /is not a valid IPv4 address/, /ignite-net join 192\.168\.1\.2/],
+  [['join', '0.0.0.0'], /unspecified/, /where `ignite-net init` ran/],
+  // unknown options and misuse
+  [['init', '--foo'], /^unknown option --foo$/, initHint],
+  [['join', '--foo=1'], /^unknown option --foo$/, joinHint],
+  [['init', '-z'], /^unknown option -z$/, initHint],
+  [['init', '-yz'], /^unknown option -z$/, initHint],
+  [['init', '--no-yes'], /^unknown option --no-yes$/, initHint],
+  [['--foo'], /^unknown option --foo$/, globalHint],
+  [['init', '--purge'], /^--purge is not an option of init \(it is for cleanup\)$/, initHint],
+  [['join', '--network', '10.0.0.0/8'], /^--network is not an option of join \(it is for init\)$/, joinHint],
+  [['join', '--etcd-image', 'x'], /^--etcd-image is not an option of join/, joinHint],
+  [['cleanup', '--advertise-address', '192.168.1.2'], /^--advertise-address is not an option of cleanup \(it is for init, join\)$/, /cleanup --help/],
+  [['cleanup', '--keep-on-failure'], /^--keep-on-failure is not an option of cleanup/, /cleanup --help/],
+  [['init', '--yes=no'], /^--yes takes no value \(got "no"\)$/, initHint],
+  [['init', '--json=true'], /^--json takes no value/, initHint],
+  // missing values
+  [['init', '--network'], /^--network needs a value \(<cidr>\)$/, initHint],
+  [['init', '--network', '--yes'], /^--network needs a value/, initHint],
+  [['init', '--timeout', '-5'], /^--timeout needs a value/, initHint],
+  [['join', '192.168.1.2', '--advertise-address'], /^--advertise-address needs a value \(<ip>\)$/, joinHint],
+  [['init', '--pull'], /^--pull needs a value \(missing\|always\|never\)$/, initHint],
+  [['init', '--network', '10.60.0.0/16', '--network', '10.70.0.0/16'], /^--network is given more than once$/, /Give --network once/],
+  // numbers
+  [['init', '--subnet-len', 'x'], /^--subnet-len "x" is not a whole number$/, /digits only, e\.g\. --subnet-len 24/],
+  [['init', '--subnet-len', '24.5'], /^--subnet-len "24\.5" is not a whole number$/, /--subnet-len/],
+  [['init', '--subnet-len', '0x18'], /not a whole number/, /--subnet-len/],
+  [['init', '--subnet-len', ''], /not a whole number/, /--subnet-len/],
+  [['init', '--subnet-len=-24'], /not a whole number/, /--subnet-len/],
+  [['init', '--subnet-len', '31'], /^SubnetLen 31 does not fit Network 10\.50\.0\.0\/16/, /--subnet-len between 18/],
+  [['init', '--subnet-len', '16'], /SubnetLen 16 does not fit/, /--subnet-len/],
+  [['init', '--backend-port', '0'], /^Backend\.Port 0 is not a port number$/, /--backend-port as an integer from 1 to 65535/],
+  [['init', '--backend-port', '65536'], /Backend\.Port 65536/, /--backend-port/],
+  [['init', '--backend-port', 'http'], /^--backend-port "http" is not a whole number$/, /--backend-port 8285/],
+  [['init', '--backend-port', '99999999999'], /not a whole number/, /--backend-port/],
+  // network
+  [['init', '--network', '10.50.1.0/16'], /^--network 10\.50\.1\.0\/16 has host bits set; did you mean 10\.50\.0\.0\/16\?$/, /10\.50\.0\.0\/16/],
+  [['init', '--network', '10.50.0.0'], /is not an IPv4 CIDR/, /address\/prefix/],
+  [['init', '--network', '10.50.0.0/30'], /too small/, /\/28/],
+  [['init', '--network', '127.0.0.0/16'], /overlaps loopback/, /private range/],
+  [['init', '--subnet-min', '10.51.0.0'], /SubnetMin 10\.51\.0\.0 is outside Network/, /--subnet-min/],
+  [['init', '--subnet-min', '10.50.10.1'], /not on a \/24 boundary; did you mean 10\.50\.10\.0\?/, /--subnet-min/],
+  [['init', '--subnet-max', 'x'], /SubnetMax "x" is not a valid IPv4 address/, /--subnet-max/],
+  [['init', '--subnet-min', '10.50.100.0', '--subnet-max', '10.50.99.0'], /is above SubnetMax/, /--subnet-min lower/],
+  // other values
+  [['init', '--pull', 'sometimes'], /^--pull "sometimes" is not a pull policy$/, /missing, always, never/],
+  [['init', '--pull', 'Always'], /not a pull policy/, /missing, always, never/],
+  [['init', '--timeout', '0'], /^--timeout "0" must be more than zero$/, /30s, 2m or 1m30s/],
+  [['init', '--timeout', '0s'], /must be more than zero/, /seconds/],
+  [['init', '--timeout', '5x'], /^--timeout "5x" is not a duration$/, /--timeout 90/],
+  [['init', '--timeout', '1.5'], /is not a duration/, /seconds/],
+  [['init', '--timeout', 's'], /is not a duration/, /seconds/],
+  [['init', '--timeout='], /is not a duration/, /seconds/],
+  [['init', '--timeout', '30s2m'], /is not a duration/, /seconds/],
+  [['init', '--timeout', '25h'], /is longer than 24h/, /seconds/],
+  [['init', '--ignore-preflight-errors', ''], /an empty name/, /Port-2379,TunDevice/],
+  [['init', '--ignore-preflight-errors', 'Port-2379,,TunDevice'], /an empty name/, /comma/],
+  [['init', '--ignore-preflight-errors', 'Port 2379'], /an invalid name "Port 2379"/, /comma/],
+  [['init', '--ignore-preflight-errors', 'all,Port-2379'], /"all" cannot be combined/, /either all or a list/],
+  [['init', '--ignore-preflight-errors', 'all', '--ignore-preflight-errors', 'TunDevice'], /"all" cannot be combined/, /either all/],
+  [['init', '--advertise-address', 'eth0'], /^--advertise-address "eth0" is not a valid IPv4 address$/, /--advertise-address 192\.168\.1\.2/],
+  [['join', '--advertise-address', '2001:db8::1'], /is IPv6/, /IPv4/],
+  [['init', '--advertise-address', '0.0.0.0'], /other hosts cannot reach it/, /--advertise-address/],
+  [['init', '--advertise-address', '192.168.1.2/24'], /is not a valid IPv4 address/, /--advertise-address/],
+  [['init', '--docker-host', '/var/run/docker.sock'], /^--docker-host "\/var\/run\/docker\.sock" is not a Docker host URL$/, /unix:\/\/\/var\/run\/docker\.sock/],
+  [['init', '--docker-host', 'ftp://x'], /not a Docker host URL/, /tcp:\/\/127\.0\.0\.1:2375/],
+  [['init', '--docker-host', 'unix://'], /not a Docker host URL/, /unix:/],
+  [['init', '--etcd-image', 'my image'], /^--etcd-image "my image" is not an image reference$/, /repository\[:tag\]/],
+  [['init', '--etcd-image', ''], /is not an image reference/, /gcr\.io\/etcd-development/],
+  [['join', '--flannel-image', 'https://ghcr.io/flannel'], /is not an image reference/, /--flannel-image ghcr\.io/],
+  [['join', '--flannel-image', 'flannel:'], /is not an image reference/, /--flannel-image/],
+  [['init', '--cni-conf-dir', ''], /^--cni-conf-dir needs a directory path$/, /--cni-conf-dir/],
+  [['init', '--run-dir= '], /^--run-dir needs a directory path$/, /--run-dir/],
+];
+for (const [argv, message, hint] of bad) {
+  test(`refuses: ignite-net ${argv.map((a) => (a === '' || a.includes(' ') ? JSON.stringify(a) : a)).join(' ')}`, (t) => {
+    const error = t.throws(() => parseArgs(argv, {}), { instanceOf: IgniteError });
+    t.is(error?.kind, 'usage');
+    t.is(error?.exitCode, 2);
+    t.regex(error?.message ?? '', message);
+    t.regex(error?.hint ?? '', hint);
+    t.false((error?.message ?? '').includes('\n'), 'one-line message');
+  });
+}
+
+test('a bad DOCKER_HOST is reported as the environment variable', (t) => {
+  const error = t.throws(() => parseArgs(['init'], { DOCKER_HOST: 'localhost:2375' }), { instanceOf: IgniteError });
+  t.is(error?.message, 'DOCKER_HOST "localhost:2375" is not a Docker host URL');
+  t.regex(error?.hint ?? '', /Fix or unset DOCKER_HOST, or pass --docker-host/);
+  // The flag overrides a broken environment.
+  t.is(run(['init', '--docker-host', 'unix:///x.sock'], { DOCKER_HOST: 'garbage' }).dockerHost, 'unix:///x.sock');
+});
+
+test('every option in the table parses on every command it is listed for', (t) => {
+  const sample: Record<string, string> = {
+    'docker-host': 'unix:///x.sock',
+    'cni-conf-dir': '/tmp/a',
+    'cni-bin-dir': '/tmp/b',
+    'run-dir': '/tmp/c',
+    network: '10.60.0.0/16',
+    'subnet-len': '24',
+    'subnet-min': '10.50.20.0',
+    'subnet-max': '10.50.30.0',
+    'backend-port': '8285',
+    'advertise-address': '192.168.1.2',
+    'etcd-image': 'e:1',
+    'flannel-image': 'f:1',
+    pull: 'always',
+    timeout: '10',
+    'ignore-preflight-errors': 'all',
+  };
+  for (const spec of OPTION_SPECS) {
+    if (spec.name === 'help' || spec.name === 'version') continue;
+    for (const command of spec.commands) {
+      const value = sample[spec.name];
+      const argv = spec.type === 'boolean' ? [command, `--${spec.name}`] : [command, `--${spec.name}`, value ?? 'missing-sample'];
+      t.notThrows(() => run(argv), argv.join(' '));
+    }
+  }
+});
+
+test('global help lists the commands and examples with documentation addresses', (t) => {
+  const text = globalHelp();
+  for (const command of COMMANDS) t.regex(text, new RegExp(`^  ${command}\\b`, 'm'));
+  t.regex(text, /sudo ignite-net join 192\.168\.1\.2/);
+  t.regex(text, /ignite-net <command> --help/);
+  t.false(/--network/.test(text), 'command options belong to per-command help');
+});
+
+test('per-command help lists exactly that command\'s options, with defaults', (t) => {
+  for (const command of COMMANDS) {
+    const text = commandHelp(command);
+    t.true(text.startsWith(`Usage: ignite-net ${command}`), command);
+    for (const spec of OPTION_SPECS) {
+      t.is(text.includes(`--${spec.name}`), spec.commands.includes(command), `${command} --${spec.name}`);
+    }
+  }
+  const init = commandHelp('init');
+  t.regex(init, /--network <cidr>\s+Overlay network for all hosts \(default: 10\.50\.0\.0\/16\)/);
+  t.regex(init, /-y, --yes/);
+  t.regex(init, /default: 60s/);
+  t.regex(commandHelp('join'), /^Arguments:\n  host/m);
+  t.regex(commandHelp('cleanup'), /--purge/);
+});
+
+test('help lines stay within 100 columns', (t) => {
+  for (const text of [globalHelp(), ...COMMANDS.map((c) => commandHelp(c))]) {
+    for (const line of text.split('\n')) t.true(line.length <= 100, line);
+  }
+});
