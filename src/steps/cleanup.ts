@@ -19,7 +19,10 @@ export const confirmStep: Step<CommandContext> = {
         hint: 'Pass --yes to confirm.',
       });
     }
-    const ok = await io.prompter.confirm('Remove ignite-net\'s containers, CNI config and flannel state from this host?', false);
+    const ok = await io.prompter.confirm('Remove ignite-net\'s containers, CNI config and flannel state from this host?', {
+      flag: '--yes',
+      initial: false,
+    });
     if (!ok) throw new IgniteError('interrupted', 'cleanup cancelled; nothing was changed', { hint: 'Run it again and answer yes, or pass --yes.' });
   },
 };

@@ -116,7 +116,7 @@ export const advertiseCheck: Check = {
           const picked = await io.prompter.select(
             'Several addresses could carry the overlay. Which one should other hosts reach this host on?',
             choice.candidates.map((c) => ({ label: c.address, value: c, description: c.iface })),
-            0,
+            { flag: '--advertise-address', initial: 0 },
           );
           ctx.advertise = { address: picked.address, iface: picked.iface };
           return pass(`${picked.address} (${picked.iface}), chosen`);

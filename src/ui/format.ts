@@ -1,0 +1,81 @@
+/** Pure text helpers shared by the plain reporter and the ink UI. */
+import type { PullProgress, SummaryLine } from '../core/events.js';
+
+export const symbols = {
+  success: '✔',
+  fail: '✖',
+  skip: '↷',
+  running: '›',
+  undo: '↶',
+} as const;
+
+/** 12ms, 0.4s, 60.0s, 2m 05s. */
+export function formatDuration(ms: number): string {
+  if (ms < 1000) return `${Math.max(0, Math.round(ms))}ms`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(1)}s`;
+  const seconds = Math.round(ms / 1000);
+  return `${Math.floor(seconds / 60)}m ${String(seconds % 60).padStart(2, '0')}s`;
+}
+
+/** Decimal megabytes with one digit, as `docker pull` shows them. */
+export const megabytes = (bytes: number): string => (bytes / 1e6).toFixed(1);
+
+export interface LayerView {
+  id: string;
+  status: string;
+  current?: number;
+  total?: number;
+}
+
+export interface PullSummary {
+  image: string;
+  layers: number;
+  done: number;
+  waiting: number;
+  /** Layers moving now (downloading, verifying, extracting), in the order the Engine reported them. */
+  active: LayerView[];
+  currentBytes: number;
+  totalBytes: number;
+}
+
+const DONE = new Set(['pull complete', 'already exists']);
+const WAITING = new Set(['waiting', 'pulling fs layer']);
+const DOWNLOADED = new Set(['download complete', 'verifying checksum', 'extracting']);
+
+export function summarizePull(pull: PullProgress): PullSummary {
+  const summary: PullSummary = {
+    image: pull.image,
+    layers: 0,
+    done: 0,
+    waiting: 0,
+    active: [],
+    currentBytes: 0,
+    totalBytes: 0,
+  };
+  for (const [id, layer] of Object.entries(pull.layers)) {
+    const status = layer.status.toLowerCase();
+    summary.layers += 1;
+    if (DONE.has(status)) summary.done += 1;
+    else if (WAITING.has(status)) summary.waiting += 1;
+    else summary.active.push({ id, ...layer });
+    if (layer.total !== undefined && layer.total > 0) {
+      summary.totalBytes += layer.total;
+      const downloaded = DONE.has(status) || DOWNLOADED.has(status) ? layer.total : Math.min(layer.current ?? 0, layer.total);
+      summary.currentBytes += downloaded;
+    }
+  }
+  return summary;
+}
+
+/** "pulling <image>: 3/5 layers, 12.3/40.1 MB" */
+export function pullLine(pull: PullProgress): string {
+  const s = summarizePull(pull);
+  const bytes = s.totalBytes > 0 ? `, ${megabytes(s.currentBytes)}/${megabytes(s.totalBytes)} MB` : '';
+  return `pulling ${s.image}: ${s.done}/${s.layers} layers${bytes}`;
+}
+
+/** Label/value lines with the values in one column. */
+export function alignSummary(lines: SummaryLine[]): { label: string; value: string }[] {
+  const width = Math.max(0, ...lines.map((line) => line.label.length));
+  return lines.map((line) => ({ label: line.label.padEnd(width), value: line.value }));
+}

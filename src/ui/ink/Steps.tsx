@@ -1,0 +1,98 @@
+import { Box } from 'ink';
+import Spinner from 'ink-spinner';
+import type { Entry, StepView } from '../event-store.js';
+import { formatDuration, symbols } from '../format.js';
+import { CheckLine, Checks, Warnings } from './Checks.js';
+import { Failure } from './Failure.js';
+import { PullLayers } from './PullLayers.js';
+import { Line, Tone, useNow } from './theme.js';
+
+/** A step that has ended: ✔ / ✖ / ↷ with its duration, then its checks, warnings and error. */
+export function FinishedStep({ step }: { step: StepView }) {
+  const symbol =
+    step.status === 'success' ? (
+      <Tone color="green">{symbols.success}</Tone>
+    ) : step.status === 'fail' ? (
+      <Tone color="red">{symbols.fail}</Tone>
+    ) : (
+      <Tone dim>{symbols.skip}</Tone>
+    );
+  return (
+    <Box flexDirection="column">
+      <Line symbol={symbol}>
+        {step.title}
+        {step.durationMs !== undefined && <Tone dim> ({formatDuration(step.durationMs)})</Tone>}
+        {step.detail !== undefined && <Tone color="cyan"> {step.detail}</Tone>}
+        {step.reason !== undefined && <Tone dim> — skipped: {step.reason}</Tone>}
+      </Line>
+      <Checks checks={step.checks} />
+      <Warnings warnings={step.warnings} />
+      {step.error !== undefined && <Failure error={step.error} />}
+    </Box>
+  );
+}
+
+/** The step in progress: spinner, title, time so far, latest message, pull layers, checks so far. */
+export function RunningStep({ step, asking }: { step: StepView; asking: boolean }) {
+  const now = useNow(1000);
+  const elapsed = step.startedAt === undefined ? 0 : now - step.startedAt;
+  const symbol = asking ? (
+    <Tone color="cyan">?</Tone>
+  ) : (
+    <Tone color="cyan">
+      <Spinner />
+    </Tone>
+  );
+  return (
+    <Box flexDirection="column">
+      <Line symbol={symbol}>
+        {step.title}
+        {elapsed >= 2000 && <Tone dim> {Math.floor(elapsed / 1000)}s</Tone>}
+      </Line>
+      {step.pull !== undefined ? (
+        <Box marginLeft={2}>
+          <PullLayers pull={step.pull} />
+        </Box>
+      ) : (
+        step.message !== undefined && (
+          <Box marginLeft={2}>
+            <Tone dim>{step.message}</Tone>
+          </Box>
+        )
+      )}
+      <Checks checks={step.checks} />
+      <Warnings warnings={step.warnings} />
+    </Box>
+  );
+}
+
+/** One item of the <Static> list. */
+export function FinishedEntry({ entry }: { entry: Entry }) {
+  switch (entry.kind) {
+    case 'step':
+      return <FinishedStep step={entry.step} />;
+    case 'warning':
+      return <Warnings warnings={[entry.warning]} indent={0} />;
+    case 'check':
+      return (
+        <Box marginLeft={2}>
+          <CheckLine check={entry.check} />
+        </Box>
+      );
+    case 'undo':
+      return (
+        <Line symbol={entry.ok ? <Tone dim>{symbols.undo}</Tone> : <Tone color="red">{symbols.fail}</Tone>}>
+          {entry.ok ? 'undone: ' : 'undo failed: '}
+          {entry.title}
+          {entry.message !== undefined && <Tone dim> — {entry.message}</Tone>}
+        </Line>
+      );
+    case 'answer':
+      return (
+        <Line symbol={<Tone color="green">?</Tone>}>
+          {entry.question} <Tone color="cyan">{entry.answer}</Tone>
+        </Line>
+      );
+  }
+}
+

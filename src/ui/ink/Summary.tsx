@@ -1,0 +1,81 @@
+import { Box, Text, useStdout } from 'ink';
+import type { ErrorView } from '../../core/errors.js';
+import type { EndView, Entry, SummaryView } from '../event-store.js';
+import { alignSummary, formatDuration, symbols } from '../format.js';
+import { Failure } from './Failure.js';
+import { Tone } from './theme.js';
+
+/** The result: a bordered box of label/value lines and the commands to run next. */
+export function SummaryBox({ summary }: { summary: SummaryView }) {
+  const lines = alignSummary(summary.lines);
+  const labelWidth = (lines[0]?.label.length ?? 0) + 2;
+  // As wide as the content (plus border and padding), never wider than the terminal: then it wraps.
+  const columns = useStdout().stdout.columns || 80;
+  const content = Math.max(
+    summary.title.length,
+    ...lines.map((line) => labelWidth + line.value.length),
+    ...summary.next.map((command) => command.length + 2),
+  );
+  return (
+    <Box borderStyle="round" flexDirection="column" paddingX={1} width={Math.min(columns, content + 4)} marginTop={1}>
+      <Text bold>{summary.title}</Text>
+      {lines.length > 0 && (
+        <Box flexDirection="column" marginTop={1}>
+          {lines.map((line, index) => (
+            <Box key={index}>
+              <Box width={labelWidth} flexShrink={0}>
+                <Tone dim>{line.label}</Tone>
+              </Box>
+              <Box flexShrink={1}>
+                <Text>{line.value}</Text>
+              </Box>
+            </Box>
+          ))}
+        </Box>
+      )}
+      {summary.next.length > 0 && (
+        <Box flexDirection="column" marginTop={1}>
+          <Text bold>next:</Text>
+          {summary.next.map((command, index) => (
+            <Box key={index} marginLeft={2}>
+              <Tone color="cyan">{command}</Tone>
+            </Box>
+          ))}
+        </Box>
+      )}
+    </Box>
+  );
+}
+
+function shownUnderStep(error: ErrorView, finished: Entry[]): boolean {
+  return finished.some((entry) => entry.kind === 'step' && entry.step.error?.message === error.message);
+}
+
+/** How the command ended; an error not already shown under a step is shown here, with what stays. */
+export function EndLine({ end, command, finished }: { end: EndView; command?: string; finished: Entry[] }) {
+  const name = command === undefined ? '' : `${command} `;
+  if (end.ok) {
+    return (
+      <Text>
+        <Tone color="green">{symbols.success}</Tone> {name}done <Tone dim>in {formatDuration(end.durationMs)}</Tone>
+      </Text>
+    );
+  }
+  return (
+    <Box flexDirection="column" marginTop={1}>
+      <Text>
+        <Tone color="red">{symbols.fail}</Tone> {name}failed after {formatDuration(end.durationMs)}{' '}
+        <Tone dim>(exit {end.exitCode})</Tone>
+      </Text>
+      {end.error !== undefined && !shownUnderStep(end.error, finished) && <Failure error={end.error} />}
+      {end.leftInPlace.length > 0 && (
+        <Box flexDirection="column" marginLeft={2}>
+          <Text>left in place:</Text>
+          {end.leftInPlace.map((item, index) => (
+            <Text key={index}>  - {item}</Text>
+          ))}
+        </Box>
+      )}
+    </Box>
+  );
+}

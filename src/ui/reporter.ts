@@ -1,0 +1,39 @@
+/**
+ * A reporter renders a command's RunEvents and answers (or refuses) its questions. The command
+ * creates one with createReporter(decideMode(…), streams), passes `emit` and `prompter` to the
+ * runner and awaits `close()` before exiting. ink and react load only in interactive mode.
+ */
+import type { RunEventBody } from '../core/events.js';
+import { createJsonReporter } from './json-reporter.js';
+import type { UiMode } from './mode.js';
+import { createPlainReporter } from './plain-reporter.js';
+import type { Prompter } from './prompt.js';
+
+export interface Reporter {
+  readonly mode: UiMode;
+  /** Renders one event; the reporter stamps its timestamp. */
+  emit(event: RunEventBody): void;
+  readonly prompter: Prompter;
+  /** Flushes the last output (the final ink frame) and releases the terminal. */
+  close(): Promise<void>;
+}
+
+export interface ReporterStreams {
+  stdout: NodeJS.WriteStream;
+  stderr: NodeJS.WriteStream;
+  stdin: NodeJS.ReadStream;
+  env: NodeJS.ProcessEnv;
+}
+
+export async function createReporter(mode: UiMode, streams: ReporterStreams): Promise<Reporter> {
+  switch (mode) {
+    case 'json':
+      return createJsonReporter({ stdout: streams.stdout });
+    case 'plain':
+      return createPlainReporter({ stdout: streams.stdout, stderr: streams.stderr, env: streams.env });
+    case 'interactive': {
+      const { createInkReporter } = await import('./ink/reporter.js');
+      return createInkReporter(streams);
+    }
+  }
+}
