@@ -1,3 +1,4 @@
+import { connectDocker } from '../adapters/docker.js';
 import { openEtcd } from '../adapters/etcd.js';
 import { readAddresses } from '../adapters/host-network.js';
 import { tcpProbe, udpProbe } from '../adapters/probes.js';
@@ -28,7 +29,8 @@ export const peerStep: Step<CommandContext> = {
         hint: 'Run `ignite-net join <init-host>` on another host; this one is set up with `ignite-net init`.',
       });
     }
-    const docker = ctx.docker;
+    // Docker may be down here; preflight reports that properly, so a failure only skips this check.
+    const docker = ctx.docker ?? (await connectDocker(ctx.options.dockerHost).catch(() => undefined));
     if (docker && (await docker.listManaged('etcd')).length > 0) {
       throw new IgniteError('usage', 'this host runs ignite-etcd: it is an init host and cannot join another', {
         hint: 'Run `ignite-net cleanup` here first if it should join instead.',

@@ -1,0 +1,34 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ExecResult, SimHost } from './hosts.js';
+import { REPO_ROOT, TEST_ETCD_IMAGE, TEST_FLANNEL_IMAGE } from './images.js';
+
+/** The built CLI, run as a user runs it: `node dist/cli.js`, a subprocess inside the simulated host. */
+export const CLI = join(REPO_ROOT, 'dist/cli.js');
+
+export function assertBuilt(): void {
+  if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npm run build\` first (npm test does)`);
+}
+
+/** Flags that point the CLI at the locally built test images (no registry here). */
+export const TEST_IMAGE_FLAGS = ['--pull', 'never', '--etcd-image', TEST_ETCD_IMAGE, '--flannel-image', TEST_FLANNEL_IMAGE];
+export const TEST_FLANNEL_FLAGS = ['--pull', 'never', '--flannel-image', TEST_FLANNEL_IMAGE];
+
+export async function runCli(host: SimHost, args: string[], timeoutMs = 120_000): Promise<ExecResult> {
+  assertBuilt();
+  return host.exec(process.execPath, [CLI, ...args, '--timeout', '40s'], { timeoutMs, env: { CI: 'true', NO_COLOR: '1' } });
+}
+
+/** What etcdctl (v3 API) reads under a prefix on a host's etcd, as key → value. */
+export async function etcdGetPrefix(host: SimHost, endpointHost: string, prefix: string): Promise<Map<string, string>> {
+  const result = await host.exec('etcdctl', ['--endpoints', `http://${endpointHost}:2379`, 'get', '--prefix', prefix, '-w', 'json'], {
+    env: { ETCDCTL_API: '3' },
+    timeoutMs: 10_000,
+  });
+  if (result.code !== 0) throw new Error(`etcdctl failed: ${result.stderr}`);
+  const parsed = JSON.parse(result.stdout) as { kvs?: { key: string; value: string }[] };
+  const decode = (b64: string): string => Buffer.from(b64, 'base64').toString('utf8');
+  return new Map((parsed.kvs ?? []).map((kv) => [decode(kv.key), decode(kv.value)]));
+}
+
+export const describe = (r: ExecResult): string => `exit ${r.code}\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`;

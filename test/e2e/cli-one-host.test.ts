@@ -1,0 +1,95 @@
+import test from 'ava';
+import Dockerode from 'dockerode';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { loadTemplate, renderConflist } from '../../src/cni/conflist.js';
+import { CNI_FILES, ETCD_VOLUME, LABELS } from '../../src/defaults.js';
+import { leaseSubnet, parseSubnetEnv } from '../../src/net/subnet-env.js';
+import { describe, etcdGetPrefix, runCli, TEST_IMAGE_FLAGS } from '../_helpers/cli.js';
+import { createHosts, type SimHost } from '../_helpers/hosts.js';
+import { ensureTestImages } from '../_helpers/images.js';
+
+// Ignite's own conflist, as it writes it when /etc/cni/net.d is empty: init must move it aside and
+// cleanup must bring it back byte for byte.
+const IGNITE_CONFLIST = '{\n  "cniVersion": "0.4.0",\n  "name": "ignite-cni-bridge",\n  "plugins": [ { "type": "bridge" } ]\n}\n';
+
+async function managed(host: SimHost): Promise<{ name: string; id: string; state: string; restart: string | undefined }[]> {
+  const list = await host.docker.listContainers({ all: true, filters: { label: [`${LABELS.managed}=true`] } });
+  return Promise.all(
+    list.map(async (c) => {
+      const info = await host.docker.getContainer(c.Id).inspect();
+      return { name: info.Name.replace(/^\//, ''), id: c.Id, state: c.State, restart: info.HostConfig.RestartPolicy?.Name };
+    }),
+  );
+}
+
+test.serial('init, init again, cleanup and cleanup again on one simulated host', async (t) => {
+  const images = await ensureTestImages();
+  const sim = await createHosts(1, { images: [images.etcd, images.flannel], imagesFrom: new Dockerode(), bindDefaultPaths: true });
+  t.teardown(() => sim.destroy());
+  const host = sim.hosts[0]!;
+  const ignitePath = join(host.dirs.cniConfDir, CNI_FILES.ignite);
+  await writeFile(ignitePath, IGNITE_CONFLIST);
+
+  // init
+  const first = await runCli(host, ['init', ...TEST_IMAGE_FLAGS]);
+  t.is(first.code, 0, describe(first));
+  t.regex(first.stdout, new RegExp(`ignite-net join ${host.address.replaceAll('.', '\\.')}`));
+  t.regex(first.stdout, /restart/i, 'the summary reminds to restart ignited');
+  const containers = await managed(host);
+  t.deepEqual(containers.map((c) => c.name).sort(), ['ignite-etcd', 'ignite-flannel']);
+  t.true(containers.every((c) => c.state === 'running' && c.restart === 'unless-stopped'));
+
+  const env = parseSubnetEnv(await readFile(join(host.dirs.runDir, 'subnet.env'), 'utf8'));
+  t.is(env.network, '10.50.0.0/16');
+  const subnet = leaseSubnet(env);
+  const leases = await etcdGetPrefix(host, host.address, '/coreos.com/network/');
+  t.deepEqual(JSON.parse(leases.get('/coreos.com/network/config') ?? '{}'), {
+    Network: '10.50.0.0/16',
+    SubnetLen: 24,
+    SubnetMin: '10.50.10.0',
+    SubnetMax: '10.50.99.0',
+    Backend: { Type: 'udp', Port: 8285 },
+  });
+  const leaseValue = leases.get(`/coreos.com/network/subnets/${subnet.replace('/', '-')}`);
+  t.truthy(leaseValue, `lease for ${subnet} in ${[...leases.keys()].join(', ')}`);
+  t.is((JSON.parse(leaseValue ?? '{}') as { PublicIP?: string }).PublicIP, host.address);
+  t.regex(first.stdout, new RegExp(subnet.replaceAll('.', '\\.')));
+
+  const conflist = await readFile(join(host.dirs.cniConfDir, CNI_FILES.ours), 'utf8');
+  t.is(conflist, renderConflist(await loadTemplate(), {}));
+  await t.throwsAsync(readFile(ignitePath, 'utf8'), { code: 'ENOENT' }, '10-ignite.conflist moved aside');
+
+  // init again: nothing restarted
+  const again = await runCli(host, ['init', ...TEST_IMAGE_FLAGS]);
+  t.is(again.code, 0, describe(again));
+  t.regex(again.stdout, /already initialised/);
+  t.deepEqual((await managed(host)).map((c) => c.id).sort(), containers.map((c) => c.id).sort());
+
+  // cleanup
+  const clean = await runCli(host, ['cleanup', '--yes']);
+  t.is(clean.code, 0, describe(clean));
+  t.deepEqual(await managed(host), []);
+  await t.throwsAsync(readFile(join(host.dirs.cniConfDir, CNI_FILES.ours), 'utf8'), { code: 'ENOENT' });
+  await t.throwsAsync(readFile(join(host.dirs.runDir, 'subnet.env'), 'utf8'), { code: 'ENOENT' });
+  t.is(await readFile(ignitePath, 'utf8'), IGNITE_CONFLIST, '10-ignite.conflist restored byte for byte');
+  t.regex(clean.stdout, new RegExp(`${ETCD_VOLUME}.*--purge`), 'says the data volume is kept and how to remove it');
+  t.truthy(await host.docker.getVolume(ETCD_VOLUME).inspect());
+
+  // cleanup again, then with --purge
+  const cleanAgain = await runCli(host, ['cleanup', '--yes']);
+  t.is(cleanAgain.code, 0, describe(cleanAgain));
+  t.regex(cleanAgain.stdout, /nothing to clean up|left/);
+  const purge = await runCli(host, ['cleanup', '--yes', '--purge']);
+  t.is(purge.code, 0, describe(purge));
+  await t.throwsAsync(host.docker.getVolume(ETCD_VOLUME).inspect());
+});
+
+test.serial('cleanup without --yes and without a TTY refuses and changes nothing', async (t) => {
+  const sim = await createHosts(1, { bindDefaultPaths: true });
+  t.teardown(() => sim.destroy());
+  const host = sim.hosts[0]!;
+  const result = await runCli(host, ['cleanup']);
+  t.is(result.code, 2, describe(result));
+  t.regex(result.stderr, /--yes/);
+});

@@ -1,0 +1,79 @@
+import test from 'ava';
+import Dockerode from 'dockerode';
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { CNI_FILES, LABELS } from '../../src/defaults.js';
+import { leaseSubnet, parseSubnetEnv } from '../../src/net/subnet-env.js';
+import { describe, etcdGetPrefix, runCli, TEST_FLANNEL_FLAGS, TEST_IMAGE_FLAGS } from '../_helpers/cli.js';
+import { createHosts, type SimHost } from '../_helpers/hosts.js';
+import { ensureTestImages, TEST_ETCD_IMAGE } from '../_helpers/images.js';
+
+/** Everything a failed join must not have left behind on the joining host. */
+async function assertUntouched(t: import('ava').ExecutionContext, host: SimHost): Promise<void> {
+  const containers = await host.docker.listContainers({ all: true, filters: { label: [`${LABELS.managed}=true`] } });
+  t.deepEqual(containers.map((c) => c.Names[0]), [], `no ignite-net containers on ${host.name}`);
+  t.deepEqual(await readdir(host.dirs.cniConfDir), [], `${host.name}'s CNI conf dir untouched`);
+  t.deepEqual(await readdir(host.dirs.runDir).catch(() => []), [], `${host.name}'s run dir untouched`);
+}
+
+test.serial('init on one host, join from another; failed joins leave the joining host unchanged', async (t) => {
+  const images = await ensureTestImages();
+  const sim = await createHosts(3, { images: [images.etcd, images.flannel], imagesFrom: new Dockerode(), bindDefaultPaths: true });
+  t.teardown(() => sim.destroy());
+  const [node1, node2, node3] = sim.hosts as [SimHost, SimHost, SimHost];
+
+  // Nothing listens on node2 yet.
+  const nobody = await runCli(node3, ['join', node2.address, ...TEST_FLANNEL_FLAGS]);
+  t.is(nobody.code, 6, describe(nobody));
+  t.regex(nobody.stderr, new RegExp(`cannot reach etcd at ${node2.address.replaceAll('.', '\\.')}:2379/tcp`));
+  await assertUntouched(t, node3);
+
+  // node2 runs a bare etcd that was never seeded by `ignite-net init`.
+  const bare = await node2.docker.createContainer({
+    name: 'bare-etcd',
+    Image: TEST_ETCD_IMAGE,
+    Cmd: ['/usr/local/bin/etcd', '--listen-client-urls', 'http://0.0.0.0:2379', '--advertise-client-urls', `http://${node2.address}:2379`, '--data-dir', '/tmp/etcd'],
+    HostConfig: { NetworkMode: 'host' },
+  });
+  await bare.start();
+  const uninitialised = await runCli(node3, ['join', node2.address, ...TEST_FLANNEL_FLAGS]);
+  t.is(uninitialised.code, 6, describe(uninitialised));
+  t.regex(uninitialised.stderr, new RegExp(`${node2.address.replaceAll('.', '\\.')} has not been initialised: run \`ignite-net init\` there first`));
+  await assertUntouched(t, node3);
+  await bare.remove({ force: true });
+
+  // The real thing.
+  const init = await runCli(node1, ['init', ...TEST_IMAGE_FLAGS]);
+  t.is(init.code, 0, describe(init));
+  const joined = await runCli(node2, ['join', node1.address, ...TEST_FLANNEL_FLAGS]);
+  t.is(joined.code, 0, describe(joined));
+  t.regex(joined.stderr + joined.stdout, /Verify the overlay/);
+  t.regex(joined.stderr + joined.stdout, /answered in \d+ ms/);
+
+  const leases = await etcdGetPrefix(node1, node1.address, '/coreos.com/network/subnets/');
+  const publicIps = [...leases.values()].map((v) => (JSON.parse(v) as { PublicIP: string }).PublicIP).sort();
+  t.deepEqual(publicIps, [node1.address, node2.address].sort());
+  for (const host of [node1, node2]) {
+    const env = parseSubnetEnv(await readFile(join(host.dirs.runDir, 'subnet.env'), 'utf8'));
+    const lease = leases.get(`/coreos.com/network/subnets/${leaseSubnet(env).replace('/', '-')}`);
+    t.is((JSON.parse(lease ?? '{}') as { PublicIP?: string }).PublicIP, host.address, `${host.name}'s subnet.env matches its lease`);
+    t.truthy(await readFile(join(host.dirs.cniConfDir, CNI_FILES.ours), 'utf8'));
+  }
+
+  // Joining again changes nothing; a host cannot join itself; the init host cannot join.
+  const again = await runCli(node2, ['join', node1.address, ...TEST_FLANNEL_FLAGS]);
+  t.is(again.code, 0, describe(again));
+  t.regex(again.stdout, /already joined/);
+  const self = await runCli(node1, ['join', node1.address, ...TEST_FLANNEL_FLAGS]);
+  t.is(self.code, 2, describe(self));
+  t.regex(self.stderr, /cannot join itself/);
+  const initHost = await runCli(node1, ['join', node2.address, ...TEST_FLANNEL_FLAGS]);
+  t.is(initHost.code, 2, describe(initHost));
+  t.regex(initHost.stderr, /it is an init host and cannot join another/);
+
+  // Cleanup on both, joined host first.
+  for (const host of [node2, node1]) {
+    const clean = await runCli(host, ['cleanup', '--yes', '--purge']);
+    t.is(clean.code, 0, describe(clean));
+  }
+});
