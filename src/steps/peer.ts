@@ -3,11 +3,11 @@ import { openEtcd } from '../adapters/etcd.js';
 import { readAddresses } from '../adapters/host-network.js';
 import { tcpProbe, udpProbe } from '../adapters/probes.js';
 import { IgniteError } from '../core/errors.js';
-import type { Step } from '../core/step.js';
+import type { Step, StepIO } from '../core/step.js';
 import { PORTS } from '../defaults.js';
-import { resolveHost } from '../net/host-arg.js';
+import { parseHostArg, resolveHost } from '../net/host-arg.js';
 import { diffNetworkConfig, parseNetworkConfig, validateNetworkConfig } from '../net/network-config.js';
-import { required, type CommandContext } from './context.js';
+import type { CommandContext } from './context.js';
 import { etcdUrl } from './etcd.js';
 
 const PROBE_TIMEOUT_MS = 3_000;
@@ -20,7 +20,7 @@ export const peerStep: Step<CommandContext> = {
   id: 'peer',
   title: 'Check the peer',
   async run(ctx, io) {
-    const host = required(ctx.options.host, 'peer host');
+    const host = ctx.options.host ?? (await askForHost(io));
     const address = await resolveHost(host);
     ctx.peer = { host, address };
     const local = readAddresses().some((a) => a.address === address) || address.startsWith('127.') || address === '::1';
@@ -80,3 +80,23 @@ export const peerStep: Step<CommandContext> = {
     return { detail: `etcd v3 at ${endpoint} (${Math.round(tcp.rttMs)} ms), ${network.Network}, ${udpNote}` };
   },
 };
+
+async function askForHost(io: StepIO): Promise<string> {
+  if (!io.prompter.interactive) {
+    throw new IgniteError('usage', 'join needs the host where `ignite-net init` ran', {
+      hint: 'Pass it as an argument, e.g. `ignite-net join 192.168.1.2`.',
+    });
+  }
+  const answer = await io.prompter.text('Which host runs the overlay\'s etcd (where `ignite-net init` ran)?', {
+    flag: '<host>',
+    validate: (text) => {
+      try {
+        parseHostArg(text.trim());
+        return undefined;
+      } catch (error) {
+        return (error as Error).message;
+      }
+    },
+  });
+  return parseHostArg(answer.trim()).host;
+}

@@ -34,5 +34,5 @@ export async function waitFor<T>(probe: (reason: (why: string) => void) => Promi
 }
 
 export function formatSeconds(ms: number): string {
-  return `${Math.round(ms / 100) / 10}s`;
+  return ms < 1000 ? `${Math.round(ms)} ms` : `${Math.round(ms / 100) / 10}s`;
 }

@@ -1,0 +1,46 @@
+/**
+ * Try ignite-net without two machines: two simulated hosts on this one (network namespaces joined by
+ * a veth switch, a dockerd in each, each with its own /etc/cni, /opt/cni/bin and /run/flannel), then
+ * the real CLI runs `init` on node1, `join` on node2, shows the leases, and `cleanup` on both.
+ *
+ * Run it through examples/two-hosts.sh, which installs and builds what it needs. No registry is
+ * reached: etcd is Debian's, packed as an image, and flannel is the test-only stand-in described in
+ * test/fixtures/flannel-standin/README.md (it behaves like flannel's host-gw backend, no encapsulation).
+ * Every address used lives inside the namespaces this script creates; it removes them when done.
+ */
+import Dockerode from 'dockerode';
+import { runCli, TEST_FLANNEL_FLAGS, TEST_IMAGE_FLAGS, etcdGetPrefix } from '../test/_helpers/cli.js';
+import { createHosts, type SimHost } from '../test/_helpers/hosts.js';
+import { ensureTestImages } from '../test/_helpers/images.js';
+
+async function step(host: SimHost, args: string[]): Promise<void> {
+  process.stdout.write(`\n[${host.name} ${host.address}]$ ignite-net ${args.join(' ')}\n`);
+  const result = await runCli(host, args);
+  process.stdout.write(result.stderr + result.stdout);
+  if (result.code !== 0) throw new Error(`ignite-net ${args[0]} on ${host.name} exited with ${result.code}`);
+}
+
+const images = await ensureTestImages(new Dockerode(), (line) => process.stdout.write(`${line}\n`));
+process.stdout.write('creating two simulated hosts…\n');
+const sim = await createHosts(2, { images: [images.etcd, images.flannel], imagesFrom: new Dockerode(), bindDefaultPaths: true });
+let failed = false;
+const stop = (): void => void sim.destroy().finally(() => process.exit(130));
+process.once('SIGINT', stop);
+try {
+  const [node1, node2] = sim.hosts as [SimHost, SimHost];
+  await step(node1, ['init', ...TEST_IMAGE_FLAGS]);
+  await step(node2, ['join', node1.address, ...TEST_FLANNEL_FLAGS]);
+  process.stdout.write('\nleases in etcd (etcdctl get --prefix /coreos.com/network/subnets/):\n');
+  for (const [key, value] of await etcdGetPrefix(node1, node1.address, '/coreos.com/network/subnets/')) {
+    process.stdout.write(`  ${key}  ${value}\n`);
+  }
+  await step(node2, ['cleanup', '--yes']);
+  await step(node1, ['cleanup', '--yes', '--purge']);
+} catch (error) {
+  failed = true;
+  process.stderr.write(`\n${(error as Error).message}\n`);
+} finally {
+  process.stdout.write('\nremoving the simulated hosts…\n');
+  await sim.destroy();
+}
+process.exit(failed ? 1 : 0);
