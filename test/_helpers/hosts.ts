@@ -28,6 +28,17 @@
  *     process that handles SIGTERM, or restarts take 10 s.
  *   - `ip link add … type dummy` fails ("Unknown device type"); veth, bridge, tun, vxlan work.
  *   - `process.kill(pid, 0)` succeeds on zombies, so "has it exited" is read from /proc/<pid>/stat.
+ *   - This machine's PID 1 reaps orphans only every second or so. After dockerd is SIGKILLed its
+ *     containerd dies too and stays a zombie for a moment; a new dockerd sees the PID of
+ *     <exec-root>/containerd/containerd.pid "still running", waits, and fails with "timeout waiting
+ *     for containerd to start". startDockerd() removes that pidfile unless it names a live containerd
+ *     of this host.
+ *   - Every dockerd reads /etc/docker/key.json unless told otherwise, so all had the same engine ID:
+ *     each host's daemon.json sets `deprecated-key-path` (a daemon.json key in 20.10, not a flag).
+ *   - `ip netns exec` makes a fresh mount namespace per command, so a bind mount made in one call is
+ *     gone in the next; hosts use one persistent mount namespace each instead (unshare --mount=<file>,
+ *     whose directory must be a private mount) and every command enters it with nsenter. Do not run a
+ *     host's commands with `ip netns exec`: they would miss its cgroup mounts and bind mounts.
  *
  * Network rule: the test segment and the namespaces are private; nothing here talks to any address
  * outside the namespaces it created (or loopback).
@@ -879,8 +890,9 @@ class HostImpl implements SimHost {
       await run('nsenter', [`--net=${join(NETNS_DIR, this.netns)}`, 'iptables', '-t', table, '-X']);
     }
     // /run is a tmpfs on a real host.
-    await rm(this.dirs.runDir, { recursive: true, force: true });
+    // Empty it, keep the directory itself (bindDefaultPaths has it bind-mounted at /run/flannel).
     await mkdir(this.dirs.runDir, { recursive: true });
+    for (const e of await readdir(this.dirs.runDir)) await rm(join(this.dirs.runDir, e), { recursive: true, force: true });
     if (this.cfg.bindDefaultPaths) {
       await run(this.nsenterPrefix[0] ?? 'nsenter', [...this.nsenterPrefix.slice(1), 'find', '/run', '-mindepth', '1', '-maxdepth', '1', '!', '-name', 'flannel', '-exec', 'rm', '-rf', '{}', '+']);
     }

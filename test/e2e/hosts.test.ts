@@ -305,6 +305,14 @@ test.serial('bindDefaultPaths: the default paths of a host are its own directori
     const logs = demux(await c.logs({ stdout: true, stderr: true }));
     await c.remove({ force: true });
     t.true(logs.includes('10-test.conflist'), logs);
+    // reboot empties /run (tmpfs), keeps the per-host bind mounts and the other directories.
+    await h.reboot();
+    const after = await h.exec('sh', ['-c', 'ls -A /run/flannel; touch /run/flannel/again; ls /run; ls /etc/cni/net.d']);
+    t.is(after.code, 0, after.stderr);
+    t.false(after.stdout.includes('subnet.env'));
+    t.true(after.stdout.includes('10-test.conflist'));
+    t.true(existsSync(`${h.dirs.runDir}/again`));
+    t.is((await h.docker.info()).DockerRootDir, h.dirs.dockerDataRoot);
   } finally {
     await s.destroy();
   }
