@@ -9,6 +9,8 @@ export interface RunOptions {
   signal: AbortSignal;
   /** Leave completed steps' changes in place when a later step fails or the run is interrupted. */
   keepOnFailure?: boolean;
+  /** How long an interrupted step may take to stop by itself (default ABORT_GRACE_MS). */
+  abortGraceMs?: number;
   now?: () => number;
 }
 
@@ -25,19 +27,32 @@ export const interruptedError = (): IgniteError =>
     hint: 'Run the same command again to finish, or `ignite-net cleanup` to remove what was set up.',
   });
 
-/** Rejects as soon as the signal aborts, so a step blocked on I/O does not hold up Ctrl-C. */
-function abortable<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(interruptedError());
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(interruptedError());
-    signal.addEventListener('abort', onAbort, { once: true });
+/** How long an interrupted step gets to notice the abort and stop by itself before it is abandoned. */
+export const ABORT_GRACE_MS = 5_000;
+
+/**
+ * Waits for the step; once the signal aborts, waits at most graceMs more (steps watch the
+ * signal and stop at their next poll), then gives up so Ctrl-C is never ignored.
+ */
+function settleOrAbandon<T>(work: Promise<T>, signal: AbortSignal, graceMs: number): Promise<{ value: T } | { abandoned: true }> {
+  return new Promise((resolve, reject) => {
+    let timer: NodeJS.Timeout | undefined;
+    const onAbort = (): void => {
+      timer = setTimeout(() => resolve({ abandoned: true }), graceMs);
+    };
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
+    const done = (): void => {
+      signal.removeEventListener('abort', onAbort);
+      if (timer) clearTimeout(timer);
+    };
     work.then(
       (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
+        done();
+        resolve({ value });
       },
       (error: unknown) => {
-        signal.removeEventListener('abort', onAbort);
+        done();
         reject(error);
       },
     );
@@ -45,12 +60,14 @@ function abortable<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
 }
 
 /**
- * Runs steps in order and reports each as events. On failure or interrupt it undoes the completed
- * steps in reverse order, each exactly once, unless keepOnFailure.
+ * Runs steps in order and reports each as events. On failure or interrupt it undoes every change the
+ * steps declared (completed steps and the failing one's, newest first), each exactly once, unless
+ * keepOnFailure.
  */
 export async function runSteps<C>(steps: Step<C>[], ctx: C, options: RunOptions): Promise<RunOutcome> {
   const { emit, signal } = options;
   const now = options.now ?? Date.now;
+  const graceMs = options.abortGraceMs ?? ABORT_GRACE_MS;
   const completed: string[] = [];
   const undos: Undo[] = [];
 
@@ -69,9 +86,16 @@ export async function runSteps<C>(steps: Step<C>[], ctx: C, options: RunOptions)
       check: (check) => emit({ type: 'check', stepId: step.id, check }),
       prompter: options.prompter,
       signal,
+      changed: (undo) => void undos.push(undo),
     };
     try {
-      const result = await abortable(step.run(ctx, io), signal);
+      const settled = await settleOrAbandon(step.run(ctx, io), signal, graceMs);
+      if ('abandoned' in settled) {
+        emit({ type: 'step-fail', id: step.id, title: step.title, durationMs: now() - started, error: toErrorView(interruptedError()) });
+        return finish(interruptedError(), [`whatever "${step.title}" had begun (it did not stop within ${graceMs / 1000}s)`]);
+      }
+      const result = settled.value;
+      if (signal.aborted) throw interruptedError();
       if (result?.undo) undos.push(result.undo);
       completed.push(step.id);
       emit({
@@ -81,15 +105,17 @@ export async function runSteps<C>(steps: Step<C>[], ctx: C, options: RunOptions)
         durationMs: now() - started,
         ...(result?.detail ? { detail: result.detail } : {}),
       });
-    } catch (error) {
+    } catch (caught) {
+      // A step that fails because of Ctrl-C reports the interrupt, whatever error its I/O raised.
+      const error = signal.aborted ? interruptedError() : caught;
       emit({ type: 'step-fail', id: step.id, title: step.title, durationMs: now() - started, error: toErrorView(error) });
       return finish(error);
     }
   }
   return { ok: true, completed, leftInPlace: [] };
 
-  async function finish(error: unknown): Promise<RunOutcome> {
-    const leftInPlace: string[] = [];
+  async function finish(error: unknown, abandoned: string[] = []): Promise<RunOutcome> {
+    const leftInPlace: string[] = [...abandoned];
     for (const undo of undos.reverse()) {
       if (options.keepOnFailure) {
         leftInPlace.push(undo.title);

@@ -6,6 +6,11 @@ export interface StepIO {
   progress(message: string, pull?: PullProgress): void;
   warn(message: string, hint?: string): void;
   check(result: CheckResult): void;
+  /**
+   * Declares a change this step just made and how to take it back, as soon as it is made: if the
+   * step (or a later one) fails or is interrupted, the runner undoes it, also mid-step.
+   */
+  changed(undo: Undo): void;
   prompter: Prompter;
   signal: AbortSignal;
 }
@@ -13,7 +18,7 @@ export interface StepIO {
 export interface StepResult {
   /** Shown beside the ✔, e.g. "10.50.31.0/24". */
   detail?: string;
-  /** How to take back what this step changed; the runner calls it at most once. */
+  /** How to take back what this step changed (or use io.changed); the runner calls it at most once. */
   undo?: Undo;
 }
 

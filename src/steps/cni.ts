@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { ensureDir, exists, moveFile, readIfExists, removeFile, writeFileAtomic } from '../adapters/host-files.js';
 import { isOurConflist, loadTemplate, renderConflist } from '../cni/conflist.js';
 import { IgniteError } from '../core/errors.js';
-import type { Step, Undo } from '../core/step.js';
+import type { Step } from '../core/step.js';
 import { CNI_FILES, CNI_PLUGINS } from '../defaults.js';
 import type { CommandContext } from './context.js';
 
@@ -22,7 +22,6 @@ export const cniStep: Step<CommandContext> = {
     const { cniConfDir, cniBinDir, force } = ctx.options;
     const paths = cniPaths(cniConfDir);
     const rendered = renderConflist(await loadTemplate(), {});
-    const undos: Undo[] = [];
 
     if ((await ensureDir(cniConfDir)) === 'created') io.progress(`created ${cniConfDir}`);
     const current = await readIfExists(paths.ours);
@@ -36,20 +35,20 @@ export const cniStep: Step<CommandContext> = {
         }
         await writeFileAtomic(paths.foreignBackup, current);
       }
-      undos.push({ title: `restore previous ${paths.ours}`, run: () => writeFileAtomic(paths.ours, current) });
+      io.changed({ title: `restore previous ${paths.ours}`, run: () => writeFileAtomic(paths.ours, current) });
     }
     if (await exists(paths.ignite)) {
       if (await exists(paths.movedAside)) {
         io.warn(`${paths.ignite} reappeared; left in place (${CNI_FILES.ours} sorts first, so CNI uses ours)`);
       } else {
         await moveFile(paths.ignite, paths.movedAside);
-        undos.push({ title: `move ${CNI_FILES.ignite} back`, run: () => moveFile(paths.movedAside, paths.ignite) });
+        io.changed({ title: `move ${CNI_FILES.ignite} back`, run: () => moveFile(paths.movedAside, paths.ignite) });
         unchanged = false;
       }
     }
     if (!unchanged) {
       await writeFileAtomic(paths.ours, rendered);
-      if (current === undefined) undos.push({ title: `remove ${paths.ours}`, run: async () => void (await removeFile(paths.ours)) });
+      if (current === undefined) io.changed({ title: `remove ${paths.ours}`, run: async () => void (await removeFile(paths.ours)) });
     } else {
       ctx.unchanged.add('cni');
     }
@@ -64,8 +63,6 @@ export const cniStep: Step<CommandContext> = {
           : 'Install the CNI plugins package (containernetworking-plugins).',
       );
     }
-    const undo: Undo | undefined =
-      undos.length === 0 ? undefined : { title: undos.map((u) => u.title).join(', '), run: async () => { for (const u of undos.reverse()) await u.run(); } };
-    return { detail: unchanged ? `${paths.ours} unchanged` : paths.ours, ...(undo ? { undo } : {}) };
+    return { detail: unchanged ? `${paths.ours} unchanged` : paths.ours };
   },
 };

@@ -1,7 +1,7 @@
 import { etcdSpec, managedLabels, specMatches } from '../adapters/container-specs.js';
 import { openEtcd } from '../adapters/etcd.js';
 import { IgniteError } from '../core/errors.js';
-import type { Step, Undo } from '../core/step.js';
+import type { Step } from '../core/step.js';
 import { CONTAINER_NAMES, ETCD_VOLUME, PORTS } from '../defaults.js';
 import { required, type CommandContext } from './context.js';
 import { inspectManaged, removeForeignNamed, STOP_TIMEOUT_SEC } from './containers.js';
@@ -25,7 +25,6 @@ export const etcdStep: Step<CommandContext> = {
     ctx.etcdEndpoint = endpoint;
     const spec = etcdSpec({ image: imageFor(ctx, 'etcd'), advertiseAddress: advertise, volume: ETCD_VOLUME, name: CONTAINER_NAMES.etcd });
     const existing = await inspectManaged(docker, 'etcd');
-    const undos: Undo[] = [];
 
     if (existing && existing.running && specMatches(spec, existing)) {
       ctx.store = openEtcd(endpoint, { timeoutMs: 5_000 });
@@ -44,11 +43,10 @@ export const etcdStep: Step<CommandContext> = {
     }
     await removeForeignNamed(docker, CONTAINER_NAMES.etcd);
     if ((await docker.ensureVolume(ETCD_VOLUME, managedLabels('etcd'))) === 'created') {
-      undos.push({ title: `remove volume ${ETCD_VOLUME}`, run: async () => void (await docker.removeVolume(ETCD_VOLUME)) });
+      io.changed({ title: `remove volume ${ETCD_VOLUME}`, run: async () => void (await docker.removeVolume(ETCD_VOLUME)) });
     }
     const { id } = await docker.createAndStart(spec);
-    undos.unshift({ title: `remove container ${CONTAINER_NAMES.etcd}`, run: async () => void (await docker.stopAndRemove(id, STOP_TIMEOUT_SEC)) });
-    const undo: Undo = { title: undos.map((u) => u.title).join(', '), run: async () => { for (const u of undos) await u.run(); } };
+    io.changed({ title: `remove container ${CONTAINER_NAMES.etcd}`, run: async () => void (await docker.stopAndRemove(id, STOP_TIMEOUT_SEC)) });
 
     io.progress(`waiting for etcd to answer over the v3 API at ${endpoint}`);
     const store = openEtcd(endpoint, { timeoutMs: 5_000 });
@@ -56,17 +54,15 @@ export const etcdStep: Step<CommandContext> = {
     try {
       await store.waitUntilReady(ctx.options.timeoutMs, io.signal);
     } catch (error) {
+      if (error instanceof IgniteError && error.kind === 'interrupted') throw error;
       const logs = await docker.containerLogs(id, 20).catch(() => []);
       const timedOut = error instanceof IgniteError && error.kind === 'timeout';
       const reason = error instanceof Error ? error.message : String(error);
-      const thrown = new IgniteError(timedOut ? 'timeout' : 'etcd', `etcd did not answer within ${formatSeconds(ctx.options.timeoutMs)}: ${reason}`, {
+      throw new IgniteError(timedOut ? 'timeout' : 'etcd', `etcd did not answer within ${formatSeconds(ctx.options.timeoutMs)}: ${reason}`, {
         hint: `See \`docker logs ${CONTAINER_NAMES.etcd}\`; is ${PORTS.etcdClient}/tcp free and ${advertise} this host's address?`,
         details: logs.length > 0 ? ['last log lines of ignite-etcd:', ...logs] : [],
       });
-      // This step's own changes must not outlive its failure: the runner only undoes completed steps.
-      await undo.run().catch(() => undefined);
-      throw thrown;
     }
-    return { detail: endpoint, undo };
+    return { detail: endpoint };
   },
 };

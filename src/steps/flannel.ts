@@ -3,7 +3,7 @@ import { flannelSpec, specMatches } from '../adapters/container-specs.js';
 import type { EtcdStore } from '../adapters/etcd.js';
 import { ensureDir, readIfExists } from '../adapters/host-files.js';
 import { IgniteError } from '../core/errors.js';
-import type { Step, StepIO, Undo } from '../core/step.js';
+import type { Step, StepIO } from '../core/step.js';
 import { CONTAINER_NAMES } from '../defaults.js';
 import { contains, parseCidr } from '../net/cidr.js';
 import { parseSubnetEnv } from '../net/subnet-env.js';
@@ -64,14 +64,9 @@ export const flannelStep: Step<CommandContext> = {
     await removeForeignNamed(docker, CONTAINER_NAMES.flannel);
     await ensureDir(ctx.options.runDir);
     const { id } = await docker.createAndStart(spec);
-    const undo: Undo = { title: `remove container ${CONTAINER_NAMES.flannel}`, run: async () => void (await docker.stopAndRemove(id, STOP_TIMEOUT_SEC)) };
-    try {
-      ctx.subnet = await waitForLease(ctx, store, io, id);
-    } catch (error) {
-      await undo.run().catch(() => undefined);
-      throw error;
-    }
-    return { detail: `lease ${ctx.subnet}`, undo };
+    io.changed({ title: `remove container ${CONTAINER_NAMES.flannel}`, run: async () => void (await docker.stopAndRemove(id, STOP_TIMEOUT_SEC)) });
+    ctx.subnet = await waitForLease(ctx, store, io, id);
+    return { detail: `lease ${ctx.subnet}` };
   },
 };
 

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { loadTemplate, renderConflist } from '../../src/cni/conflist.js';
 import { CNI_FILES, ETCD_VOLUME, LABELS } from '../../src/defaults.js';
 import { leaseSubnet, parseSubnetEnv } from '../../src/net/subnet-env.js';
-import { describe, etcdGetPrefix, runCli, TEST_IMAGE_FLAGS } from '../_helpers/cli.js';
+import { CLI, describe, etcdGetPrefix, runCli, TEST_IMAGE_FLAGS } from '../_helpers/cli.js';
 import { createHosts, type SimHost } from '../_helpers/hosts.js';
 import { ensureTestImages } from '../_helpers/images.js';
 
@@ -92,4 +92,39 @@ test.serial('cleanup without --yes and without a TTY refuses and changes nothing
   const result = await runCli(host, ['cleanup']);
   t.is(result.code, 2, describe(result));
   t.regex(result.stderr, /--yes/);
+});
+
+test.serial('Ctrl-C while waiting for etcd stops promptly, undoes what init created and says so', async (t) => {
+  const images = await ensureTestImages();
+  const sim = await createHosts(1, { images: [images.flannel], imagesFrom: new Dockerode(), bindDefaultPaths: true });
+  t.teardown(() => sim.destroy());
+  const host = sim.hosts[0]!;
+  // An "etcd" image that never answers (the flannel stand-in refuses etcd's flags and restarts), so
+  // init sits in its wait when the SIGINT arrives.
+  const child = host.spawn(process.execPath, [CLI, 'init', '--pull', 'never', '--etcd-image', images.flannel, '--flannel-image', images.flannel], {
+    env: { CI: 'true', NO_COLOR: '1' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  const waiting = new Promise<void>((resolve) => {
+    child.stderr?.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+      if (stderr.includes('waiting for etcd')) resolve();
+    });
+  });
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  await waiting;
+  const sent = Date.now();
+  child.kill('SIGINT');
+  t.is(await exited, 130, stderr);
+  // Undo stops the container with Docker's 10 s grace: a process that was still starting as PID 1
+  // may not have its SIGTERM handler yet and is then killed when the grace runs out.
+  const took = Date.now() - sent;
+  t.true(took < 20_000, `stops within seconds (took ${took} ms)\n${stderr}`);
+  t.regex(stderr, /✖ etcd\s+Start etcd \(\d+ms\)/, 'the running step ends at once');
+  t.regex(stderr, /interrupted/);
+  t.regex(stderr, /undone\s+remove container ignite-etcd/);
+  t.regex(stderr, /undone\s+remove volume ignite-etcd-data/);
+  t.deepEqual(await managed(host), []);
+  t.deepEqual((await host.docker.listVolumes()).Volumes ?? [], []);
 });

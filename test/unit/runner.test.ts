@@ -86,14 +86,37 @@ test('keepOnFailure leaves completed steps in place and lists them', async (t) =
   t.deepEqual(outcome.leftInPlace, ['undo a']);
 });
 
-test('an abort interrupts a hanging step promptly and undoes what ran', async (t) => {
+test('an abort abandons a step that ignores it after the grace period and undoes what ran', async (t) => {
   const rec = setup();
   const controller = new AbortController();
   setTimeout(() => controller.abort(), 20);
-  const outcome = await runSteps([fakeStep(rec, 'a'), fakeStep(rec, 'b', 'hang'), fakeStep(rec, 'c')], rec, options(rec, controller.signal));
+  const outcome = await runSteps([fakeStep(rec, 'a'), fakeStep(rec, 'b', 'hang'), fakeStep(rec, 'c')], rec, {
+    ...options(rec, controller.signal),
+    abortGraceMs: 50,
+  });
   t.false(outcome.ok);
   t.is((outcome.error as IgniteError).kind, 'interrupted');
   t.deepEqual(rec.calls, ['run a', 'run b', 'undo a']);
+  t.regex(outcome.leftInPlace.join(), /Step b/);
+});
+
+test('a step that watches the signal stops, and the changes it declared so far are undone', async (t) => {
+  const rec = setup();
+  const controller = new AbortController();
+  const careful: Step<Recorder> = {
+    id: 'careful',
+    title: 'careful',
+    async run(_ctx, io) {
+      io.changed({ title: 'remove half', run: async () => void rec.calls.push('undo half') });
+      controller.abort();
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      if (io.signal.aborted) throw new Error('saw the abort');
+    },
+  };
+  const outcome = await runSteps([fakeStep(rec, 'a'), careful], rec, options(rec, controller.signal));
+  t.is((outcome.error as IgniteError).kind, 'interrupted', 'reported as the interrupt, not as the step\'s own error');
+  t.deepEqual(rec.calls, ['run a', 'undo half', 'undo a']);
+  t.deepEqual(outcome.leftInPlace, []);
 });
 
 test('a failing undo is reported and listed as left in place', async (t) => {
