@@ -112,7 +112,7 @@ export const advertiseCheck: Check = {
       case 'none':
         return fail('no usable network address found on this host', 'Bring up an interface, or pass --advertise-address.');
       case 'several': {
-        if (io.prompter.interactive) {
+        if (io.prompter.interactive && !ctx.options.yes) {
           const picked = await io.prompter.select(
             'Several addresses could carry the overlay. Which one should other hosts reach this host on?',
             choice.candidates.map((c) => ({ label: c.address, value: c, description: c.iface })),
@@ -160,11 +160,11 @@ export const foreignContainerCheck: Check = {
   async run(ctx) {
     if (!ctx.docker) return pass('skipped: Docker not reachable');
     const foreign = await foreignNamed(ctx.docker, [CONTAINER_NAMES.etcd, CONTAINER_NAMES.flannel]);
-    return foreign.length === 0
-      ? pass('no foreign ignite-etcd / ignite-flannel containers')
-      : fail(
+    if (foreign.length === 0) return pass('no foreign ignite-etcd / ignite-flannel containers');
+    if (ctx.options.force) return warn(`container ${foreign.join(', ')} was not created by ignite-net and will be replaced`, 'Given --force.');
+    return fail(
           `container ${foreign.join(', ')} exists but was not created by ignite-net (ignite-flannel.sh?)`,
-          `Remove it (\`docker rm -f ${foreign.join(' ')}\`), or pass --ignore-preflight-errors=ContainerNames to have ignite-net replace it.`,
+          `Remove it (\`docker rm -f ${foreign.join(' ')}\`), or pass --force to have ignite-net replace it.`,
         );
   },
 };

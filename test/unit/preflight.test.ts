@@ -1,0 +1,53 @@
+import test from 'ava';
+import { parseArgs } from '../../src/args.js';
+import { IgniteError } from '../../src/core/errors.js';
+import type { CheckResult } from '../../src/core/events.js';
+import type { StepIO } from '../../src/core/step.js';
+import { newContext } from '../../src/steps/context.js';
+import { preflightStep, type Check } from '../../src/steps/preflight.js';
+
+const fixed = (name: string, status: CheckResult['status']): Check => ({
+  name,
+  run: async () => ({ status, message: `${name} says ${status}`, ...(status === 'pass' ? {} : { hint: `fix ${name}` }) }),
+});
+
+function harness(argv: string[]) {
+  const parsed = parseArgs(['init', ...argv], {});
+  if (parsed.kind !== 'run') throw new Error('expected a run');
+  const checks: CheckResult[] = [];
+  const io: StepIO = {
+    progress: () => undefined,
+    warn: () => undefined,
+    check: (c) => void checks.push(c),
+    changed: () => undefined,
+    prompter: { interactive: false, select: () => Promise.reject(new Error('no')), confirm: () => Promise.reject(new Error('no')), text: () => Promise.reject(new Error('no')) },
+    signal: new AbortController().signal,
+  };
+  return { ctx: newContext(parsed.options, {}), io, checks };
+}
+
+const all = [fixed('DockerEngine', 'pass'), fixed('Port-2379', 'fail'), fixed('TunDevice', 'warn'), fixed('Port-2380', 'fail')];
+
+test('every check runs and reports; all errors are named together in one failure', async (t) => {
+  const { ctx, io, checks } = harness([]);
+  const error = await t.throwsAsync(preflightStep(all).run(ctx, io), { instanceOf: IgniteError });
+  t.deepEqual(checks.map((c) => `${c.name}:${c.status}`), ['DockerEngine:pass', 'Port-2379:fail', 'TunDevice:warn', 'Port-2380:fail']);
+  t.is(error?.kind, 'preflight');
+  t.is(error?.exitCode, 3);
+  t.regex(error?.message ?? '', /2 errors: Port-2379,Port-2380/);
+  t.deepEqual(error?.details, ['[ERROR Port-2379]: Port-2379 says fail — fix Port-2379', '[ERROR Port-2380]: Port-2380 says fail — fix Port-2380']);
+  t.regex(error?.hint ?? '', /--ignore-preflight-errors=Port-2379,Port-2380/);
+});
+
+test('--ignore-preflight-errors turns the named errors into warnings (case-insensitive)', async (t) => {
+  const { ctx, io, checks } = harness(['--ignore-preflight-errors', 'port-2379']);
+  const error = await t.throwsAsync(preflightStep(all).run(ctx, io), { instanceOf: IgniteError });
+  t.regex(error?.message ?? '', /an error: Port-2380$/);
+  t.like(checks[1], { name: 'Port-2379', status: 'warn', message: 'Port-2379 says fail (ignored)' });
+});
+
+test('--ignore-preflight-errors all lets the step pass with warnings counted', async (t) => {
+  const { ctx, io } = harness(['--ignore-preflight-errors', 'all']);
+  const result = await preflightStep(all).run(ctx, io);
+  t.is(result?.detail, '4 checks, 3 warnings');
+});
