@@ -6,6 +6,14 @@ import { ExitCode, isIgniteError } from './core/errors.js';
  * argv → command → steps → runner → events → reporter. Heavy modules (dockerode, etcd3, ink) load
  * only after --help/--version are answered, so those stay fast.
  */
+// A reader that goes away (`ignite-net init | head`) must not crash a command halfway through
+// changing the host: output is dropped, the work finishes.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+  });
+}
+
 async function main(argv: string[]): Promise<number> {
   let parsed;
   try {

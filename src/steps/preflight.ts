@@ -195,8 +195,8 @@ export function preflightStep(checks: Check[]): Step<CommandContext> {
       }
       if (errors.length > 0) {
         const names = errors.map((e) => e.name).join(',');
+        // Each error was already reported as its check; the failure names them and how to go on.
         throw new IgniteError('preflight', `preflight found ${errors.length === 1 ? 'an error' : `${errors.length} errors`}: ${names}`, {
-          details: errors.map((e) => `[ERROR ${e.name}]: ${e.message}${e.hint ? ` — ${e.hint}` : ''}`),
           hint: `Fix the above, or pass --ignore-preflight-errors=${names} to go on anyway.`,
         });
       }
