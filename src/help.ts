@@ -31,7 +31,7 @@ const INIT: readonly Command[] = ['init'];
 export const OPTION_SPECS: readonly OptionSpec[] = [
   { name: 'docker-host', type: 'string', value: '<url>', commands: ALL, description: 'Docker Engine to use', default: '$DOCKER_HOST, else unix:///var/run/docker.sock' },
   { name: 'cni-conf-dir', type: 'string', value: '<dir>', commands: ALL, description: 'Directory CNI reads network configs from', default: PATHS.cniConfDir },
-  { name: 'cni-bin-dir', type: 'string', value: '<dir>', commands: ALL, description: 'Directory holding the CNI plugin binaries', default: PATHS.cniBinDir },
+  { name: 'cni-bin-dir', type: 'string', value: '<dir>', commands: SETUP, description: 'Directory holding the CNI plugin binaries', default: PATHS.cniBinDir },
   { name: 'run-dir', type: 'string', value: '<dir>', commands: ALL, description: "Flannel's run directory, where it writes subnet.env", default: PATHS.runDir },
   { name: 'network', type: 'string', value: '<cidr>', commands: INIT, description: 'Overlay network for all hosts', default: DEFAULT_NETWORK.network },
   {
@@ -71,10 +71,10 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     type: 'string',
     value: '<checks>',
     multiple: true,
-    commands: ALL,
+    commands: SETUP,
     description: 'Turn these preflight checks into warnings: names as printed (comma-separated, e.g. Port-2379,TunDevice), or all',
   },
-  { name: 'force', type: 'boolean', commands: ALL, description: 'Replace what is in the way (a different network config, a foreign conflist or container)' },
+  { name: 'force', type: 'boolean', commands: SETUP, description: 'Replace what is in the way (a different network config, a foreign conflist or container)' },
   { name: 'keep-on-failure', type: 'boolean', commands: SETUP, description: 'Leave what was set up in place when a step fails (for debugging)' },
   { name: 'purge', type: 'boolean', commands: ['cleanup'], description: `Also remove etcd's data volume (${ETCD_VOLUME})` },
   { name: 'help', short: 'h', type: 'boolean', commands: ALL, description: 'Show help' },
