@@ -39,7 +39,7 @@ summary() {
     PHASES+=("$(printf '%-22s %8s' "$phase_name" 'FAILED')")
   fi
   echo
-  echo '==> CI phase timings'
+  echo '==> test set-up timings'
   for p in "${PHASES[@]}"; do echo "    $p"; done
   exit "$rc"
 }

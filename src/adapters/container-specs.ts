@@ -2,6 +2,7 @@ import { createRequire } from 'node:module';
 import { isIPv6 } from 'node:net';
 import type { ContainerCreateOptions } from 'dockerode';
 import { CONTAINER_NAMES, ETCD_KEYS, LABELS, PATHS, PORTS, type ContainerRole } from '../defaults.js';
+import { urlHost } from '../net/host-arg.js';
 
 /**
  * What ignite-net asks Docker to run, as plain data. No daemon is touched here, so every flag and
@@ -33,10 +34,6 @@ export function managedLabels(role: ContainerRole, version = PACKAGE_VERSION): R
   return { [LABELS.managed]: 'true', [LABELS.role]: role, [LABELS.version]: version };
 }
 
-/** An address as it goes into a URL: IPv6 literals need brackets (`http://[fd00::1]:2379`). */
-export function urlHost(address: string): string {
-  return isIPv6(address) ? `[${address}]` : address;
-}
 
 export interface EtcdSpecInput {
   image: string;

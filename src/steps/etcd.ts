@@ -3,13 +3,12 @@ import { openEtcd } from '../adapters/etcd.js';
 import { IgniteError } from '../core/errors.js';
 import type { Step } from '../core/step.js';
 import { CONTAINER_NAMES, ETCD_VOLUME, PORTS } from '../defaults.js';
+import { etcdEndpoint } from '../net/host-arg.js';
 import { required, type CommandContext } from './context.js';
 import { inspectManaged, removeForeignNamed, STOP_TIMEOUT_SEC } from './containers.js';
 import { imageFor } from './images.js';
 import { formatSeconds } from './wait.js';
 
-export const urlHost = (address: string): string => (address.includes(':') ? `[${address}]` : address);
-export const etcdUrl = (address: string): string => `http://${urlHost(address)}:${PORTS.etcdClient}`;
 
 /**
  * Starts etcd (or keeps the healthy one that is already there) and waits until it answers over the
@@ -21,7 +20,7 @@ export const etcdStep: Step<CommandContext> = {
   async run(ctx, io) {
     const docker = required(ctx.docker, 'docker');
     const advertise = required(ctx.advertise, 'advertise address').address;
-    const endpoint = etcdUrl(advertise);
+    const endpoint = etcdEndpoint(advertise);
     ctx.etcdEndpoint = endpoint;
     const spec = etcdSpec({ image: imageFor(ctx, 'etcd'), advertiseAddress: advertise, volume: ETCD_VOLUME, name: CONTAINER_NAMES.etcd });
     const existing = await inspectManaged(docker, 'etcd');

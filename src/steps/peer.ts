@@ -5,10 +5,9 @@ import { tcpProbe, udpProbe } from '../adapters/probes.js';
 import { IgniteError } from '../core/errors.js';
 import type { Step, StepIO } from '../core/step.js';
 import { PORTS } from '../defaults.js';
-import { parseHostArg, resolveHost } from '../net/host-arg.js';
+import { etcdEndpoint, parseHostArg, resolveHost } from '../net/host-arg.js';
 import { diffNetworkConfig, parseNetworkConfig, validateNetworkConfig } from '../net/network-config.js';
 import type { CommandContext } from './context.js';
-import { etcdUrl } from './etcd.js';
 
 const PROBE_TIMEOUT_MS = 3_000;
 
@@ -45,7 +44,7 @@ export const peerStep: Step<CommandContext> = {
         hint: `Is ${host} initialised (\`ignite-net init\`) and is ${PORTS.etcdClient}/tcp open between the hosts?`,
       });
     }
-    const endpoint = etcdUrl(address);
+    const endpoint = etcdEndpoint(address);
     const store = openEtcd(endpoint, { timeoutMs: peerTimeout });
     ctx.store = store;
     ctx.etcdEndpoint = endpoint;

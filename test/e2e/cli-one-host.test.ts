@@ -66,6 +66,25 @@ test.serial('init, init again, cleanup and cleanup again on one simulated host',
   t.regex(again.stdout, /already initialised/);
   t.deepEqual((await managed(host)).map((c) => c.id).sort(), containers.map((c) => c.id).sort());
 
+  // a different network config is refused with the difference, and nothing is restarted
+  const other = await runCli(host, ['init', ...TEST_IMAGE_FLAGS, '--network', '10.60.0.0/16']);
+  t.is(other.code, 8, describe(other));
+  t.regex(other.stderr, /etcd already holds a different network config/);
+  t.regex(other.stderr, /Network: 10\.50\.0\.0\/16 → 10\.60\.0\.0\/16/);
+  t.regex(other.stderr, /--force/);
+  t.deepEqual((await managed(host)).map((c) => c.id).sort(), containers.map((c) => c.id).sort());
+
+  // a dead flannel is recreated and gets the same subnet back (its lease matches this PublicIP)
+  const flannel = containers.find((c) => c.name === 'ignite-flannel')!;
+  await host.docker.getContainer(flannel.id).remove({ force: true });
+  const repair = await runCli(host, ['init', ...TEST_IMAGE_FLAGS]);
+  t.is(repair.code, 0, describe(repair));
+  t.notRegex(repair.stdout, /already initialised/);
+  const repaired = await managed(host);
+  t.is(repaired.find((c) => c.name === 'ignite-etcd')?.id, containers.find((c) => c.name === 'ignite-etcd')?.id, 'etcd kept');
+  t.not(repaired.find((c) => c.name === 'ignite-flannel')?.id, flannel.id, 'flannel recreated');
+  t.is(leaseSubnet(parseSubnetEnv(await readFile(join(host.dirs.runDir, 'subnet.env'), 'utf8'))), subnet);
+
   // cleanup
   const clean = await runCli(host, ['cleanup', '--yes']);
   t.is(clean.code, 0, describe(clean));

@@ -40,6 +40,16 @@ test.serial('init on one host, join from another; failed joins leave the joining
   t.is(uninitialised.code, 6, describe(uninitialised));
   t.regex(uninitialised.stderr, new RegExp(`${node2.address.replaceAll('.', '\\.')} has not been initialised: run \`ignite-net init\` there first`));
   await assertUntouched(t, node3);
+
+  // Seeded by hand, but no flannel there: its backend port rejects the probe.
+  const seeded = await node2.exec('etcdctl', ['--endpoints', `http://${node2.address}:2379`, 'put', '/coreos.com/network/config', '{"Network":"10.50.0.0/16","SubnetLen":24,"Backend":{"Type":"udp","Port":8285}}'], {
+    env: { ETCDCTL_API: '3' },
+  });
+  t.is(seeded.code, 0, seeded.stderr);
+  const rejected = await runCli(node3, ['join', node2.address, ...TEST_FLANNEL_FLAGS]);
+  t.is(rejected.code, 6, describe(rejected));
+  t.regex(rejected.stderr, new RegExp(`nothing is listening on ${node2.address.replaceAll('.', '\\.')}:8285/udp — is flannel running there, is a firewall rejecting\\?`));
+  await assertUntouched(t, node3);
   await bare.remove({ force: true });
 
   // The real thing.

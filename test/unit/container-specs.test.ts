@@ -6,7 +6,6 @@ import {
   managedLabels,
   specDifferences,
   specMatches,
-  urlHost,
 } from '../../src/adapters/container-specs.js';
 import { LABELS } from '../../src/defaults.js';
 
@@ -55,12 +54,6 @@ test('etcd: IPv6 advertise address is bracketed and listeners take both families
   t.is(flagValue(cmd, '--initial-cluster'), 's1=http://[fd00::a]:2380');
   t.is(flagValue(cmd, '--listen-client-urls'), 'http://[::]:2379');
   t.is(flagValue(cmd, '--listen-peer-urls'), 'http://[::]:2380');
-});
-
-test('urlHost brackets only IPv6', (t) => {
-  t.is(urlHost('10.0.0.1'), '10.0.0.1');
-  t.is(urlHost('::1'), '[::1]');
-  t.is(urlHost('node1.example'), 'node1.example');
 });
 
 const flannelInput = {
