@@ -40,6 +40,21 @@ export interface Options {
   force: boolean;
   keepOnFailure: boolean;
   purge: boolean;
+  /** Where the state file and the lock live. */
+  stateDir: string;
+  /** status: etcd to read (else the state file's). */
+  etcdEndpoint?: string;
+  /** status --watch and its refresh interval. */
+  watch: boolean;
+  intervalMs: number;
+  /** doctor: run join's checks against this init host. */
+  peer?: string;
+  /** logs: which container (both when undefined), follow, how many lines. */
+  logsTarget?: 'etcd' | 'flannel';
+  follow: boolean;
+  tail: number;
+  /** Options the operator gave on the command line (long names), so the state file fills in the rest. */
+  explicit: ReadonlySet<string>;
 }
 
 export type ParsedArgs = { kind: 'help'; text: string } | { kind: 'version' } | { kind: 'run'; options: Options };
@@ -126,7 +141,10 @@ function buildOptions(command: Command, args: string[], values: Values, env: Nod
   };
   const flag = (name: string): boolean => values.get(name) === true;
 
-  const host = positionalHost(command, args);
+  const host = command === 'logs' ? undefined : positionalHost(command, args);
+  const logsTarget = command === 'logs' ? parseLogsTarget(args) : undefined;
+  const etcdEndpoint = str('etcd-endpoint');
+  const peer = str('peer');
   const dockerHost = parseDockerHost(str('docker-host'), env);
   const advertise = str('advertise-address');
   return {
@@ -154,7 +172,29 @@ function buildOptions(command: Command, args: string[], values: Values, env: Nod
     force: flag('force'),
     keepOnFailure: flag('keep-on-failure'),
     purge: flag('purge'),
+    stateDir: parseDir('state-dir', str('state-dir') ?? PATHS.stateDir),
+    ...(etcdEndpoint === undefined ? {} : { etcdEndpoint: parseEtcdEndpoint(etcdEndpoint) }),
+    watch: flag('watch'),
+    intervalMs: parseDuration('interval', str('interval'), 2_000),
+    ...(peer === undefined ? {} : { peer: parseHostArg(peer).host }),
+    ...(logsTarget === undefined ? {} : { logsTarget }),
+    follow: flag('follow'),
+    tail: parseInteger('tail', str('tail')) ?? 100,
+    explicit: new Set(values.keys()),
   };
+}
+
+function parseLogsTarget(args: string[]): 'etcd' | 'flannel' | undefined {
+  if (args.length > 1) throw usageError(`logs takes at most one container (got ${args.join(' ')})`, 'Use `ignite-net logs`, `ignite-net logs etcd` or `ignite-net logs flannel`.');
+  const [arg] = args;
+  if (arg === undefined || arg === 'etcd' || arg === 'flannel') return arg;
+  throw usageError(`unknown container "${arg}"`, 'Use `ignite-net logs etcd` or `ignite-net logs flannel` (or neither for both).');
+}
+
+function parseEtcdEndpoint(value: string): string {
+  const match = /^(https?):\/\/(\[[^\]]+\]|[^/:\s]+)(?::(\d{1,5}))?\/?$/.exec(value);
+  if (!match) throw usageError(`--etcd-endpoint "${value}" is not an etcd URL`, 'Use e.g. --etcd-endpoint http://192.168.1.2:2379.');
+  return value.replace(/\/$/, '');
 }
 
 function positionalHost(command: Command, args: string[]): string | undefined {
@@ -230,11 +270,15 @@ function parsePull(value: string | undefined): PullPolicy {
 
 const MAX_TIMEOUT_MS = 24 * 3600 * 1000;
 
-/** Seconds as a bare number, or a Go-style duration (30s, 2m, 1h, 1m30s) as operators type for Docker. */
 export function parseTimeout(value: string | undefined): number {
-  if (value === undefined) return DEFAULT_TIMEOUT_MS;
+  return parseDuration('timeout', value, DEFAULT_TIMEOUT_MS);
+}
+
+/** Seconds as a bare number, or a Go-style duration (30s, 2m, 1h, 1m30s) as operators type for Docker. */
+export function parseDuration(name: string, value: string | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
   const bad = (why: string): IgniteError =>
-    usageError(`--timeout "${value}" ${why}`, 'Give seconds (e.g. --timeout 90) or a duration such as 30s, 2m or 1m30s.');
+    usageError(`--${name} "${value}" ${why}`, `Give seconds (e.g. --${name} 90) or a duration such as 30s, 2m or 1m30s.`);
   let ms: number;
   if (/^\d+$/.test(value)) {
     ms = Number(value) * 1000;

@@ -33,15 +33,6 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const { options } = parsed;
-  const [{ runCommand }, { commandFor }, { createReporter }, { decideMode }] = await Promise.all([
-    import('./commands/command.js'),
-    import('./commands/index.js'),
-    import('./ui/reporter.js'),
-    import('./ui/mode.js'),
-  ]);
-  const mode = decideMode({ json: options.json, env: process.env, stdin: process.stdin, stderr: process.stderr });
-  const reporter = await createReporter(mode, { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: process.env });
-
   const controller = new AbortController();
   const onSignal = (): void => {
     if (controller.signal.aborted) process.exit(ExitCode.interrupted);
@@ -49,8 +40,27 @@ async function main(argv: string[]): Promise<number> {
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  const streams = { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: process.env };
+
+  if (options.command === 'status') {
+    const { runStatus } = await import('./commands/status.js');
+    return runStatus(options, streams, controller.signal);
+  }
+  if (options.command === 'logs') {
+    const { runLogs } = await import('./commands/logs.js');
+    return runLogs(options, streams, controller.signal);
+  }
+  const command = options.command;
+  const [{ runCommand }, { commandFor }, { createReporter }, { decideMode }] = await Promise.all([
+    import('./commands/command.js'),
+    import('./commands/index.js'),
+    import('./ui/reporter.js'),
+    import('./ui/mode.js'),
+  ]);
+  const mode = decideMode({ json: options.json, env: process.env, stdin: process.stdin, stderr: process.stderr });
+  const reporter = await createReporter(mode, streams);
   try {
-    return await runCommand(commandFor(options.command), options, {
+    return await runCommand(commandFor(command), options, {
       emit: (event) => reporter.emit(event),
       prompter: reporter.prompter,
       signal: controller.signal,

@@ -22,6 +22,7 @@ export const PATHS = {
   cniConfDir: '/etc/cni/net.d',
   cniBinDir: '/opt/cni/bin',
   runDir: '/run/flannel',
+  stateDir: '/var/lib/ignite-net',
 } as const;
 
 export const CNI_FILES = {

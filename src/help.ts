@@ -4,7 +4,7 @@
  */
 import { DEFAULT_IMAGES, DEFAULT_NETWORK, DEFAULT_TIMEOUT_MS, ETCD_VOLUME, PATHS } from './defaults.js';
 
-export const COMMANDS = ['init', 'join', 'cleanup'] as const;
+export const COMMANDS = ['init', 'join', 'cleanup', 'status', 'doctor', 'logs'] as const;
 export type Command = (typeof COMMANDS)[number];
 
 export const isCommand = (value: string): value is Command => (COMMANDS as readonly string[]).includes(value);
@@ -26,12 +26,15 @@ export interface OptionSpec {
 
 const ALL = COMMANDS;
 const SETUP: readonly Command[] = ['init', 'join'];
-const INIT: readonly Command[] = ['init'];
+/** doctor runs init's (or join's) preflight, so it takes the options those checks read. */
+const CHECKED: readonly Command[] = ['init', 'join', 'doctor'];
+const INIT: readonly Command[] = ['init', 'doctor'];
+const CHANGES: readonly Command[] = ['init', 'join', 'cleanup'];
 
 export const OPTION_SPECS: readonly OptionSpec[] = [
   { name: 'docker-host', type: 'string', value: '<url>', commands: ALL, description: 'Docker Engine to use', default: '$DOCKER_HOST, else unix:///var/run/docker.sock' },
   { name: 'cni-conf-dir', type: 'string', value: '<dir>', commands: ALL, description: 'Directory CNI reads network configs from', default: PATHS.cniConfDir },
-  { name: 'cni-bin-dir', type: 'string', value: '<dir>', commands: SETUP, description: 'Directory holding the CNI plugin binaries', default: PATHS.cniBinDir },
+  { name: 'cni-bin-dir', type: 'string', value: '<dir>', commands: [...CHECKED, 'status'], description: 'Directory holding the CNI plugin binaries', default: PATHS.cniBinDir },
   { name: 'run-dir', type: 'string', value: '<dir>', commands: ALL, description: "Flannel's run directory, where it writes subnet.env", default: PATHS.runDir },
   { name: 'network', type: 'string', value: '<cidr>', commands: INIT, description: 'Overlay network for all hosts', default: DEFAULT_NETWORK.network },
   {
@@ -59,11 +62,11 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     default: `${DEFAULT_NETWORK.subnetMax}, or the last subnet of another --network`,
   },
   { name: 'backend-port', type: 'string', value: '<port>', commands: INIT, description: "UDP port of flannel's udp backend", default: String(DEFAULT_NETWORK.backendPort) },
-  { name: 'advertise-address', type: 'string', value: '<ip>', commands: SETUP, description: 'IPv4 address other hosts reach this one on', default: 'detected; asked when several fit' },
-  { name: 'etcd-image', type: 'string', value: '<image>', commands: INIT, description: 'etcd image', default: DEFAULT_IMAGES.etcd },
+  { name: 'advertise-address', type: 'string', value: '<ip>', commands: CHECKED, description: 'IPv4 address other hosts reach this one on', default: 'detected; asked when several fit' },
+  { name: 'etcd-image', type: 'string', value: '<image>', commands: ['init'], description: 'etcd image', default: DEFAULT_IMAGES.etcd },
   { name: 'flannel-image', type: 'string', value: '<image>', commands: SETUP, description: 'flannel image', default: DEFAULT_IMAGES.flannel },
   { name: 'pull', type: 'string', value: 'missing|always|never', commands: SETUP, description: 'When to pull images', default: 'missing' },
-  { name: 'yes', short: 'y', type: 'boolean', commands: ALL, description: 'Answer yes to every question (take the default choice)' },
+  { name: 'yes', short: 'y', type: 'boolean', commands: CHANGES, description: 'Answer yes to every question (take the default choice)' },
   { name: 'json', type: 'boolean', commands: ALL, description: 'Print events as JSON lines; never ask' },
   { name: 'timeout', type: 'string', value: '<duration>', commands: ALL, description: 'How long to wait for each service: seconds, or 30s, 2m, 1m30s', default: `${DEFAULT_TIMEOUT_MS / 1000}s` },
   {
@@ -71,11 +74,18 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     type: 'string',
     value: '<checks>',
     multiple: true,
-    commands: SETUP,
+    commands: CHECKED,
     description: 'Turn these preflight checks into warnings: names as printed (comma-separated, e.g. Port-2379,TunDevice), or all',
   },
   { name: 'force', type: 'boolean', commands: SETUP, description: 'Replace what is in the way (a different network config, a foreign conflist or container)' },
   { name: 'keep-on-failure', type: 'boolean', commands: SETUP, description: 'Leave what was set up in place when a step fails (for debugging)' },
+  { name: 'state-dir', type: 'string', value: '<dir>', commands: ALL, description: "Where ignite-net records what it set up on this host (root only)", default: PATHS.stateDir },
+  { name: 'etcd-endpoint', type: 'string', value: '<url>', commands: ['status'], description: "etcd to read the overlay from", default: "the state file's, else http://127.0.0.1:2379" },
+  { name: 'watch', short: 'w', type: 'boolean', commands: ['status'], description: 'Keep the view live, refreshing every --interval' },
+  { name: 'interval', type: 'string', value: '<duration>', commands: ['status'], description: 'Refresh interval of --watch', default: '2s' },
+  { name: 'peer', type: 'string', value: '<host>', commands: ['doctor'], description: "Run join's checks against this init host instead of init's" },
+  { name: 'follow', short: 'f', type: 'boolean', commands: ['logs'], description: 'Keep printing new log lines' },
+  { name: 'tail', type: 'string', value: '<lines>', commands: ['logs'], description: 'How many of the last lines to show per container', default: '100' },
   { name: 'purge', type: 'boolean', commands: ['cleanup'], description: `Also remove etcd's data volume (${ETCD_VOLUME})` },
   { name: 'help', short: 'h', type: 'boolean', commands: ALL, description: 'Show help' },
   { name: 'version', short: 'v', type: 'boolean', commands: ALL, description: 'Print the version' },
@@ -111,6 +121,27 @@ export const COMMAND_SPECS: Record<Command, CommandSpec> = {
     description:
       'Stop and remove the containers, CNI config and files ignite-net created on this host (found by its labels and state file, nothing else), and put back a conflist it moved aside.',
     examples: ['sudo ignite-net cleanup', 'sudo ignite-net cleanup --purge --yes'],
+  },
+  status: {
+    usage: 'status [options]',
+    summary: 'Show the whole overlay: network, every host and its lease, this host, reachability',
+    description:
+      'Read etcd and this host and show the network config, every host of the overlay with its subnet and lease, this host\'s containers, subnet.env and CNI config, and whether every other host is reachable. The exit code says whether everything is healthy.',
+    examples: ['sudo ignite-net status', 'sudo ignite-net status --watch', 'sudo ignite-net status --json'],
+  },
+  doctor: {
+    usage: 'doctor [options]',
+    summary: "Run init's (or, with --peer, join's) checks without changing anything",
+    description:
+      "Run every preflight check of init, or of join with --peer, plus the things flannel operators trip on (br_netfilter, ip_forward, the FORWARD policy, CNI configs that sort before ours, MTU), and say how to fix each failure. Changes nothing.",
+    examples: ['sudo ignite-net doctor', 'sudo ignite-net doctor --peer 192.168.1.2'],
+  },
+  logs: {
+    usage: 'logs [etcd|flannel] [options]',
+    summary: "Show the logs of ignite-net's containers",
+    description: "Print the last lines of ignite-etcd's and ignite-flannel's logs (or of one of them), found by ignite-net's labels, through the Docker API.",
+    arguments: [['etcd|flannel', 'Only this container (default: both that exist here)']],
+    examples: ['sudo ignite-net logs', 'sudo ignite-net logs flannel -f', 'sudo ignite-net logs etcd --tail 20'],
   },
 };
 

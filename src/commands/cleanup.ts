@@ -1,9 +1,11 @@
 import { confirmStep, removeCniStep, removeContainersStep, removeRunStateStep, volumeStep } from '../steps/cleanup.js';
+import { loadStateStep, removeStateStep } from '../steps/state.js';
 import type { CommandSpec } from './command.js';
 
 export const cleanupCommand: CommandSpec = {
   name: 'cleanup',
-  steps: () => [confirmStep, removeContainersStep, removeCniStep, removeRunStateStep, volumeStep],
+  changesHost: true,
+  steps: () => [loadStateStep('lenient'), confirmStep, removeContainersStep, removeCniStep, removeRunStateStep, volumeStep, removeStateStep],
   summary(ctx) {
     return {
       title: ctx.removed.length === 0 ? 'ignite-net: nothing to clean up' : 'ignite-net: cleaned up',

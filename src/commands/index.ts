@@ -1,9 +1,13 @@
 import type { Command } from '../args.js';
 import { cleanupCommand } from './cleanup.js';
 import type { CommandSpec } from './command.js';
+import { doctorCommand } from './doctor.js';
 import { initCommand } from './init.js';
 import { joinCommand } from './join.js';
 
-const commands: Record<Command, CommandSpec> = { init: initCommand, join: joinCommand, cleanup: cleanupCommand };
+/** Commands that run as a list of steps through the runner; status and logs render views instead. */
+export type StepCommand = Exclude<Command, 'status' | 'logs'>;
 
-export const commandFor = (name: Command): CommandSpec => commands[name];
+const commands: Record<StepCommand, CommandSpec> = { init: initCommand, join: joinCommand, cleanup: cleanupCommand, doctor: doctorCommand };
+
+export const commandFor = (name: StepCommand): CommandSpec => commands[name];

@@ -6,20 +6,24 @@ import { flannelStep } from '../steps/flannel.js';
 import { imagesStep } from '../steps/images.js';
 import { networkConfigStep } from '../steps/network-config.js';
 import { initChecks, preflightStep } from '../steps/preflight.js';
+import { loadStateStep, saveStateStep } from '../steps/state.js';
 import type { CommandSpec } from './command.js';
 import { restartIgnitedNote } from './command.js';
 
 const steps: Step<CommandContext>[] = [
+  loadStateStep('strict'),
   preflightStep(initChecks()),
   imagesStep(['etcd', 'flannel']),
   etcdStep,
   networkConfigStep,
   flannelStep,
   cniStep,
+  saveStateStep('init'),
 ];
 
 export const initCommand: CommandSpec = {
   name: 'init',
+  changesHost: true,
   steps: () => steps,
   summary(ctx) {
     const address = ctx.advertise?.address ?? '?';

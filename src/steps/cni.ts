@@ -42,7 +42,14 @@ export const cniStep: Step<CommandContext> = {
         io.warn(`${paths.ignite} reappeared; left in place (${CNI_FILES.ours} sorts first, so CNI uses ours)`);
       } else {
         await moveFile(paths.ignite, paths.movedAside);
-        io.changed({ title: `move ${CNI_FILES.ignite} back`, run: () => moveFile(paths.movedAside, paths.ignite) });
+        ctx.movedAside[paths.ignite] = paths.movedAside;
+        io.changed({
+          title: `move ${CNI_FILES.ignite} back`,
+          run: async () => {
+            await moveFile(paths.movedAside, paths.ignite);
+            delete ctx.movedAside[paths.ignite];
+          },
+        });
         unchanged = false;
       }
     }

@@ -1,6 +1,7 @@
 import type { Options } from '../args.js';
 import type { DockerClient } from '../adapters/docker.js';
 import type { EtcdStore } from '../adapters/etcd.js';
+import type { HostState } from '../adapters/state.js';
 import type { SummaryLine } from '../core/events.js';
 
 /** What the steps of one command share; steps fill it in as they learn things. */
@@ -17,6 +18,10 @@ export interface CommandContext {
   peer?: { host: string; address: string };
   /** This host's lease, e.g. 10.50.31.0/24, once flannel holds it. */
   subnet?: string;
+  /** What an earlier init/join recorded on this host, if anything. */
+  state?: HostState;
+  /** Files moved aside by this run or an earlier one: original path → where it is now. */
+  movedAside: Record<string, string>;
   /** Set by steps that find everything already in place (init/join run again). */
   unchanged: Set<string>;
   summary: SummaryLine[];
@@ -27,7 +32,7 @@ export interface CommandContext {
 }
 
 export function newContext(options: Options, env: NodeJS.ProcessEnv): CommandContext {
-  return { options, env, unchanged: new Set(), summary: [], next: [], removed: [], left: [] };
+  return { options, env, unchanged: new Set(), movedAside: {}, summary: [], next: [], removed: [], left: [] };
 }
 
 export function required<T>(value: T | undefined, what: string): T {

@@ -29,6 +29,12 @@ test('init with no options: every default from defaults.ts', (t) => {
     force: false,
     keepOnFailure: false,
     purge: false,
+    stateDir: '/var/lib/ignite-net',
+    watch: false,
+    intervalMs: 2_000,
+    follow: false,
+    tail: 100,
+    explicit: new Set(),
   });
 });
 
@@ -164,8 +170,8 @@ const globalHint = /Run `ignite-net --help` for usage\./;
 
 const bad: [string[], RegExp, RegExp][] = [
   // commands and positionals
-  [['frob'], /^unknown command "frob"$/, /Commands are init, join, cleanup\./],
-  [['--json', 'status'], /^unknown command "status"$/, globalHint],
+  [['frob'], /^unknown command "frob"$/, /Commands are init, join, cleanup, status, doctor, logs\./],
+  [['--json', 'stats'], /^unknown command "stats"$/, globalHint],
   [['help', 'frob'], /^unknown command "frob"$/, globalHint],
   [['--json'], /^missing command$/, /Put a command first/],
   [['init', '192.168.1.2'], /^init takes no arguments \(got "192\.168\.1\.2"\)$/, /run `ignite-net join 192\.168\.1\.2`/],
@@ -184,9 +190,9 @@ const bad: [string[], RegExp, RegExp][] = [
   [['init', '--no-yes'], /^unknown option --no-yes$/, initHint],
   [['--foo'], /^unknown option --foo$/, globalHint],
   [['init', '--purge'], /^--purge is not an option of init \(it is for cleanup\)$/, initHint],
-  [['join', '--network', '10.0.0.0/8'], /^--network is not an option of join \(it is for init\)$/, joinHint],
+  [['join', '--network', '10.0.0.0/8'], /^--network is not an option of join \(it is for init, doctor\)$/, joinHint],
   [['join', '--etcd-image', 'x'], /^--etcd-image is not an option of join/, joinHint],
-  [['cleanup', '--advertise-address', '192.168.1.2'], /^--advertise-address is not an option of cleanup \(it is for init, join\)$/, /cleanup --help/],
+  [['cleanup', '--advertise-address', '192.168.1.2'], /^--advertise-address is not an option of cleanup \(it is for init, join, doctor\)$/, /cleanup --help/],
   [['cleanup', '--keep-on-failure'], /^--keep-on-failure is not an option of cleanup/, /cleanup --help/],
   [['init', '--yes=no'], /^--yes takes no value \(got "no"\)$/, initHint],
   [['init', '--json=true'], /^--json takes no value/, initHint],
@@ -284,6 +290,11 @@ test('every option in the table parses on every command it is listed for', (t) =
     pull: 'always',
     timeout: '10',
     'ignore-preflight-errors': 'all',
+    'state-dir': '/tmp/s',
+    'etcd-endpoint': 'http://127.0.0.1:2379',
+    interval: '5s',
+    peer: '192.168.1.2',
+    tail: '20',
   };
   for (const spec of OPTION_SPECS) {
     if (spec.name === 'help' || spec.name === 'version') continue;

@@ -1,0 +1,148 @@
+import { chmod, mkdir, open, readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Options } from '../args.js';
+import { IgniteError } from '../core/errors.js';
+import type { NetworkConfig } from '../net/network-config.js';
+import { writeFileAtomic } from './host-files.js';
+
+/**
+ * What init/join did on this host, so status, doctor, logs and cleanup never need the flags again.
+ * One JSON file, root-only, written atomically; the lock beside it keeps two runs apart.
+ */
+export interface HostState {
+  version: 1;
+  role: 'init' | 'joined';
+  etcdEndpoint: string;
+  advertiseAddress: string;
+  iface?: string;
+  /** join: the init host as given. */
+  peer?: string;
+  subnet?: string;
+  images: { etcd?: string; flannel: string };
+  network: NetworkConfig;
+  paths: { cniConfDir: string; cniBinDir: string; runDir: string };
+  /** Files ignite-net moved aside and must put back: original path → where it is now. */
+  movedAside: Record<string, string>;
+  toolVersion: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export const STATE_FILE = 'state.json';
+export const LOCK_FILE = 'lock';
+
+export const statePath = (stateDir: string): string => join(stateDir, STATE_FILE);
+
+/** undefined when there is none; a typed error when it exists but cannot be trusted. */
+export async function readState(stateDir: string): Promise<HostState | undefined> {
+  const path = statePath(stateDir);
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return undefined;
+    throw new IgniteError('permission', `cannot read the state file ${path}: ${code ?? 'error'}`, {
+      hint: code === 'EACCES' ? 'Run ignite-net as root (sudo).' : `Check ${path}.`,
+    });
+  }
+  const corrupt = (why: string): IgniteError =>
+    new IgniteError('conflict', `the state file ${path} is corrupt (${why})`, {
+      hint: `Move it away (\`mv ${path} ${path}.bad\`) and pass the paths as flags; cleanup still finds ignite-net's containers by label.`,
+    });
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw corrupt('not JSON');
+  }
+  const state = parsed as Partial<HostState>;
+  if (typeof parsed !== 'object' || parsed === null || state.version !== 1) throw corrupt('unknown version');
+  if (state.role !== 'init' && state.role !== 'joined') throw corrupt('no role');
+  if (typeof state.etcdEndpoint !== 'string' || typeof state.advertiseAddress !== 'string') throw corrupt('no etcd endpoint or address');
+  if (typeof state.paths !== 'object' || state.paths === null || typeof state.network !== 'object') throw corrupt('no paths or network');
+  return { movedAside: {}, ...state } as HostState;
+}
+
+export async function writeState(stateDir: string, state: HostState): Promise<void> {
+  await mkdir(stateDir, { recursive: true, mode: 0o700 });
+  await chmod(stateDir, 0o700);
+  await writeFileAtomic(statePath(stateDir), `${JSON.stringify(state, null, 2)}\n`, 0o600);
+}
+
+export async function removeState(stateDir: string): Promise<boolean> {
+  try {
+    await rm(statePath(stateDir));
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw error;
+  }
+}
+
+/**
+ * Paths the operator did not give fall back to the ones init/join recorded, so `cleanup` after
+ * `init --cni-conf-dir X` cleans X without being told again.
+ */
+export function applyState(options: Options, state: HostState | undefined): Options {
+  if (!state) return options;
+  const pick = <K extends 'cniConfDir' | 'cniBinDir' | 'runDir'>(key: K, flag: string): string =>
+    options.explicit.has(flag) ? options[key] : state.paths[key];
+  return {
+    ...options,
+    cniConfDir: pick('cniConfDir', 'cni-conf-dir'),
+    cniBinDir: pick('cniBinDir', 'cni-bin-dir'),
+    runDir: pick('runDir', 'run-dir'),
+  };
+}
+
+export interface Lock {
+  release(): Promise<void>;
+}
+
+/**
+ * One ignite-net changing this host at a time: an exclusive-create lock file holding our PID. A lock
+ * whose PID is gone (a crashed run) is taken over.
+ */
+export async function acquireLock(stateDir: string): Promise<Lock> {
+  await mkdir(stateDir, { recursive: true, mode: 0o700 });
+  const path = join(stateDir, LOCK_FILE);
+  for (let attempt = 0; attempt < 2; attempt += 1) {
+    try {
+      const handle = await open(path, 'wx', 0o600);
+      await handle.writeFile(`${process.pid}\n`);
+      await handle.close();
+      let released = false;
+      return {
+        release: async () => {
+          if (released) return;
+          released = true;
+          await rm(path, { force: true });
+        },
+      };
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') {
+        throw new IgniteError('permission', `cannot create the lock ${path}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`, {
+          hint: 'Run ignite-net as root (sudo), or pass a writable --state-dir.',
+        });
+      }
+      const holder = Number.parseInt((await readFile(path, 'utf8').catch(() => '')).trim(), 10);
+      if (Number.isInteger(holder) && holder > 0 && isAlive(holder)) {
+        throw new IgniteError('conflict', `another ignite-net (pid ${holder}) is changing this host`, {
+          hint: `Wait for it to finish; if no ignite-net runs, remove ${path}.`,
+        });
+      }
+      await rm(path, { force: true });
+    }
+  }
+  throw new IgniteError('conflict', `could not take the lock ${path}`, { hint: 'Run the command again.' });
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

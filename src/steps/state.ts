@@ -1,0 +1,79 @@
+import { readState, removeState, statePath, writeState, applyState, type HostState } from '../adapters/state.js';
+import { IgniteError } from '../core/errors.js';
+import type { Step } from '../core/step.js';
+import { version } from '../version.js';
+import { required, type CommandContext } from './context.js';
+
+/**
+ * First step of every command: what an earlier init/join recorded fills in the paths the operator
+ * did not give. `lenient` (cleanup) goes on without a state file it cannot trust; the others stop.
+ */
+export function loadStateStep(mode: 'strict' | 'lenient'): Step<CommandContext> {
+  return {
+    id: 'state',
+    title: 'Read the state file',
+    async run(ctx, io) {
+      let state: HostState | undefined;
+      try {
+        state = await readState(ctx.options.stateDir);
+      } catch (error) {
+        if (mode === 'strict' || !(error instanceof IgniteError)) throw error;
+        io.warn(`${error.message}: going on with the paths given (containers are found by label)`, error.hint);
+        return { detail: 'unreadable; ignored' };
+      }
+      if (!state) return { detail: `none at ${statePath(ctx.options.stateDir)}` };
+      ctx.state = state;
+      ctx.options = applyState(ctx.options, state);
+      ctx.movedAside = { ...state.movedAside };
+      return { detail: `${state.role === 'init' ? 'init host' : `joined ${state.peer ?? ''}`} since ${state.createdAt}` };
+    },
+  };
+}
+
+/** Last step of init and join: record what is now set up, for status, doctor, logs and cleanup. */
+export function saveStateStep(role: HostState['role']): Step<CommandContext> {
+  return {
+    id: 'save-state',
+    title: 'Record the state',
+    async run(ctx, io) {
+      const { options } = ctx;
+      const now = new Date().toISOString();
+      const state: HostState = {
+        version: 1,
+        role,
+        etcdEndpoint: required(ctx.etcdEndpoint, 'etcd endpoint'),
+        advertiseAddress: required(ctx.advertise, 'advertise').address,
+        ...(ctx.advertise?.iface ? { iface: ctx.advertise.iface } : {}),
+        ...(ctx.peer ? { peer: ctx.peer.host } : {}),
+        ...(ctx.subnet ? { subnet: ctx.subnet } : {}),
+        images: { ...(role === 'init' ? { etcd: options.etcdImage } : {}), flannel: options.flannelImage },
+        network: options.network,
+        paths: { cniConfDir: options.cniConfDir, cniBinDir: options.cniBinDir, runDir: options.runDir },
+        movedAside: ctx.movedAside,
+        toolVersion: version,
+        createdAt: ctx.state?.createdAt ?? now,
+        updatedAt: now,
+      };
+      const previous = ctx.state;
+      await writeState(options.stateDir, state);
+      io.changed({
+        title: previous ? 'restore the previous state file' : 'remove the state file',
+        run: async () => {
+          if (previous) await writeState(options.stateDir, previous);
+          else await removeState(options.stateDir);
+        },
+      });
+      return { detail: statePath(options.stateDir) };
+    },
+  };
+}
+
+export const removeStateStep: Step<CommandContext> = {
+  id: 'remove-state',
+  title: 'Remove the state file',
+  async run(ctx) {
+    const removed = await removeState(ctx.options.stateDir);
+    if (removed) ctx.removed.push(statePath(ctx.options.stateDir));
+    return { detail: removed ? `removed ${statePath(ctx.options.stateDir)}` : 'none' };
+  },
+};
