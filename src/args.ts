@@ -27,6 +27,8 @@ export interface Options {
   cniConfDir: string;
   cniBinDir: string;
   runDir: string;
+  /** CNI plugins' state (host-local IPAM, flannel plugin); cleanup removes our network's part. */
+  cniStateDir: string;
   network: NetworkConfig;
   advertiseAddress?: string;
   etcdImage: string;
@@ -154,6 +156,7 @@ function buildOptions(command: Command, args: string[], values: Values, env: Nod
     cniConfDir: parseDir('cni-conf-dir', str('cni-conf-dir') ?? PATHS.cniConfDir),
     cniBinDir: parseDir('cni-bin-dir', str('cni-bin-dir') ?? PATHS.cniBinDir),
     runDir: parseDir('run-dir', str('run-dir') ?? PATHS.runDir),
+    cniStateDir: parseDir('cni-state-dir', str('cni-state-dir') ?? PATHS.cniStateDir),
     network: buildNetworkConfig({
       network: str('network'),
       subnetLen: parseInteger('subnet-len', str('subnet-len')),

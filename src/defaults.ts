@@ -22,6 +22,8 @@ export const PATHS = {
   cniConfDir: '/etc/cni/net.d',
   cniBinDir: '/opt/cni/bin',
   runDir: '/run/flannel',
+  /** CNI plugins' state: host-local IPAM under networks/<name>, the flannel plugin under flannel/. */
+  cniStateDir: '/var/lib/cni',
   stateDir: '/var/lib/ignite-net',
 } as const;
 

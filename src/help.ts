@@ -36,6 +36,14 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   { name: 'cni-conf-dir', type: 'string', value: '<dir>', commands: ALL, description: 'Directory CNI reads network configs from', default: PATHS.cniConfDir },
   { name: 'cni-bin-dir', type: 'string', value: '<dir>', commands: [...CHECKED, 'status'], description: 'Directory holding the CNI plugin binaries', default: PATHS.cniBinDir },
   { name: 'run-dir', type: 'string', value: '<dir>', commands: ALL, description: "Flannel's run directory, where it writes subnet.env", default: PATHS.runDir },
+  {
+    name: 'cni-state-dir',
+    type: 'string',
+    value: '<dir>',
+    commands: CHANGES,
+    description: "Where the CNI plugins keep their state (host-local IPAM in networks/<name>, the flannel plugin in flannel/); cleanup removes our network's",
+    default: PATHS.cniStateDir,
+  },
   { name: 'network', type: 'string', value: '<cidr>', commands: INIT, description: 'Overlay network for all hosts', default: DEFAULT_NETWORK.network },
   {
     name: 'subnet-len',
@@ -119,7 +127,7 @@ export const COMMAND_SPECS: Record<Command, CommandSpec> = {
     usage: 'cleanup [options]',
     summary: 'Remove what ignite-net set up on this host',
     description:
-      'Stop and remove the containers, CNI config and files ignite-net created on this host (found by its labels and state file, nothing else), and put back a conflist it moved aside.',
+      "Stop flannel, release this host's lease in etcd, remove etcd, flannel's devices (flannel0, flannel.<VNI>, flannel-wg, and cni0 when it is our network's) and iptables chains (FLANNEL-POSTRTG, FLANNEL-FWD), the CNI config and our network's CNI state, subnet.env and the state file — only what ignite-net and flannel created — and put back a conflist it moved aside. No reboot needed.",
     examples: ['sudo ignite-net cleanup', 'sudo ignite-net cleanup --purge --yes'],
   },
   status: {

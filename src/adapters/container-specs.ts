@@ -1,8 +1,8 @@
-import { createRequire } from 'node:module';
 import { isIPv6 } from 'node:net';
 import type { ContainerCreateOptions } from 'dockerode';
 import { CONTAINER_NAMES, ETCD_KEYS, LABELS, PATHS, PORTS, type ContainerRole } from '../defaults.js';
 import { urlHost } from '../net/host-arg.js';
+import { version as PACKAGE_VERSION } from '../version.js';
 
 /**
  * What ignite-net asks Docker to run, as plain data. No daemon is touched here, so every flag and
@@ -13,18 +13,6 @@ import { urlHost } from '../net/host-arg.js';
 export const EXTRA_LABELS = {
   backendPort: 'io.ignite-net.backend-port',
 } as const;
-
-// Read once at load: the version label says which ignite-net made a container. Both src/adapters and
-// dist/adapters sit two levels below the package root, so the same relative path works in both.
-const PACKAGE_VERSION: string = (() => {
-  try {
-    const pkg: unknown = createRequire(import.meta.url)('../../package.json');
-    const version = (pkg as { version?: unknown }).version;
-    return typeof version === 'string' ? version : 'unknown';
-  } catch {
-    return 'unknown';
-  }
-})();
 
 // unless-stopped: the network comes back by itself after a reboot or a dockerd restart, and a crashed
 // flanneld/etcd is restarted, yet an operator's `docker stop` is respected (unlike `always`).

@@ -1,3 +1,5 @@
+import { Readable } from 'node:stream';
+import { StringDecoder } from 'node:string_decoder';
 import Docker from 'dockerode';
 import type { ContainerCreateOptions, ContainerInspectInfo, DockerOptions } from 'dockerode';
 import { IgniteError } from '../core/errors.js';
@@ -257,6 +259,67 @@ export function demuxLogs(buffer: Buffer): string {
   }
   if (offset === 0 && buffer.length > 0) return buffer.toString('utf8');
   return Buffer.concat(parts).toString('utf8');
+}
+
+export interface LogLine {
+  stream: 'stdout' | 'stderr';
+  text: string;
+}
+
+/**
+ * demuxLogs for a stream that arrives in chunks (`logs -f`): frames and UTF-8 characters may be cut
+ * anywhere, so bytes wait until a frame and lines wait until their newline. The first 8 bytes decide
+ * framed or not (a TTY container's log is plain text), as demuxLogs does.
+ */
+export class LogDecoder {
+  private pending: Buffer = Buffer.alloc(0);
+  private framed: boolean | undefined;
+  private readonly text = { stdout: new StringDecoder('utf8'), stderr: new StringDecoder('utf8') };
+  private readonly partial = { stdout: '', stderr: '' };
+
+  push(chunk: Buffer): LogLine[] {
+    this.pending = this.pending.length === 0 ? chunk : Buffer.concat([this.pending, chunk]);
+    if (this.framed === undefined) {
+      if (this.pending.length < 8) return [];
+      const type = this.pending[0];
+      this.framed = (type === 0 || type === 1 || type === 2) && this.pending.readUIntBE(1, 3) === 0;
+    }
+    const lines: LogLine[] = [];
+    if (!this.framed) {
+      lines.push(...this.add('stdout', this.pending));
+      this.pending = Buffer.alloc(0);
+      return lines;
+    }
+    let offset = 0;
+    while (offset + 8 <= this.pending.length) {
+      const length = this.pending.readUInt32BE(offset + 4);
+      if (offset + 8 + length > this.pending.length) break;
+      const stream = this.pending[offset] === 2 ? 'stderr' : 'stdout';
+      lines.push(...this.add(stream, this.pending.subarray(offset + 8, offset + 8 + length)));
+      offset += 8 + length;
+    }
+    this.pending = this.pending.subarray(offset);
+    return lines;
+  }
+
+  /** The last lines without a newline (a container that stopped mid-line). */
+  end(): LogLine[] {
+    const lines: LogLine[] = [];
+    if (this.framed === false || (this.framed === undefined && this.pending.length > 0)) lines.push(...this.add('stdout', this.pending));
+    this.pending = Buffer.alloc(0);
+    for (const stream of ['stdout', 'stderr'] as const) {
+      const rest = this.partial[stream] + this.text[stream].end();
+      this.partial[stream] = '';
+      if (rest !== '') lines.push({ stream, text: rest.replace(/\r$/, '') });
+    }
+    return lines;
+  }
+
+  private add(stream: LogLine['stream'], bytes: Buffer): LogLine[] {
+    const parts = (this.partial[stream] + this.text[stream].write(bytes)).split('\n');
+    this.partial[stream] = parts.pop() ?? '';
+    return parts.map((text) => ({ stream, text: text.replace(/\r$/, '') }));
+  }
 }
 
 function toDate(value: string | undefined): Date | undefined {
@@ -582,6 +645,22 @@ export class DockerEngine implements DockerClient {
       const lines = demuxLogs(buffer).split('\n').map((l) => l.replace(/\r$/, ''));
       if (lines.at(-1) === '') lines.pop();
       return lines.slice(-tail);
+    });
+  }
+
+  /**
+   * The container's log as raw bytes (framed unless it has a TTY; decode with LogDecoder), for
+   * `ignite-net logs`. With follow the stream stays open for new lines until the caller destroys it
+   * or the container stops. timestamps: Docker prefixes each line with its RFC 3339 time.
+   */
+  async logStream(id: string, options: { tail: number; follow: boolean; timestamps: boolean }): Promise<NodeJS.ReadableStream> {
+    return this.call(`read logs of ${id}`, async () => {
+      const container = this.docker.getContainer(id);
+      const base = { stdout: true, stderr: true, tail: options.tail, timestamps: options.timestamps };
+      if (options.follow) return container.logs({ ...base, follow: true });
+      const raw: unknown = await container.logs({ ...base, follow: false });
+      // docker-modem parses bodies that happen to be JSON (a TTY container logging one JSON line).
+      return Readable.from([Buffer.isBuffer(raw) ? raw : Buffer.from(typeof raw === 'string' ? raw : JSON.stringify(raw))]);
     });
   }
 

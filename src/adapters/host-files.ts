@@ -1,5 +1,5 @@
 import { constants } from 'node:fs';
-import { access, mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { access, mkdir, open, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { IgniteError } from '../core/errors.js';
 
@@ -115,6 +115,36 @@ export async function isCharDevice(path: string): Promise<boolean> {
     return (await stat(path)).isCharacterDevice();
   } catch {
     return false;
+  }
+}
+
+/** Names in a directory (files and directories alike); undefined when the directory does not exist. */
+export async function listDir(path: string): Promise<string[] | undefined> {
+  try {
+    return await readdir(path);
+  } catch (error) {
+    if (isCode(error, 'ENOENT') || isCode(error, 'ENOTDIR')) return undefined;
+    throw fileError('list', path, error);
+  }
+}
+
+/** Removes a directory and everything in it; false when there was nothing. */
+export async function removeTree(path: string): Promise<boolean> {
+  const had = await exists(path);
+  try {
+    await rm(path, { recursive: true, force: true });
+  } catch (error) {
+    throw fileError('remove', path, error);
+  }
+  return had;
+}
+
+/** When a file was last written; undefined when it does not exist or cannot be read. */
+export async function modifiedAt(path: string): Promise<Date | undefined> {
+  try {
+    return (await stat(path)).mtime;
+  } catch {
+    return undefined;
   }
 }
 

@@ -1,9 +1,9 @@
-import { chmod, mkdir, open, readFile, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { chmod, mkdir, open, readFile, rm, rmdir } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import type { Options } from '../args.js';
 import { IgniteError } from '../core/errors.js';
 import type { NetworkConfig } from '../net/network-config.js';
-import { writeFileAtomic } from './host-files.js';
+import { directoryWritableProblem, writeFileAtomic } from './host-files.js';
 
 /**
  * What init/join did on this host, so status, doctor, logs and cleanup never need the flags again.
@@ -20,7 +20,8 @@ export interface HostState {
   subnet?: string;
   images: { etcd?: string; flannel: string };
   network: NetworkConfig;
-  paths: { cniConfDir: string; cniBinDir: string; runDir: string };
+  /** cniStateDir is optional: state files written before it existed still read. */
+  paths: { cniConfDir: string; cniBinDir: string; runDir: string; cniStateDir?: string };
   /** Files ignite-net moved aside and must put back: original path → where it is now. */
   movedAside: Record<string, string>;
   toolVersion: string;
@@ -93,6 +94,7 @@ export function applyState(options: Options, state: HostState | undefined): Opti
     cniConfDir: pick('cniConfDir', 'cni-conf-dir'),
     cniBinDir: pick('cniBinDir', 'cni-bin-dir'),
     runDir: pick('runDir', 'run-dir'),
+    cniStateDir: options.explicit.has('cni-state-dir') ? options.cniStateDir : (state.paths.cniStateDir ?? options.cniStateDir),
   };
 }
 
@@ -105,7 +107,12 @@ export interface Lock {
  * whose PID is gone (a crashed run) is taken over.
  */
 export async function acquireLock(stateDir: string): Promise<Lock> {
-  await mkdir(stateDir, { recursive: true, mode: 0o700 });
+  let created: string | undefined;
+  try {
+    created = await mkdir(stateDir, { recursive: true, mode: 0o700 });
+  } catch (error) {
+    throw await lockError(join(stateDir, LOCK_FILE), error);
+  }
   const path = join(stateDir, LOCK_FILE);
   for (let attempt = 0; attempt < 2; attempt += 1) {
     try {
@@ -118,13 +125,14 @@ export async function acquireLock(stateDir: string): Promise<Lock> {
           if (released) return;
           released = true;
           await rm(path, { force: true });
+          // A run that changed nothing leaves no empty state dir behind (nor the parents it made).
+          if (created !== undefined) await removeEmptyDirs(stateDir, created);
         },
       };
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') {
-        throw new IgniteError('permission', `cannot create the lock ${path}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`, {
-          hint: 'Run ignite-net as root (sudo), or pass a writable --state-dir.',
-        });
+        if (created !== undefined) await removeEmptyDirs(stateDir, created);
+        throw await lockError(path, error);
       }
       const holder = Number.parseInt((await readFile(path, 'utf8').catch(() => '')).trim(), 10);
       if (Number.isInteger(holder) && holder > 0 && isAlive(holder)) {
@@ -136,6 +144,31 @@ export async function acquireLock(stateDir: string): Promise<Lock> {
     }
   }
   throw new IgniteError('conflict', `could not take the lock ${path}`, { hint: 'Run the command again.' });
+}
+
+/** Says why the lock cannot be created (read-only, not a directory, no permission) rather than just a code. */
+async function lockError(path: string, error: unknown): Promise<IgniteError> {
+  const code = (error as NodeJS.ErrnoException).code ?? 'error';
+  const problem = await directoryWritableProblem(dirname(path));
+  const hint =
+    problem?.includes('read-only') === true
+      ? 'Pass a --state-dir on a writable file system.'
+      : problem?.includes('not a directory') === true
+        ? 'Move that file away, or pass another --state-dir.'
+        : 'Run ignite-net as root (sudo), or pass a writable --state-dir.';
+  return new IgniteError('permission', `cannot create the lock ${path}: ${problem ?? code}`, { hint, cause: error });
+}
+
+/** Removes `dir` and its parents up to `top` (the first directory mkdir created), while they are empty. */
+async function removeEmptyDirs(dir: string, top: string): Promise<void> {
+  for (let current = dir; ; current = dirname(current)) {
+    try {
+      await rmdir(current);
+    } catch {
+      return;
+    }
+    if (current === top || dirname(current) === current) return;
+  }
 }
 
 function isAlive(pid: number): boolean {

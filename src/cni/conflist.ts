@@ -18,10 +18,11 @@ export interface ConflistVars {
 export const DEFAULT_CONFLIST_VARS: ConflistVars = { name: 'cbr0' };
 
 /**
- * Candidates relative to this module: src/cni/ (tsx) and dist/cni/ (tsconfig.build.json) both sit
- * two levels below the package root; dist/src/cni/ (a build with rootDir ".") sits three.
+ * Candidates relative to this module: the bundled dist/*.js (scripts/build.mjs) sits one level below
+ * the package root; src/cni/ (tsx) and dist/cni/ (tsc's per-file output) two; dist/src/cni/ (a build
+ * with rootDir ".") three.
  */
-const CANDIDATE_DIRS = ['../../templates/', '../../../templates/'];
+const CANDIDATE_DIRS = ['../templates/', '../../templates/', '../../../templates/'];
 
 /** The package's templates/ directory, wherever this module runs from. */
 export function templatesDir(): string {

@@ -1,11 +1,36 @@
-import { confirmStep, removeCniStep, removeContainersStep, removeRunStateStep, volumeStep } from '../steps/cleanup.js';
+import {
+  confirmStep,
+  releaseLeaseStep,
+  removeCniStateStep,
+  removeCniStep,
+  removeDevicesStep,
+  removeEtcdStep,
+  removeIptablesStep,
+  removeRunStateStep,
+  stopFlannelStep,
+  volumeStep,
+} from '../steps/cleanup.js';
 import { loadStateStep, removeStateStep } from '../steps/state.js';
 import type { CommandSpec } from './command.js';
 
 export const cleanupCommand: CommandSpec = {
   name: 'cleanup',
   changesHost: true,
-  steps: () => [loadStateStep('lenient'), confirmStep, removeContainersStep, removeCniStep, removeRunStateStep, volumeStep, removeStateStep],
+  // Order matters; see src/steps/cleanup.ts: flannel, then the lease (etcd still up), then etcd.
+  steps: () => [
+    loadStateStep('lenient'),
+    confirmStep,
+    stopFlannelStep,
+    releaseLeaseStep,
+    removeEtcdStep,
+    removeDevicesStep,
+    removeIptablesStep,
+    removeCniStep,
+    removeRunStateStep,
+    removeCniStateStep,
+    volumeStep,
+    removeStateStep,
+  ],
   summary(ctx) {
     return {
       title: ctx.removed.length === 0 ? 'ignite-net: nothing to clean up' : 'ignite-net: cleaned up',

@@ -2,7 +2,7 @@ import type { Options } from '../args.js';
 import { IgniteError, toErrorView } from '../core/errors.js';
 import type { Emit, SummaryLine } from '../core/events.js';
 import type { Prompter } from '../core/prompt.js';
-import { runSteps } from '../core/runner.js';
+import { runSteps, type RunOptions } from '../core/runner.js';
 import type { Step } from '../core/step.js';
 import { acquireLock, type Lock } from '../adapters/state.js';
 import { newContext, type CommandContext } from '../steps/context.js';
@@ -25,6 +25,48 @@ export interface CommandRun {
   env: NodeJS.ProcessEnv;
 }
 
+/** The only reader of the test hook's variable; see README, Development. */
+export const TEST_PAUSE_ENV = 'IGNITE_NET_TEST_PAUSE_AT';
+
+/**
+ * Test hook, inert unless IGNITE_NET_TEST_PAUSE_AT names a step id of this command: the runner waits
+ * before that step (printing a marker warning) until SIGUSR2 continues the run or SIGINT interrupts it,
+ * so tests can deliver Ctrl-C (or cut the network) at a chosen step.
+ */
+function testPause(spec: CommandSpec, options: Options, run: CommandRun): { pauseBefore?: RunOptions['pauseBefore'] } {
+  const stepId = run.env[TEST_PAUSE_ENV];
+  if (stepId === undefined || stepId === '') return {};
+  const known = spec.steps(options).map((step) => step.id);
+  if (!known.includes(stepId)) {
+    run.emit({ type: 'warning', message: `${TEST_PAUSE_ENV}=${stepId} names no step of ${spec.name} (${known.join(', ')}); not pausing` });
+    return {};
+  }
+  const resumed = new Promise<void>((resolve) => process.once('SIGUSR2', () => resolve()));
+  const message = `${TEST_PAUSE_ENV}: paused before step ${stepId} (pid ${process.pid}); SIGUSR2 continues, SIGINT interrupts`;
+  return { pauseBefore: { stepId, resumed, message } };
+}
+
+/**
+ * The host lock lives in a root-only directory, so without root it cannot be taken. Say what the
+ * IsPrivilegedUser preflight check (which runs after the lock) would say, rather than EACCES.
+ */
+async function lockHost(options: Options): Promise<Lock> {
+  try {
+    return await acquireLock(options.stateDir);
+  } catch (error) {
+    const notRoot = typeof process.geteuid === 'function' && process.geteuid() !== 0;
+    const ignore = options.ignorePreflightErrors;
+    const ignored = ignore === 'all' || [...ignore].some((name) => name.toLowerCase() === 'isprivilegeduser');
+    if (error instanceof IgniteError && error.kind === 'permission' && notRoot && !ignored) {
+      throw new IgniteError('preflight', 'preflight found an error: IsPrivilegedUser: ignite-net is not running as root', {
+        hint: `Run it with sudo: it writes CNI config and drives Docker (${error.message}).`,
+        cause: error,
+      });
+    }
+    throw error;
+  }
+}
+
 /** Runs one command's steps and reports its end; returns the exit code. */
 export async function runCommand(spec: CommandSpec, options: Options, run: CommandRun): Promise<number> {
   const started = Date.now();
@@ -37,12 +79,13 @@ export async function runCommand(spec: CommandSpec, options: Options, run: Comma
   };
   let lock: Lock | undefined;
   try {
-    if (spec.changesHost) lock = await acquireLock(options.stateDir);
+    if (spec.changesHost) lock = await lockHost(options);
     const outcome = await runSteps(spec.steps(options), ctx, {
       emit: run.emit,
       prompter: run.prompter,
       signal: run.signal,
       keepOnFailure: options.keepOnFailure,
+      ...testPause(spec, options, run),
     });
     if (!outcome.ok) return end(outcome.error ?? new IgniteError('bug', 'command failed'), outcome.leftInPlace);
     const summary = spec.summary(ctx);

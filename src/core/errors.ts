@@ -14,6 +14,10 @@ export const ExitCode = {
   timeout: 7,
   conflict: 8,
   permission: 9,
+  /** status: the overlay or this host has a problem (listed in the output). */
+  unhealthy: 10,
+  /** status: nothing to look at — no state file, no --etcd-endpoint, no local ignite-etcd. */
+  notSetUp: 11,
   interrupted: 130,
 } as const;
 

@@ -12,6 +12,12 @@ export interface RunOptions {
   /** How long an interrupted step may take to stop by itself (default ABORT_GRACE_MS). */
   abortGraceMs?: number;
   now?: () => number;
+  /**
+   * Test hook, inert unless given (commands/command.ts sets it from IGNITE_NET_TEST_PAUSE_AT): before
+   * the step with this id (before its skip check) emit `message` as a warning and wait until `resumed`
+   * settles or the run is interrupted, so a test can deliver Ctrl-C at a chosen step.
+   */
+  pauseBefore?: { stepId: string; resumed: Promise<void>; message: string };
 }
 
 export interface RunOutcome {
@@ -59,6 +65,25 @@ function settleOrAbandon<T>(work: Promise<T>, signal: AbortSignal, graceMs: numb
   });
 }
 
+/** The test hook's wait: until resumed or aborted, whichever comes first. */
+async function pauseUntil(pause: NonNullable<RunOptions['pauseBefore']>, signal: AbortSignal, emit: Emit): Promise<void> {
+  emit({ type: 'warning', message: pause.message });
+  if (signal.aborted) return;
+  let onAbort: (() => void) | undefined;
+  const aborted = new Promise<void>((resolve) => {
+    onAbort = resolve;
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+  // Signal listeners do not keep Node's event loop alive; this timer does while paused.
+  const keepAlive = setInterval(() => undefined, 60_000);
+  try {
+    await Promise.race([pause.resumed, aborted]);
+  } finally {
+    clearInterval(keepAlive);
+    if (onAbort) signal.removeEventListener('abort', onAbort);
+  }
+}
+
 /**
  * Runs steps in order and reports each as events. On failure or interrupt it undoes every change the
  * steps declared (completed steps and the failing one's, newest first), each exactly once, unless
@@ -72,6 +97,7 @@ export async function runSteps<C>(steps: Step<C>[], ctx: C, options: RunOptions)
   const undos: Undo[] = [];
 
   for (const step of steps) {
+    if (options.pauseBefore?.stepId === step.id) await pauseUntil(options.pauseBefore, signal, emit);
     if (signal.aborted) return finish(interruptedError());
     const reason = await step.skip?.(ctx);
     if (reason !== undefined) {

@@ -1,13 +1,51 @@
 import { join } from 'node:path';
-import { connectDocker } from '../adapters/docker.js';
-import { exists, moveFile, readIfExists, removeFile } from '../adapters/host-files.js';
-import { isOurConflist } from '../cni/conflist.js';
+import { connectDocker, type DockerClient } from '../adapters/docker.js';
+import { openEtcd } from '../adapters/etcd.js';
+import { exists, listDir, modifiedAt, moveFile, readIfExists, removeFile, removeTree } from '../adapters/host-files.js';
+import { deleteLink, iptables, listLinks, listTable, type IptablesFamily } from '../adapters/ip-tools.js';
+import { DEFAULT_CONFLIST_VARS, isOurConflist } from '../cni/conflist.js';
 import { IgniteError } from '../core/errors.js';
-import type { Step } from '../core/step.js';
-import { CNI_FILES, ETCD_VOLUME } from '../defaults.js';
+import type { Step, StepIO } from '../core/step.js';
+import { CNI_FILES, CONTAINER_NAMES, ETCD_KEYS, ETCD_VOLUME } from '../defaults.js';
+import { subnetToLeaseKey } from '../net/cidr.js';
+import { selectOverlayDevices } from '../net/flannel-devices.js';
+import { FLANNEL_TABLES, parseIptablesListing, planChainRemoval } from '../net/iptables.js';
+import { flannelFlag, leaseExpiresBy, selectLeasesToRelease } from '../net/lease-release.js';
+import { leaseSubnet, parseSubnetEnv, type SubnetEnv } from '../net/subnet-env.js';
 import { cniPaths } from './cni.js';
 import { STOP_TIMEOUT_SEC } from './containers.js';
 import type { CommandContext } from './context.js';
+
+/**
+ * cleanup, in the order that keeps every step possible: flannel stops first (a live flannel exits
+ * when its lease is deleted, and would re-create devices and chains), then this host's lease is
+ * released while etcd still answers (on the init host etcd is ours and still running), then etcd
+ * goes, then what flannel left on the host (devices, iptables chains), the files, the CNI state, the
+ * volume, and last the state file (so a cleanup that fails half-way can be run again with it).
+ */
+
+/** etcd gets this long per call during cleanup: an unreachable init host must not hold cleanup up. */
+const LEASE_ETCD_TIMEOUT_MS = 5_000;
+
+/** Facts one cleanup run learns in one step and uses in a later one; kept here, not in the shared context. */
+interface CleanupFacts {
+  dockerUnreachable: boolean;
+  /** From the flannel container's command, for hosts set up before the state file existed. */
+  flannelEtcdEndpoint?: string;
+  flannelPublicIP?: string;
+  hadEtcdContainer: boolean;
+}
+
+const facts = new WeakMap<CommandContext, CleanupFacts>();
+
+function factsOf(ctx: CommandContext): CleanupFacts {
+  let found = facts.get(ctx);
+  if (!found) {
+    found = { dockerUnreachable: false, hadEtcdContainer: false };
+    facts.set(ctx, found);
+  }
+  return found;
+}
 
 export const confirmStep: Step<CommandContext> = {
   id: 'confirm',
@@ -19,7 +57,7 @@ export const confirmStep: Step<CommandContext> = {
         hint: 'Pass --yes to confirm.',
       });
     }
-    const ok = await io.prompter.confirm('Remove ignite-net\'s containers, CNI config and flannel state from this host?', {
+    const ok = await io.prompter.confirm("Remove ignite-net's containers, this host's lease, flannel's devices and iptables chains, the CNI config and state from this host?", {
       flag: '--yes',
       initial: false,
     });
@@ -27,31 +65,223 @@ export const confirmStep: Step<CommandContext> = {
   },
 };
 
+/** The Docker client, connected once; undefined (with one warning) when dockerd does not answer. */
+async function dockerFor(ctx: CommandContext, io: StepIO): Promise<DockerClient | undefined> {
+  if (ctx.docker) return ctx.docker;
+  const known = factsOf(ctx);
+  if (known.dockerUnreachable) return undefined;
+  try {
+    ctx.docker = await connectDocker(ctx.options.dockerHost);
+    return ctx.docker;
+  } catch (error) {
+    known.dockerUnreachable = true;
+    const message = error instanceof IgniteError ? error.message : String(error);
+    io.warn(`${message}: containers were not checked`, `Start dockerd and run cleanup again to remove ${CONTAINER_NAMES.etcd} / ${CONTAINER_NAMES.flannel}.`);
+    ctx.left.push('containers (Docker Engine not reachable): run `ignite-net cleanup` again once dockerd runs');
+    return undefined;
+  }
+}
+
 /** Containers are found by label, whatever their names, so only what ignite-net created goes. */
-export const removeContainersStep: Step<CommandContext> = {
-  id: 'containers',
-  title: 'Remove containers',
+export const stopFlannelStep: Step<CommandContext> = {
+  id: 'flannel',
+  title: 'Stop flannel',
   async run(ctx, io) {
-    let docker = ctx.docker;
-    if (!docker) {
-      try {
-        docker = await connectDocker(ctx.options.dockerHost);
-        ctx.docker = docker;
-      } catch (error) {
-        const message = error instanceof IgniteError ? error.message : String(error);
-        io.warn(`${message}: containers were not checked`, 'Start dockerd and run cleanup again to remove ignite-etcd / ignite-flannel.');
-        ctx.left.push('containers (Docker Engine not reachable): run `ignite-net cleanup` again once dockerd runs');
-        return { detail: 'Docker not reachable; skipped' };
+    const docker = await dockerFor(ctx, io);
+    if (!docker) return { detail: 'Docker not reachable; skipped' };
+    const known = factsOf(ctx);
+    const all = await docker.listManaged();
+    known.hadEtcdContainer = all.some((c) => c.role === 'etcd');
+    const flannels = all.filter((c) => c.role === 'flannel');
+    for (const container of flannels) {
+      // Where it got its lease from: the lease step needs it on a host without a state file.
+      const view = await docker.inspectContainer(container.id);
+      if (view) {
+        const endpoint = flannelFlag(view.cmd, 'etcd-endpoints')?.split(',')[0];
+        const publicIP = flannelFlag(view.cmd, 'public-ip');
+        if (endpoint) known.flannelEtcdEndpoint = endpoint;
+        if (publicIP) known.flannelPublicIP = publicIP;
       }
+      io.progress(`stopping ${container.name}`);
+      await docker.stopAndRemove(container.id, STOP_TIMEOUT_SEC);
+      ctx.removed.push(`container ${container.name}`);
     }
-    // flannel first: it depends on etcd, and stopping it first avoids it logging lost-etcd errors.
-    const managed = (await docker.listManaged()).sort((a, b) => (a.role === 'flannel' ? -1 : b.role === 'flannel' ? 1 : 0));
-    for (const container of managed) {
+    return { detail: flannels.length === 0 ? 'no flannel container' : `removed ${flannels.map((c) => c.name).join(', ')}` };
+  },
+};
+
+async function readSubnetEnv(runDir: string): Promise<SubnetEnv | undefined> {
+  const text = await readIfExists(join(runDir, 'subnet.env')).catch(() => undefined);
+  if (text === undefined) return undefined;
+  try {
+    return parseSubnetEnv(text);
+  } catch {
+    return undefined;
+  }
+}
+
+const formatTime = (date: Date): string => `${date.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+
+/**
+ * Releases this host's lease in etcd — on a joined host and on the init host alike, never another
+ * host's. On the init host this runs before etcd's container goes, so a later `init` (which keeps
+ * the data volume) does not find a stale lease of a host that no longer runs flannel, and the
+ * joined hosts' flannel drops its routes to this host at once instead of in up to 24 h.
+ * etcd unreachable is not an error: everything else is local, and the lease expires by itself.
+ */
+export const releaseLeaseStep: Step<CommandContext> = {
+  id: 'lease',
+  title: "Release this host's lease",
+  async run(ctx, io) {
+    const known = factsOf(ctx);
+    const endpoint = ctx.state?.etcdEndpoint ?? known.flannelEtcdEndpoint;
+    const env = await readSubnetEnv(ctx.options.runDir);
+    const subnet = ctx.state?.subnet ?? (env ? leaseSubnet(env) : undefined);
+    const advertise = ctx.state?.advertiseAddress;
+    const publicIP = known.flannelPublicIP ?? (advertise !== undefined && !advertise.includes(':') ? advertise : undefined);
+    if (endpoint === undefined) {
+      return { detail: 'no etcd known (no state file, no flannel container): nothing to release' };
+    }
+    if (subnet === undefined && publicIP === undefined) return { detail: 'no lease recorded for this host' };
+    const isInitHost = ctx.state ? ctx.state.role === 'init' : known.hadEtcdContainer;
+    if (isInitHost && ctx.docker !== undefined && !known.hadEtcdContainer) {
+      // An earlier, interrupted cleanup already released the lease and removed etcd: nothing to ask.
+      return { detail: `etcd's container is gone; anything left in its data goes with --purge` };
+    }
+
+    io.progress(`asking etcd at ${endpoint}`);
+    const store = openEtcd(endpoint, { timeoutMs: Math.min(ctx.options.timeoutMs, LEASE_ETCD_TIMEOUT_MS) });
+    try {
+      const leases = await store.listLeases();
+      const { release, keep } = selectLeasesToRelease(leases, { ...(subnet ? { subnet } : {}), ...(publicIP ? { publicIP } : {}) });
+      for (const { lease, why } of keep) {
+        io.warn(`kept the lease ${lease.subnet || lease.key}: ${why}`);
+        if (lease.reserved) ctx.left.push(`reservation ${lease.subnet} in etcd (no TTL, kept on purpose): delete ${lease.key} to free it`);
+      }
+      const released: string[] = [];
+      for (const lease of release) {
+        if (await store.deleteLease(lease.key)) {
+          released.push(lease.subnet);
+          ctx.removed.push(`lease ${lease.subnet} in etcd at ${endpoint}`);
+        }
+      }
+      if (isInitHost) {
+        const others = leases.filter((lease) => !release.includes(lease) && !keep.some((k) => k.lease === lease) && lease.publicIP !== '');
+        if (others.length > 0) {
+          io.warn(
+            `${others.length} other host${others.length === 1 ? '' : 's'} still use${others.length === 1 ? 's' : ''} this etcd (${others.map((l) => `${l.publicIP} ${l.subnet}`).join(', ')}): their flannel loses etcd when it goes`,
+            'Run `ignite-net cleanup` on those hosts too.',
+          );
+        }
+      }
+      return { detail: released.length > 0 ? `released ${released.join(', ')}` : 'no lease of this host in etcd' };
+    } catch (error) {
+      if (!(error instanceof IgniteError) || error.kind !== 'etcd') throw error;
+      const what = subnet ? `the lease ${subnet}` : "this host's lease";
+      if (isInitHost) {
+        // etcd is this host's own: its data (and the lease in it) stays in the volume unless --purge.
+        const fate = ctx.options.purge
+          ? `${what} goes with etcd's data (--purge)`
+          : `${what} stays in etcd's data (volume ${ETCD_VOLUME}) and expires within 24 h of etcd running again`;
+        io.warn(`${error.message}: ${fate}`, ctx.options.purge ? undefined : 'Pass --purge to remove etcd\'s data with it.');
+        if (!ctx.options.purge) ctx.left.push(`${what} in etcd's data (etcd was not answering): expires within 24 h of etcd running again, or goes with --purge`);
+        return { detail: `etcd not answering; ${fate}` };
+      }
+      const expires = formatTime(leaseExpiresBy(new Date(), await modifiedAt(join(ctx.options.runDir, 'subnet.env'))));
+      const key = subnet ? subnetToLeaseKey(subnet, ETCD_KEYS.subnets) : `${ETCD_KEYS.subnets}<subnet>`;
+      const remedy = `docker exec ${CONTAINER_NAMES.etcd} etcdctl del ${key}`;
+      io.warn(
+        `${error.message}: ${what} stays in etcd until it expires by itself, by ${expires} at the latest (24 h after flannel's last renewal)`,
+        `To free it sooner, run on the init host: ${remedy}`,
+      );
+      ctx.left.push(`${what} in etcd at ${endpoint} (not reachable): expires by itself by ${expires} at the latest; to free it sooner, on the init host: ${remedy}`);
+      return { detail: `etcd not reachable; ${what} expires by itself by ${expires}` };
+    } finally {
+      store.close();
+    }
+  },
+};
+
+/** etcd, and any other container labelled ours (found by label, whatever its name). */
+export const removeEtcdStep: Step<CommandContext> = {
+  id: 'etcd',
+  title: 'Remove etcd',
+  async run(ctx, io) {
+    const docker = await dockerFor(ctx, io);
+    if (!docker) return { detail: 'Docker not reachable; skipped' };
+    const rest = await docker.listManaged();
+    for (const container of rest) {
       io.progress(`removing ${container.name}`);
       await docker.stopAndRemove(container.id, STOP_TIMEOUT_SEC);
       ctx.removed.push(`container ${container.name}`);
     }
-    return { detail: managed.length === 0 ? 'none found' : managed.map((c) => c.name).join(', ') };
+    return { detail: rest.length === 0 ? 'no etcd container' : `removed ${rest.map((c) => c.name).join(', ')}` };
+  },
+};
+
+/** The overlay this host was part of: the state file's, else subnet.env's, else the default. */
+async function overlayNetwork(ctx: CommandContext): Promise<string> {
+  return ctx.state?.network.Network ?? (await readSubnetEnv(ctx.options.runDir))?.network ?? ctx.options.network.Network;
+}
+
+export const removeDevicesStep: Step<CommandContext> = {
+  id: 'devices',
+  title: "Remove flannel's devices",
+  async run(ctx, io) {
+    const links = await listLinks();
+    if (links === undefined) {
+      io.warn("iproute2 (`ip`) is not installed: flannel's devices were not checked", 'Install iproute2 and run cleanup again, or reboot.');
+      ctx.left.push("flannel's devices (flannel0, flannel.<VNI>, cni0) if any: iproute2 is missing");
+      return { detail: 'ip not installed; skipped' };
+    }
+    const overlay = await overlayNetwork(ctx);
+    const { remove, keep } = selectOverlayDevices(links, overlay);
+    const removed: string[] = [];
+    for (const device of remove) {
+      io.progress(`deleting ${device.name} (${device.why})`);
+      if (await deleteLink(device.name)) {
+        removed.push(device.name);
+        ctx.removed.push(`device ${device.name} (${device.why})`);
+      }
+    }
+    for (const device of keep) {
+      io.warn(`kept ${device.name}: ${device.why}`);
+      ctx.left.push(`device ${device.name}: ${device.why}`);
+    }
+    return { detail: removed.length === 0 ? 'none found' : `deleted ${removed.join(', ')}` };
+  },
+};
+
+/** FLANNEL-POSTRTG and FLANNEL-FWD and the rules jumping to them, in iptables and ip6tables; nothing else. */
+export const removeIptablesStep: Step<CommandContext> = {
+  id: 'iptables',
+  title: "Remove flannel's iptables chains",
+  async run(ctx, io) {
+    const done: string[] = [];
+    let iptablesMissing = false;
+    for (const family of ['iptables', 'ip6tables'] as const satisfies readonly IptablesFamily[]) {
+      for (const table of FLANNEL_TABLES) {
+        const listing = await listTable(family, table);
+        if (listing === undefined) {
+          if (family === 'iptables') iptablesMissing = true;
+          break; // tool missing: no table of it to look at
+        }
+        const plan = planChainRemoval(parseIptablesListing(listing));
+        if (plan.commands.length === 0) continue;
+        io.progress(`${family} -t ${table}: removing ${plan.chains.join(', ')}`);
+        for (const args of plan.commands) await iptables(family, table, args);
+        for (const chain of plan.chains) {
+          const item = `${family === 'ip6tables' ? 'ip6tables ' : ''}${table} chain ${chain}`;
+          done.push(item);
+          ctx.removed.push(`${item}${plan.jumps > 0 ? ' and the rules jumping to it' : ''}`);
+        }
+      }
+    }
+    if (iptablesMissing) {
+      io.warn("iptables is not installed: flannel's chains were not checked (without iptables there are none)");
+      return { detail: 'iptables not installed; skipped' };
+    }
+    return { detail: done.length === 0 ? 'none found' : `removed ${done.join(', ')}` };
   },
 };
 
@@ -99,6 +329,50 @@ export const removeRunStateStep: Step<CommandContext> = {
     const had = await removeFile(path);
     if (had) ctx.removed.push(path);
     return { detail: had ? `removed ${path}` : 'nothing to remove' };
+  },
+};
+
+/** libcni's cached results are `<network>-<container>-<ifname>` files naming their network inside. */
+function isOurCachedResult(fileName: string, text: string | undefined, network: string): boolean {
+  if (!fileName.startsWith(`${network}-`) || text === undefined) return false;
+  try {
+    const parsed: unknown = JSON.parse(text);
+    return typeof parsed === 'object' && parsed !== null && (parsed as Record<string, unknown>)['networkName'] === network;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * CNI plugin state of our network only: host-local's IPAM leases in networks/<name>, the flannel
+ * plugin's in flannel/, and libcni's cached results of our network in results/. Other networks'
+ * directories and files stay.
+ */
+export const removeCniStateStep: Step<CommandContext> = {
+  id: 'cni-state',
+  title: 'Remove CNI state',
+  async run(ctx) {
+    const dir = ctx.options.cniStateDir;
+    const network = DEFAULT_CONFLIST_VARS.name;
+    const removed: string[] = [];
+    for (const path of [join(dir, 'networks', network), join(dir, 'flannel')]) {
+      if (await removeTree(path)) {
+        removed.push(path);
+        ctx.removed.push(path);
+      }
+    }
+    const resultsDir = join(dir, 'results');
+    let results = 0;
+    for (const name of (await listDir(resultsDir)) ?? []) {
+      const path = join(resultsDir, name);
+      if (isOurCachedResult(name, await readIfExists(path).catch(() => undefined), network)) {
+        await removeFile(path);
+        results += 1;
+      }
+    }
+    if (results > 0) ctx.removed.push(`${results} cached CNI result${results === 1 ? '' : 's'} of ${network} in ${resultsDir}`);
+    const parts = [...removed, ...(results > 0 ? [`${results} cached result${results === 1 ? '' : 's'}`] : [])];
+    return { detail: parts.length === 0 ? 'nothing to remove' : `removed ${parts.join(', ')}` };
   },
 };
 

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { flannelSpec, specMatches } from '../adapters/container-specs.js';
 import type { EtcdStore } from '../adapters/etcd.js';
-import { ensureDir, readIfExists } from '../adapters/host-files.js';
+import { ensureDir, exists, readIfExists, removeFile } from '../adapters/host-files.js';
 import { IgniteError } from '../core/errors.js';
 import type { Step, StepIO } from '../core/step.js';
 import { CONTAINER_NAMES } from '../defaults.js';
@@ -63,6 +63,9 @@ export const flannelStep: Step<CommandContext> = {
     }
     await removeForeignNamed(docker, CONTAINER_NAMES.flannel);
     await ensureDir(ctx.options.runDir);
+    // Declared before the container's undo so it runs after it: nothing left to rewrite the file.
+    const envPath = subnetEnvPath(ctx);
+    if (!(await exists(envPath))) io.changed({ title: `remove ${envPath}`, run: async () => void (await removeFile(envPath)) });
     const { id } = await docker.createAndStart(spec);
     io.changed({ title: `remove container ${CONTAINER_NAMES.flannel}`, run: async () => void (await docker.stopAndRemove(id, STOP_TIMEOUT_SEC)) });
     ctx.subnet = await waitForLease(ctx, store, io, id);

@@ -6,8 +6,8 @@ import { IgniteError } from '../core/errors.js';
 import type { Step, StepIO } from '../core/step.js';
 import { PORTS } from '../defaults.js';
 import { etcdEndpoint, parseHostArg, resolveHost } from '../net/host-arg.js';
-import { diffNetworkConfig, parseNetworkConfig, validateNetworkConfig } from '../net/network-config.js';
-import type { CommandContext } from './context.js';
+import { diffNetworkConfig, parseNetworkConfig, validateNetworkConfig, type NetworkConfig } from '../net/network-config.js';
+import { required, type CommandContext } from './context.js';
 
 const PROBE_TIMEOUT_MS = 3_000;
 
@@ -20,65 +20,101 @@ export const peerStep: Step<CommandContext> = {
   title: 'Check the peer',
   async run(ctx, io) {
     const host = ctx.options.host ?? (await askForHost(io));
-    const address = await resolveHost(host);
-    ctx.peer = { host, address };
-    const local = readAddresses().some((a) => a.address === address) || address.startsWith('127.') || address === '::1';
-    if (local) {
-      throw new IgniteError('usage', `${host} is this host: a host cannot join itself`, {
-        hint: 'Run `ignite-net join <init-host>` on another host; this one is set up with `ignite-net init`.',
-      });
-    }
-    // Docker may be down here; preflight reports that properly, so a failure only skips this check.
-    const docker = ctx.docker ?? (await connectDocker(ctx.options.dockerHost).catch(() => undefined));
-    if (docker && (await docker.listManaged('etcd')).length > 0) {
-      throw new IgniteError('usage', 'this host runs ignite-etcd: it is an init host and cannot join another', {
-        hint: 'Run `ignite-net cleanup` here first if it should join instead.',
-      });
-    }
-
-    const peerTimeout = Math.min(PROBE_TIMEOUT_MS, ctx.options.timeoutMs);
-    io.progress(`connecting to ${host}:${PORTS.etcdClient}/tcp`);
-    const tcp = await tcpProbe(address, PORTS.etcdClient, peerTimeout);
-    if (!tcp.ok) {
-      throw new IgniteError('peer', `cannot reach etcd at ${host}:${PORTS.etcdClient}/tcp (${tcp.reason})`, {
-        hint: `Is ${host} initialised (\`ignite-net init\`) and is ${PORTS.etcdClient}/tcp open between the hosts?`,
-      });
-    }
-    const endpoint = etcdEndpoint(address);
-    const store = openEtcd(endpoint, { timeoutMs: peerTimeout });
-    ctx.store = store;
-    ctx.etcdEndpoint = endpoint;
-    await store.ping();
-    const raw = await store.getConfig();
-    if (raw === undefined) {
-      throw new IgniteError('peer', `${host} has not been initialised: run \`ignite-net init\` there first`, {
-        hint: `etcd answers at ${endpoint} but holds no flannel network config.`,
-      });
-    }
-    let network;
-    try {
-      network = parseNetworkConfig(raw);
-      validateNetworkConfig(network);
-    } catch (error) {
-      throw new IgniteError('peer', `the network config on ${host} is not valid: ${(error as Error).message}`, {
-        hint: `Re-run \`ignite-net init --force\` on ${host} with the network you want.`,
-      });
-    }
-    const differs = diffNetworkConfig(network, ctx.options.network);
-    if (differs.length > 0) io.progress(`using ${host}'s network config (${network.Network})`);
-    ctx.options = { ...ctx.options, network };
-
-    const port = network.Backend.Port;
-    const udp = await udpProbe(address, port, 1_000);
-    if (udp === 'rejected') {
-      throw new IgniteError('peer', `nothing is listening on ${host}:${port}/udp — is flannel running there, is a firewall rejecting?`, {
-        hint: `Check \`docker logs ignite-flannel\` on ${host} and open ${port}/udp between the hosts.`,
-      });
-    }
-    const udpNote = udp === 'answered' ? `${port}/udp answered` : `${port}/udp not rejected; confirmed once the overlay is up`;
-    return { detail: `etcd v3 at ${endpoint} (${Math.round(tcp.rttMs)} ms), ${network.Network}, ${udpNote}` };
+    await resolvePeer(ctx, host);
+    await refuseInitHost(ctx);
+    const { endpoint, rttMs } = await reachPeerEtcd(ctx, io);
+    const network = await readPeerNetworkConfig(ctx, io);
+    const udpNote = await probePeerBackendPort(ctx);
+    return { detail: `etcd v3 at ${endpoint} (${Math.round(rttMs)} ms), ${network.Network}, ${udpNote}` };
   },
 };
+
+/*
+ * The peer checks one by one, so `doctor --peer` runs the same logic as `join` and reports each as a
+ * named check. Each throws the IgniteError join stops with; each needs the ones before it.
+ */
+
+/** Resolves the peer and sets ctx.peer; a peer that is this host is refused. */
+export async function resolvePeer(ctx: CommandContext, host: string): Promise<{ host: string; address: string }> {
+  const address = await resolveHost(host);
+  ctx.peer = { host, address };
+  const local = readAddresses().some((a) => a.address === address) || address.startsWith('127.') || address === '::1';
+  if (local) {
+    throw new IgniteError('usage', `${host} is this host: a host cannot join itself`, {
+      hint: 'Run `ignite-net join <init-host>` on another host; this one is set up with `ignite-net init`.',
+    });
+  }
+  return ctx.peer;
+}
+
+/** An init host (one running our etcd) cannot join another. */
+export async function refuseInitHost(ctx: CommandContext): Promise<void> {
+  // Docker may be down here; preflight reports that properly, so a failure only skips this check.
+  const docker = ctx.docker ?? (await connectDocker(ctx.options.dockerHost).catch(() => undefined));
+  if (docker && (await docker.listManaged('etcd')).length > 0) {
+    throw new IgniteError('usage', 'this host runs ignite-etcd: it is an init host and cannot join another', {
+      hint: 'Run `ignite-net cleanup` here first if it should join instead.',
+    });
+  }
+}
+
+/** 2379/tcp reachable and etcd answering over v3; sets ctx.store and ctx.etcdEndpoint. */
+export async function reachPeerEtcd(ctx: CommandContext, io: StepIO): Promise<{ endpoint: string; rttMs: number }> {
+  const { host, address } = required(ctx.peer, 'peer');
+  const peerTimeout = Math.min(PROBE_TIMEOUT_MS, ctx.options.timeoutMs);
+  io.progress(`connecting to ${host}:${PORTS.etcdClient}/tcp`);
+  const tcp = await tcpProbe(address, PORTS.etcdClient, peerTimeout);
+  if (!tcp.ok) {
+    throw new IgniteError('peer', `cannot reach etcd at ${host}:${PORTS.etcdClient}/tcp (${tcp.reason})`, {
+      hint: `Is ${host} initialised (\`ignite-net init\`) and is ${PORTS.etcdClient}/tcp open between the hosts?`,
+    });
+  }
+  const endpoint = etcdEndpoint(address);
+  const store = openEtcd(endpoint, { timeoutMs: peerTimeout });
+  ctx.store = store;
+  ctx.etcdEndpoint = endpoint;
+  await store.ping();
+  return { endpoint, rttMs: tcp.rttMs };
+}
+
+/** The peer's network config, present and valid; it becomes this host's (ctx.options.network). */
+export async function readPeerNetworkConfig(ctx: CommandContext, io: StepIO): Promise<NetworkConfig> {
+  const { host } = required(ctx.peer, 'peer');
+  const store = required(ctx.store, 'peer etcd');
+  const endpoint = required(ctx.etcdEndpoint, 'peer etcd endpoint');
+  const raw = await store.getConfig();
+  if (raw === undefined) {
+    throw new IgniteError('peer', `${host} has not been initialised: run \`ignite-net init\` there first`, {
+      hint: `etcd answers at ${endpoint} but holds no flannel network config.`,
+    });
+  }
+  let network;
+  try {
+    network = parseNetworkConfig(raw);
+    validateNetworkConfig(network);
+  } catch (error) {
+    throw new IgniteError('peer', `the network config on ${host} is not valid: ${(error as Error).message}`, {
+      hint: `Re-run \`ignite-net init --force\` on ${host} with the network you want.`,
+    });
+  }
+  const differs = diffNetworkConfig(network, ctx.options.network);
+  if (differs.length > 0) io.progress(`using ${host}'s network config (${network.Network})`);
+  ctx.options = { ...ctx.options, network };
+  return network;
+}
+
+/** The backend's UDP port on the peer does not reject us; returns what the probe saw, for the detail. */
+export async function probePeerBackendPort(ctx: CommandContext): Promise<string> {
+  const { host, address } = required(ctx.peer, 'peer');
+  const port = ctx.options.network.Backend.Port;
+  const udp = await udpProbe(address, port, 1_000);
+  if (udp === 'rejected') {
+    throw new IgniteError('peer', `nothing is listening on ${host}:${port}/udp — is flannel running there, is a firewall rejecting?`, {
+      hint: `Check \`docker logs ignite-flannel\` on ${host} and open ${port}/udp between the hosts.`,
+    });
+  }
+  return udp === 'answered' ? `${port}/udp answered` : `${port}/udp not rejected; confirmed once the overlay is up`;
+}
 
 async function askForHost(io: StepIO): Promise<string> {
   if (!io.prompter.interactive) {

@@ -14,6 +14,8 @@ import type { CommandContext } from './context.js';
 /** A named check, kubeadm style: it reports and never changes the host. */
 export interface Check {
   name: string;
+  /** What follows cannot run without it (Docker): --ignore-preflight-errors does not turn it into a warning. */
+  fatal?: boolean;
   run(ctx: CommandContext, io: StepIO): Promise<Omit<CheckResult, 'name'>>;
 }
 
@@ -31,6 +33,7 @@ export const privilegedUserCheck: Check = {
 
 export const dockerCheck: Check = {
   name: 'DockerEngine',
+  fatal: true,
   async run(ctx) {
     try {
       const docker = await connectDocker(ctx.options.dockerHost);
@@ -187,7 +190,7 @@ export function preflightStep(checks: Check[]): Step<CommandContext> {
       let warnings = 0;
       for (const check of checks) {
         const raw = await check.run(ctx, io);
-        const ignored = raw.status === 'fail' && isIgnored(ctx, check.name);
+        const ignored = raw.status === 'fail' && check.fatal !== true && isIgnored(ctx, check.name);
         const result: CheckResult = { name: check.name, ...raw, ...(ignored ? { status: 'warn', message: `${raw.message} (ignored)` } : {}) };
         io.check(result);
         if (result.status === 'fail') errors.push(result);
@@ -195,9 +198,20 @@ export function preflightStep(checks: Check[]): Step<CommandContext> {
       }
       if (errors.length > 0) {
         const names = errors.map((e) => e.name).join(',');
+        const fatal = new Set(checks.filter((c) => c.fatal === true).map((c) => c.name));
+        const ignorable = errors.filter((e) => !fatal.has(e.name)).map((e) => e.name).join(',');
+        const goOn = ignorable === '' ? '' : `pass --ignore-preflight-errors=${ignorable} to go on anyway`;
+        const [only] = errors;
+        if (errors.length === 1 && only !== undefined) {
+          // One error: the last line says what is wrong and what to do by itself.
+          throw new IgniteError('preflight', `preflight found an error: ${only.name}: ${only.message}`, {
+            hint: [only.hint ?? 'Fix it.', goOn === '' ? '' : `Or ${goOn}.`].filter((part) => part !== '').join(' '),
+          });
+        }
         // Each error was already reported as its check; the failure names them and how to go on.
-        throw new IgniteError('preflight', `preflight found ${errors.length === 1 ? 'an error' : `${errors.length} errors`}: ${names}`, {
-          hint: `Fix the above, or pass --ignore-preflight-errors=${names} to go on anyway.`,
+        const cannot = errors.filter((e) => fatal.has(e.name)).map((e) => e.name);
+        throw new IgniteError('preflight', `preflight found ${errors.length} errors: ${names}`, {
+          hint: `Fix the above${cannot.length > 0 ? ` (${cannot.join(', ')} cannot be ignored)` : ''}${goOn === '' ? '' : `, or ${goOn}`}.`,
         });
       }
       return { detail: `${checks.length} checks${warnings > 0 ? `, ${warnings} warning${warnings > 1 ? 's' : ''}` : ''}` };
@@ -205,7 +219,8 @@ export function preflightStep(checks: Check[]): Step<CommandContext> {
   };
 }
 
-function isIgnored(ctx: CommandContext, name: string): boolean {
+/** Exported for doctor, which applies --ignore-preflight-errors to its own checks too. */
+export function isIgnored(ctx: CommandContext, name: string): boolean {
   const ignore = ctx.options.ignorePreflightErrors;
   return ignore === 'all' || [...ignore].some((n) => n.toLowerCase() === name.toLowerCase());
 }

@@ -67,6 +67,12 @@ export function summarizePull(pull: PullProgress): PullSummary {
   return summary;
 }
 
+/** Every layer of the image pulled (or already present). */
+export function pullComplete(pull: PullProgress): boolean {
+  const s = summarizePull(pull);
+  return s.layers > 0 && s.done === s.layers;
+}
+
 /** "pulling <image>: 3/5 layers, 12.3/40.1 MB" */
 export function pullLine(pull: PullProgress): string {
   const s = summarizePull(pull);

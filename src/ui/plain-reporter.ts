@@ -10,10 +10,10 @@
  *     hint: see `docker logs ignite-etcd`
  */
 import type { ErrorView } from '../core/errors.js';
-import type { RunEventBody } from '../core/events.js';
+import type { PullProgress, RunEventBody } from '../core/events.js';
 import { paint } from './ansi.js';
 import type { Paint } from './ansi.js';
-import { alignSummary, formatDuration, pullLine, symbols } from './format.js';
+import { alignSummary, formatDuration, pullComplete, pullLine, symbols } from './format.js';
 import { colorEnabled } from './mode.js';
 import { createNonInteractivePrompter, defaultAnswerWarning, stepTracker } from './noninteractive-prompter.js';
 import type { Reporter } from './reporter.js';
@@ -58,7 +58,7 @@ export function createPlainReporter(options: PlainReporterOptions): Reporter {
   const out = paint(colorEnabled(stdout, env));
   const interval = options.progressIntervalMs ?? DEFAULT_PROGRESS_INTERVAL_MS;
   const now = options.now ?? Date.now;
-  const lastProgress = new Map<string, { at: number; text: string }>();
+  const lastProgress = new Map<string, { at: number; text: string; image?: string }>();
   let command: string | undefined;
   const steps = stepTracker();
   let lastFailure: string | undefined;
@@ -67,11 +67,17 @@ export function createPlainReporter(options: PlainReporterOptions): Reporter {
     if (lines.length > 0) stream.write(`${lines.join('\n')}\n`);
   };
 
-  function progress(id: string, text: string): string[] {
+  /**
+   * At most one line per step every `interval`, but never dropping the first line of an image's pull
+   * nor its last (every layer done), so a log shows each image from its start to its full size.
+   */
+  function progress(id: string, text: string, pull?: PullProgress): string[] {
     const last = lastProgress.get(id);
     const at = now();
-    if (last !== undefined && (last.text === text || at - last.at < interval)) return [];
-    lastProgress.set(id, { at, text });
+    const image = pull?.image;
+    const milestone = pull !== undefined && (image !== last?.image || pullComplete(pull));
+    if (last !== undefined && (last.text === text || (at - last.at < interval && !milestone))) return [];
+    lastProgress.set(id, { at, text, ...(image === undefined ? {} : { image }) });
     return [`  ${err.dim(text)}`];
   }
 
@@ -83,7 +89,7 @@ export function createPlainReporter(options: PlainReporterOptions): Reporter {
       case 'step-start':
         return [`${err.dim(symbols.running)} ${event.id}  ${event.title}`];
       case 'step-progress':
-        return progress(event.id, event.pull ? pullLine(event.pull) : event.message);
+        return event.pull ? progress(event.id, pullLine(event.pull), event.pull) : progress(event.id, event.message);
       case 'step-success': {
         lastProgress.delete(event.id);
         const detail = event.detail ? ` — ${event.detail}` : '';

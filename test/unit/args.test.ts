@@ -18,6 +18,7 @@ test('init with no options: every default from defaults.ts', (t) => {
     cniConfDir: '/etc/cni/net.d',
     cniBinDir: '/opt/cni/bin',
     runDir: '/run/flannel',
+    cniStateDir: '/var/lib/cni',
     network: { Network: '10.50.0.0/16', SubnetLen: 24, SubnetMin: '10.50.10.0', SubnetMax: '10.50.99.0', Backend: { Type: 'udp', Port: 8285 } },
     etcdImage: DEFAULT_IMAGES.etcd,
     flannelImage: DEFAULT_IMAGES.flannel,
@@ -100,6 +101,13 @@ test('join without a host leaves it for later', (t) => {
   const options = run(['join']);
   t.is(options.command, 'join');
   t.is(options.host, undefined);
+});
+
+test('--cni-state-dir for cleanup, init and join; not for status', (t) => {
+  t.is(run(['cleanup', '--cni-state-dir', 'cni-state']).cniStateDir, resolve('cni-state'));
+  t.is(run(['join', '192.168.1.2', '--cni-state-dir=/tmp/n2/cni']).cniStateDir, '/tmp/n2/cni');
+  t.true(run(['init', '--cni-state-dir', '/tmp/n1/cni']).explicit.has('cni-state-dir'));
+  t.throws(() => run(['status', '--cni-state-dir', '/x']), { message: /^--cni-state-dir is not an option of status/ });
 });
 
 test('cleanup --purge', (t) => {

@@ -41,7 +41,7 @@ test('every check runs and reports; all errors are named together in one failure
 test('--ignore-preflight-errors turns the named errors into warnings (case-insensitive)', async (t) => {
   const { ctx, io, checks } = harness(['--ignore-preflight-errors', 'port-2379']);
   const error = await t.throwsAsync(preflightStep(all).run(ctx, io), { instanceOf: IgniteError });
-  t.regex(error?.message ?? '', /an error: Port-2380$/);
+  t.regex(error?.message ?? '', /an error: Port-2380: Port-2380 says fail$/);
   t.like(checks[1], { name: 'Port-2379', status: 'warn', message: 'Port-2379 says fail (ignored)' });
 });
 

@@ -18,7 +18,7 @@ export function SummaryBox({ summary }: { summary: SummaryView }) {
   );
   return (
     <Box borderStyle="round" flexDirection="column" paddingX={1} width={Math.min(columns, content + 4)} marginTop={1}>
-      <Text bold>{summary.title}</Text>
+      <Tone bold>{summary.title}</Tone>
       {lines.length > 0 && (
         <Box flexDirection="column" marginTop={1}>
           {lines.map((line, index) => (
@@ -35,7 +35,7 @@ export function SummaryBox({ summary }: { summary: SummaryView }) {
       )}
       {summary.next.length > 0 && (
         <Box flexDirection="column" marginTop={1}>
-          <Text bold>next:</Text>
+          <Tone bold>next:</Tone>
           {summary.next.map((command, index) => (
             <Box key={index} marginLeft={2}>
               <Tone color="cyan">{command}</Tone>

@@ -16,11 +16,11 @@ interface ToneProps {
   children?: ReactNode;
 }
 
-/** Text whose colour and dimming switch off together when colour is off. */
+/** Text whose colour, dimming and bold all switch off when colour is off: NO_COLOR means no SGR code at all. */
 export function Tone({ color, dim = false, bold = false, wrap, children }: ToneProps) {
   const on = useContext(ColorContext);
   return (
-    <Text color={on ? color : undefined} dimColor={on && dim} bold={bold} wrap={wrap}>
+    <Text color={on ? color : undefined} dimColor={on && dim} bold={on && bold} wrap={wrap}>
       {children}
     </Text>
   );

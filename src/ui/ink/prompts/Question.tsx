@@ -9,7 +9,7 @@ export function Question({ question, flag, children }: { question: string; flag:
       <Tone color="green" bold>
         ?
       </Tone>{' '}
-      <Text bold>{question}</Text>
+      <Tone bold>{question}</Tone>
       {children}
       {flag !== '' && <Tone dim> (or pass {flag})</Tone>}
     </Text>

@@ -1,0 +1,69 @@
+import { execFile } from 'node:child_process';
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+
+/**
+ * Read-only views of the kernel settings doctor checks: sysctls, loaded modules, interface MTUs, the
+ * iptables FORWARD chain, a directory's entries. Thin on purpose: the parsing lives in
+ * steps/doctor-checks.ts and is unit-tested; nothing here writes anything.
+ */
+
+/** A file's trimmed text, or undefined when it does not exist (a sysctl of a module not loaded). */
+export async function readProcValue(path: string): Promise<string | undefined> {
+  try {
+    return (await readFile(path, 'utf8')).trim();
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
+    throw error;
+  }
+}
+
+export const SYSCTL = {
+  ipForward: '/proc/sys/net/ipv4/ip_forward',
+  bridgeNfCallIptables: '/proc/sys/net/bridge/bridge-nf-call-iptables',
+  modules: '/proc/modules',
+} as const;
+
+/** The interface's MTU from sysfs, or undefined when there is no such interface. */
+export async function readInterfaceMtu(iface: string): Promise<number | undefined> {
+  // An interface name never contains '/'; refuse one that would leave /sys/class/net.
+  if (iface.includes('/') || iface === '.' || iface === '..') return undefined;
+  const text = await readProcValue(join('/sys/class/net', iface, 'mtu'));
+  const mtu = text === undefined ? Number.NaN : Number.parseInt(text, 10);
+  return Number.isInteger(mtu) && mtu > 0 ? mtu : undefined;
+}
+
+export type CommandOutput =
+  | { kind: 'ok'; stdout: string }
+  | { kind: 'missing' }
+  | { kind: 'failed'; message: string };
+
+const IPTABLES_TIMEOUT_MS = 5_000;
+
+/**
+ * `iptables -S FORWARD`: the host's own iptables (nft or legacy, whichever the distribution chose),
+ * listing only. `-w` waits for the xtables lock instead of failing while flannel or Docker hold it.
+ */
+export function readIptablesForward(): Promise<CommandOutput> {
+  return new Promise((resolve) => {
+    execFile('iptables', ['-w', '5', '-S', 'FORWARD'], { timeout: IPTABLES_TIMEOUT_MS, env: { ...process.env, LC_ALL: 'C' } }, (error, stdout, stderr) => {
+      if (error === null) return resolve({ kind: 'ok', stdout });
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return resolve({ kind: 'missing' });
+      const text = `${stderr}`.trim().split('\n')[0] ?? '';
+      resolve({ kind: 'failed', message: text || error.message });
+    });
+  });
+}
+
+/** Entries of a directory that are not directories, or undefined when the directory does not exist. */
+export async function listFiles(dir: string): Promise<string[] | undefined> {
+  try {
+    const entries = await readdir(dir, { withFileTypes: true });
+    return entries.filter((e) => !e.isDirectory()).map((e) => e.name);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
+    throw error;
+  }
+}

@@ -1,0 +1,282 @@
+/**
+ * Gathers StatusInputs: the state file, etcd (config and leases with TTLs), this host's containers
+ * (by label), subnet.env, the CNI conf and bin dirs, and probes of the other hosts. All I/O goes
+ * through the adapters; buildStatusModel turns the result into the model. A session keeps its etcd
+ * and Docker connections for `--watch`, so a refresh costs only the reads.
+ */
+import { join } from 'node:path';
+import type { Options } from '../args.js';
+import { connectDocker, type DockerEngine } from '../adapters/docker.js';
+import { openEtcd, type EtcdStore, type Lease } from '../adapters/etcd.js';
+import { listDir, readIfExists, exists } from '../adapters/host-files.js';
+import { readAddresses } from '../adapters/host-network.js';
+import { tcpProbe, udpProbe } from '../adapters/probes.js';
+import { applyState, readState, statePath, type HostState } from '../adapters/state.js';
+import { isOurConflist } from '../cni/conflist.js';
+import { IgniteError, isIgniteError } from '../core/errors.js';
+import { CNI_FILES, CNI_PLUGINS, PORTS } from '../defaults.js';
+import { firstAddress } from '../net/cidr.js';
+import { parseNetworkConfig } from '../net/network-config.js';
+import { leaseSubnet, parseSubnetEnv } from '../net/subnet-env.js';
+import { buildStatusModel, thisHostMatcher, type ContainerInput, type EndpointSource, type ProbeInput, type StatusInputs, type StatusModel } from './model.js';
+
+/**
+ * Probing every host of a 1,000-host overlay from each status run would take seconds and send a
+ * burst of datagrams; an operator wants the verdict fast. So: at most PROBE_LIMIT other hosts per
+ * run (the etcd host always first), PROBE_CONCURRENCY at a time. UDP silence is the healthy answer
+ * of a flannel socket, so its timeout bounds every run: keep it short.
+ */
+export const PROBE_LIMIT = 64;
+export const PROBE_CONCURRENCY = 32;
+export const UDP_PROBE_TIMEOUT_MS = 300;
+export const TCP_PROBE_TIMEOUT_MS = 1_000;
+/** status answers quickly or says why; --timeout overrides (init/join's 60 s default is for waits). */
+export const STATUS_TIMEOUT_MS = 5_000;
+
+export interface StatusSession {
+  readonly endpoint: { url: string; source: EndpointSource };
+  collect(signal?: AbortSignal): Promise<StatusModel>;
+  close(): void;
+}
+
+/**
+ * Reads the state file and decides where etcd is. Throws IgniteError('notSetUp') when nothing says
+ * so (no state file, no --etcd-endpoint, no local ignite-etcd container); a corrupt or unreadable
+ * state file throws as readState does.
+ */
+export async function openStatusSession(given: Options, env: NodeJS.ProcessEnv = process.env): Promise<StatusSession> {
+  const state = await readState(given.stateDir);
+  const options = applyState(given, state);
+  const timeoutMs = options.explicit.has('timeout') ? options.timeoutMs : STATUS_TIMEOUT_MS;
+
+  let docker: DockerEngine | undefined;
+  let dockerError: IgniteError | undefined;
+  const getDocker = async (): Promise<DockerEngine> => {
+    if (docker) return docker;
+    docker = await connectDocker(options.dockerHost, { env, pingTimeoutMs: Math.min(timeoutMs, 3_000) });
+    return docker;
+  };
+
+  let endpoint: { url: string; source: EndpointSource };
+  if (options.etcdEndpoint !== undefined) endpoint = { url: options.etcdEndpoint, source: 'flag' };
+  else if (state) endpoint = { url: state.etcdEndpoint, source: 'state' };
+  else {
+    const hint =
+      'Run `ignite-net init` (or `ignite-net join <init host>`) on this host first, or pass --etcd-endpoint http://<init host>:2379 to look at an overlay from here.';
+    let localEtcd = false;
+    try {
+      localEtcd = (await (await getDocker()).listManaged('etcd')).length > 0;
+    } catch (error) {
+      if (!isIgniteError(error)) throw error;
+      dockerError = error;
+    }
+    if (!localEtcd) {
+      throw new IgniteError('notSetUp', `ignite-net is not set up on this host: no state file at ${statePath(options.stateDir)}`, {
+        hint,
+        details: dockerError ? [`and no local ignite-etcd found: ${dockerError.message}`] : ['and no ignite-etcd container on this host'],
+      });
+    }
+    endpoint = { url: `http://127.0.0.1:${PORTS.etcdClient}`, source: 'local-etcd' };
+  }
+
+  const store: EtcdStore = openEtcd(endpoint.url, { timeoutMs });
+  return {
+    endpoint,
+    collect: (signal) => collect({ options, state, store, endpoint, getDocker, signal }),
+    close: () => store.close(),
+  };
+}
+
+interface CollectContext {
+  options: Options;
+  state: HostState | undefined;
+  store: EtcdStore;
+  endpoint: { url: string; source: EndpointSource };
+  getDocker: () => Promise<DockerEngine>;
+  signal: AbortSignal | undefined;
+}
+
+async function collect(ctx: CollectContext): Promise<StatusModel> {
+  const { options, state } = ctx;
+  const [etcd, docker, subnetEnv, cni] = await Promise.all([readEtcd(ctx.store), readContainers(ctx.getDocker), readSubnetEnv(options.runDir), readCni(options.cniConfDir, options.cniBinDir)]);
+  const localAddresses = readAddresses().map((a) => a.address);
+
+  let network: StatusInputs['network'];
+  if (etcd.ok && etcd.config !== undefined) {
+    try {
+      network = { config: parseNetworkConfig(etcd.config) };
+    } catch (error) {
+      if (!isIgniteError(error)) throw error;
+      network = { problem: error.message };
+    }
+  }
+
+  // Whom to probe: every other host with an address, never this host (nor any of its addresses).
+  const envSubnet = subnetEnv.kind === 'ok' ? subnetEnv.subnet : undefined;
+  const isSelf = thisHostMatcher({ advertiseAddress: state?.advertiseAddress, envSubnet, localAddresses });
+  const local = new Set(localAddresses);
+  const member = state !== undefined || (docker.ok && docker.containers.some((c) => c.role === 'flannel'));
+  const etcdHost = new URL(ctx.endpoint.url).hostname.replace(/^\[(.*)\]$/, '$1');
+  const leases = etcd.ok ? etcd.leases : [];
+  const candidates = leases.filter((l) => l.publicIP !== '' && !isSelf(l) && !local.has(l.publicIP));
+  candidates.sort((a, b) => Number(b.publicIP === etcdHost) - Number(a.publicIP === etcdHost));
+  const chosen = candidates.slice(0, PROBE_LIMIT);
+  const backendPort = network?.config?.Backend.Port;
+  const backendType = network?.config?.Backend.Type;
+  const probes: StatusInputs['probes'] = {};
+  await mapLimit(chosen, PROBE_CONCURRENCY, async (lease) => {
+    if (ctx.signal?.aborted) return;
+    probes[lease.key] = await probeHost(lease, {
+      backendPort: (lease.backendType || backendType) === 'host-gw' ? undefined : backendPort,
+      overlay: member && envSubnet !== undefined && lease.publicIP === etcdHost && lease.subnet !== '',
+    });
+  });
+
+  const inputs: StatusInputs = {
+    now: new Date().toISOString(),
+    endpoint: ctx.endpoint,
+    ...(state
+      ? { state: { path: statePath(options.stateDir), role: state.role, advertiseAddress: state.advertiseAddress, ...(state.peer ? { peer: state.peer } : {}), createdAt: state.createdAt } }
+      : { stateMissing: `no state file at ${statePath(options.stateDir)}` }),
+    etcd,
+    ...(network ? { network } : {}),
+    docker,
+    subnetEnv,
+    cni,
+    localAddresses,
+    probes,
+    probeLimit: { limit: PROBE_LIMIT, candidates: candidates.length },
+  };
+  return buildStatusModel(inputs);
+}
+
+async function readEtcd(store: EtcdStore): Promise<StatusInputs['etcd']> {
+  const started = performance.now();
+  try {
+    const [status, config, leases] = await Promise.all([store.ping(), store.getConfig(), store.listLeases()]);
+    return {
+      ok: true,
+      version: status.version,
+      readMs: Math.round(performance.now() - started),
+      ...(config === undefined ? {} : { config }),
+      configKey: store.keys.config,
+      leases,
+    };
+  } catch (error) {
+    if (!isIgniteError(error)) throw error;
+    return { ok: false, message: error.message, ...(error.hint ? { hint: error.hint } : {}) };
+  }
+}
+
+async function readContainers(getDocker: () => Promise<DockerEngine>): Promise<StatusInputs['docker']> {
+  try {
+    const docker = await getDocker();
+    const managed = await docker.listManaged();
+    const views = await Promise.all(managed.map((c) => docker.inspectContainer(c.id)));
+    const containers: ContainerInput[] = [];
+    managed.forEach((c, i) => {
+      const view = views[i];
+      if (!view) return; // removed between list and inspect
+      containers.push({
+        name: view.name,
+        ...(c.role ? { role: c.role } : {}),
+        image: view.image,
+        state: view.state,
+        running: view.running,
+        exitCode: view.exitCode,
+        ...(view.error ? { error: view.error } : {}),
+        ...(view.startedAt ? { startedAt: view.startedAt.toISOString() } : {}),
+        ...(view.finishedAt ? { finishedAt: view.finishedAt.toISOString() } : {}),
+        restartCount: view.restartCount,
+        ...(view.health ? { health: view.health } : {}),
+      });
+    });
+    containers.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    return { ok: true, where: docker.where, containers };
+  } catch (error) {
+    if (!isIgniteError(error)) throw error;
+    return { ok: false, message: error.message, ...(error.hint ? { hint: error.hint } : {}) };
+  }
+}
+
+async function readSubnetEnv(runDir: string): Promise<StatusInputs['subnetEnv']> {
+  const path = join(runDir, 'subnet.env');
+  try {
+    const text = await readIfExists(path);
+    if (text === undefined) return { path, kind: 'missing' };
+    const env = parseSubnetEnv(text, path);
+    return { path, kind: 'ok', subnet: leaseSubnet(env), network: env.network, mtu: env.mtu };
+  } catch (error) {
+    if (!isIgniteError(error)) throw error;
+    return { path, kind: 'invalid', problem: error.message };
+  }
+}
+
+/** libcni's ConfFiles: these extensions, sorted by name; the first valid one is the network used. */
+const CNI_EXTENSIONS = ['.conf', '.conflist', '.json'];
+
+async function readCni(confDir: string, binDir: string): Promise<StatusInputs['cni']> {
+  const names = ((await listDir(confDir).catch(() => undefined)) ?? []).filter((n) => CNI_EXTENSIONS.some((ext) => n.endsWith(ext))).sort();
+  const invalid: string[] = [];
+  let ours: StatusInputs['cni']['ours'];
+  await Promise.all(
+    names.map(async (name) => {
+      const text = await readIfExists(join(confDir, name)).catch(() => undefined);
+      let valid = text !== undefined;
+      if (text !== undefined) {
+        try {
+          JSON.parse(text);
+        } catch {
+          valid = false;
+        }
+      }
+      if (!valid) invalid.push(name);
+      if (name === CNI_FILES.ours) ours = { validJson: valid, written: valid && text !== undefined && isOurConflist(text) };
+    }),
+  );
+  const present = await Promise.all(CNI_PLUGINS.map(async (plugin) => exists(join(binDir, plugin)).catch(() => false)));
+  return {
+    confDir,
+    binDir,
+    candidates: names,
+    ...(ours ? { ours } : {}),
+    invalid: invalid.sort(),
+    missingPlugins: CNI_PLUGINS.filter((_, i) => !present[i]),
+  };
+}
+
+async function probeHost(lease: Lease, what: { backendPort: number | undefined; overlay: boolean }): Promise<{ backend?: ProbeInput; overlay?: ProbeInput }> {
+  const [backend, overlay] = await Promise.all([
+    what.backendPort === undefined
+      ? undefined
+      : (async (): Promise<ProbeInput> => {
+          const port = what.backendPort ?? 0;
+          const started = performance.now();
+          const result = await udpProbe(lease.publicIP, port, UDP_PROBE_TIMEOUT_MS);
+          const rttMs = Math.round((performance.now() - started) * 100) / 100;
+          return { kind: 'udp', port, result, ...(result === 'silent' ? {} : { rttMs }) };
+        })(),
+    !what.overlay
+      ? undefined
+      : (async (): Promise<ProbeInput> => {
+          const target = firstAddress(lease.subnet);
+          const probe = await tcpProbe(target, PORTS.etcdClient, TCP_PROBE_TIMEOUT_MS);
+          return probe.ok
+            ? { kind: 'tcp', target, port: PORTS.etcdClient, ok: true, rttMs: probe.rttMs }
+            : { kind: 'tcp', target, port: PORTS.etcdClient, ok: false, reason: probe.reason, message: probe.message };
+        })(),
+  ]);
+  return { ...(backend ? { backend } : {}), ...(overlay ? { overlay } : {}) };
+}
+
+/** Runs `work` over `items`, at most `limit` at a time. */
+async function mapLimit<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const item = items[next++] as T; // next < length was just checked
+      await work(item);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}

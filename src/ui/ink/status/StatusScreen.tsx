@@ -1,0 +1,148 @@
+/**
+ * The status screen: the same model and cell texts as the plain table, drawn with ink. In --watch
+ * each refresh re-renders with a new model; rows are keyed by lease key and memoised on their cell
+ * texts, so a lease appearing or going away adds or removes one line and the others stay put.
+ * Column widths never shrink while the screen lives, and the host list is cut to the terminal's
+ * height (ink clears the whole screen for frames taller than the terminal — the flicker we avoid).
+ */
+import { memo, useRef } from 'react';
+import { Box, Text } from 'ink';
+import type { HostRow, StatusModel } from '../../../status/model.js';
+import { symbols } from '../../format.js';
+import { HOST_COLUMNS, hostCells, overviewLines, probeLine, reachNotes, thisHostLines, verdictLine } from '../../status-text.js';
+import { ColorContext, Tone } from '../theme.js';
+
+/** Widths that fit typical values, so the first few leases do not make the table jump. */
+const MIN_WIDTHS = [14, 13, 7, 8, 9, 12, 10];
+
+export interface StatusScreenProps {
+  model: StatusModel;
+  color: boolean;
+  /** Terminal rows available; the host list is cut to fit. */
+  rows?: number;
+  /** --watch: the refresh interval and whether a refresh is running. */
+  watch?: { intervalMs: number; refreshing: boolean };
+}
+
+export function StatusScreen({ model, color, rows = 40, watch }: StatusScreenProps) {
+  const widths = useStableWidths(model.hosts);
+  const problems = model.problems.slice(0, 6);
+  const local = thisHostLines(model);
+  const overview = overviewLines(model);
+  const notes = reachNotes(model.hosts);
+  // Everything but the host rows, counted in lines, so the frame stays shorter than the terminal.
+  const fixed = 1 + overview.length + 3 + notes.length + 1 + 2 + local.length + (problems.length > 0 ? 2 + problems.length * 2 : 0) + (watch ? 2 : 0) + 4;
+  const room = Math.max(3, rows - fixed);
+  const shown = pickRows(model.hosts, room);
+  const hidden = model.hosts.length - shown.length;
+  const labelWidth = Math.max(...overview.map((l) => l.label.length));
+  const localWidth = Math.max(...local.map((l) => l.label.length));
+
+  return (
+    <ColorContext.Provider value={color}>
+      <Box flexDirection="column">
+        <Verdict model={model} />
+        {overview.map((l) => (
+          <Text key={l.label}>
+            {'  '}
+            <Tone dim>{l.label.padEnd(labelWidth)}</Tone>
+            {'  '}
+            {l.value}
+          </Text>
+        ))}
+        <Box marginTop={1}>
+          <Text bold>hosts ({model.hosts.length})</Text>
+        </Box>
+        <Tone dim wrap="truncate-end">{`  ${pad(HOST_COLUMNS, widths)}`}</Tone>
+        {shown.map((row) => (
+          <HostLine key={row.key} cells={hostCells(row)} health={row.health} widths={widths.join(',')} />
+        ))}
+        {hidden > 0 && <Tone dim>{`  … and ${hidden} more host${hidden === 1 ? '' : 's'} (all in \`ignite-net status --json\`)`}</Tone>}
+        {model.hosts.length === 0 && <Text>{model.etcd.ok ? '  no leases in etcd' : '  unknown: etcd could not be read'}</Text>}
+        {notes.map((note) => (
+          <Tone key={note} dim wrap="truncate-end">{`  ${note}`}</Tone>
+        ))}
+        <Tone dim>{`  ${probeLine(model)}`}</Tone>
+        <Box marginTop={1}>
+          <Text bold>this host</Text>
+        </Box>
+        {local.map((l, i) => (
+          <Text key={`${l.label}-${i}`}>
+            {'  '}
+            {l.ok === true ? <Tone color="green">{symbols.success}</Tone> : l.ok === false ? <Tone color="red">{symbols.fail}</Tone> : <Tone dim>-</Tone>}{' '}
+            <Tone dim>{l.label.padEnd(localWidth)}</Tone>
+            {'  '}
+            {l.value}
+          </Text>
+        ))}
+        {problems.length > 0 && (
+          <Box flexDirection="column" marginTop={1}>
+            <Text bold>problems</Text>
+            {problems.map((p, i) => (
+              <Box key={`${p.code}-${p.subject ?? i}`} flexDirection="column" marginLeft={2}>
+                <Text>
+                  {p.severity === 'error' ? <Tone color="red">{symbols.fail}</Tone> : <Tone color="yellow">!</Tone>} {p.message}
+                </Text>
+                {p.hint && <Tone dim>{`  hint: ${p.hint}`}</Tone>}
+              </Box>
+            ))}
+            {model.problems.length > problems.length && <Tone dim>{`  … and ${model.problems.length - problems.length} more`}</Tone>}
+          </Box>
+        )}
+        {watch && (
+          <Box marginTop={1}>
+            <Tone dim>
+              {`${watch.refreshing ? '⟳' : ' '} every ${Math.round(watch.intervalMs / 100) / 10}s · updated ${model.generatedAt.slice(11, 19)} UTC · Ctrl-C to quit`}
+            </Tone>
+          </Box>
+        )}
+      </Box>
+    </ColorContext.Provider>
+  );
+}
+
+function Verdict({ model }: { model: StatusModel }) {
+  const text = verdictLine(model);
+  if (model.verdict === 'healthy') return <Tone color="green" bold>{`${symbols.success} ${text}`}</Tone>;
+  if (model.verdict === 'degraded') return <Tone color="yellow" bold>{`! ${text}`}</Tone>;
+  return <Tone color="red" bold>{`${symbols.fail} ${text}`}</Tone>;
+}
+
+const pad = (cells: readonly string[], widths: readonly number[]): string =>
+  cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i] ?? 0))).join('  ');
+
+/** One host line; re-renders only when its own cells or the column widths change. */
+export const HostLine = memo(
+  function HostLine({ cells, health, widths }: { cells: string[]; health: HostRow['health']; widths: string }) {
+    const text = `  ${pad(cells, widths.split(',').map(Number))}`;
+    // Truncated, never wrapped: a wrapped row would break the table and change the frame's height.
+    return health === 'error' ? (
+      <Tone color="red" wrap="truncate-end">{text}</Tone>
+    ) : health === 'warning' ? (
+      <Tone color="yellow" wrap="truncate-end">{text}</Tone>
+    ) : (
+      <Text wrap="truncate-end">{text}</Text>
+    );
+  },
+  (a, b) => a.health === b.health && a.widths === b.widths && a.cells.join('\u0000') === b.cells.join('\u0000'),
+);
+
+/** Column widths that only grow while the screen lives. */
+function useStableWidths(hosts: readonly HostRow[]): number[] {
+  const ref = useRef<number[]>(MIN_WIDTHS.map((w, i) => Math.max(w, HOST_COLUMNS[i]?.length ?? 0)));
+  const next = ref.current.map((w, i) => Math.max(w, ...hosts.map((h) => hostCells(h)[i]?.length ?? 0)));
+  if (next.some((w, i) => w !== ref.current[i])) ref.current = next;
+  return ref.current;
+}
+
+/** Rows with problems first (an operator must see them), then the rest in subnet order, up to `room`. */
+export function pickRows(hosts: readonly HostRow[], room: number): HostRow[] {
+  if (hosts.length <= room) return [...hosts];
+  const keep = new Set<string>();
+  for (const h of hosts) if (h.thisHost || h.etcdHost || h.health !== 'ok') keep.add(h.key);
+  for (const h of hosts) {
+    if (keep.size >= room) break;
+    keep.add(h.key);
+  }
+  return hosts.filter((h) => keep.has(h.key)).slice(0, room);
+}

@@ -1,0 +1,163 @@
+/**
+ * Plain-text rendering of the status model (non-TTY output, and the cell texts the ink screen
+ * shares). Pure: model in, lines out.
+ */
+import type { ContainerRow, HostRow, Problem, ReachView, StatusModel } from '../status/model.js';
+import { formatTtl, formatUptime } from '../status/model.js';
+import type { Paint } from './ansi.js';
+import { paint as makePaint } from './ansi.js';
+import { PORTS } from '../defaults.js';
+import { symbols } from './format.js';
+
+/** LEASE: time left on the etcd lease, or "reserved" for a key without one. */
+export const HOST_COLUMNS = ['SUBNET', 'PUBLIC IP', 'BACKEND', 'LEASE', 'ROLE', 'BACKEND PORT', 'OVERLAY'] as const;
+
+const SOURCE: Record<StatusModel['etcd']['source'], string> = {
+  flag: '--etcd-endpoint',
+  state: 'the state file',
+  'local-etcd': 'the local ignite-etcd',
+};
+
+export function verdictLine(model: StatusModel): string {
+  const errors = model.problems.filter((p) => p.severity === 'error').length;
+  const warnings = model.problems.length - errors;
+  const counts = [errors > 0 ? `${errors} error${errors === 1 ? '' : 's'}` : '', warnings > 0 ? `${warnings} warning${warnings === 1 ? '' : 's'}` : ''].filter(Boolean).join(', ');
+  return `ignite-net status: ${model.verdict}${counts ? ` (${counts})` : ''}`;
+}
+
+export function rtt(ms: number | undefined): string {
+  if (ms === undefined) return '';
+  return ms < 1 ? ' (<1 ms)' : ` (${Math.round(ms)} ms)`;
+}
+
+export const reachCell = (reach: ReachView): string => `${reach.text}${rtt(reach.rttMs)}`;
+
+export function leaseCell(row: HostRow): string {
+  if (row.reserved) return 'reserved';
+  return row.ttlSeconds === undefined ? '?' : formatTtl(row.ttlSeconds);
+}
+
+export function roleCell(row: HostRow): string {
+  return [row.thisHost ? 'this host' : '', row.etcdHost ? 'etcd' : ''].filter(Boolean).join(', ') || '-';
+}
+
+export function hostCells(row: HostRow): string[] {
+  return [row.subnet || '?', row.publicIP || '?', row.backend || '?', leaseCell(row), roleCell(row), reachCell(row.backendReach), reachCell(row.overlayReach)];
+}
+
+/** The header block: etcd, network, this host. Label/value pairs. */
+export function overviewLines(model: StatusModel): { label: string; value: string }[] {
+  const lines: { label: string; value: string }[] = [];
+  const etcd = model.etcd;
+  lines.push({
+    label: 'etcd',
+    value: etcd.ok
+      ? `${etcd.endpoint} (from ${SOURCE[etcd.source]}): v${etcd.version ?? '?'}, read in ${etcd.readMs ?? '?'} ms`
+      : `${etcd.endpoint} (from ${SOURCE[etcd.source]}): not answering`,
+  });
+  const n = model.network;
+  if (n) lines.push({ label: 'network', value: `${n.Network}, /${n.SubnetLen} subnets ${n.SubnetMin}–${n.SubnetMax}, ${n.Backend.Type}${n.Backend.Type === 'host-gw' ? '' : ` on ${n.Backend.Port}/udp`}` });
+  const me = model.thisHost;
+  const role = model.state.role === 'init' ? 'init host' : model.state.role === 'joined' ? `joined ${model.state.peer ?? ''}`.trim() : me.member ? 'member (no state file)' : 'not in the overlay';
+  lines.push({ label: 'this host', value: `${me.advertiseAddress ?? 'address unknown'}, ${role}${me.subnet ? `, subnet ${me.subnet}` : ''}` });
+  if (model.state.missing) lines.push({ label: 'state', value: model.state.missing });
+  return lines;
+}
+
+export function containerLine(c: ContainerRow): string {
+  const state = c.running ? `running, up ${formatUptime(c.uptimeSeconds ?? 0)}` : c.state === 'exited' ? `exited (${c.exitCode})` : c.state;
+  return `${c.name}  ${state}  restarts ${c.restartCount}  ${c.image}${c.health ? `  ${c.health}` : ''}`;
+}
+
+export function thisHostLines(model: StatusModel): { label: string; value: string; ok: boolean | undefined }[] {
+  const me = model.thisHost;
+  const lines: { label: string; value: string; ok: boolean | undefined }[] = [];
+  if (!me.docker.ok) lines.push({ label: 'containers', value: `Docker not reachable: ${me.docker.message ?? ''}`, ok: false });
+  else if (me.containers.length === 0) lines.push({ label: 'containers', value: 'none of ignite-net on this host', ok: me.member ? false : undefined });
+  else for (const c of me.containers) lines.push({ label: c.role ?? 'container', value: containerLine(c), ok: c.running && c.state !== 'restarting' });
+  const env = me.subnetEnv;
+  lines.push({
+    label: 'subnet.env',
+    value: env.kind === 'ok' ? `${env.path}: ${env.subnet}, MTU ${env.mtu}` : env.kind === 'missing' ? `${env.path}: missing` : `${env.path}: invalid`,
+    ok: env.kind === 'ok' ? true : me.member ? false : undefined,
+  });
+  const cni = me.cni;
+  const ours = `${cni.confDir}/${cni.ourFile}`;
+  const conflist = !cni.ours
+    ? `${ours}: missing`
+    : `${ours}: present, ${cni.ours.validJson ? 'valid JSON' : 'not valid JSON'}, ${cni.ours.written ? 'written by ignite-net' : 'not written by ignite-net'}`;
+  const pick = cni.firstPick === undefined ? 'a CNI runtime finds no config' : cni.firstPick === cni.ourFile ? 'picked first' : `a CNI runtime picks ${cni.firstPick} first`;
+  lines.push({ label: 'CNI config', value: `${conflist}; ${pick}`, ok: cni.ours?.written === true && cni.firstPick === cni.ourFile ? true : me.member ? false : undefined });
+  lines.push({
+    label: 'CNI plugins',
+    value: cni.missingPlugins.length === 0 ? `all present in ${cni.binDir}` : `missing in ${cni.binDir}: ${cni.missingPlugins.join(', ')}`,
+    ok: cni.missingPlugins.length === 0 ? true : me.member ? false : undefined,
+  });
+  return lines;
+}
+
+export function probeLine(model: StatusModel): string {
+  const p = model.probes;
+  if (p.disabled) return `not probed: ${p.disabled}`;
+  if (p.candidates === 0) return 'no other host to probe';
+  return `probed ${p.probed} of ${p.candidates} other host${p.candidates === 1 ? '' : 's'}${p.candidates > p.limit ? ` (at most ${p.limit} per run)` : ''}`;
+}
+
+/** Distinct "not checked" reasons, so a table cell can stay short and the reason is still said. */
+export function reachNotes(hosts: readonly HostRow[]): string[] {
+  const notes = new Set<string>();
+  for (const h of hosts) {
+    for (const [what, reach] of [['backend port', h.backendReach], ['overlay', h.overlayReach]] as const) {
+      if (reach.state === 'not-checked' && reach.note) notes.add(`${what} not checked: ${reach.note}`);
+      if (what === 'overlay' && reach.state !== 'not-checked') notes.add(`overlay: TCP to the host's flannel address (first of its subnet) on ${PORTS.etcdClient} through the overlay`);
+    }
+  }
+  return [...notes];
+}
+
+export function problemLines(problem: Problem, p: Paint): string[] {
+  const mark = problem.severity === 'error' ? p.red(symbols.fail) : p.yellow('!');
+  return [`${mark} ${problem.message}`, ...(problem.hint ? [`  ${p.dim(`hint: ${problem.hint}`)}`] : [])];
+}
+
+export function table(header: readonly string[], rows: readonly string[][]): string[] {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: readonly string[]): string => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i] ?? 0))).join('  ').trimEnd();
+  return [line(header), ...rows.map(line)];
+}
+
+export interface StatusTextOptions {
+  color?: boolean;
+}
+
+export function renderStatusText(model: StatusModel, options: StatusTextOptions = {}): string[] {
+  const p = makePaint(options.color ?? false);
+  const verdict = model.verdict === 'healthy' ? p.green(`${symbols.success} ${verdictLine(model)}`) : model.verdict === 'degraded' ? p.yellow(`! ${verdictLine(model)}`) : p.red(`${symbols.fail} ${verdictLine(model)}`);
+  const out: string[] = [verdict];
+  const overview = overviewLines(model);
+  const width = Math.max(...overview.map((l) => l.label.length));
+  for (const l of overview) out.push(`  ${l.label.padEnd(width)}  ${l.value}`);
+
+  out.push('', p.bold(`hosts (${model.hosts.length})`));
+  if (model.hosts.length === 0) out.push(model.etcd.ok ? '  no leases in etcd' : '  unknown: etcd could not be read');
+  else {
+    const rows = table(HOST_COLUMNS, model.hosts.map(hostCells));
+    out.push(...rows.map((r, i) => `  ${i === 0 ? p.dim(r) : model.hosts[i - 1]?.health === 'error' ? p.red(r) : r}`));
+  }
+  for (const note of reachNotes(model.hosts)) out.push(p.dim(`  ${note}`));
+  out.push(p.dim(`  ${probeLine(model)}`));
+
+  out.push('', p.bold('this host'));
+  const local = thisHostLines(model);
+  const lw = Math.max(...local.map((l) => l.label.length));
+  for (const l of local) {
+    const mark = l.ok === true ? p.green(symbols.success) : l.ok === false ? p.red(symbols.fail) : p.dim('-');
+    out.push(`  ${mark} ${l.label.padEnd(lw)}  ${l.value}`);
+  }
+
+  if (model.problems.length > 0) {
+    out.push('', p.bold('problems'));
+    for (const problem of model.problems) out.push(...problemLines(problem, p).map((l) => `  ${l}`));
+  }
+  return out;
+}

@@ -1,0 +1,76 @@
+/**
+ * Ctrl-C (SIGINT) delivered before each step of `cleanup`, one test per step id read from the command
+ * module (cleanup's steps change: new ones are covered without editing the tests). Two test files
+ * register half of the ids each (interrupt-cleanup-a/-b.test.ts).
+ *
+ * The host is initialised (Ignite's own conflist moved aside), then cleanup is paused at the step with
+ * the IGNITE_NET_TEST_PAUSE_AT hook and interrupted. Expected: exit 130 within seconds, "interrupted"
+ * and what to run next; before the first removal step the host is unchanged (same containers, same
+ * lease); and `cleanup` run again completes: nothing of ignite-net left, Ignite's conflist back byte for
+ * byte, the etcd data volume kept (no --purge).
+ */
+import type { TestFn } from 'ava';
+import Dockerode from 'dockerode';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { cleanupCommand } from '../../src/commands/cleanup.js';
+import { CNI_FILES, ETCD_VOLUME } from '../../src/defaults.js';
+import { describe, runCli, TEST_IMAGE_FLAGS } from './cli.js';
+import { managedContainers, optionsFor, readHostState, readSubnetEnv, startCli, waitHealthy } from './faults.js';
+import { createHosts, type SimHost } from './hosts.js';
+import { ensureTestImages } from './images.js';
+
+const IGNITE_CONFLIST = '{\n  "cniVersion": "0.4.0",\n  "name": "ignite-cni-bridge",\n  "plugins": [ { "type": "bridge" } ]\n}\n';
+
+/** Steps that never change the host: interrupted before any later one, the host is as it was. */
+const READ_ONLY = new Set(['state', 'confirm']);
+
+export const cleanupStepIds = cleanupCommand.steps(optionsFor(['cleanup', '--yes'])).map((step) => step.id);
+
+export function registerCleanupInterruptTests(test: TestFn, include: (index: number) => boolean): void {
+  for (const [index, stepId] of cleanupStepIds.entries()) {
+    if (!include(index)) continue;
+    test.serial(`Ctrl-C before cleanup step "${stepId}": stops at once, cleanup again completes`, async (t) => {
+      const images = await ensureTestImages();
+      const sim = await createHosts(1, { images: [images.etcd, images.flannel], imagesFrom: new Dockerode(), bindDefaultPaths: true });
+      t.teardown(() => sim.destroy());
+      const host = sim.hosts[0] as SimHost;
+      await writeFile(join(host.dirs.cniConfDir, CNI_FILES.ignite), IGNITE_CONFLIST);
+      const init = await runCli(host, ['init', ...TEST_IMAGE_FLAGS]);
+      t.is(init.code, 0, describe(init));
+      const subnet = await waitHealthy(host, host, 'init');
+      const containers = (await managedContainers(host)).map((c) => c.id);
+
+      const run = startCli(host, ['cleanup', '--yes'], stepId);
+      await run.paused();
+      const sent = Date.now();
+      run.child.kill('SIGINT');
+      const result = await run.exited;
+      const took = Date.now() - sent;
+      const output = describe({ ...result, timedOut: false });
+      t.is(result.code, 130, output);
+      t.true(took < 20_000, `stopped within seconds (took ${took} ms)\n${output}`);
+      t.regex(result.stderr, /error: interrupted/, output);
+      t.regex(result.stderr, /hint: .*ignite-net cleanup/, output);
+      t.regex(result.stderr, /✖ cleanup failed after .* \(exit 130\)/, output);
+      t.notRegex(result.stderr, /undo failed/, output);
+      // The step it was paused before never ran.
+      t.notRegex(result.stderr, new RegExp(`^✔ ${stepId} `, 'm'), output);
+
+      if (cleanupStepIds.slice(0, index + 1).every((id) => READ_ONLY.has(id))) {
+        t.deepEqual((await managedContainers(host)).map((c) => c.id), containers, `unchanged\n${output}`);
+        t.is(await waitHealthy(host, host, 'init'), subnet);
+        t.truthy(await readHostState(host));
+      }
+
+      const again = await runCli(host, ['cleanup', '--yes']);
+      t.is(again.code, 0, describe(again));
+      t.deepEqual(await managedContainers(host), [], describe(again));
+      t.deepEqual(await readdir(host.dirs.cniConfDir), [CNI_FILES.ignite], describe(again));
+      t.is(await readFile(join(host.dirs.cniConfDir, CNI_FILES.ignite), 'utf8'), IGNITE_CONFLIST);
+      t.is(await readSubnetEnv(host), undefined);
+      t.is(await readHostState(host), undefined);
+      t.truthy(await host.docker.getVolume(ETCD_VOLUME).inspect(), 'the etcd data volume is kept without --purge');
+    });
+  }
+}

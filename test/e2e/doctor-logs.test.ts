@@ -1,0 +1,182 @@
+import test from 'ava';
+import Dockerode from 'dockerode';
+import { readdir, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { LABELS } from '../../src/defaults.js';
+import { CLI, describe, runCli, TEST_FLANNEL_FLAGS, TEST_IMAGE_FLAGS } from '../_helpers/cli.js';
+import { createHosts, type SimHost } from '../_helpers/hosts.js';
+import { ensureTestImages } from '../_helpers/images.js';
+
+/** Every check doctor runs on an init host (or a host about to init), in order. */
+const INIT_HOST_CHECKS = [
+  'StateFile', 'IsPrivilegedUser', 'DockerEngine', 'ContainerNames', 'CNIConfDir', 'FlannelRunDir', 'TunDevice', 'AdvertiseAddress',
+  'Port-2379', 'Port-2380', 'Port-backend-udp', 'NetworkOverlap', 'IPForward', 'BridgeNetfilter', 'ForwardPolicy', 'CNIConfigOrder', 'OverlayMTU',
+];
+
+const OTHER_CONFLIST = '{ "cniVersion": "0.4.0", "name": "other", "plugins": [ { "type": "bridge", "bridge": "other0" } ] }\n';
+
+/** What doctor must never change: containers, volumes, the conf and run dirs, the state dir. */
+async function snapshot(host: SimHost): Promise<string> {
+  const containers = await host.docker.listContainers({ all: true });
+  const volumes = (await host.docker.listVolumes()).Volumes ?? [];
+  const stateDir = await host.exec('ls', ['-la', '/var/lib/ignite-net']);
+  return JSON.stringify({
+    containers: containers.map((c) => `${c.Names[0]} ${c.Id} ${c.State}`).sort(),
+    volumes: volumes.map((v) => v.Name).sort(),
+    conf: (await readdir(host.dirs.cniConfDir)).sort(),
+    run: (await readdir(host.dirs.runDir).catch(() => ['(missing)'])).sort(),
+    state: stateDir.code === 0 ? stateDir.stdout.split('\n').filter((l) => !l.startsWith('total')).map((l) => l.replace(/\s+\S+\s+\S+\s+\S+\s+(\S+)$/, ' $1')) : 'absent',
+  }, null, 1);
+}
+
+/** Check names in the summary on stdout, in order (`  Name  ok  message`). */
+function checkNames(stdout: string): string[] {
+  return stdout
+    .split('\n')
+    .map((line) => /^ {2}(\S+)\s{2,}(ok|WARN|FAIL|not run)\b/.exec(line)?.[1])
+    .filter((name): name is string => name !== undefined);
+}
+
+test.serial('doctor on a broken fresh host fails naming checks and fixes, changes nothing; after init it passes; logs of both containers', async (t) => {
+  const images = await ensureTestImages();
+  const sim = await createHosts(1, { images: [images.etcd, images.flannel], imagesFrom: new Dockerode(), bindDefaultPaths: true });
+  t.teardown(() => sim.destroy());
+  const host = sim.hosts[0]!;
+
+  // No containers yet: logs says so and fails.
+  const noLogs = await runCli(host, ['logs']);
+  t.is(noLogs.code, 4, describe(noLogs));
+  t.regex(noLogs.stderr, /no containers of ignite-net on this host \(looked for the label io\.ignite-net\.managed=true\)/);
+  t.regex(noLogs.stderr, /hint: Run `ignite-net init`/);
+  t.is(noLogs.stdout, '');
+
+  // Break the host three ways: a CNI config that sorts first, a foreign process on flannel's
+  // backend port, IP forwarding off (the host's own network namespace).
+  await writeFile(join(host.dirs.cniConfDir, '00-other.conflist'), OTHER_CONFLIST);
+  const squatter = host.spawn(process.execPath, ['-e', `require('dgram').createSocket('udp4').bind(8285, '${host.address}', () => console.log('bound'))`], { stdio: ['ignore', 'pipe', 'inherit'] });
+  t.teardown(() => {
+    if (squatter.exitCode === null) squatter.kill('SIGKILL');
+  });
+  await new Promise<void>((resolve, reject) => {
+    squatter.stdout?.once('data', () => resolve());
+    squatter.once('exit', (code) => reject(new Error(`the squatter exited with ${code}`)));
+  });
+  const off = await host.exec('sysctl', ['-w', 'net.ipv4.ip_forward=0']);
+  t.is(off.code, 0, off.stderr);
+
+  const before = await snapshot(host);
+  const broken = await runCli(host, ['doctor']);
+  t.is(broken.code, 3, describe(broken));
+  t.regex(broken.stderr, /\[ERROR CNIConfigOrder\] 00-other\.conflist sorts before 10-flannel\.conflist in \/etc\/cni\/net\.d: .* — Move it out of \/etc\/cni\/net\.d/);
+  t.regex(broken.stderr, new RegExp(`\\[ERROR Port-backend-udp\\] 8285/udp is already in use on ${host.address.replaceAll('.', '\\.')} — Stop what holds it`));
+  t.regex(broken.stderr, /\[ERROR IPForward\] net\.ipv4\.ip_forward = 0: .* — Run `sysctl -w net\.ipv4\.ip_forward=1`/);
+  t.regex(broken.stdout, /^ignite-net doctor: 3 of 17 checks failed$/m);
+  t.deepEqual(checkNames(broken.stdout), INIT_HOST_CHECKS, 'the summary names every check');
+  t.regex(broken.stdout, /^ {2}IPForward +FAIL {2}net\.ipv4\.ip_forward = 0/m);
+  t.regex(broken.stdout, /^ {2}TunDevice +ok {4}\/dev\/net\/tun present/m);
+  t.regex(broken.stdout, /next:\n {2}Port-backend-udp: Stop what holds it/);
+  t.regex(broken.stdout, /^ {2}IPForward: Run `sysctl -w net\.ipv4\.ip_forward=1`/m);
+  t.is(await snapshot(host), before, 'doctor changed nothing (containers, volumes, conf dir, run dir, state dir)');
+
+  // --ignore-preflight-errors applies to doctor's checks too.
+  const ignored = await runCli(host, ['doctor', '--ignore-preflight-errors', 'CNIConfigOrder,Port-backend-udp,IPForward']);
+  t.is(ignored.code, 0, describe(ignored));
+  t.regex(ignored.stderr, /\[WARN IPForward\] .*\(ignored\)/);
+
+  // Repair, set up, and doctor passes on the init host (its own containers hold the ports).
+  squatter.kill('SIGKILL');
+  await rm(join(host.dirs.cniConfDir, '00-other.conflist'));
+  t.is((await host.exec('sysctl', ['-w', 'net.ipv4.ip_forward=1'])).code, 0);
+  const init = await runCli(host, ['init', ...TEST_IMAGE_FLAGS]);
+  t.is(init.code, 0, describe(init));
+  const afterInit = await snapshot(host);
+  const healthy = await runCli(host, ['doctor']);
+  t.is(healthy.code, 0, describe(healthy));
+  t.regex(healthy.stdout, /^ignite-net doctor: (all 17 checks passed|no failures, \d+ warnings? \(17 checks\))$/m);
+  t.deepEqual(checkNames(healthy.stdout), INIT_HOST_CHECKS);
+  t.regex(healthy.stdout, /^ {2}checked +init host \(state file\)$/m);
+  t.regex(healthy.stdout, /^ {2}Port-2379 +ok {4}2379\/tcp held by our ignite-etcd$/m);
+  t.regex(healthy.stdout, /^ {2}CNIConfigOrder +ok {4}10-flannel\.conflist is the first/m);
+  t.notRegex(healthy.stderr, /\[ERROR/);
+  t.is(await snapshot(host), afterInit, 'doctor changed nothing on the initialised host either');
+
+  // Logs, found by label: etcd (3.4, capnslog) logs its start; the flannel stand-in logs its lease.
+  const etcdLogs = await runCli(host, ['logs', 'etcd']);
+  t.is(etcdLogs.code, 0, describe(etcdLogs));
+  t.regex(etcdLogs.stdout, /^\S.* etcdmain: etcd Version: /m, "etcd's lines, unprefixed");
+  t.regex(etcdLogs.stdout, /ready to serve client requests/);
+  t.notRegex(etcdLogs.stdout, /ignite-flannel/);
+  const flannelLogs = await runCli(host, ['logs', 'flannel', '--tail', '5']);
+  t.is(flannelLogs.code, 0, describe(flannelLogs));
+  t.regex(flannelLogs.stdout, /lease/i);
+  t.true(flannelLogs.stdout.trimEnd().split('\n').length <= 5, '--tail 5');
+  const both = await runCli(host, ['logs']);
+  t.is(both.code, 0, describe(both));
+  t.regex(both.stdout, /^ignite-etcd {4}\| .*ready to serve client requests/m, 'etcd lines prefixed with its name');
+  t.regex(both.stdout, /^ignite-flannel \| .*lease/im, 'flannel lines prefixed with its name');
+  t.is(both.stderr, '');
+
+  // -f keeps printing until Ctrl-C, then exits 0.
+  const child = host.spawn(process.execPath, [CLI, 'logs', '-f', '--tail', '3'], { env: { CI: 'true', NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stderr?.on('data', (chunk: Buffer) => void (err += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  await new Promise<void>((resolve) => {
+    child.stdout?.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      if (out.includes('ignite-etcd ') && out.includes('ignite-flannel ')) resolve();
+    });
+  });
+  // A new line while following: flannel's lease log is the stand-in's; restart it to make it log again.
+  const flannel = (await host.docker.listContainers({ filters: { label: [`${LABELS.managed}=true`, `${LABELS.role}=flannel`] } }))[0]!;
+  const linesBefore = out.split('\n').length;
+  await host.docker.getContainer(flannel.Id).restart({ t: 5 });
+  const deadline = Date.now() + 20_000;
+  while (out.split('\n').length <= linesBefore + 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  t.true(out.split('\n').length > linesBefore + 1, `followed new lines after the restart:\n${out}`);
+  t.true(child.kill('SIGINT'));
+  t.is(await exited, 0, `${out}\n--- stderr\n${err}`);
+  t.notRegex(err, /error/i);
+});
+
+test.serial('doctor --peer runs join\'s peer checks; on a joined host the state file names the peer', async (t) => {
+  const images = await ensureTestImages();
+  const sim = await createHosts(2, { images: [images.etcd, images.flannel], imagesFrom: new Dockerode(), bindDefaultPaths: true });
+  t.teardown(() => sim.destroy());
+  const [node1, node2] = sim.hosts as [SimHost, SimHost];
+
+  // The peer is not initialised yet: PeerEtcd fails with join's message; what needs it is not run.
+  const early = await runCli(node2, ['doctor', '--peer', node1.address]);
+  t.is(early.code, 3, describe(early));
+  t.regex(early.stderr, new RegExp(`\\[ERROR PeerEtcd\\] cannot reach etcd at ${node1.address.replaceAll('.', '\\.')}:2379/tcp`));
+  t.regex(early.stdout, /^ {2}PeerNetworkConfig +not run \(needs PeerEtcd\)$/m);
+
+  t.is((await runCli(node1, ['init', ...TEST_IMAGE_FLAGS])).code, 0);
+  const ready = await runCli(node2, ['doctor', '--peer', node1.address]);
+  t.is(ready.code, 0, describe(ready));
+  for (const name of ['PeerAddress', 'HostRole', 'PeerEtcd', 'PeerNetworkConfig', 'PeerBackendPort']) t.regex(ready.stdout, new RegExp(`^ {2}${name} +ok `, 'm'));
+  t.notRegex(ready.stdout, /Port-2379/, "join's checks, without etcd's ports");
+  t.regex(ready.stdout, new RegExp(`Ready for \`sudo ignite-net join ${node1.address.replaceAll('.', '\\.')}\``));
+
+  // The init host itself cannot join another: HostRole fails with join's message.
+  const fromInit = await runCli(node1, ['doctor', '--peer', node2.address]);
+  t.is(fromInit.code, 3, describe(fromInit));
+  t.regex(fromInit.stderr, /\[ERROR HostRole\] this host runs ignite-etcd: it is an init host and cannot join another/);
+
+  t.is((await runCli(node2, ['join', node1.address, ...TEST_FLANNEL_FLAGS])).code, 0);
+  const joined = await runCli(node2, ['doctor']);
+  t.is(joined.code, 0, describe(joined));
+  t.regex(joined.stdout, new RegExp(`^ {2}checked +joined ${node1.address.replaceAll('.', '\\.')} \\(state file\\)$`, 'm'));
+  t.regex(joined.stdout, /^ {2}PeerEtcd +ok /m);
+  t.regex(joined.stdout, /^ {2}Port-backend-udp +ok {4}8285\/udp held by our ignite-flannel$/m);
+
+  // A joined host has no etcd: `logs` shows flannel and says why; `logs etcd` fails clearly.
+  const logs = await runCli(node2, ['logs']);
+  t.is(logs.code, 0, describe(logs));
+  t.regex(logs.stderr, /no ignite-etcd here: a joined host runs only flannel/);
+  t.regex(logs.stdout, /lease/i);
+  const etcdLogs = await runCli(node2, ['logs', 'etcd']);
+  t.is(etcdLogs.code, 4, describe(etcdLogs));
+  t.regex(etcdLogs.stderr, /etcd runs only on the init host/);
+});

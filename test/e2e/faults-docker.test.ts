@@ -1,0 +1,88 @@
+/**
+ * Faults of the host's Docker Engine the overlay must survive without ignite-net being run again:
+ * dockerd restarted (after init, after join) and a simulated reboot (every process killed, runtime
+ * links and /run emptied as a tmpfs would be, dockerd started again). etcd and flannel come back by
+ * their restart policy, every host keeps its subnet, subnet.env is written again, `status --json` is
+ * healthy, and a marker key written into etcd is still there (nothing lost).
+ */
+import test from 'ava';
+import Dockerode from 'dockerode';
+import { describe, runCli, TEST_FLANNEL_FLAGS, TEST_IMAGE_FLAGS } from '../_helpers/cli.js';
+import { getMarker, hasOurConflist, leases, managedContainers, putMarker, readHostState, waitHealthy, waitStatusHealthy } from '../_helpers/faults.js';
+import { createHosts, type SimHost } from '../_helpers/hosts.js';
+import { ensureTestImages } from '../_helpers/images.js';
+
+const MARKER = '/ignite-net-test/marker';
+
+async function twoHostOverlay(t: import('ava').ExecutionContext): Promise<{ node1: SimHost; node2: SimHost; subnet1: string; subnet2: string }> {
+  const images = await ensureTestImages();
+  const sim = await createHosts(2, { images: [images.etcd, images.flannel], imagesFrom: new Dockerode(), bindDefaultPaths: true });
+  t.teardown(() => sim.destroy());
+  const [node1, node2] = sim.hosts as [SimHost, SimHost];
+  const init = await runCli(node1, ['init', ...TEST_IMAGE_FLAGS]);
+  t.is(init.code, 0, describe(init));
+  const join = await runCli(node2, ['join', node1.address, ...TEST_FLANNEL_FLAGS]);
+  t.is(join.code, 0, describe(join));
+  const subnet1 = await waitHealthy(node1, node1, 'init');
+  const subnet2 = await waitHealthy(node2, node1, 'joined');
+  t.not(subnet1, subnet2);
+  await putMarker(node1, node1.address, MARKER, 'before the faults');
+  return { node1, node2, subnet1, subnet2 };
+}
+
+/** Both hosts healthy with their own subnets, one lease each, the marker kept, status healthy. */
+async function assertOverlayBack(t: import('ava').ExecutionContext, node1: SimHost, node2: SimHost, subnet1: string, subnet2: string, after: string): Promise<void> {
+  t.is(await waitHealthy(node1, node1, 'init'), subnet1, `node1 keeps its subnet after ${after}`);
+  t.is(await waitHealthy(node2, node1, 'joined'), subnet2, `node2 keeps its subnet after ${after}`);
+  const all = await leases(node1, node1.address);
+  t.deepEqual(
+    [...all.entries()].sort(),
+    [
+      [subnet1, node1.address],
+      [subnet2, node2.address],
+    ].sort(),
+    `exactly one lease per host after ${after}`,
+  );
+  t.is(await getMarker(node1, node1.address, MARKER), 'before the faults', `marker key kept after ${after}`);
+  for (const host of [node1, node2]) {
+    t.true(await hasOurConflist(host), `${host.name}'s conflist kept after ${after}`);
+    t.truthy(await readHostState(host), `${host.name}'s state file kept after ${after}`);
+  }
+  await waitStatusHealthy(node1, subnet1);
+  await waitStatusHealthy(node2, subnet2);
+}
+
+test.serial('dockerd restarted after init and after join: etcd and flannel come back with the same subnets', async (t) => {
+  const { node1, node2, subnet1, subnet2 } = await twoHostOverlay(t);
+  const before1 = (await managedContainers(node1)).map((c) => c.id);
+  const before2 = (await managedContainers(node2)).map((c) => c.id);
+
+  await node1.restartDockerd();
+  // The same containers, started again by their restart policy (not recreated).
+  t.deepEqual((await managedContainers(node1)).map((c) => c.id), before1);
+  await assertOverlayBack(t, node1, node2, subnet1, subnet2, 'dockerd restart on the init host');
+
+  await node2.restartDockerd();
+  t.deepEqual((await managedContainers(node2)).map((c) => c.id), before2);
+  await assertOverlayBack(t, node1, node2, subnet1, subnet2, 'dockerd restart on the joined host');
+
+  // init and join again: nothing to repair, and etcd's data (the marker) survives the re-run.
+  const init = await runCli(node1, ['init', ...TEST_IMAGE_FLAGS]);
+  t.is(init.code, 0, describe(init));
+  t.regex(init.stdout, /already initialised/, describe(init));
+  const join = await runCli(node2, ['join', node1.address, ...TEST_FLANNEL_FLAGS]);
+  t.is(join.code, 0, describe(join));
+  t.regex(join.stdout, /already joined/, describe(join));
+  await assertOverlayBack(t, node1, node2, subnet1, subnet2, 'init and join run again');
+});
+
+test.serial('a simulated reboot of either host: it comes back with the same subnet, subnet.env written again', async (t) => {
+  const { node1, node2, subnet1, subnet2 } = await twoHostOverlay(t);
+
+  await node2.reboot();
+  await assertOverlayBack(t, node1, node2, subnet1, subnet2, 'a reboot of the joined host');
+
+  // The init host too: etcd restarts from its volume, flannel on both hosts finds it again.
+  await node1.reboot();
+  await assertOverlayBack(t, node1, node2, subnet1, subnet2, 'a reboot of the init host');
+});

@@ -1,0 +1,77 @@
+/**
+ * The peer's etcd unreachable when join starts, or going away in the middle of a join: a clear error
+ * after the timeout, and the joining host left as it was (its flannel container and subnet.env removed
+ * by the runner's undo, no conflist, no state file). Once the peer is back, join completes.
+ * "Going away" is node1 taken off the test segment (its switch port down) while node2's join is paused
+ * before a step with the IGNITE_NET_TEST_PAUSE_AT hook, then continued with SIGUSR2.
+ */
+import test from 'ava';
+import Dockerode from 'dockerode';
+import { readdir } from 'node:fs/promises';
+import { describe, runCli, TEST_FLANNEL_FLAGS, TEST_IMAGE_FLAGS } from '../_helpers/cli.js';
+import { escapeRegex, managedContainers, readHostState, readSubnetEnv, startCli, waitHealthy } from '../_helpers/faults.js';
+import { createHosts, type SimHost } from '../_helpers/hosts.js';
+import { ensureTestImages } from '../_helpers/images.js';
+
+async function initialised(t: import('ava').ExecutionContext): Promise<[SimHost, SimHost]> {
+  const images = await ensureTestImages();
+  const sim = await createHosts(2, { images: [images.etcd, images.flannel], imagesFrom: new Dockerode(), bindDefaultPaths: true });
+  t.teardown(() => sim.destroy());
+  const [node1, node2] = sim.hosts as [SimHost, SimHost];
+  const init = await runCli(node1, ['init', ...TEST_IMAGE_FLAGS]);
+  t.is(init.code, 0, describe(init));
+  await waitHealthy(node1, node1, 'init');
+  return [node1, node2];
+}
+
+async function assertUnchanged(t: import('ava').ExecutionContext, host: SimHost, context: string): Promise<void> {
+  t.deepEqual(await managedContainers(host), [], `no ignite-net containers\n${context}`);
+  t.deepEqual(await readdir(host.dirs.cniConfDir), [], `CNI conf dir untouched\n${context}`);
+  t.is(await readSubnetEnv(host), undefined, `no subnet.env\n${context}`);
+  t.is(await readHostState(host), undefined, `no state file\n${context}`);
+}
+
+async function joinAgain(t: import('ava').ExecutionContext, node1: SimHost, node2: SimHost): Promise<void> {
+  await node1.reconnect();
+  const again = await runCli(node2, ['join', node1.address, ...TEST_FLANNEL_FLAGS]);
+  t.is(again.code, 0, describe(again));
+  await waitHealthy(node2, node1, 'joined');
+}
+
+test.serial('join with the peer unreachable: a clear error within the timeout, the host unchanged', async (t) => {
+  const [node1, node2] = await initialised(t);
+  await node1.disconnect();
+  const started = Date.now();
+  const result = await startCli(node2, ['join', node1.address, ...TEST_FLANNEL_FLAGS], undefined, '5s').exited;
+  const took = Date.now() - started;
+  const output = describe({ ...result, timedOut: false });
+  t.is(result.code, 6, output);
+  t.regex(result.stderr, new RegExp(`error: cannot reach etcd at ${escapeRegex(node1.address)}:2379/tcp`), output);
+  t.regex(result.stderr, /hint: .*2379\/tcp/, output);
+  t.true(took < 15_000, `gave up within the timeout (took ${took} ms)`);
+  await assertUnchanged(t, node2, output);
+  await joinAgain(t, node1, node2);
+});
+
+for (const stepId of ['flannel', 'verify']) {
+  test.serial(`the peer goes away before join step "${stepId}": a clear error after the timeout, the host unchanged`, async (t) => {
+    const [node1, node2] = await initialised(t);
+    const run = startCli(node2, ['join', node1.address, ...TEST_FLANNEL_FLAGS], stepId, '6s');
+    await run.paused();
+    await node1.disconnect();
+    const started = Date.now();
+    run.child.kill('SIGUSR2');
+    const result = await run.exited;
+    const took = Date.now() - started;
+    const output = describe({ ...result, timedOut: false });
+    t.true(result.code === 7 || result.code === 6 || result.code === 5, `a timeout, peer or etcd error\n${output}`);
+    t.regex(result.stderr, new RegExp(`✖ ${stepId} `), `the ${stepId} step fails\n${output}`);
+    t.regex(result.stderr, stepId === 'flannel' ? /error: flannel did not take a lease within 6s/ : /error: .*(overlay|etcd|reach)/, output);
+    t.regex(result.stderr, /hint: /, output);
+    t.notRegex(result.stderr, /unexpected error|undo failed|left in place/, output);
+    t.regex(result.stderr, /undone\s+remove container ignite-flannel/, output);
+    t.true(took < 30_000, `gave up soon after the 6s timeout (took ${took} ms)`);
+    await assertUnchanged(t, node2, output);
+    await joinAgain(t, node1, node2);
+  });
+}

@@ -1,0 +1,5 @@
+/** Ctrl-C before the 2nd, 4th, 6th, … step of `join` (the cases: test/_helpers/interrupt-join.ts). */
+import test from 'ava';
+import { registerJoinInterruptTests } from '../_helpers/interrupt-join.js';
+
+registerJoinInterruptTests(test, (index) => index % 2 === 1);

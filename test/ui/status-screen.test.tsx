@@ -1,0 +1,128 @@
+import test from 'ava';
+import { render } from 'ink-testing-library';
+import type { Lease } from '../../src/adapters/etcd.js';
+import { buildStatusModel, type StatusInputs, type StatusModel } from '../../src/status/model.js';
+import { StatusScreen } from '../../src/ui/ink/status/StatusScreen.js';
+import { renderStatusText } from '../../src/ui/status-text.js';
+import { delay } from './_helpers.js';
+
+const NOW = '2025-01-01T12:00:00.000Z';
+const CONFIG = { Network: '10.50.0.0/16', SubnetLen: 24, SubnetMin: '10.50.10.0', SubnetMax: '10.50.99.0', Backend: { Type: 'udp', Port: 8285 } };
+
+const lease = (n: number, extra: Partial<Lease> = {}): Lease => ({
+  key: `/coreos.com/network/subnets/10.50.${n}.0-24`,
+  subnet: `10.50.${n}.0/24`,
+  publicIP: `10.0.0.${n}`,
+  backendType: 'udp',
+  reserved: false,
+  ttlSeconds: 86_000,
+  raw: '{}',
+  ...extra,
+});
+
+function model(leases: Lease[], over: Partial<StatusInputs> = {}): StatusModel {
+  return buildStatusModel({
+    now: NOW,
+    endpoint: { url: 'http://10.0.0.11:2379', source: 'state' },
+    state: { path: '/var/lib/ignite-net/state.json', role: 'joined', advertiseAddress: '10.0.0.12', peer: '10.0.0.11', createdAt: NOW },
+    etcd: { ok: true, version: '3.4.23', readMs: 2, config: JSON.stringify(CONFIG), configKey: '/coreos.com/network/config', leases },
+    network: { config: CONFIG },
+    docker: { ok: true, where: 'unix:///var/run/docker.sock', containers: [{ name: 'ignite-flannel', role: 'flannel', image: 'flannel:1', state: 'running', running: true, exitCode: 0, startedAt: '2025-01-01T11:58:00.000Z', restartCount: 0 }] },
+    subnetEnv: { path: '/run/flannel/subnet.env', kind: 'ok', subnet: '10.50.12.0/24', network: '10.50.0.0/16', mtu: 1472 },
+    cni: { confDir: '/etc/cni/net.d', binDir: '/opt/cni/bin', candidates: ['10-flannel.conflist'], ours: { validJson: true, written: true }, invalid: [], missingPlugins: [] },
+    localAddresses: [],
+    probes: Object.fromEntries(
+      leases
+        .filter((l) => l.publicIP !== '10.0.0.12')
+        .map((l) => [l.key, { backend: { kind: 'udp', port: 8285, result: 'silent' }, ...(l.publicIP === '10.0.0.11' ? { overlay: { kind: 'tcp', target: l.subnet.replace('/24', ''), port: 2379, ok: true, rttMs: 1.2 } } : {}) }]),
+    ),
+    probeLimit: { limit: 64, candidates: leases.length - 1 },
+    ...over,
+  });
+}
+
+test('the screen shows the verdict, every host with its role and reachability, and this host', async (t) => {
+  const screen = render(<StatusScreen model={model([lease(11), lease(12, { reserved: true, ttlSeconds: undefined })])} color={false} />);
+  await delay();
+  const frame = screen.lastFrame() ?? '';
+  t.regex(frame, /^✔ ignite-net status: healthy/m);
+  t.regex(frame, /SUBNET +PUBLIC IP +BACKEND +LEASE +ROLE +BACKEND PORT +OVERLAY/);
+  t.regex(frame, /10\.50\.11\.0\/24 +10\.0\.0\.11 +udp +23h 53m +etcd +not rejected +answered \(1 ms\)/);
+  t.regex(frame, /10\.50\.12\.0\/24 +10\.0\.0\.12 +udp +reserved +this host +this host +this host/);
+  t.regex(frame, /✔ flannel +ignite-flannel {2}running, up 2m {2}restarts 0 {2}flannel:1/);
+  t.regex(frame, /✔ CNI config +\/etc\/cni\/net\.d\/10-flannel\.conflist: present, valid JSON, written by ignite-net;\s+picked first/);
+  t.notRegex(frame, /problems/);
+  screen.unmount();
+});
+
+test('watch: a lease appearing and going away adds and removes its line, the others keep their place', async (t) => {
+  const watch = { intervalMs: 2000, refreshing: false };
+  const screen = render(<StatusScreen model={model([lease(11), lease(12), lease(14)])} color={false} watch={watch} />);
+  await delay();
+  const before = (screen.lastFrame() ?? '').split('\n');
+  screen.rerender(<StatusScreen model={model([lease(11), lease(12), lease(13), lease(14)])} color={false} watch={{ ...watch, refreshing: true }} />);
+  await delay();
+  const during = (screen.lastFrame() ?? '').split('\n');
+  const rowOf = (lines: string[], ip: string): number => lines.findIndex((l) => l.includes(` ${ip} `));
+  t.is(rowOf(during, '10.0.0.13'), rowOf(before, '10.0.0.14'), 'the new lease takes its place in subnet order');
+  t.is(during[rowOf(during, '10.0.0.11')], before[rowOf(before, '10.0.0.11')], 'an unchanged row is the same line');
+  t.regex(during.join('\n'), /⟳ every 2s · updated 12:00:00 UTC · Ctrl-C to quit/);
+  t.is(during.length, before.length + 1, 'one line more, nothing else moved');
+
+  screen.rerender(<StatusScreen model={model([lease(11), lease(12), lease(14)])} color={false} watch={watch} />);
+  await delay();
+  const after = (screen.lastFrame() ?? '').split('\n');
+  t.is(rowOf(after, '10.0.0.13'), -1);
+  t.deepEqual(after, before, 'back to the same frame');
+  t.is(screen.frames.filter((f) => f.includes('\u001B[2J')).length, 0, 'never clears the screen');
+  screen.unmount();
+});
+
+test('column widths never shrink while the screen lives (no jumping when a long value goes away)', async (t) => {
+  const long = lease(13, { backendType: 'wireguard-long' });
+  const screen = render(<StatusScreen model={model([lease(11), lease(12), long])} color={false} />);
+  await delay();
+  const header = (): string => (screen.lastFrame() ?? '').split('\n').find((l) => l.includes('SUBNET')) ?? '';
+  const wide = header();
+  screen.rerender(<StatusScreen model={model([lease(11), lease(12)])} color={false} />);
+  await delay();
+  t.is(header(), wide);
+  screen.unmount();
+});
+
+test('a stopped flannel and a rejected peer: unhealthy, the problems are listed with hints', async (t) => {
+  const leases = [lease(11), lease(12)];
+  const m = model(leases, {
+    docker: { ok: true, where: 'x', containers: [{ name: 'ignite-flannel', role: 'flannel', image: 'flannel:1', state: 'exited', running: false, exitCode: 0, restartCount: 0 }] },
+    probes: { [leases[0]!.key]: { backend: { kind: 'udp', port: 8285, result: 'rejected', rttMs: 0.2 } } },
+  });
+  const screen = render(<StatusScreen model={m} color={false} />);
+  await delay();
+  const frame = screen.lastFrame() ?? '';
+  t.regex(frame, /^✖ ignite-net status: unhealthy \(2 errors\)/m);
+  t.regex(frame, /10\.0\.0\.11 +udp +23h 53m +etcd +rejected \(<1 ms\)/);
+  t.regex(frame, /✖ flannel +ignite-flannel {2}exited \(0\)/);
+  t.regex(frame, /✖ flannel is not running: ignite-flannel is exited with code 0\n\s+hint: See `ignite-net logs flannel`/);
+  screen.unmount();
+});
+
+test('a long host list is cut to the terminal, problem rows kept, and the rest counted', async (t) => {
+  const leases = Array.from({ length: 200 }, (_, i) => lease(i + 10));
+  const rejectedKey = leases[150]!.key;
+  const m = model(leases, { probes: { [rejectedKey]: { backend: { kind: 'udp', port: 8285, result: 'rejected' } } } });
+  const screen = render(<StatusScreen model={m} color={false} rows={40} />);
+  await delay();
+  const frame = screen.lastFrame() ?? '';
+  t.true(frame.split('\n').length < 40, `frame has ${frame.split('\n').length} lines`);
+  t.regex(frame, /10\.0\.0\.160 .* rejected/);
+  t.regex(frame, /… and \d+ more hosts \(all in `ignite-net status --json`\)/);
+  screen.unmount();
+});
+
+test('the plain table has the same cells', (t) => {
+  const lines = renderStatusText(model([lease(11), lease(12)]));
+  t.is(lines[0], 'ignite-net status: healthy'.replace(/^/, '✔ '));
+  t.true(lines.some((l) => /^ {2}10\.50\.11\.0\/24 +10\.0\.0\.11 +udp +23h 53m +etcd +not rejected +answered \(1 ms\)$/.test(l)), lines.join('\n'));
+  const three = renderStatusText(model([lease(11), lease(12), lease(13)]));
+  t.true(three.some((l) => l.includes("overlay not checked: nothing known listens on its flannel address (only the init host's etcd does)")), three.join('\n'));
+});

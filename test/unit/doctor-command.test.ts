@@ -1,0 +1,109 @@
+import test from 'ava';
+import { parseArgs } from '../../src/args.js';
+import { doctorCommand } from '../../src/commands/doctor.js';
+import { IgniteError } from '../../src/core/errors.js';
+import type { CheckResult } from '../../src/core/events.js';
+import type { StepIO } from '../../src/core/step.js';
+import { newContext } from '../../src/steps/context.js';
+import { checkStep, doctorReport, peerCheckStep } from '../../src/steps/doctor-checks.js';
+import type { Check } from '../../src/steps/preflight.js';
+
+function harness(argv: string[]) {
+  const parsed = parseArgs(['doctor', ...argv], {});
+  if (parsed.kind !== 'run') throw new Error('expected a run');
+  const checks: CheckResult[] = [];
+  const io: StepIO = {
+    progress: () => undefined,
+    warn: () => undefined,
+    check: (c) => void checks.push(c),
+    changed: () => {
+      throw new Error('doctor must not change anything');
+    },
+    prompter: { interactive: false, select: () => Promise.reject(new Error('no')), confirm: () => Promise.reject(new Error('no')), text: () => Promise.reject(new Error('no')) },
+    signal: new AbortController().signal,
+  };
+  return { ctx: newContext(parsed.options, {}), io, checks };
+}
+
+const fixed = (name: string, status: CheckResult['status']): Check => ({
+  name,
+  run: async () => ({ status, message: `${name} says ${status}`, ...(status === 'pass' ? {} : { hint: `fix ${name}` }) }),
+});
+const throwing = (name: string, error: Error): Check => ({
+  name,
+  run: async () => {
+    throw error;
+  },
+});
+
+const mixed = [
+  fixed('DockerEngine', 'pass'),
+  fixed('Port-2379', 'fail'),
+  throwing('Port-2380', new IgniteError('preflight', 'Cannot check whether 0.0.0.0:2380/tcp is free (EINVAL)', { hint: 'look at it' })),
+  fixed('TunDevice', 'warn'),
+  throwing('IPForward', new Error('EACCES: permission denied')),
+];
+
+test('a check step runs every check, reports each, and never throws on a failure', async (t) => {
+  const { ctx, io, checks } = harness([]);
+  const result = await checkStep('preflight', 'Preflight checks', () => mixed).run(ctx, io);
+  t.deepEqual(checks.map((c) => `${c.name}:${c.status}`), ['DockerEngine:pass', 'Port-2379:fail', 'Port-2380:fail', 'TunDevice:warn', 'IPForward:fail']);
+  t.is(result?.detail, '5 checks, 1 warning, 3 failures');
+  t.like(checks[2], { message: 'Cannot check whether 0.0.0.0:2380/tcp is free (EINVAL)', hint: 'look at it' }, 'a typed error keeps its message and hint');
+  t.regex(checks[4]?.message ?? '', /could not run: EACCES/);
+  t.is(doctorReport(ctx).results.length, 5);
+});
+
+test('the summary names every check, gives the fix of each failure and exit code 3', async (t) => {
+  const { ctx, io } = harness([]);
+  await checkStep('preflight', 'Preflight checks', () => mixed).run(ctx, io);
+  const summary = doctorCommand.summary(ctx);
+  t.is(summary.exitCode, 3);
+  t.is(summary.title, 'ignite-net doctor: 3 of 5 checks failed');
+  t.deepEqual(summary.lines.map((l) => l.label), ['checked', 'DockerEngine', 'Port-2379', 'Port-2380', 'TunDevice', 'IPForward']);
+  t.regex(summary.lines[2]?.value ?? '', /^FAIL {2}Port-2379 says fail$/);
+  t.regex(summary.lines[1]?.value ?? '', /^ok/);
+  t.deepEqual(summary.next.slice(0, 2), ['Port-2379: fix Port-2379', 'Port-2380: look at it']);
+});
+
+test('--ignore-preflight-errors turns doctor failures into warnings and the exit code into 0', async (t) => {
+  const { ctx, io, checks } = harness(['--ignore-preflight-errors', 'Port-2379,port-2380,IPForward']);
+  await checkStep('preflight', 'Preflight checks', () => mixed).run(ctx, io);
+  t.like(checks[1], { status: 'warn', message: 'Port-2379 says fail (ignored)' });
+  const summary = doctorCommand.summary(ctx);
+  t.is(summary.exitCode, undefined);
+  t.is(summary.title, 'ignite-net doctor: no failures, 4 warnings (5 checks)');
+});
+
+test('all passing: exit code 0 and, on a host not set up, what to run next', async (t) => {
+  const { ctx, io } = harness([]);
+  await checkStep('preflight', 'Preflight checks', () => [fixed('A', 'pass'), fixed('B', 'pass')]).run(ctx, io);
+  const summary = doctorCommand.summary(ctx);
+  t.is(summary.exitCode, undefined);
+  t.is(summary.title, 'ignite-net doctor: all 2 checks passed');
+  t.deepEqual(summary.next, ['Ready for `sudo ignite-net init`.']);
+});
+
+test('doctor is a read-only command: no host lock, the peer step only with a peer', async (t) => {
+  t.false(doctorCommand.changesHost);
+  t.deepEqual(doctorCommand.steps(harness([]).ctx.options).map((s) => s.id), ['state', 'peer', 'preflight', 'host']);
+  const { ctx } = harness([]);
+  t.truthy(await peerCheckStep.skip?.(ctx));
+  const withPeer = harness(['--peer', '127.0.0.1']).ctx;
+  t.is(await peerCheckStep.skip?.(withPeer), undefined);
+});
+
+test('peer checks: a peer that is this host fails PeerAddress, and what needs it is not run', async (t) => {
+  // Loopback only; Docker at a socket that does not exist, so HostRole cannot find an etcd.
+  const { ctx, io, checks } = harness(['--peer', '127.0.0.1', '--docker-host', 'unix:///nonexistent/ignite-net-test.sock']);
+  const result = await peerCheckStep.run(ctx, io);
+  t.deepEqual(checks.map((c) => `${c.name}:${c.status}`), ['PeerAddress:fail', 'HostRole:pass']);
+  t.is(checks[0]?.message, '127.0.0.1 is this host: a host cannot join itself', "join's own message");
+  t.deepEqual(doctorReport(ctx).notRun.map((n) => `${n.name} (${n.reason})`), [
+    'PeerEtcd (needs PeerAddress)',
+    'PeerNetworkConfig (needs PeerEtcd)',
+    'PeerBackendPort (needs PeerNetworkConfig)',
+  ]);
+  t.is(result?.detail, '2 checks, 1 failure');
+  t.regex(doctorCommand.summary(ctx).lines.map((l) => `${l.label} ${l.value}`).join('\n'), /PeerEtcd not run \(needs PeerAddress\)/);
+});

@@ -1,0 +1,216 @@
+import test from 'ava';
+import type { Lease } from '../../src/adapters/etcd.js';
+import { ExitCode } from '../../src/core/errors.js';
+import { buildStatusModel, exitCodeFor, formatTtl, type ContainerInput, type StatusInputs } from '../../src/status/model.js';
+
+const NOW = '2025-01-01T12:00:00.000Z';
+const CONFIG = { Network: '10.50.0.0/16', SubnetLen: 24, SubnetMin: '10.50.10.0', SubnetMax: '10.50.99.0', Backend: { Type: 'udp', Port: 8285 } };
+
+const lease = (subnet: string, publicIP: string, extra: Partial<Lease> = {}): Lease => ({
+  key: `/coreos.com/network/subnets/${subnet.replace('/', '-')}`,
+  subnet,
+  publicIP,
+  backendType: 'udp',
+  reserved: false,
+  ttlSeconds: 86_000,
+  leaseId: 'abc',
+  raw: JSON.stringify({ PublicIP: publicIP, BackendType: 'udp' }),
+  ...extra,
+});
+
+const container = (role: 'etcd' | 'flannel', extra: Partial<ContainerInput> = {}): ContainerInput => ({
+  name: `ignite-${role}`,
+  role,
+  image: `img/${role}:1`,
+  state: 'running',
+  running: true,
+  exitCode: 0,
+  startedAt: '2025-01-01T11:00:00.000Z',
+  restartCount: 0,
+  ...extra,
+});
+
+/** A healthy joined host 10.0.0.2 (lease 10.50.12.0/24) in an overlay run from 10.0.0.1. */
+function inputs(over: Partial<StatusInputs> = {}): StatusInputs {
+  const leases = [lease('10.50.11.0/24', '10.0.0.1'), lease('10.50.12.0/24', '10.0.0.2')];
+  return {
+    now: NOW,
+    endpoint: { url: 'http://10.0.0.1:2379', source: 'state' },
+    state: { path: '/var/lib/ignite-net/state.json', role: 'joined', advertiseAddress: '10.0.0.2', peer: '10.0.0.1', createdAt: NOW },
+    etcd: { ok: true, version: '3.4.23', readMs: 3, config: JSON.stringify(CONFIG), configKey: '/coreos.com/network/config', leases },
+    network: { config: CONFIG },
+    docker: { ok: true, where: 'unix:///var/run/docker.sock', containers: [container('flannel')] },
+    subnetEnv: { path: '/run/flannel/subnet.env', kind: 'ok', subnet: '10.50.12.0/24', network: '10.50.0.0/16', mtu: 1472 },
+    cni: { confDir: '/etc/cni/net.d', binDir: '/opt/cni/bin', candidates: ['10-flannel.conflist'], ours: { validJson: true, written: true }, invalid: [], missingPlugins: [] },
+    localAddresses: ['10.0.0.2'],
+    probes: {
+      [leases[0]!.key]: {
+        backend: { kind: 'udp', port: 8285, result: 'silent' },
+        overlay: { kind: 'tcp', target: '10.50.11.0', port: 2379, ok: true, rttMs: 1.4 },
+      },
+    },
+    probeLimit: { limit: 64, candidates: 1 },
+    ...over,
+  };
+}
+
+test('leases become rows: subnet, PublicIP, backend, expiry, this host and etcd host', (t) => {
+  const model = buildStatusModel(inputs());
+  t.is(model.verdict, 'healthy', JSON.stringify(model.problems));
+  t.is(model.exitCode, 0);
+  t.deepEqual(
+    model.hosts.map((h) => [h.subnet, h.publicIP, h.backend, h.thisHost, h.etcdHost]),
+    [
+      ['10.50.11.0/24', '10.0.0.1', 'udp', false, true],
+      ['10.50.12.0/24', '10.0.0.2', 'udp', true, false],
+    ],
+  );
+  const [peer, self] = model.hosts;
+  t.is(peer?.expiresAt, new Date(Date.parse(NOW) + 86_000_000).toISOString());
+  t.is(peer?.backendReach.text, 'not rejected');
+  t.is(peer?.overlayReach.state, 'ok');
+  t.is(peer?.overlayReach.rttMs, 1.4);
+  t.is(self?.backendReach.text, 'this host');
+  t.is(model.thisHost.subnet, '10.50.12.0/24');
+});
+
+test('rows are ordered by subnet numerically, not as text', (t) => {
+  const leases = [lease('10.50.100.0/24', '10.0.0.5'), lease('10.50.9.0/24', '10.0.0.4'), lease('10.50.12.0/24', '10.0.0.2')];
+  const base = inputs();
+  const model = buildStatusModel({ ...base, etcd: { ...(base.etcd as Extract<StatusInputs['etcd'], { ok: true }>), leases } });
+  t.deepEqual(model.hosts.map((h) => h.subnet), ['10.50.9.0/24', '10.50.12.0/24', '10.50.100.0/24']);
+});
+
+test('a reservation has no expiry and is not a problem; a lease not renewed is a warning', (t) => {
+  const leases = [
+    lease('10.50.11.0/24', '10.0.0.1', { reserved: true, ttlSeconds: undefined, leaseId: undefined }),
+    lease('10.50.12.0/24', '10.0.0.2'),
+    lease('10.50.13.0/24', '10.0.0.3', { ttlSeconds: 600 }),
+  ];
+  const base = inputs();
+  const model = buildStatusModel({ ...base, etcd: { ...(base.etcd as Extract<StatusInputs['etcd'], { ok: true }>), leases } });
+  const reserved = model.hosts.find((h) => h.publicIP === '10.0.0.1');
+  t.true(reserved?.reserved);
+  t.is(reserved?.expiresAt, undefined);
+  t.deepEqual(model.problems.map((p) => p.code), ['lease-not-renewed']);
+  t.is(model.verdict, 'degraded');
+  t.is(model.exitCode, 0, 'warnings alone keep exit 0');
+  t.regex(model.problems[0]?.message ?? '', /expires in 10m and was not renewed/);
+});
+
+test('a stopped flannel makes the host unhealthy with exit 10', (t) => {
+  const model = buildStatusModel(inputs({ docker: { ok: true, where: 'x', containers: [container('flannel', { state: 'exited', running: false, exitCode: 137 })] } }));
+  t.is(model.verdict, 'unhealthy');
+  t.is(model.exitCode, ExitCode.unhealthy);
+  t.is(model.exitCode, 10);
+  const problem = model.problems.find((p) => p.code === 'flannel-not-running');
+  t.regex(problem?.message ?? '', /flannel is not running: ignite-flannel is exited with code 137/);
+  t.is(model.thisHost.containers[0]?.uptimeSeconds, undefined, 'no uptime for a stopped container');
+});
+
+test('an init host expects etcd too; a missing one is named', (t) => {
+  const model = buildStatusModel(
+    inputs({ state: { path: '/s', role: 'init', advertiseAddress: '10.0.0.2', createdAt: NOW }, docker: { ok: true, where: 'x', containers: [container('flannel')] } }),
+  );
+  t.deepEqual(model.problems.map((p) => p.code), ['etcd-missing']);
+  t.is(model.thisHost.containers[0]?.uptimeSeconds, 3600);
+});
+
+test('a rejected backend port and a silent overlay are errors naming the host', (t) => {
+  const base = inputs();
+  const key = '/coreos.com/network/subnets/10.50.11.0-24';
+  const model = buildStatusModel({
+    ...base,
+    probes: {
+      [key]: {
+        backend: { kind: 'udp', port: 8285, result: 'rejected', rttMs: 0.3 },
+        overlay: { kind: 'tcp', target: '10.50.11.0', port: 2379, ok: false, reason: 'timeout', message: 'no answer' },
+      },
+    },
+  });
+  t.deepEqual(model.problems.map((p) => p.code), ['backend-unreachable', 'overlay-unreachable']);
+  t.regex(model.problems[0]?.message ?? '', /10\.0\.0\.1:8285\/udp \(10\.50\.11\.0\/24\) rejected/);
+  t.is(model.hosts[0]?.health, 'error');
+  t.is(model.exitCode, 10);
+});
+
+test('hosts without etcd: the overlay is not checked and the reason says why', (t) => {
+  const leases = [lease('10.50.11.0/24', '10.0.0.1'), lease('10.50.12.0/24', '10.0.0.2'), lease('10.50.13.0/24', '10.0.0.3')];
+  const base = inputs();
+  const model = buildStatusModel({
+    ...base,
+    etcd: { ...(base.etcd as Extract<StatusInputs['etcd'], { ok: true }>), leases },
+    probes: { ...base.probes, [leases[2]!.key]: { backend: { kind: 'udp', port: 8285, result: 'silent' } } },
+  });
+  const other = model.hosts.find((h) => h.publicIP === '10.0.0.3');
+  t.is(other?.backendReach.state, 'ok');
+  t.is(other?.overlayReach.state, 'not-checked');
+  t.regex(other?.overlayReach.note ?? '', /only the init host's etcd/);
+  t.is(model.verdict, 'healthy');
+});
+
+test('hosts over the probe limit are not checked and a warning says how many were', (t) => {
+  const model = buildStatusModel(inputs({ probes: {}, probeLimit: { limit: 0, candidates: 1 } }));
+  t.is(model.hosts[0]?.backendReach.state, 'not-checked');
+  t.regex(model.hosts[0]?.backendReach.note ?? '', /probe limit/);
+  t.deepEqual(model.problems.map((p) => p.code), ['probes-limited']);
+});
+
+test('etcd unreachable: exit 5, no hosts; Docker unreachable: exit 4', (t) => {
+  const noEtcd = buildStatusModel(inputs({ etcd: { ok: false, message: 'etcd at http://10.0.0.1:2379 is not answering' }, network: undefined }));
+  t.is(noEtcd.exitCode, ExitCode.etcd);
+  t.deepEqual(noEtcd.hosts, []);
+  t.false(noEtcd.etcd.ok);
+  const noDocker = buildStatusModel(inputs({ docker: { ok: false, message: 'Docker Engine is not reachable' } }));
+  t.is(noDocker.exitCode, ExitCode.docker);
+  t.is(exitCodeFor([{ severity: 'warning', code: 'x', message: 'x' }]), 0);
+});
+
+test('CNI: a missing conflist, another file picked first and missing plugins are errors', (t) => {
+  const model = buildStatusModel(
+    inputs({ cni: { confDir: '/etc/cni/net.d', binDir: '/opt/cni/bin', candidates: ['05-other.conf', '10-flannel.conflist'], ours: { validJson: true, written: false }, invalid: [], missingPlugins: ['flannel'] } }),
+  );
+  t.deepEqual(model.problems.map((p) => p.code), ['cni-conflist-foreign', 'cni-not-first', 'cni-plugins-missing']);
+  t.is(model.thisHost.cni.firstPick, '05-other.conf');
+  t.regex(model.problems[2]?.hint ?? '', /flannel-cni-plugin/);
+});
+
+test('subnet.env naming a subnet etcd does not hold, and no lease for this host', (t) => {
+  const base = inputs();
+  const model = buildStatusModel({
+    ...base,
+    etcd: { ...(base.etcd as Extract<StatusInputs['etcd'], { ok: true }>), leases: [lease('10.50.11.0/24', '10.0.0.1')] },
+  });
+  t.deepEqual(model.problems.map((p) => p.code), ['subnet-env-stale', 'no-lease']);
+});
+
+test('without a state file, this host is found by subnet.env; an outside observer expects nothing locally', (t) => {
+  const { state: _state, ...noState } = inputs();
+  const member = buildStatusModel({ ...noState, stateMissing: 'no state file', localAddresses: [] });
+  t.true(member.hosts.find((h) => h.subnet === '10.50.12.0/24')?.thisHost);
+  t.is(member.verdict, 'healthy');
+  const observer = buildStatusModel({
+    ...noState,
+    docker: { ok: true, where: 'x', containers: [] },
+    subnetEnv: { path: '/run/flannel/subnet.env', kind: 'missing' },
+    cni: { confDir: '/etc/cni/net.d', binDir: '/opt/cni/bin', candidates: [], invalid: [], missingPlugins: ['flannel'] },
+    localAddresses: ['192.0.2.9'],
+    probes: { '/coreos.com/network/subnets/10.50.11.0-24': { backend: { kind: 'udp', port: 8285, result: 'silent' } } },
+  });
+  t.false(observer.thisHost.member);
+  t.deepEqual(observer.problems, []);
+  t.is(observer.hosts[0]?.overlayReach.note, 'this host is not in the overlay');
+});
+
+test('a duplicated PublicIP and a malformed lease are warnings', (t) => {
+  const leases = [lease('10.50.11.0/24', '10.0.0.1'), lease('10.50.12.0/24', '10.0.0.2'), lease('10.50.14.0/24', '10.0.0.1'), lease('10.50.15.0/24', '', { problem: 'value has no PublicIP' })];
+  const base = inputs();
+  const model = buildStatusModel({ ...base, etcd: { ...(base.etcd as Extract<StatusInputs['etcd'], { ok: true }>), leases } });
+  t.deepEqual(model.problems.map((p) => p.code).sort(), ['duplicate-public-ip', 'duplicate-public-ip', 'lease-malformed']);
+});
+
+test('formatTtl', (t) => {
+  t.is(formatTtl(86_399), '23h 59m');
+  t.is(formatTtl(600), '10m');
+  t.is(formatTtl(42), '42s');
+});
