@@ -2,10 +2,12 @@ import { join } from 'node:path';
 import { flannelSpec, specMatches } from '../adapters/container-specs.js';
 import type { EtcdStore } from '../adapters/etcd.js';
 import { ensureDir, exists, readIfExists, removeFile } from '../adapters/host-files.js';
+import { deleteLink, listLinks } from '../adapters/ip-tools.js';
 import { IgniteError } from '../core/errors.js';
 import type { Step, StepIO } from '../core/step.js';
 import { CONTAINER_NAMES } from '../defaults.js';
 import { contains, parseCidr } from '../net/cidr.js';
+import { isFlannelDeviceName } from '../net/flannel-devices.js';
 import { parseSubnetEnv } from '../net/subnet-env.js';
 import { required, type CommandContext } from './context.js';
 import { inspectManaged, removeForeignNamed, STOP_TIMEOUT_SEC } from './containers.js';
@@ -66,12 +68,29 @@ export const flannelStep: Step<CommandContext> = {
     // Declared before the container's undo so it runs after it: nothing left to rewrite the file.
     const envPath = subnetEnvPath(ctx);
     if (!(await exists(envPath))) io.changed({ title: `remove ${envPath}`, run: async () => void (await removeFile(envPath)) });
+    // flannel keeps its backend device (flannel0, flannel.<VNI>, …) when it stops: one it creates now
+    // goes with the container's undo.
+    const devicesBefore = await flannelDevices();
+    if (devicesBefore !== undefined) {
+      io.changed({
+        title: 'remove the devices flannel created',
+        run: async () => {
+          for (const name of (await flannelDevices()) ?? []) if (!devicesBefore.includes(name)) await deleteLink(name);
+        },
+      });
+    }
     const { id } = await docker.createAndStart(spec);
     io.changed({ title: `remove container ${CONTAINER_NAMES.flannel}`, run: async () => void (await docker.stopAndRemove(id, STOP_TIMEOUT_SEC)) });
     ctx.subnet = await waitForLease(ctx, store, io, id);
     return { detail: `lease ${ctx.subnet}` };
   },
 };
+
+/** Names of flannel's devices on this host; undefined without iproute2. */
+async function flannelDevices(): Promise<string[] | undefined> {
+  const links = await listLinks().catch(() => undefined);
+  return links?.map((link) => link.ifname).filter(isFlannelDeviceName);
+}
 
 async function waitForLease(ctx: CommandContext, store: EtcdStore, io: StepIO, id: string): Promise<string> {
   io.progress('waiting for flannel to take a lease');

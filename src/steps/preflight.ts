@@ -140,6 +140,10 @@ export const overlapCheck: Check = {
   async run(ctx) {
     const network = ctx.options.network.Network;
     const flannelOurs = ctx.docker ? (await ctx.docker.listManaged('flannel')).length > 0 : false;
+    // join knows the overlay's leases (the peer step opened its etcd): a route to a lease's subnet via
+    // that lease's PublicIP is flannel's own (host-gw style), e.g. left by a flannel that an interrupted
+    // or failed join removed, and is no clash.
+    const leaseRoutes = new Set((ctx.store ? await ctx.store.listLeases().catch(() => []) : []).map((l) => `${l.subnet} via ${l.publicIP}`));
     const clashes: string[] = [];
     for (const a of readAddresses()) {
       if (a.family !== 'IPv4' || isOverlayDevice(a.iface)) continue;
@@ -149,6 +153,7 @@ export const overlapCheck: Check = {
       if (r.destination.endsWith('/0') || isOverlayDevice(r.iface)) continue;
       // flannel's own per-host routes (host-gw style) sit inside the network once it runs here.
       if (flannelOurs && overlaps(r.destination, network) && r.destination !== network && r.gateway !== undefined) continue;
+      if (r.gateway !== undefined && leaseRoutes.has(`${r.destination} via ${r.gateway}`)) continue;
       if (overlaps(r.destination, network)) clashes.push(`route ${r.destination} dev ${r.iface}`);
     }
     const unique = [...new Set(clashes)];

@@ -4,11 +4,11 @@
  * host's overlay health directly from Docker, subnet.env and etcd, and the state file.
  */
 import type { ChildProcess } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs, type Options } from '../../src/args.js';
 import { TEST_PAUSE_ENV } from '../../src/commands/command.js';
-import { CNI_FILES, CONTAINER_NAMES, LABELS } from '../../src/defaults.js';
+import { CNI_FILES, CNI_PLUGINS, CONTAINER_NAMES, LABELS } from '../../src/defaults.js';
 import { leaseSubnet, parseSubnetEnv } from '../../src/net/subnet-env.js';
 import { CLI, etcdGetPrefix } from './cli.js';
 import type { SimHost } from './hosts.js';
@@ -222,4 +222,18 @@ export async function waitStatusHealthy(host: SimHost, subnet: string, timeoutMs
   ).catch((error: unknown) => {
     throw new Error(`${String(error)}; last: ${last}`);
   });
+}
+
+/** A real host has the CNI plugins installed (status counts missing ones as an error): stand-in files. */
+export async function installCniPlugins(hosts: readonly SimHost[]): Promise<void> {
+  for (const host of hosts) {
+    for (const plugin of CNI_PLUGINS) await writeFile(join(host.dirs.cniBinDir, plugin), '#!/bin/sh\n', { mode: 0o755 });
+  }
+}
+
+/** flannel's devices (flannel0, flannel.<VNI>, …) in the host's network namespace. */
+export async function flannelLinks(host: SimHost): Promise<string[]> {
+  const r = await host.exec('ip', ['-j', 'link', 'show']);
+  if (r.code !== 0) throw new Error(`ip link show failed: ${r.stderr}`);
+  return (JSON.parse(r.stdout) as { ifname: string }[]).map((l) => l.ifname).filter((name) => name.startsWith('flannel'));
 }

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { joinCommand } from '../../src/commands/join.js';
 import { CNI_FILES } from '../../src/defaults.js';
 import { describe, runCli, TEST_FLANNEL_FLAGS, TEST_IMAGE_FLAGS } from './cli.js';
-import { countMatches, leases, managedContainers, optionsFor, readHostState, readSubnetEnv, startCli, waitHealthy } from './faults.js';
+import { countMatches, flannelLinks, leases, managedContainers, optionsFor, readHostState, readSubnetEnv, startCli, waitHealthy } from './faults.js';
 import { createHosts, type SimHost } from './hosts.js';
 import { ensureTestImages } from './images.js';
 
@@ -22,7 +22,7 @@ const IGNITE_CONFLIST = '{\n  "cniVersion": "0.4.0",\n  "name": "ignite-cni-brid
 
 /** The undo lines a completed step leaves for the runner, in the order the step declares them. */
 const UNDOS_BY_STEP: Record<string, RegExp[]> = {
-  flannel: [/undone\s+remove \S*subnet\.env$/, /undone\s+remove container ignite-flannel$/],
+  flannel: [/undone\s+remove \S*subnet\.env$/, /undone\s+remove the devices flannel created$/, /undone\s+remove container ignite-flannel$/],
   cni: [/undone\s+move 10-ignite\.conflist back$/, /undone\s+remove \S*10-flannel\.conflist$/],
   'save-state': [/undone\s+remove the state file$/],
 };
@@ -70,6 +70,7 @@ export function registerJoinInterruptTests(test: TestFn, include: (index: number
       t.is(await readFile(join(node2.dirs.cniConfDir, CNI_FILES.ignite), 'utf8'), IGNITE_CONFLIST);
       t.is(await readSubnetEnv(node2), undefined, output);
       t.is(await readHostState(node2), undefined, output);
+      t.deepEqual(await flannelLinks(node2), [], output);
       // node1 untouched.
       t.deepEqual((await managedContainers(node1)).map((c) => c.id), node1Containers);
       t.is(await waitHealthy(node1, node1, 'init'), node1Subnet);

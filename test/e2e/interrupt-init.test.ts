@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { initCommand } from '../../src/commands/init.js';
 import { CNI_FILES, ETCD_VOLUME } from '../../src/defaults.js';
 import { describe, runCli, TEST_IMAGE_FLAGS } from '../_helpers/cli.js';
-import { countMatches, managedContainers, optionsFor, readHostState, readSubnetEnv, startCli, waitHealthy } from '../_helpers/faults.js';
+import { countMatches, flannelLinks, managedContainers, optionsFor, readHostState, readSubnetEnv, startCli, waitHealthy } from '../_helpers/faults.js';
 import { createHosts, type SimHost } from '../_helpers/hosts.js';
 import { ensureTestImages } from '../_helpers/images.js';
 
@@ -21,7 +21,7 @@ const IGNITE_CONFLIST = '{\n  "cniVersion": "0.4.0",\n  "name": "ignite-cni-brid
 /** The undo lines a completed step leaves for the runner, in the order the step declares them. */
 const UNDOS_BY_STEP: Record<string, RegExp[]> = {
   etcd: [/undone\s+remove volume ignite-etcd-data$/, /undone\s+remove container ignite-etcd$/],
-  flannel: [/undone\s+remove \S*subnet\.env$/, /undone\s+remove container ignite-flannel$/],
+  flannel: [/undone\s+remove \S*subnet\.env$/, /undone\s+remove the devices flannel created$/, /undone\s+remove container ignite-flannel$/],
   cni: [/undone\s+move 10-ignite\.conflist back$/, /undone\s+remove \S*10-flannel\.conflist$/],
   'save-state': [/undone\s+remove the state file$/],
 };
@@ -44,6 +44,7 @@ async function assertUnchanged(t: import('ava').ExecutionContext, host: SimHost,
   t.is(await readFile(join(host.dirs.cniConfDir, CNI_FILES.ignite), 'utf8'), IGNITE_CONFLIST);
   t.is(await readSubnetEnv(host), undefined, `no subnet.env\n${context}`);
   t.is(await readHostState(host), undefined, `no state file\n${context}`);
+  t.deepEqual(await flannelLinks(host), [], `no flannel device\n${context}`);
 }
 
 test('the step ids of init are known', (t) => {

@@ -51,7 +51,7 @@ export function StatusScreen({ model, color, rows = 40, watch }: StatusScreenPro
           </Text>
         ))}
         <Box marginTop={1}>
-          <Text bold>hosts ({model.hosts.length})</Text>
+          <Tone bold>hosts ({model.hosts.length})</Tone>
         </Box>
         <Tone dim wrap="truncate-end">{`  ${pad(HOST_COLUMNS, widths)}`}</Tone>
         {shown.map((row) => (
@@ -64,7 +64,7 @@ export function StatusScreen({ model, color, rows = 40, watch }: StatusScreenPro
         ))}
         <Tone dim>{`  ${probeLine(model)}`}</Tone>
         <Box marginTop={1}>
-          <Text bold>this host</Text>
+          <Tone bold>this host</Tone>
         </Box>
         {local.map((l, i) => (
           <Text key={`${l.label}-${i}`}>
@@ -77,7 +77,7 @@ export function StatusScreen({ model, color, rows = 40, watch }: StatusScreenPro
         ))}
         {problems.length > 0 && (
           <Box flexDirection="column" marginTop={1}>
-            <Text bold>problems</Text>
+            <Tone bold>problems</Tone>
             {problems.map((p, i) => (
               <Box key={`${p.code}-${p.subject ?? i}`} flexDirection="column" marginLeft={2}>
                 <Text>
