@@ -130,3 +130,31 @@ test('a failing undo is reported and listed as left in place', async (t) => {
   t.deepEqual(outcome.leftInPlace, ['remove x']);
   t.like(rec.events.find((e) => e.type === 'undo'), { ok: false, title: 'remove x' });
 });
+
+test('the test pause waits before the named step until resumed, and Ctrl-C while paused undoes what ran', async (t) => {
+  const rec = setup();
+  let resume: () => void = () => undefined;
+  const resumed = new Promise<void>((resolve) => (resume = resolve));
+  const run = runSteps([fakeStep(rec, 'a'), fakeStep(rec, 'b')], rec, {
+    ...options(rec),
+    pauseBefore: { stepId: 'b', resumed, message: 'paused before b' },
+  });
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  t.deepEqual(rec.calls, ['run a'], 'b has not run while paused');
+  t.like(rec.events.at(-1), { type: 'warning', message: 'paused before b' });
+  resume();
+  t.true((await run).ok);
+  t.deepEqual(rec.calls, ['run a', 'run b']);
+
+  const rec2 = setup();
+  const controller = new AbortController();
+  const interrupted = runSteps([fakeStep(rec2, 'a'), fakeStep(rec2, 'b')], rec2, {
+    ...options(rec2, controller.signal),
+    pauseBefore: { stepId: 'b', resumed: new Promise(() => undefined), message: 'paused' },
+  });
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  controller.abort();
+  const outcome = await interrupted;
+  t.is((outcome.error as IgniteError).kind, 'interrupted');
+  t.deepEqual(rec2.calls, ['run a', 'undo a']);
+});
