@@ -3,6 +3,7 @@
  * run the CLI paused at a step (the IGNITE_NET_TEST_PAUSE_AT hook, see README, Development), read a
  * host's overlay health directly from Docker, subnet.env and etcd, and the state file.
  */
+import type { ExecutionContext } from 'ava';
 import type { ChildProcess } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -10,7 +11,7 @@ import { parseArgs, type Options } from '../../src/args.js';
 import { TEST_PAUSE_ENV } from '../../src/commands/command.js';
 import { CNI_FILES, CNI_PLUGINS, CONTAINER_NAMES, LABELS } from '../../src/defaults.js';
 import { leaseSubnet, parseSubnetEnv } from '../../src/net/subnet-env.js';
-import { CLI, etcdGetPrefix } from './cli.js';
+import { CLI, describe, etcdGetPrefix } from './cli.js';
 import type { SimHost } from './hosts.js';
 
 /** Options as the CLI would parse them for `argv`, to ask a command module for its steps. */
@@ -30,6 +31,23 @@ export interface CliRun {
   /** Resolves once stderr matches. */
   waitFor(pattern: RegExp, timeoutMs?: number): Promise<void>;
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>;
+}
+
+/**
+ * Ctrl-C at the pause: sends SIGINT once the run is paused and checks what every interrupt must give —
+ * exit 130 within seconds and "error: interrupted". Returns the result and a printable description.
+ */
+export async function interruptAtPause(t: ExecutionContext, run: CliRun): Promise<{ result: Awaited<CliRun['exited']>; output: string }> {
+  await run.paused();
+  const sent = Date.now();
+  run.child.kill('SIGINT');
+  const result = await run.exited;
+  const took = Date.now() - sent;
+  const output = describe({ ...result, timedOut: false });
+  t.is(result.code, 130, output);
+  t.true(took < 20_000, `stopped within seconds (took ${took} ms)\n${output}`);
+  t.regex(result.stderr, /error: interrupted/, output);
+  return { result, output };
 }
 
 /**

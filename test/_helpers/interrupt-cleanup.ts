@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { cleanupCommand } from '../../src/commands/cleanup.js';
 import { CNI_FILES, ETCD_VOLUME } from '../../src/defaults.js';
 import { describe, runCli, TEST_IMAGE_FLAGS } from './cli.js';
-import { managedContainers, optionsFor, readHostState, readSubnetEnv, startCli, waitHealthy } from './faults.js';
+import { interruptAtPause, managedContainers, optionsFor, readHostState, readSubnetEnv, startCli, waitHealthy } from './faults.js';
 import { createHosts, type SimHost } from './hosts.js';
 import { ensureTestImages } from './images.js';
 
@@ -42,15 +42,7 @@ export function registerCleanupInterruptTests(test: TestFn, include: (index: num
       const containers = (await managedContainers(host)).map((c) => c.id);
 
       const run = startCli(host, ['cleanup', '--yes'], stepId);
-      await run.paused();
-      const sent = Date.now();
-      run.child.kill('SIGINT');
-      const result = await run.exited;
-      const took = Date.now() - sent;
-      const output = describe({ ...result, timedOut: false });
-      t.is(result.code, 130, output);
-      t.true(took < 20_000, `stopped within seconds (took ${took} ms)\n${output}`);
-      t.regex(result.stderr, /error: interrupted/, output);
+      const { result, output } = await interruptAtPause(t, run);
       t.regex(result.stderr, /hint: .*ignite-net cleanup/, output);
       t.regex(result.stderr, /✖ cleanup failed after .* \(exit 130\)/, output);
       t.notRegex(result.stderr, /undo failed/, output);

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { joinCommand } from '../../src/commands/join.js';
 import { CNI_FILES } from '../../src/defaults.js';
 import { describe, runCli, TEST_FLANNEL_FLAGS, TEST_IMAGE_FLAGS } from './cli.js';
-import { countMatches, flannelLinks, leases, managedContainers, optionsFor, readHostState, readSubnetEnv, startCli, waitHealthy } from './faults.js';
+import { countMatches, flannelLinks, interruptAtPause, leases, managedContainers, optionsFor, readHostState, readSubnetEnv, startCli, waitHealthy } from './faults.js';
 import { createHosts, type SimHost } from './hosts.js';
 import { ensureTestImages } from './images.js';
 
@@ -44,15 +44,7 @@ export function registerJoinInterruptTests(test: TestFn, include: (index: number
       const node1Containers = (await managedContainers(node1)).map((c) => c.id);
 
       const run = startCli(node2, ['join', node1.address, ...TEST_FLANNEL_FLAGS], stepId);
-      await run.paused();
-      const sent = Date.now();
-      run.child.kill('SIGINT');
-      const result = await run.exited;
-      const took = Date.now() - sent;
-      const output = describe({ ...result, timedOut: false });
-      t.is(result.code, 130, output);
-      t.true(took < 20_000, `stopped within seconds (took ${took} ms)\n${output}`);
-      t.regex(result.stderr, /error: interrupted/, output);
+      const { result, output } = await interruptAtPause(t, run);
       t.notRegex(result.stderr, /undo failed|left in place/, output);
 
       const expected = joinStepIds.slice(0, index).flatMap((id) => UNDOS_BY_STEP[id] ?? []);

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { initCommand } from '../../src/commands/init.js';
 import { CNI_FILES, ETCD_VOLUME } from '../../src/defaults.js';
 import { describe, runCli, TEST_IMAGE_FLAGS } from '../_helpers/cli.js';
-import { countMatches, flannelLinks, managedContainers, optionsFor, readHostState, readSubnetEnv, startCli, waitHealthy } from '../_helpers/faults.js';
+import { countMatches, flannelLinks, interruptAtPause, managedContainers, optionsFor, readHostState, readSubnetEnv, startCli, waitHealthy } from '../_helpers/faults.js';
 import { createHosts, type SimHost } from '../_helpers/hosts.js';
 import { ensureTestImages } from '../_helpers/images.js';
 
@@ -58,15 +58,7 @@ for (const [index, stepId] of stepIds.entries()) {
     t.teardown(destroy);
 
     const run = startCli(host, ['init', ...TEST_IMAGE_FLAGS], stepId);
-    await run.paused();
-    const sent = Date.now();
-    run.child.kill('SIGINT');
-    const result = await run.exited;
-    const took = Date.now() - sent;
-    const output = describe({ ...result, timedOut: false });
-    t.is(result.code, 130, output);
-    t.true(took < 20_000, `stopped within seconds (took ${took} ms)\n${output}`);
-    t.regex(result.stderr, /error: interrupted/, output);
+    const { result, output } = await interruptAtPause(t, run);
     t.regex(result.stderr, /✖ init failed after .* \(exit 130\)/, output);
     t.notRegex(result.stderr, /undo failed/, output);
     t.notRegex(result.stderr, /left in place/, output);

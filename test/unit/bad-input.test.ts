@@ -8,13 +8,11 @@ import test from 'ava';
 import { mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from '../../src/args.js';
 import { acquireLock } from '../../src/adapters/state.js';
 import { IgniteError } from '../../src/core/errors.js';
 import type { CheckResult } from '../../src/core/events.js';
-import type { StepIO } from '../../src/core/step.js';
-import { newContext } from '../../src/steps/context.js';
 import { dockerCheck, preflightStep, type Check } from '../../src/steps/preflight.js';
+import { stepHarness } from '../_helpers/step-harness.js';
 
 const fixed = (name: string, status: CheckResult['status'], fatal = false): Check => ({
   name,
@@ -23,18 +21,7 @@ const fixed = (name: string, status: CheckResult['status'], fatal = false): Chec
 });
 
 function harness(argv: string[]) {
-  const parsed = parseArgs(['init', ...argv], {});
-  if (parsed.kind !== 'run') throw new Error('expected a run');
-  const checks: CheckResult[] = [];
-  const io: StepIO = {
-    progress: () => undefined,
-    warn: () => undefined,
-    check: (c) => void checks.push(c),
-    changed: () => undefined,
-    prompter: { interactive: false, select: () => Promise.reject(new Error('no')), confirm: () => Promise.reject(new Error('no')), text: () => Promise.reject(new Error('no')) },
-    signal: new AbortController().signal,
-  };
-  return { ctx: newContext(parsed.options, {}), io, checks };
+  return stepHarness(['init', ...argv]);
 }
 
 test('the Docker check is fatal: nothing after preflight runs without Docker', (t) => {

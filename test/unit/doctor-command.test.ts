@@ -1,28 +1,13 @@
 import test from 'ava';
-import { parseArgs } from '../../src/args.js';
 import { doctorCommand } from '../../src/commands/doctor.js';
 import { IgniteError } from '../../src/core/errors.js';
 import type { CheckResult } from '../../src/core/events.js';
-import type { StepIO } from '../../src/core/step.js';
-import { newContext } from '../../src/steps/context.js';
 import { checkStep, doctorReport, peerCheckStep } from '../../src/steps/doctor-checks.js';
 import type { Check } from '../../src/steps/preflight.js';
+import { stepHarness } from '../_helpers/step-harness.js';
 
 function harness(argv: string[]) {
-  const parsed = parseArgs(['doctor', ...argv], {});
-  if (parsed.kind !== 'run') throw new Error('expected a run');
-  const checks: CheckResult[] = [];
-  const io: StepIO = {
-    progress: () => undefined,
-    warn: () => undefined,
-    check: (c) => void checks.push(c),
-    changed: () => {
-      throw new Error('doctor must not change anything');
-    },
-    prompter: { interactive: false, select: () => Promise.reject(new Error('no')), confirm: () => Promise.reject(new Error('no')), text: () => Promise.reject(new Error('no')) },
-    signal: new AbortController().signal,
-  };
-  return { ctx: newContext(parsed.options, {}), io, checks };
+  return stepHarness(['doctor', ...argv], { forbidChanges: true });
 }
 
 const fixed = (name: string, status: CheckResult['status']): Check => ({

@@ -1,10 +1,8 @@
 import test from 'ava';
-import { parseArgs } from '../../src/args.js';
 import { IgniteError } from '../../src/core/errors.js';
 import type { CheckResult } from '../../src/core/events.js';
-import type { StepIO } from '../../src/core/step.js';
-import { newContext } from '../../src/steps/context.js';
 import { preflightStep, type Check } from '../../src/steps/preflight.js';
+import { stepHarness } from '../_helpers/step-harness.js';
 
 const fixed = (name: string, status: CheckResult['status']): Check => ({
   name,
@@ -12,18 +10,7 @@ const fixed = (name: string, status: CheckResult['status']): Check => ({
 });
 
 function harness(argv: string[]) {
-  const parsed = parseArgs(['init', ...argv], {});
-  if (parsed.kind !== 'run') throw new Error('expected a run');
-  const checks: CheckResult[] = [];
-  const io: StepIO = {
-    progress: () => undefined,
-    warn: () => undefined,
-    check: (c) => void checks.push(c),
-    changed: () => undefined,
-    prompter: { interactive: false, select: () => Promise.reject(new Error('no')), confirm: () => Promise.reject(new Error('no')), text: () => Promise.reject(new Error('no')) },
-    signal: new AbortController().signal,
-  };
-  return { ctx: newContext(parsed.options, {}), io, checks };
+  return stepHarness(['init', ...argv]);
 }
 
 const all = [fixed('DockerEngine', 'pass'), fixed('Port-2379', 'fail'), fixed('TunDevice', 'warn'), fixed('Port-2380', 'fail')];
