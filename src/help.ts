@@ -75,7 +75,7 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   { name: 'flannel-image', type: 'string', value: '<image>', commands: SETUP, description: 'flannel image', default: DEFAULT_IMAGES.flannel },
   { name: 'pull', type: 'string', value: 'missing|always|never', commands: SETUP, description: 'When to pull images', default: 'missing' },
   { name: 'yes', short: 'y', type: 'boolean', commands: CHANGES, description: 'Answer yes to every question (take the default choice)' },
-  { name: 'json', type: 'boolean', commands: ALL, description: 'Print events as JSON lines; never ask' },
+  { name: 'json', type: 'boolean', commands: ['init', 'join', 'cleanup', 'status', 'doctor'], description: 'Machine-readable output on stdout: one JSON event a line (status: one JSON document); never ask' },
   { name: 'timeout', type: 'string', value: '<duration>', commands: ALL, description: 'How long to wait for each service: seconds, or 30s, 2m, 1m30s', default: `${DEFAULT_TIMEOUT_MS / 1000}s` },
   {
     name: 'ignore-preflight-errors',
