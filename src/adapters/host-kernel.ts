@@ -1,6 +1,6 @@
-import { execFile } from 'node:child_process';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { runTool } from './ip-tools.js';
 
 /**
  * Read-only views of the kernel settings doctor checks: sysctls, loaded modules, interface MTUs, the
@@ -39,21 +39,16 @@ export type CommandOutput =
   | { kind: 'missing' }
   | { kind: 'failed'; message: string };
 
-const IPTABLES_TIMEOUT_MS = 5_000;
-
 /**
  * `iptables -S FORWARD`: the host's own iptables (nft or legacy, whichever the distribution chose),
  * listing only. `-w` waits for the xtables lock instead of failing while flannel or Docker hold it.
+ * Run through ip-tools, which also finds iptables in sbin when sudo's PATH lacks it.
  */
-export function readIptablesForward(): Promise<CommandOutput> {
-  return new Promise((resolve) => {
-    execFile('iptables', ['-w', '5', '-S', 'FORWARD'], { timeout: IPTABLES_TIMEOUT_MS, env: { ...process.env, LC_ALL: 'C' } }, (error, stdout, stderr) => {
-      if (error === null) return resolve({ kind: 'ok', stdout });
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return resolve({ kind: 'missing' });
-      const text = `${stderr}`.trim().split('\n')[0] ?? '';
-      resolve({ kind: 'failed', message: text || error.message });
-    });
-  });
+export async function readIptablesForward(): Promise<CommandOutput> {
+  const result = await runTool('iptables', ['-w', '5', '-S', 'FORWARD']);
+  if (result === undefined) return { kind: 'missing' };
+  if (result.code === 0) return { kind: 'ok', stdout: result.stdout };
+  return { kind: 'failed', message: result.stderr.trim().split('\n')[0] || `exit ${result.code}` };
 }
 
 /** Entries of a directory that are not directories, or undefined when the directory does not exist. */

@@ -50,6 +50,17 @@ export async function interruptAtPause(t: ExecutionContext, run: CliRun): Promis
   return { result, output };
 }
 
+/** Each expected undo line appears exactly once, newest first, and nothing else was undone. */
+export function assertUndoneOnceNewestFirst(t: ExecutionContext, stderr: string, expected: RegExp[], output: string): void {
+  const lines = stderr.split('\n');
+  const positions = expected.map((pattern) => {
+    t.is(countMatches(stderr, pattern), 1, `${pattern} exactly once\n${output}`);
+    return lines.findIndex((line) => pattern.test(line));
+  });
+  t.deepEqual([...positions].sort((a, b) => b - a), positions, `undone newest first\n${output}`);
+  t.is(countMatches(stderr, /undone/), expected.length, `nothing else undone\n${output}`);
+}
+
 /**
  * Starts the built CLI inside `host` (plain output, no TTY), optionally paused before `pauseAt`.
  * The child's pid is the CLI's own (nsenter execs it), so `child.kill('SIGINT')` is a Ctrl-C.

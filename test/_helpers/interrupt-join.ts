@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { joinCommand } from '../../src/commands/join.js';
 import { CNI_FILES } from '../../src/defaults.js';
 import { describe, runCli, TEST_FLANNEL_FLAGS, TEST_IMAGE_FLAGS } from './cli.js';
-import { countMatches, flannelLinks, interruptAtPause, leases, managedContainers, optionsFor, readHostState, readSubnetEnv, startCli, waitHealthy } from './faults.js';
+import { assertUndoneOnceNewestFirst, flannelLinks, interruptAtPause, leases, managedContainers, optionsFor, readHostState, readSubnetEnv, startCli, waitHealthy } from './faults.js';
 import { createHosts, type SimHost } from './hosts.js';
 import { ensureTestImages } from './images.js';
 
@@ -48,13 +48,7 @@ export function registerJoinInterruptTests(test: TestFn, include: (index: number
       t.notRegex(result.stderr, /undo failed|left in place/, output);
 
       const expected = joinStepIds.slice(0, index).flatMap((id) => UNDOS_BY_STEP[id] ?? []);
-      const lines = result.stderr.split('\n');
-      const positions = expected.map((pattern) => {
-        t.is(countMatches(result.stderr, pattern), 1, `${pattern} exactly once\n${output}`);
-        return lines.findIndex((line) => pattern.test(line));
-      });
-      t.deepEqual([...positions].sort((a, b) => b - a), positions, `undone newest first\n${output}`);
-      t.is(countMatches(result.stderr, /undone/), expected.length, `nothing else undone\n${output}`);
+      assertUndoneOnceNewestFirst(t, result.stderr, expected, output);
 
       // node2 as before the join.
       t.deepEqual(await managedContainers(node2), [], output);

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { initCommand } from '../../src/commands/init.js';
 import { CNI_FILES, ETCD_VOLUME } from '../../src/defaults.js';
 import { describe, runCli, TEST_IMAGE_FLAGS } from '../_helpers/cli.js';
-import { countMatches, flannelLinks, interruptAtPause, managedContainers, optionsFor, readHostState, readSubnetEnv, startCli, waitHealthy } from '../_helpers/faults.js';
+import { assertUndoneOnceNewestFirst, flannelLinks, interruptAtPause, managedContainers, optionsFor, readHostState, readSubnetEnv, startCli, waitHealthy } from '../_helpers/faults.js';
 import { createHosts, type SimHost } from '../_helpers/hosts.js';
 import { ensureTestImages } from '../_helpers/images.js';
 
@@ -65,13 +65,7 @@ for (const [index, stepId] of stepIds.entries()) {
 
     // Each change declared so far undone exactly once, newest first.
     const expected = stepIds.slice(0, index).flatMap((id) => UNDOS_BY_STEP[id] ?? []);
-    const lines = result.stderr.split('\n');
-    const positions = expected.map((pattern) => {
-      t.is(countMatches(result.stderr, pattern), 1, `${pattern} exactly once\n${output}`);
-      return lines.findIndex((line) => pattern.test(line));
-    });
-    t.deepEqual([...positions].sort((a, b) => b - a), positions, `undone newest first\n${output}`);
-    t.is(countMatches(result.stderr, /undone/), expected.length, `nothing else undone\n${output}`);
+    assertUndoneOnceNewestFirst(t, result.stderr, expected, output);
 
     await assertUnchanged(t, host, output);
 
