@@ -60,6 +60,16 @@ export interface Lease {
   raw: string;
 }
 
+/** Seconds left on a lease (hex ID) of a cluster, as the caller remembers it, or undefined. */
+export type KnownTtl = (clusterId: string, leaseId: string) => number | undefined;
+
+export interface LeaseRead {
+  clusterId: string;
+  leases: Lease[];
+  /** How many leases' TTLs were asked of etcd. */
+  asked: number;
+}
+
 export type SeedOutcome = 'created' | 'unchanged' | 'replaced';
 
 export interface SeedOptions {
@@ -85,6 +95,11 @@ export interface EtcdStore {
   seedConfig(value: string, options: SeedOptions): Promise<SeedOutcome>;
   /** All subnet keys, sorted by key; values flannel would not write are marked, not fatal. */
   listLeases(): Promise<Lease[]>;
+  /**
+   * listLeases, plus etcd's cluster ID; `known` answers for leases whose TTL the caller remembers
+   * (undefined: ask etcd), so only the others cost a LeaseTimeToLive call each. `asked` counts those.
+   */
+  readLeases(known?: KnownTtl): Promise<LeaseRead>;
   /** The lease held for this public IP, preferring one under an etcd lease over a reservation. */
   findLease(publicIP: string): Promise<Lease | undefined>;
   /**
@@ -254,19 +269,29 @@ class Store implements EtcdStore {
   }
 
   async listLeases(): Promise<Lease[]> {
+    return (await this.readLeases()).leases;
+  }
+
+  async readLeases(known?: KnownTtl): Promise<LeaseRead> {
     return this.call(async () => {
       const range = await this.client.getAll().prefix(this.keys.subnets).exec();
+      const clusterId = range.header.cluster_id;
       const ttls = new Map<string, number | undefined>();
+      let asked = 0;
       await Promise.all(
         [...new Set(range.kvs.map((kv) => kv.lease).filter(hasLease))].map(async (id) => {
+          const remembered = known?.(clusterId, leaseIdHex(id));
+          if (remembered !== undefined) return void ttls.set(id, remembered);
+          asked++;
           const ttl = await this.client.leaseClient.leaseTimeToLive({ ID: id });
           // -1: the lease expired after the range was read; its keys are gone or about to go.
           ttls.set(id, Math.max(0, Number(ttl.TTL)));
         }),
       );
-      return range.kvs
+      const leases = range.kvs
         .map((kv) => toLease(kv, this.keys.subnets, ttls))
         .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+      return { clusterId, leases, asked };
     });
   }
 
@@ -338,6 +363,11 @@ function hasLease(id: string | undefined): id is string {
   return id !== undefined && id !== '' && id !== '0';
 }
 
+/** etcd3 gives lease IDs in decimal; `etcdctl lease list` and our output use hex. */
+function leaseIdHex(id: string): string {
+  return BigInt(id).toString(16);
+}
+
 function toLease(kv: IKeyValue, subnetsPrefix: string, ttls: Map<string, number | undefined>): Lease {
   const key = kv.key.toString('utf8');
   const raw = kv.value.toString('utf8');
@@ -349,7 +379,7 @@ function toLease(kv: IKeyValue, subnetsPrefix: string, ttls: Map<string, number 
   else problems.push(`key is not <subnet>-<length>`);
 
   if (hasLease(kv.lease)) {
-    lease.leaseId = BigInt(kv.lease).toString(16);
+    lease.leaseId = leaseIdHex(kv.lease);
     const ttl = ttls.get(kv.lease);
     if (ttl !== undefined) lease.ttlSeconds = ttl;
   }

@@ -1,4 +1,4 @@
-import { chmod, mkdir, open, readFile, rm, rmdir } from 'node:fs/promises';
+import { chmod, mkdir, open, readFile, rename, rm, rmdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Options } from '../args.js';
 import { IgniteError } from '../core/errors.js';
@@ -31,6 +31,9 @@ export interface HostState {
 
 export const STATE_FILE = 'state.json';
 export const LOCK_FILE = 'lock';
+
+/** status's memory of lease expiry (src/status/lease-expiry.ts); removed with the state file. */
+export const LEASE_CACHE_FILE = 'lease-expiry.json';
 
 export const statePath = (stateDir: string): string => join(stateDir, STATE_FILE);
 
@@ -71,13 +74,37 @@ export async function writeState(stateDir: string, state: HostState): Promise<vo
   await writeFileAtomic(statePath(stateDir), `${JSON.stringify(state, null, 2)}\n`, 0o600);
 }
 
+/** Removes the state file and status's lease cache; true when there was a state file. */
 export async function removeState(stateDir: string): Promise<boolean> {
+  await rm(join(stateDir, LEASE_CACHE_FILE), { force: true });
   try {
     await rm(statePath(stateDir));
     return true;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
     throw error;
+  }
+}
+
+/** The lease cache's text, or undefined when there is none or it cannot be read (a cache is optional). */
+export async function readLeaseCache(stateDir: string): Promise<string | undefined> {
+  return readFile(join(stateDir, LEASE_CACHE_FILE), 'utf8').catch(() => undefined);
+}
+
+/**
+ * Writes the lease cache, root-only, only into a state dir that exists: status never creates one on
+ * a host ignite-net did not set up. No fsync: a torn cache reads as empty. False when not written.
+ */
+export async function writeLeaseCache(stateDir: string, text: string): Promise<boolean> {
+  const path = join(stateDir, LEASE_CACHE_FILE);
+  const tmp = `${path}.${process.pid}.tmp`;
+  try {
+    await writeFile(tmp, text, { mode: 0o600, flag: 'w' });
+    await rename(tmp, path);
+    return true;
+  } catch {
+    await rm(tmp, { force: true }).catch(() => undefined);
+    return false;
   }
 }
 

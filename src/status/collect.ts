@@ -11,14 +11,15 @@ import { openEtcd, type EtcdStore, type Lease } from '../adapters/etcd.js';
 import { listDir, readIfExists, exists } from '../adapters/host-files.js';
 import { readAddresses } from '../adapters/host-network.js';
 import { tcpProbe, udpProbe } from '../adapters/probes.js';
-import { applyState, readState, statePath, type HostState } from '../adapters/state.js';
+import { applyState, readLeaseCache, readState, statePath, writeLeaseCache, type HostState } from '../adapters/state.js';
 import { isOurConflist } from '../cni/conflist.js';
 import { IgniteError, isIgniteError } from '../core/errors.js';
 import { CNI_FILES, CNI_PLUGINS, PORTS } from '../defaults.js';
 import { firstAddress } from '../net/cidr.js';
 import { parseNetworkConfig } from '../net/network-config.js';
 import { leaseSubnet, parseSubnetEnv } from '../net/subnet-env.js';
-import { buildStatusModel, thisHostMatcher, type ContainerInput, type EndpointSource, type ProbeInput, type StatusInputs, type StatusModel } from './model.js';
+import { nextLeaseExpiryCache, parseLeaseExpiryCache, rememberedTtl, type LeaseExpiryCache } from './lease-expiry.js';
+import { buildStatusModel, STALE_LEASE_SECONDS, thisHostMatcher, type ContainerInput, type EndpointSource, type ProbeInput, type StatusInputs, type StatusModel } from './model.js';
 
 /**
  * Probing every host of a 1,000-host overlay from each status run would take seconds and send a
@@ -80,9 +81,10 @@ export async function openStatusSession(given: Options, env: NodeJS.ProcessEnv =
   }
 
   const store: EtcdStore = openEtcd(endpoint.url, { timeoutMs });
+  const leaseCache = { current: parseLeaseExpiryCache(await readLeaseCache(options.stateDir)) };
   return {
     endpoint,
-    collect: (signal) => collect({ options, state, store, endpoint, getDocker, signal }),
+    collect: (signal) => collect({ options, state, store, leaseCache, endpoint, getDocker, signal }),
     close: () => store.close(),
   };
 }
@@ -91,6 +93,8 @@ interface CollectContext {
   options: Options;
   state: HostState | undefined;
   store: EtcdStore;
+  /** Lease expiry remembered across runs (state dir) and --watch refreshes. */
+  leaseCache: { current: LeaseExpiryCache | undefined };
   endpoint: { url: string; source: EndpointSource };
   getDocker: () => Promise<DockerEngine>;
   signal: AbortSignal | undefined;
@@ -98,7 +102,7 @@ interface CollectContext {
 
 async function collect(ctx: CollectContext): Promise<StatusModel> {
   const { options, state } = ctx;
-  const [etcd, docker, subnetEnv, cni] = await Promise.all([readEtcd(ctx.store), readContainers(ctx.getDocker), readSubnetEnv(options.runDir), readCni(options.cniConfDir, options.cniBinDir)]);
+  const [etcd, docker, subnetEnv, cni] = await Promise.all([readEtcd(ctx.store, ctx.leaseCache, options.stateDir), readContainers(ctx.getDocker), readSubnetEnv(options.runDir), readCni(options.cniConfDir, options.cniBinDir)]);
   const localAddresses = readAddresses().map((a) => a.address);
 
   let network: StatusInputs['network'];
@@ -150,17 +154,24 @@ async function collect(ctx: CollectContext): Promise<StatusModel> {
   return buildStatusModel(inputs);
 }
 
-async function readEtcd(store: EtcdStore): Promise<StatusInputs['etcd']> {
+async function readEtcd(store: EtcdStore, cache: CollectContext['leaseCache'], stateDir: string): Promise<StatusInputs['etcd']> {
   const started = performance.now();
+  const startedAt = Date.now();
+  const known = (clusterId: string, leaseId: string): number | undefined => rememberedTtl(cache.current, clusterId, leaseId, startedAt, STALE_LEASE_SECONDS);
   try {
-    const [status, config, leases] = await Promise.all([store.ping(), store.getConfig(), store.listLeases()]);
+    const [status, config, read] = await Promise.all([store.ping(), store.getConfig(), store.readLeases(known)]);
+    const next = nextLeaseExpiryCache(cache.current, read.clusterId, read.leases, startedAt);
+    cache.current = next;
+    if (read.asked > 0) await writeLeaseCache(stateDir, JSON.stringify(next));
+    const withTtl = read.leases.filter((l) => l.ttlSeconds !== undefined).length;
     return {
       ok: true,
       version: status.version,
       readMs: Math.round(performance.now() - started),
       ...(config === undefined ? {} : { config }),
       configKey: store.keys.config,
-      leases,
+      leases: read.leases,
+      leaseTtls: { asked: read.asked, remembered: withTtl - read.asked },
     };
   } catch (error) {
     if (!isIgniteError(error)) throw error;

@@ -14,7 +14,7 @@ import type { TcpFailureReason, UdpProbeResult } from '../adapters/probes.js';
 /** flanneld renews its lease an hour before it expires (subnet renew margin); less left means it did not. */
 export const RENEW_MARGIN_SECONDS = 60 * 60;
 /** A little slack under the margin so a renewal in flight is not reported. */
-const STALE_LEASE_SECONDS = RENEW_MARGIN_SECONDS - 5 * 60;
+export const STALE_LEASE_SECONDS = RENEW_MARGIN_SECONDS - 5 * 60;
 
 // ---------------------------------------------------------------------------------------------
 // Inputs (what collect.ts gathers)
@@ -47,7 +47,16 @@ export interface StatusInputs {
   /** No state file was found (status still runs from --etcd-endpoint or a local etcd). */
   stateMissing?: string;
   etcd:
-    | { ok: true; version: string; readMs: number; config?: string; configKey: string; leases: Lease[] }
+    | {
+        ok: true;
+        version: string;
+        readMs: number;
+        config?: string;
+        configKey: string;
+        leases: Lease[];
+        /** How many lease TTLs etcd was asked for, and how many came from status's memory (lease-expiry.ts). */
+        leaseTtls?: { asked: number; remembered: number };
+      }
     | { ok: false; message: string; hint?: string };
   /** Parsed from etcd's config by collect (parsing throws on bad data; the message lands here). */
   network?: { config?: NetworkConfig; problem?: string };
@@ -125,7 +134,7 @@ export type Verdict = 'healthy' | 'degraded' | 'unhealthy';
 
 export interface StatusModel {
   generatedAt: string;
-  etcd: { endpoint: string; source: EndpointSource; ok: boolean; version?: string; readMs?: number; message?: string };
+  etcd: { endpoint: string; source: EndpointSource; ok: boolean; version?: string; readMs?: number; leaseTtls?: { asked: number; remembered: number }; message?: string };
   state: { path?: string; role?: 'init' | 'joined'; peer?: string; since?: string; missing?: string };
   network?: NetworkConfig;
   hosts: HostRow[];
@@ -343,7 +352,7 @@ export function buildStatusModel(inputs: StatusInputs): StatusModel {
   return {
     generatedAt: inputs.now,
     etcd: inputs.etcd.ok
-      ? { endpoint: inputs.endpoint.url, source: inputs.endpoint.source, ok: true, version: inputs.etcd.version, readMs: inputs.etcd.readMs }
+      ? { endpoint: inputs.endpoint.url, source: inputs.endpoint.source, ok: true, version: inputs.etcd.version, readMs: inputs.etcd.readMs, ...(inputs.etcd.leaseTtls ? { leaseTtls: inputs.etcd.leaseTtls } : {}) }
       : { endpoint: inputs.endpoint.url, source: inputs.endpoint.source, ok: false, message: inputs.etcd.message },
     state: inputs.state
       ? { path: inputs.state.path, role: inputs.state.role, ...(inputs.state.peer ? { peer: inputs.state.peer } : {}), since: inputs.state.createdAt }

@@ -16,7 +16,8 @@ import { ensureTestImages } from '../_helpers/images.js';
  */
 
 const SUBNETS = '/coreos.com/network/subnets/';
-const STATE_FILE = '/var/lib/ignite-net/state.json';
+const STATE_DIR = '/var/lib/ignite-net';
+const STATE_FILE = `${STATE_DIR}/state.json`;
 
 async function must(t: ExecutionContext, host: SimHost, cmd: string, args: string[]): Promise<string> {
   const result = await host.exec(cmd, args, { timeoutMs: 15_000 });
@@ -38,6 +39,11 @@ async function stateFileExists(host: SimHost): Promise<boolean> {
   return (await host.exec('test', ['-e', STATE_FILE])).code === 0;
 }
 
+/** What is left in the state dir (state file, lock, status's lease cache): nothing, or no dir at all. */
+async function stateDirLeftovers(host: SimHost): Promise<string> {
+  return (await host.exec('sh', ['-c', `ls -A ${STATE_DIR} 2>/dev/null || true`])).stdout.trim();
+}
+
 /** Local leftovers of ignite-net and flannel that must all be gone after cleanup. */
 async function assertLocallyClean(t: ExecutionContext, host: SimHost): Promise<void> {
   t.deepEqual(await managed(host), [], `no ignite-net containers on ${host.name}`);
@@ -45,6 +51,7 @@ async function assertLocallyClean(t: ExecutionContext, host: SimHost): Promise<v
   await t.throwsAsync(readFile(join(host.dirs.cniConfDir, CNI_FILES.ours)), { code: 'ENOENT' });
   await t.throwsAsync(readFile(join(host.dirs.runDir, 'subnet.env')), { code: 'ENOENT' });
   t.false(await stateFileExists(host), `no state file on ${host.name}`);
+  t.is(await stateDirLeftovers(host), '', `nothing left in ${STATE_DIR} on ${host.name}`);
 }
 
 test.serial('cleanup removes exactly what flannel leaves (devices, chains, CNI state) and keeps the decoys', async (t) => {
@@ -147,6 +154,9 @@ test.serial("cleanup on a joined host releases its lease and no other; the init 
   const before = await etcdGetPrefix(node1, node1.address, SUBNETS);
   t.deepEqual([...before.keys()].sort(), [subnet1, subnet2].map((s) => `${SUBNETS}${s.replace('/', '-')}`).sort());
   t.true((await links(t, node2)).includes('flannel0'), "the stand-in made flannel0 on node2");
+  // status remembers lease expiry beside the state file; cleanup must take that too.
+  for (const host of [node1, node2]) await runCli(host, ['status', '--json']); // its verdict does not matter here
+  t.regex(await stateDirLeftovers(node2), /lease-expiry\.json/);
 
   const clean = await runCli(node2, ['cleanup', '--yes']);
   t.is(clean.code, 0, describe(clean));

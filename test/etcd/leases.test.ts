@@ -109,6 +109,27 @@ test('several keys under one etcd lease share its id and ttl', async (t) => {
   }
 });
 
+test('readLeases asks etcd only for the TTLs the caller does not know, and names the cluster', async (t) => {
+  const f = fixture(t);
+  const known = await f.flannelLease('10.50.1.0/24', value('192.0.2.1'));
+  const unknown = await f.flannelLease('10.50.2.0/24', value('192.0.2.2'));
+  await f.raw.put(`${f.subnets}10.50.3.0-24`).value(value('192.0.2.3')); // reservation: nothing to ask
+  const { header } = await f.raw.maintenance.status();
+  const asks: [string, string][] = [];
+  const read = await f.store.readLeases((clusterId, leaseId) => {
+    asks.push([clusterId, leaseId]);
+    return leaseId === BigInt(known).toString(16) ? 12_345 : undefined;
+  });
+  t.is(read.clusterId, header.cluster_id);
+  t.is(read.asked, 1, 'one LeaseTimeToLive call, for the lease the caller did not know');
+  t.deepEqual(asks.map(([, id]) => id).sort(), [known, unknown].map((id) => BigInt(id).toString(16)).sort(), 'asked once per lease, never for a reservation');
+  t.true(asks.every(([clusterId]) => clusterId === header.cluster_id));
+  const [first, second, reservation] = read.leases;
+  t.is(first?.ttlSeconds, 12_345, 'what the caller knew, not what etcd would say');
+  t.true((second?.ttlSeconds ?? 0) > 86_000, 'asked of etcd');
+  t.like(reservation, { reserved: true, ttlSeconds: undefined });
+});
+
 test('findLease finds by public IP, preferring a live lease over a reservation', async (t) => {
   const f = fixture(t);
   await f.raw.put(`${f.subnets}10.50.11.0-24`).value(value('192.0.2.3'));
