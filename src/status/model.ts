@@ -5,7 +5,7 @@
  */
 import { ExitCode } from '../core/errors.js';
 import { CNI_FILES, CNI_PLUGINS, CONTAINER_NAMES, PORTS } from '../defaults.js';
-import { contains, firstAddress } from '../net/cidr.js';
+import { contains, firstAddress, parseCidr } from '../net/cidr.js';
 import type { NetworkConfig } from '../net/network-config.js';
 import type { Lease } from '../adapters/etcd.js';
 import type { ContainerState } from '../adapters/docker.js';
@@ -278,6 +278,7 @@ export function buildStatusModel(inputs: StatusInputs): StatusModel {
   const publicIpCount = new Map<string, number>();
   for (const l of leases) if (!l.reserved && l.publicIP !== '') publicIpCount.set(l.publicIP, (publicIpCount.get(l.publicIP) ?? 0) + 1);
   const inOverlay = member && envSubnet !== undefined;
+  const network = config ? parseCidr(config.Network, { allowHostBits: true }) : undefined;
   const hosts: HostRow[] = leases.map((lease) => {
     const thisHost = isThisHost(lease);
     const isEtcdHost = lease.publicIP !== '' && lease.publicIP === etcdHost;
@@ -287,7 +288,7 @@ export function buildStatusModel(inputs: StatusInputs): StatusModel {
       rowProblems.push({ severity: 'warning', text: lease.problem });
       add({ severity: 'warning', code: 'lease-malformed', subject: lease.key, message: `${lease.key}: ${lease.problem}` });
     }
-    if (config && lease.subnet !== '' && !contains(config.Network, firstAddress(lease.subnet))) {
+    if (config && network && lease.subnet !== '' && !contains(network, firstAddress(lease.subnet))) {
       rowProblems.push({ severity: 'warning', text: `outside ${config.Network}` });
       add({ severity: 'warning', code: 'lease-outside-network', subject: lease.key, message: `lease ${lease.subnet} lies outside the network ${config.Network}` });
     }
@@ -337,7 +338,7 @@ export function buildStatusModel(inputs: StatusInputs): StatusModel {
       ...(rowProblems.length > 0 ? { problem: rowProblems.map((p) => p.text).join('; ') } : {}),
     };
   });
-  hosts.sort(compareRows);
+  sortRows(hosts);
 
   const mine = hosts.find((h) => h.thisHost && !h.reserved) ?? hosts.find((h) => h.thisHost);
   if (member && inputs.etcd.ok && !mine) {
@@ -405,8 +406,9 @@ export function exitCodeFor(problems: readonly Problem[]): number {
 }
 
 /** By subnet, numerically, so rows keep their place while leases come and go (no jumping in --watch). */
-function compareRows(a: HostRow, b: HostRow): number {
-  return subnetOrder(a.subnet) - subnetOrder(b.subnet) || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
+function sortRows(rows: HostRow[]): void {
+  const order = new Map(rows.map((row) => [row, subnetOrder(row.subnet)] as const));
+  rows.sort((a, b) => (order.get(a) ?? 0) - (order.get(b) ?? 0) || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
 }
 
 function subnetOrder(subnet: string): number {
