@@ -1,4 +1,4 @@
-import { chmod, mkdir, open, readFile, rename, rm, rmdir, writeFile } from 'node:fs/promises';
+import { chmod, link, mkdir, readFile, rename, rm, rmdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Options } from '../args.js';
 import { IgniteError } from '../core/errors.js';
@@ -130,8 +130,15 @@ export interface Lock {
 }
 
 /**
- * One ignite-net changing this host at a time: an exclusive-create lock file holding our PID. A lock
- * whose PID is gone (a crashed run) is taken over.
+ * One ignite-net changing this host at a time: a lock file holding our PID. A lock whose PID is gone
+ * (a crashed run) is taken over.
+ *
+ * The file appears with the PID already in it (written to a file of our own, then hard-linked to
+ * the lock's name, which fails if it exists): a lock created empty and filled after would let a run
+ * starting at the same moment read no PID, take the lock for stale and run beside us. A stale lock
+ * is removed only under a second lock (`lock.takeover`, taken the same way) and only if it is still
+ * the stale one: two runs that both found it stale would otherwise each remove it, one of them the
+ * other's fresh lock.
  */
 export async function acquireLock(stateDir: string): Promise<Lock> {
   let created: string | undefined;
@@ -141,11 +148,31 @@ export async function acquireLock(stateDir: string): Promise<Lock> {
     throw await lockError(join(stateDir, LOCK_FILE), error);
   }
   const path = join(stateDir, LOCK_FILE);
-  for (let attempt = 0; attempt < 2; attempt += 1) {
+  const guard = `${path}.takeover`;
+  const mine = `${path}.${process.pid}`;
+  const fail = async (error: unknown): Promise<never> => {
+    await rm(mine, { force: true });
+    if (created !== undefined) await removeEmptyDirs(stateDir, created);
+    throw error instanceof IgniteError ? error : await lockError(path, error);
+  };
+  /** Links our PID file to `name`: false when `name` exists. */
+  const take = async (name: string): Promise<boolean> => {
     try {
-      const handle = await open(path, 'wx', 0o600);
-      await handle.writeFile(`${process.pid}\n`);
-      await handle.close();
+      await link(mine, name);
+      return true;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
+      return fail(error);
+    }
+  };
+  try {
+    await writeFile(mine, `${process.pid}\n`, { mode: 0o600 });
+  } catch (error) {
+    return fail(error);
+  }
+  for (let attempt = 0; attempt < 3; attempt += 1) {
+    if (await take(path)) {
+      await rm(mine, { force: true });
       let released = false;
       return {
         release: async () => {
@@ -156,21 +183,34 @@ export async function acquireLock(stateDir: string): Promise<Lock> {
           if (created !== undefined) await removeEmptyDirs(stateDir, created);
         },
       };
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') {
-        if (created !== undefined) await removeEmptyDirs(stateDir, created);
-        throw await lockError(path, error);
-      }
-      const holder = Number.parseInt((await readFile(path, 'utf8').catch(() => '')).trim(), 10);
-      if (Number.isInteger(holder) && holder > 0 && isAlive(holder)) {
-        throw new IgniteError('conflict', `another ignite-net (pid ${holder}) is changing this host`, {
-          hint: `Wait for it to finish; if no ignite-net runs, remove ${path}.`,
-        });
-      }
-      await rm(path, { force: true });
+    }
+    const holder = await lockHolder(path);
+    if (holder !== undefined && isAlive(holder)) return fail(heldBy(holder, path));
+    if (!(await take(guard))) {
+      const taker = await lockHolder(guard);
+      if (taker !== undefined && isAlive(taker)) return fail(heldBy(taker, path)); // it is taking the lock over
+      await rm(guard, { force: true }); // left by a run that died in the instant it held it
+      continue;
+    }
+    try {
+      if ((await lockHolder(path)) === holder) await rm(path, { force: true });
+    } finally {
+      await rm(guard, { force: true });
     }
   }
-  throw new IgniteError('conflict', `could not take the lock ${path}`, { hint: 'Run the command again.' });
+  return fail(new IgniteError('conflict', `could not take the lock ${path}`, { hint: 'Run the command again.' }));
+}
+
+/** The PID in a lock file; undefined when there is no file or no PID in it. */
+async function lockHolder(path: string): Promise<number | undefined> {
+  const pid = Number.parseInt((await readFile(path, 'utf8').catch(() => '')).trim(), 10);
+  return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+}
+
+function heldBy(pid: number, path: string): IgniteError {
+  return new IgniteError('conflict', `another ignite-net (pid ${pid}) is changing this host`, {
+    hint: `Wait for it to finish; if no ignite-net runs, remove ${path}.`,
+  });
 }
 
 /** Says why the lock cannot be created (read-only, not a directory, no permission) rather than just a code. */
