@@ -1,0 +1,11 @@
+/** Types for scripts/bundle-deps.mjs (imported by test/unit/build-deps.test.ts). */
+import type { Plugin } from 'esbuild';
+
+/** The main module of chain's last package, each package resolved from the one before, from `from`. */
+export function installedMain(from: string, chain: readonly string[]): string;
+/** Prepended to every chunk that may hold bundled CommonJS (defines `require`). */
+export const REQUIRE_BANNER: string;
+/** The generated replacement of etcd3's loadSync(rpc.proto): CommonJS source, and where its require() resolves from. */
+export function etcd3RpcModule(etcd3Main: string): { source: string; resolveDir: string };
+/** The esbuild plugin that bundles dockerode and etcd3 soundly; `root` is ignite-net's directory. */
+export function bundleDepsPlugin(root: string): Plugin;

@@ -1,0 +1,303 @@
+/**
+ * Dependencies bundled into dist/ (scripts/build.mjs, scripts/bundle-deps.mjs): the etcd3 package
+ * definition generated at build time is the one proto-loader builds from rpc.proto (same entries,
+ * same bytes on the wire for every message); a bundle of dockerode, etcd3 and grpc-js loads nothing
+ * from node_modules until a path that needs its installed files runs (ssh://, channelz), which then
+ * still works; and the bundled ink UI renders what src/ renders.
+ */
+import { execFile } from 'node:child_process';
+import { copyFile, mkdir, mkdtemp, readFile, readdir, rm, symlink, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
+import test from 'ava';
+import { build } from 'esbuild';
+import { REQUIRE_BANNER, bundleDepsPlugin, etcd3RpcModule, installedMain } from '../../scripts/bundle-deps.mjs';
+
+const run = promisify(execFile);
+const root = fileURLToPath(new URL('../../', import.meta.url));
+const etcd3Main = installedMain(join(root, 'package.json'), ['etcd3']);
+const OPTIONS = { keepCase: true, longs: String, enums: String, defaults: true, oneofs: true };
+
+type Fn = (value: unknown) => unknown;
+interface TypeDefinition {
+  format: string;
+  type: unknown;
+  fileDescriptorProtos: Buffer[];
+}
+interface MethodDefinition {
+  path: string;
+  requestStream: boolean;
+  responseStream: boolean;
+  requestSerialize: Fn;
+  requestDeserialize: Fn;
+  responseSerialize: Fn;
+  responseDeserialize: Fn;
+  originalName: string;
+  requestType: TypeDefinition;
+  responseType: TypeDefinition;
+  options: unknown;
+}
+type Definition = Record<string, TypeDefinition | Record<string, MethodDefinition>>;
+
+/** The subset of protobufjs reflection used to make sample messages. */
+interface ReflectedField {
+  name: string;
+  type: string;
+  repeated: boolean;
+  map: boolean;
+  keyType?: string;
+  resolvedType: ReflectedType | { values: Record<string, number> } | null;
+  resolve(): ReflectedField;
+}
+interface ReflectedType {
+  fieldsArray: ReflectedField[];
+}
+
+const loaderMain = createRequire(etcd3Main).resolve('@grpc/proto-loader');
+const protoFile = join(dirname(etcd3Main), '..', 'proto', 'rpc.proto');
+
+function generated(): Definition {
+  const { source, resolveDir } = etcd3RpcModule(etcd3Main);
+  const module = { exports: {} };
+  new Function('require', 'module', 'exports', source)(createRequire(join(resolveDir, 'generated.js')), module, module.exports);
+  return module.exports as Definition;
+}
+
+function expected(): Definition {
+  const loader = createRequire(etcd3Main)('@grpc/proto-loader') as { loadSync(file: string, options: object): Definition };
+  return loader.loadSync(protoFile, OPTIONS);
+}
+
+/** A message with every field set (repeated and maps with two entries), nested messages to depth 3. */
+function sample(type: ReflectedType, depth = 0): Record<string, unknown> {
+  const scalar: Record<string, unknown> = {
+    double: 1.5, float: 0.5, int32: -7, uint32: 7, sint32: -9, fixed32: 11, sfixed32: -13,
+    int64: '-1234567890123', uint64: '18446744073709551615', sint64: '-5', fixed64: '42', sfixed64: '-42',
+    bool: true, string: 'ünïcode', bytes: Buffer.from([0, 1, 254, 255]),
+  };
+  const out: Record<string, unknown> = {};
+  for (const field of type.fieldsArray) {
+    const resolved = field.resolve().resolvedType;
+    let value: unknown;
+    if (resolved && 'values' in resolved) value = Object.keys(resolved.values).at(-1);
+    else if (resolved) {
+      if (depth >= 3) continue;
+      value = sample(resolved, depth + 1);
+    } else value = scalar[field.type];
+    if (field.map) out[field.name] = { [String(scalar[field.keyType ?? 'string'])]: value, k2: value };
+    else out[field.name] = field.repeated ? [value, value] : value;
+  }
+  return out;
+}
+
+test('the generated etcd3 definition equals loadSync(rpc.proto), entry by entry', (t) => {
+  const ours = generated();
+  const theirs = expected();
+  t.deepEqual(Object.keys(ours), Object.keys(theirs));
+  const typeDefinition = (d: TypeDefinition) => ({ format: d.format, type: d.type, fileDescriptorProtos: d.fileDescriptorProtos });
+  for (const [name, value] of Object.entries(theirs)) {
+    const mine = ours[name]!;
+    if ('format' in value) {
+      t.deepEqual(typeDefinition(mine as TypeDefinition), typeDefinition(value as TypeDefinition), name);
+      continue;
+    }
+    const methods = mine as Record<string, MethodDefinition>;
+    t.deepEqual(Object.keys(methods), Object.keys(value), name);
+    for (const [method, m] of Object.entries(value as Record<string, MethodDefinition>)) {
+      const g = methods[method]!;
+      t.deepEqual(Object.keys(g), Object.keys(m), `${name}.${method}`);
+      t.deepEqual(
+        { path: g.path, requestStream: g.requestStream, responseStream: g.responseStream, originalName: g.originalName, options: g.options },
+        { path: m.path, requestStream: m.requestStream, responseStream: m.responseStream, originalName: m.originalName, options: m.options },
+        `${name}.${method}`,
+      );
+      t.deepEqual(typeDefinition(g.requestType), typeDefinition(m.requestType));
+      t.deepEqual(typeDefinition(g.responseType), typeDefinition(m.responseType));
+    }
+  }
+});
+
+test('the generated serializers put the same bytes on the wire as proto-loader, for every message', (t) => {
+  const ours = generated();
+  const theirs = expected();
+  const protobuf = createRequire(loaderMain)('protobufjs') as { Root: new () => { loadSync(file: string, options: object): { resolveAll(): void } } };
+  const reflected = new protobuf.Root().loadSync(protoFile, OPTIONS);
+  reflected.resolveAll();
+  let checked = 0;
+  for (const [name, value] of Object.entries(theirs)) {
+    if ('format' in value) continue;
+    for (const [method, m] of Object.entries(value as Record<string, MethodDefinition>)) {
+      const g = (ours[name] as Record<string, MethodDefinition>)[method]!;
+      const services = reflected as unknown as { lookupService(name: string): { methods: Record<string, { resolvedRequestType: ReflectedType; resolvedResponseType: ReflectedType }> } };
+      const reflectedMethod = services.lookupService(name).methods[method]!;
+      for (const [side, type] of [['request', reflectedMethod.resolvedRequestType], ['response', reflectedMethod.resolvedResponseType]] as const) {
+        const message = sample(type);
+        const serialize = side === 'request' ? ['requestSerialize', 'requestDeserialize'] as const : ['responseSerialize', 'responseDeserialize'] as const;
+        const bytes = m[serialize[0]](message) as Buffer;
+        t.deepEqual(g[serialize[0]](message), bytes, `${name}.${method} ${side}`);
+        t.deepEqual(g[serialize[1]](bytes), m[serialize[1]](bytes), `${name}.${method} ${side}`);
+        t.deepEqual(g[serialize[1]](Buffer.alloc(0)), m[serialize[1]](Buffer.alloc(0)), `${name}.${method} empty ${side}`);
+        checked++;
+      }
+    }
+  }
+  t.true(checked >= 80, `checked ${checked} messages`);
+  const range = (ours['etcdserverpb.KV'] as Record<string, MethodDefinition>)['Range']!;
+  t.throws(() => range.requestSerialize([]), { message: /expected object with RangeRequest structure, got array/ });
+});
+
+/** A bundle of dockerode, etcd3, grpc-js and ink (every patched package) built as build.mjs builds the chunks, in a temporary package. */
+const probe = (async () => {
+  const pkg = await mkdtemp(join(tmpdir(), 'ignite-net-build-deps-'));
+  await symlink(join(root, 'node_modules'), join(pkg, 'node_modules'));
+  await mkdir(join(pkg, 'dist'));
+  await writeFile(
+    join(pkg, 'probe-entry.ts'),
+    "export { default as Docker } from 'dockerode';\nexport { Etcd3 } from 'etcd3';\nexport * as grpc from '@grpc/grpc-js';\nexport * as ink from 'ink';\n",
+  );
+  await build({
+    absWorkingDir: root,
+    entryPoints: { probe: join(pkg, 'probe-entry.ts') },
+    outdir: join(pkg, 'dist'),
+    bundle: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
+    splitting: true,
+    plugins: [bundleDepsPlugin(root)],
+    banner: { js: REQUIRE_BANNER },
+    logLevel: 'error',
+  });
+  return pkg;
+})();
+
+/** <tmp>/{package.json,node_modules→repo's,dist/}: the real build. */
+const built = (async () => {
+  const pkg = await mkdtemp(join(tmpdir(), 'ignite-net-build-deps-dist-'));
+  await copyFile(join(root, 'package.json'), join(pkg, 'package.json'));
+  await symlink(join(root, 'node_modules'), join(pkg, 'node_modules'));
+  await run(process.execPath, [join(root, 'scripts', 'build.mjs'), '--outdir', join(pkg, 'dist')]);
+  return join(pkg, 'dist');
+})();
+
+test.after.always(async () => {
+  await rm(await probe, { recursive: true, force: true });
+  await rm(dirname(await built), { recursive: true, force: true });
+});
+
+/** Runs ESM `code` beside the probe bundle in a fresh node; `loaded()` lists CommonJS files loaded from those packages. */
+async function inProbe(code: string): Promise<unknown> {
+  const script = join(await probe, 'dist', `run-${Math.random().toString(36).slice(2)}.mjs`);
+  await writeFile(
+    script,
+    `import { createRequire } from 'node:module';
+import { Docker, Etcd3, grpc } from './probe.js';
+const cache = createRequire(import.meta.url).cache;
+const loaded = () => Object.keys(cache).filter((p) => /node_modules[\\\\/](ssh2|cpu-features|etcd3|@grpc|protobufjs|dockerode|docker-modem|cockatiel)[\\\\/]/.test(p)).map((p) => p.replace(/.*node_modules[\\\\/]/, ''));
+const result = await (async () => { ${code} })();
+process.stdout.write(JSON.stringify(result));
+process.exit(0);
+`,
+  );
+  const { stdout } = await run(process.execPath, [script], { timeout: 30_000 });
+  return JSON.parse(stdout) as unknown;
+}
+
+test('the bundle loads nothing from node_modules for a unix socket, a tcp host or etcd over http and https', async (t) => {
+  const result = await inProbe(`
+    new Docker({ socketPath: '/var/run/docker.sock' });
+    new Docker({ host: '127.0.0.1', port: 2375, protocol: 'http' });
+    const plain = new Etcd3({ hosts: 'http://127.0.0.1:2379' });
+    const tls = new Etcd3({ hosts: 'https://127.0.0.1:2379' });
+    const ssl = grpc.credentials.createSsl();
+    plain.close(); tls.close();
+    return { loaded: loaded(), secure: ssl._isSecure() };
+  `);
+  t.deepEqual(result, { loaded: [], secure: true });
+});
+
+test('ssh:// loads ssh2 from node_modules at first use, and it runs (connection refused on loopback)', async (t) => {
+  const result = (await inProbe(`
+    // Port 1 on loopback: nothing listens, so ssh2 fails to connect at once.
+    const docker = new Docker({ protocol: 'ssh', host: '127.0.0.1', port: 1, username: 'nobody' });
+    const before = loaded();
+    const error = await docker.ping().then(() => 'answered', (e) => String(e && (e.code ?? e.message)));
+    return { before, error, after: loaded().filter((p) => p.startsWith('ssh2')).length > 0 };
+  `)) as { before: string[]; error: string; after: boolean };
+  t.deepEqual(result.before, []);
+  t.regex(result.error, /ECONNREFUSED/);
+  t.true(result.after, 'ssh2 loaded');
+});
+
+test("grpc-js's channelz definition loads proto-loader and its .proto files from the installed grpc-js", async (t) => {
+  const result = await inProbe(`
+    const service = grpc.getChannelzServiceDefinition();
+    return { methods: Object.keys(service).sort().slice(0, 2), fromInstalled: loaded().some((p) => p.startsWith('@grpc/proto-loader') || p.includes('proto-loader')) };
+  `);
+  t.deepEqual(result, { methods: ['GetChannel', 'GetServer'], fromInstalled: true });
+});
+
+test('dist/ imports no dependency by name: all are bundled', async (t) => {
+  const dist = await built;
+  const names = new Set<string>();
+  for (const file of await readdir(dist)) {
+    const source = await readFile(join(dist, file), 'utf8');
+    for (const m of source.matchAll(/^\s*(?:import|export)\b[^;'"]*?(?:from\s*)?["']([^"'./][^"']*)["']/gm)) names.add(m[1]!);
+    for (const m of source.matchAll(/\bimport\(\s*["']([^"'./][^"']*)["']\s*\)/g)) names.add(m[1]!);
+  }
+  t.deepEqual([...names].filter((name) => !name.startsWith('node:')), []);
+});
+
+/** What the ink reporter draws for one run, from `modulePath` (src through tsx, or a dist chunk), as CI would see it. */
+async function inkScreen(modulePath: string, nodeArgs: string[]): Promise<{ stderr: string; stdout: string }> {
+  const script = join(await built, '..', `ink-${Math.random().toString(36).slice(2)}.mjs`);
+  await writeFile(
+    script,
+    `import { EventEmitter } from 'node:events';
+const { createInkReporter } = await import(${JSON.stringify(pathToFileURL(modulePath).href)});
+class Capture extends EventEmitter {
+  constructor(isTTY) { super(); this.isTTY = isTTY; this.columns = 60; this.rows = 40; this.text = ''; }
+  write(chunk) { this.text += chunk; return true; }
+}
+class Stdin extends EventEmitter {
+  isTTY = true; read() { return null; } setEncoding() {} setRawMode() {} resume() {} pause() {} ref() {} unref() {}
+}
+const stdout = new Capture(false);
+const stderr = new Capture(true);
+const reporter = createInkReporter({ stdout, stderr, stdin: new Stdin(), env: {} }, { onInterrupt: () => {} });
+reporter.emit({ type: 'command-start', command: 'init' });
+reporter.emit({ type: 'step-start', id: 'etcd', title: 'Start etcd' });
+reporter.emit({ type: 'step-success', id: 'etcd', title: 'Start etcd', durationMs: 900 });
+reporter.emit({ type: 'step-start', id: 'flannel', title: 'Start flannel' });
+reporter.emit({ type: 'summary', title: 'Overlay network ready', lines: [{ label: 'subnet', value: '10.50.31.0/24' }], next: ['ignite-net join 10.0.0.1'] });
+reporter.emit({ type: 'command-end', ok: true, exitCode: 0, durationMs: 1000, leftInPlace: [] });
+await reporter.close();
+process.stdout.write(JSON.stringify({ stderr: stderr.text, stdout: stdout.text }));
+`,
+  );
+  try {
+    const { stdout } = await run(process.execPath, [...nodeArgs, script], { timeout: 60_000, env: { ...process.env, CI: 'true', NO_COLOR: '1' } });
+    const screen = JSON.parse(stdout) as { stderr: string; stdout: string };
+    // The running step shows seconds elapsed: the one thing that may differ between two runs.
+    return { ...screen, stderr: screen.stderr.replace(/(Start flannel )\d+s/, '$1<n>s') };
+  } finally {
+    await rm(script, { force: true });
+  }
+}
+
+test('the bundled ink UI (ink, react, ink-spinner, yoga) draws what src/ draws', async (t) => {
+  const dist = await built;
+  let chunk: string | undefined;
+  for (const file of await readdir(dist)) {
+    if (/^export\s*\{[^}]*\bcreateInkReporter\b/m.test(await readFile(join(dist, file), 'utf8'))) chunk = join(dist, file);
+  }
+  if (chunk === undefined) return t.fail('no chunk exports createInkReporter');
+  const bundled = await inkScreen(chunk, []);
+  const fromSrc = await inkScreen(join(root, 'src', 'ui', 'ink', 'reporter.tsx'), ['--import', 'tsx']);
+  t.regex(bundled.stderr, /✔ Start etcd \(900ms\)/);
+  t.regex(bundled.stderr, /│ subnet {2}10\.50\.31\.0\/24 *│/);
+  t.deepEqual(bundled, fromSrc);
+});
