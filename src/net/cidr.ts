@@ -2,7 +2,6 @@
  * IPv4 address and CIDR arithmetic on unsigned 32-bit numbers. Flannel's network config, its lease
  * keys and subnet.env are all IPv4, so this module stays IPv4-only on purpose.
  */
-import ipaddr from 'ipaddr.js';
 import { usageError } from '../core/errors.js';
 import { ETCD_KEYS } from '../defaults.js';
 
@@ -31,14 +30,21 @@ export interface ParseCidrOptions {
 
 const ADDRESS_HINT = 'Write an IPv4 address as four numbers 0–255 without leading zeros, e.g. 10.50.0.0.';
 
-/** Strict dotted-quad check: ipaddr.IPv4.isValid also takes "1.2.3", hex and octal forms. */
+/** One octet, 0–255, without leading zeros. */
+const OCTET = '(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])';
+const DOTTED_QUAD = new RegExp(`^${OCTET}(?:\\.${OCTET}){3}$`);
+
+/**
+ * Strict dotted quad: four decimal octets, no leading zeros (ipaddr.IPv4.isValid also takes "1.2.3",
+ * hex and octal forms). A regular expression rather than ipaddr.js: status checks every lease.
+ */
 export function isIPv4(text: string): boolean {
-  return /^[0-9.]+$/.test(text) && ipaddr.IPv4.isValidFourPartDecimal(text);
+  return DOTTED_QUAD.test(text);
 }
 
 export function ipToNumber(ip: string, label = 'address'): number {
   if (!isIPv4(ip)) throw usageError(`${label} "${ip}" is not a valid IPv4 address`, ADDRESS_HINT);
-  return ipaddr.IPv4.parse(ip).octets.reduce((acc, octet) => acc * 256 + octet, 0);
+  return ip.split('.').reduce((acc, octet) => acc * 256 + Number(octet), 0);
 }
 
 export function numberToIp(value: number): string {

@@ -1,4 +1,5 @@
 import test from 'ava';
+import ipaddr from 'ipaddr.js';
 import { IgniteError } from '../../src/core/errors.js';
 import {
   blockSize,
@@ -31,7 +32,7 @@ test('ipToNumber and numberToIp round-trip the edges', (t) => {
   }
 });
 
-for (const bad of ['', '1.2.3', '1.2.3.4.5', '256.0.0.0', '300.1.1.1', '01.2.3.4', '1.2.3.04', '0x0a.0.0.1', '1.2.3.-1', ' 1.2.3.4', '1.2.3.4 ', 'a.b.c.d', '::1', '1..2.3']) {
+for (const bad of ['', '1.2.3', '1.2.3.4.5', '256.0.0.0', '300.1.1.1', '01.2.3.4', '1.2.3.04', '0x0a.0.0.1', '1.2.3.-1', ' 1.2.3.4', '1.2.3.4 ', 'a.b.c.d', '::1', '1..2.3', '1.2.3.4/24']) {
   test(`ipToNumber refuses ${JSON.stringify(bad)}`, (t) => {
     t.false(isIPv4(bad));
     const error = t.throws(() => ipToNumber(bad, '--subnet-min'), { instanceOf: IgniteError });
@@ -40,6 +41,15 @@ for (const bad of ['', '1.2.3', '1.2.3.4.5', '256.0.0.0', '300.1.1.1', '01.2.3.4
     t.regex(error?.hint ?? '', /four numbers 0–255/);
   });
 }
+
+test('isIPv4 agrees with ipaddr.js on dotted quads for every octet form 0–299, with and without a leading zero', (t) => {
+  const forms = Array.from({ length: 300 }, (_, n) => [String(n), `0${n}`]).flat();
+  const disagree = forms
+    .map((octet) => `10.${octet}.0.1`)
+    .filter((text) => isIPv4(text) !== (/^[0-9.]+$/.test(text) && ipaddr.IPv4.isValidFourPartDecimal(text)));
+  t.deepEqual(disagree, []);
+  t.false(isIPv4('1.2.3.4\n'), 'no trailing newline');
+});
 
 for (const bad of [-1, 0x100000000, 1.5, Number.NaN]) {
   test(`numberToIp refuses ${bad} as a bug, not usage`, (t) => {
