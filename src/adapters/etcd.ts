@@ -66,8 +66,9 @@ export type KnownTtl = (clusterId: string, leaseId: string) => number | undefine
 export interface LeaseRead {
   clusterId: string;
   leases: Lease[];
-  /** How many leases' TTLs were asked of etcd. */
+  /** etcd leases (IDs; several keys may share one) whose TTL was asked of etcd, and known by the caller. */
   asked: number;
+  remembered: number;
 }
 
 export type SeedOutcome = 'created' | 'unchanged' | 'replaced';
@@ -97,7 +98,7 @@ export interface EtcdStore {
   listLeases(): Promise<Lease[]>;
   /**
    * listLeases, plus etcd's cluster ID; `known` answers for leases whose TTL the caller remembers
-   * (undefined: ask etcd), so only the others cost a LeaseTimeToLive call each. `asked` counts those.
+   * (undefined: ask etcd), so only the others cost a LeaseTimeToLive call each.
    */
   readLeases(known?: KnownTtl): Promise<LeaseRead>;
   /** The lease held for this public IP, preferring one under an etcd lease over a reservation. */
@@ -277,9 +278,10 @@ class Store implements EtcdStore {
       const range = await this.client.getAll().prefix(this.keys.subnets).exec();
       const clusterId = range.header.cluster_id;
       const ttls = new Map<string, number | undefined>();
+      const ids = [...new Set(range.kvs.map((kv) => kv.lease).filter(hasLease))];
       let asked = 0;
       await Promise.all(
-        [...new Set(range.kvs.map((kv) => kv.lease).filter(hasLease))].map(async (id) => {
+        ids.map(async (id) => {
           const remembered = known?.(clusterId, leaseIdHex(id));
           if (remembered !== undefined) return void ttls.set(id, remembered);
           asked++;
@@ -291,7 +293,7 @@ class Store implements EtcdStore {
       const leases = range.kvs
         .map((kv) => toLease(kv, this.keys.subnets, ttls))
         .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-      return { clusterId, leases, asked };
+      return { clusterId, leases, asked, remembered: ids.length - asked };
     });
   }
 

@@ -163,7 +163,6 @@ async function readEtcd(store: EtcdStore, cache: CollectContext['leaseCache'], s
     const next = nextLeaseExpiryCache(cache.current, read.clusterId, read.leases, startedAt);
     cache.current = next;
     if (read.asked > 0) await writeLeaseCache(stateDir, JSON.stringify(next));
-    const withTtl = read.leases.filter((l) => l.ttlSeconds !== undefined).length;
     return {
       ok: true,
       version: status.version,
@@ -171,7 +170,7 @@ async function readEtcd(store: EtcdStore, cache: CollectContext['leaseCache'], s
       ...(config === undefined ? {} : { config }),
       configKey: store.keys.config,
       leases: read.leases,
-      leaseTtls: { asked: read.asked, remembered: withTtl - read.asked },
+      leaseTtls: { asked: read.asked, remembered: read.remembered },
     };
   } catch (error) {
     if (!isIgniteError(error)) throw error;

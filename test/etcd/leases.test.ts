@@ -107,6 +107,11 @@ test('several keys under one etcd lease share its id and ttl', async (t) => {
     t.is(lease.leaseId, BigInt(ID).toString(16));
     t.true((lease.ttlSeconds ?? 0) > 590 && (lease.ttlSeconds ?? 0) <= 600);
   }
+  const read = await f.store.readLeases();
+  t.deepEqual([read.asked, read.remembered], [1, 0], 'one etcd lease, asked about once');
+  const known = await f.store.readLeases(() => 300);
+  t.deepEqual([known.asked, known.remembered], [0, 1]);
+  t.deepEqual(known.leases.map((l) => l.ttlSeconds), [300, 300]);
 });
 
 test('readLeases asks etcd only for the TTLs the caller does not know, and names the cluster', async (t) => {
@@ -122,6 +127,7 @@ test('readLeases asks etcd only for the TTLs the caller does not know, and names
   });
   t.is(read.clusterId, header.cluster_id);
   t.is(read.asked, 1, 'one LeaseTimeToLive call, for the lease the caller did not know');
+  t.is(read.remembered, 1);
   t.deepEqual(asks.map(([, id]) => id).sort(), [known, unknown].map((id) => BigInt(id).toString(16)).sort(), 'asked once per lease, never for a reservation');
   t.true(asks.every(([clusterId]) => clusterId === header.cluster_id));
   const [first, second, reservation] = read.leases;
