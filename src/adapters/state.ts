@@ -1,4 +1,4 @@
-import { chmod, link, mkdir, readFile, rename, rm, rmdir, writeFile } from 'node:fs/promises';
+import { chmod, link, mkdir, readFile, rm, rmdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Options } from '../args.js';
 import { IgniteError } from '../core/errors.js';
@@ -93,19 +93,13 @@ export async function readLeaseCache(stateDir: string): Promise<string | undefin
 
 /**
  * Writes the lease cache, root-only, only into a state dir that exists: status never creates one on
- * a host ignite-net did not set up. No fsync: a torn cache reads as empty. False when not written.
+ * a host ignite-net did not set up. False when not written (a cache is optional).
  */
 export async function writeLeaseCache(stateDir: string, text: string): Promise<boolean> {
-  const path = join(stateDir, LEASE_CACHE_FILE);
-  const tmp = `${path}.${process.pid}.tmp`;
-  try {
-    await writeFile(tmp, text, { mode: 0o600, flag: 'w' });
-    await rename(tmp, path);
-    return true;
-  } catch {
-    await rm(tmp, { force: true }).catch(() => undefined);
-    return false;
-  }
+  return writeFileAtomic(join(stateDir, LEASE_CACHE_FILE), text, 0o600).then(
+    () => true,
+    () => false,
+  );
 }
 
 /**
