@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ExecResult, SimHost } from './hosts.js';
-import { REPO_ROOT, TEST_ETCD_IMAGE, TEST_FLANNEL_IMAGE } from './images.js';
+import Dockerode from 'dockerode';
+import { createHosts, type ExecResult, type SimHost } from './hosts.js';
+import { ensureTestImages, REPO_ROOT, TEST_ETCD_IMAGE, TEST_FLANNEL_IMAGE } from './images.js';
 
 /** The built CLI, run as a user runs it: `node dist/cli.js`, a subprocess inside the simulated host. */
 export const CLI = join(REPO_ROOT, 'dist/cli.js');
@@ -13,6 +14,17 @@ export function assertBuilt(): void {
 /** Flags that point the CLI at the locally built test images (no registry here). */
 export const TEST_IMAGE_FLAGS = ['--pull', 'never', '--etcd-image', TEST_ETCD_IMAGE, '--flannel-image', TEST_FLANNEL_IMAGE];
 export const TEST_FLANNEL_FLAGS = ['--pull', 'never', '--flannel-image', TEST_FLANNEL_IMAGE];
+
+/**
+ * `count` simulated hosts with the test etcd and flannel images loaded and the default paths bound
+ * (as on a real host), destroyed when the test ends.
+ */
+export async function hostsWithTestImages(t: { teardown(fn: () => Promise<void>): void }, count: number): Promise<SimHost[]> {
+  const images = await ensureTestImages();
+  const sim = await createHosts(count, { images: [images.etcd, images.flannel], imagesFrom: new Dockerode(), bindDefaultPaths: true });
+  t.teardown(() => sim.destroy());
+  return sim.hosts;
+}
 
 export async function runCli(host: SimHost, args: string[], timeoutMs = 120_000): Promise<ExecResult> {
   assertBuilt();

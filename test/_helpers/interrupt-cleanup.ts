@@ -10,15 +10,13 @@
  * byte, the etcd data volume kept (no --purge).
  */
 import type { TestFn } from 'ava';
-import Dockerode from 'dockerode';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { cleanupCommand } from '../../src/commands/cleanup.js';
 import { CNI_FILES, ETCD_VOLUME } from '../../src/defaults.js';
-import { describe, runCli, TEST_IMAGE_FLAGS } from './cli.js';
+import { describe, hostsWithTestImages, runCli, TEST_IMAGE_FLAGS } from './cli.js';
 import { interruptAtPause, managedContainers, optionsFor, readHostState, readSubnetEnv, startCli, waitHealthy } from './faults.js';
-import { createHosts, type SimHost } from './hosts.js';
-import { ensureTestImages } from './images.js';
+import type { SimHost } from './hosts.js';
 
 const IGNITE_CONFLIST = '{\n  "cniVersion": "0.4.0",\n  "name": "ignite-cni-bridge",\n  "plugins": [ { "type": "bridge" } ]\n}\n';
 
@@ -31,10 +29,7 @@ export function registerCleanupInterruptTests(test: TestFn, include: (index: num
   for (const [index, stepId] of cleanupStepIds.entries()) {
     if (!include(index)) continue;
     test.serial(`Ctrl-C before cleanup step "${stepId}": stops at once, cleanup again completes`, async (t) => {
-      const images = await ensureTestImages();
-      const sim = await createHosts(1, { images: [images.etcd, images.flannel], imagesFrom: new Dockerode(), bindDefaultPaths: true });
-      t.teardown(() => sim.destroy());
-      const host = sim.hosts[0] as SimHost;
+      const host = (await hostsWithTestImages(t, 1))[0] as SimHost;
       await writeFile(join(host.dirs.cniConfDir, CNI_FILES.ignite), IGNITE_CONFLIST);
       const init = await runCli(host, ['init', ...TEST_IMAGE_FLAGS]);
       t.is(init.code, 0, describe(init));

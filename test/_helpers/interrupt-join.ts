@@ -8,15 +8,13 @@
  * node1 untouched, and `join` run again completes with a single lease for node2.
  */
 import type { TestFn } from 'ava';
-import Dockerode from 'dockerode';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { joinCommand } from '../../src/commands/join.js';
 import { CNI_FILES } from '../../src/defaults.js';
-import { describe, runCli, TEST_FLANNEL_FLAGS, TEST_IMAGE_FLAGS } from './cli.js';
+import { describe, hostsWithTestImages, runCli, TEST_FLANNEL_FLAGS, TEST_IMAGE_FLAGS } from './cli.js';
 import { assertUndoneOnceNewestFirst, flannelLinks, interruptAtPause, leases, managedContainers, optionsFor, readHostState, readSubnetEnv, startCli, waitHealthy } from './faults.js';
-import { createHosts, type SimHost } from './hosts.js';
-import { ensureTestImages } from './images.js';
+import type { SimHost } from './hosts.js';
 
 const IGNITE_CONFLIST = '{\n  "cniVersion": "0.4.0",\n  "name": "ignite-cni-bridge",\n  "plugins": [ { "type": "bridge" } ]\n}\n';
 
@@ -33,10 +31,7 @@ export function registerJoinInterruptTests(test: TestFn, include: (index: number
   for (const [index, stepId] of joinStepIds.entries()) {
     if (!include(index)) continue;
     test.serial(`Ctrl-C before join step "${stepId}": undone exactly once, host unchanged, join again completes`, async (t) => {
-      const images = await ensureTestImages();
-      const sim = await createHosts(2, { images: [images.etcd, images.flannel], imagesFrom: new Dockerode(), bindDefaultPaths: true });
-      t.teardown(() => sim.destroy());
-      const [node1, node2] = sim.hosts as [SimHost, SimHost];
+      const [node1, node2] = (await hostsWithTestImages(t, 2)) as [SimHost, SimHost];
       await writeFile(join(node2.dirs.cniConfDir, CNI_FILES.ignite), IGNITE_CONFLIST);
       const init = await runCli(node1, ['init', ...TEST_IMAGE_FLAGS]);
       t.is(init.code, 0, describe(init));

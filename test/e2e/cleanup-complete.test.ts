@@ -1,13 +1,11 @@
 import test from 'ava';
 import type { ExecutionContext } from 'ava';
-import Dockerode from 'dockerode';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CNI_FILES, LABELS } from '../../src/defaults.js';
 import { leaseSubnet, parseSubnetEnv } from '../../src/net/subnet-env.js';
-import { describe, etcdGetPrefix, runCli, TEST_FLANNEL_FLAGS, TEST_IMAGE_FLAGS } from '../_helpers/cli.js';
+import { describe, etcdGetPrefix, hostsWithTestImages, runCli, TEST_FLANNEL_FLAGS, TEST_IMAGE_FLAGS } from '../_helpers/cli.js';
 import { createHosts, type SimHost } from '../_helpers/hosts.js';
-import { ensureTestImages } from '../_helpers/images.js';
 
 /**
  * cleanup leaves a host with none of what ignite-net or flannel made — devices, iptables chains, CNI
@@ -140,10 +138,7 @@ test.serial('cleanup removes exactly what flannel leaves (devices, chains, CNI s
 });
 
 test.serial("cleanup on a joined host releases its lease and no other; the init host's cleanup releases its own", async (t) => {
-  const images = await ensureTestImages();
-  const sim = await createHosts(2, { images: [images.etcd, images.flannel], imagesFrom: new Dockerode(), bindDefaultPaths: true });
-  t.teardown(() => sim.destroy());
-  const [node1, node2] = sim.hosts as [SimHost, SimHost];
+  const [node1, node2] = (await hostsWithTestImages(t, 2)) as [SimHost, SimHost];
 
   const init = await runCli(node1, ['init', ...TEST_IMAGE_FLAGS]);
   t.is(init.code, 0, describe(init));
@@ -177,10 +172,7 @@ test.serial("cleanup on a joined host releases its lease and no other; the init 
 });
 
 test.serial('fault 7: etcd unreachable during cleanup on a joined host — cleanup completes and says the lease expires by itself', async (t) => {
-  const images = await ensureTestImages();
-  const sim = await createHosts(2, { images: [images.etcd, images.flannel], imagesFrom: new Dockerode(), bindDefaultPaths: true });
-  t.teardown(() => sim.destroy());
-  const [node1, node2] = sim.hosts as [SimHost, SimHost];
+  const [node1, node2] = (await hostsWithTestImages(t, 2)) as [SimHost, SimHost];
 
   t.is((await runCli(node1, ['init', ...TEST_IMAGE_FLAGS])).code, 0);
   const joined = await runCli(node2, ['join', node1.address, ...TEST_FLANNEL_FLAGS]);

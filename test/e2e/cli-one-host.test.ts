@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { loadTemplate, renderConflist } from '../../src/cni/conflist.js';
 import { CNI_FILES, ETCD_VOLUME, LABELS } from '../../src/defaults.js';
 import { leaseSubnet, parseSubnetEnv } from '../../src/net/subnet-env.js';
-import { CLI, describe, etcdGetPrefix, runCli, TEST_IMAGE_FLAGS } from '../_helpers/cli.js';
+import { CLI, describe, etcdGetPrefix, hostsWithTestImages, runCli, TEST_IMAGE_FLAGS } from '../_helpers/cli.js';
 import { createHosts, type SimHost } from '../_helpers/hosts.js';
 import { ensureTestImages } from '../_helpers/images.js';
 
@@ -24,10 +24,7 @@ async function managed(host: SimHost): Promise<{ name: string; id: string; state
 }
 
 test.serial('init, init again, cleanup and cleanup again on one simulated host', async (t) => {
-  const images = await ensureTestImages();
-  const sim = await createHosts(1, { images: [images.etcd, images.flannel], imagesFrom: new Dockerode(), bindDefaultPaths: true });
-  t.teardown(() => sim.destroy());
-  const host = sim.hosts[0]!;
+  const host = (await hostsWithTestImages(t, 1))[0]!;
   const ignitePath = join(host.dirs.cniConfDir, CNI_FILES.ignite);
   await writeFile(ignitePath, IGNITE_CONFLIST);
 

@@ -1,12 +1,11 @@
 import test from 'ava';
-import Dockerode from 'dockerode';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CNI_FILES, LABELS } from '../../src/defaults.js';
 import { leaseSubnet, parseSubnetEnv } from '../../src/net/subnet-env.js';
-import { describe, etcdGetPrefix, runCli, TEST_FLANNEL_FLAGS, TEST_IMAGE_FLAGS } from '../_helpers/cli.js';
-import { createHosts, type SimHost } from '../_helpers/hosts.js';
-import { ensureTestImages, TEST_ETCD_IMAGE } from '../_helpers/images.js';
+import { describe, etcdGetPrefix, hostsWithTestImages, runCli, TEST_FLANNEL_FLAGS, TEST_IMAGE_FLAGS } from '../_helpers/cli.js';
+import type { SimHost } from '../_helpers/hosts.js';
+import { TEST_ETCD_IMAGE } from '../_helpers/images.js';
 
 /** Everything a failed join must not have left behind on the joining host. */
 async function assertUntouched(t: import('ava').ExecutionContext, host: SimHost): Promise<void> {
@@ -17,10 +16,7 @@ async function assertUntouched(t: import('ava').ExecutionContext, host: SimHost)
 }
 
 test.serial('init on one host, join from another; failed joins leave the joining host unchanged', async (t) => {
-  const images = await ensureTestImages();
-  const sim = await createHosts(3, { images: [images.etcd, images.flannel], imagesFrom: new Dockerode(), bindDefaultPaths: true });
-  t.teardown(() => sim.destroy());
-  const [node1, node2, node3] = sim.hosts as [SimHost, SimHost, SimHost];
+  const [node1, node2, node3] = (await hostsWithTestImages(t, 3)) as [SimHost, SimHost, SimHost];
 
   // Nothing listens on node2 yet.
   const nobody = await runCli(node3, ['join', node2.address, ...TEST_FLANNEL_FLAGS]);

@@ -1,11 +1,9 @@
 import test from 'ava';
-import Dockerode from 'dockerode';
 import { readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LABELS } from '../../src/defaults.js';
-import { CLI, describe, runCli, TEST_FLANNEL_FLAGS, TEST_IMAGE_FLAGS } from '../_helpers/cli.js';
-import { createHosts, type SimHost } from '../_helpers/hosts.js';
-import { ensureTestImages } from '../_helpers/images.js';
+import { CLI, describe, hostsWithTestImages, runCli, TEST_FLANNEL_FLAGS, TEST_IMAGE_FLAGS } from '../_helpers/cli.js';
+import type { SimHost } from '../_helpers/hosts.js';
 
 /** Every check doctor runs on an init host (or a host about to init), in order. */
 const INIT_HOST_CHECKS = [
@@ -38,10 +36,7 @@ function checkNames(stdout: string): string[] {
 }
 
 test.serial('doctor on a broken fresh host fails naming checks and fixes, changes nothing; after init it passes; logs of both containers', async (t) => {
-  const images = await ensureTestImages();
-  const sim = await createHosts(1, { images: [images.etcd, images.flannel], imagesFrom: new Dockerode(), bindDefaultPaths: true });
-  t.teardown(() => sim.destroy());
-  const host = sim.hosts[0]!;
+  const host = (await hostsWithTestImages(t, 1))[0]!;
 
   // No containers yet: logs says so and fails.
   const noLogs = await runCli(host, ['logs']);
@@ -141,10 +136,7 @@ test.serial('doctor on a broken fresh host fails naming checks and fixes, change
 });
 
 test.serial('doctor --peer runs join\'s peer checks; on a joined host the state file names the peer', async (t) => {
-  const images = await ensureTestImages();
-  const sim = await createHosts(2, { images: [images.etcd, images.flannel], imagesFrom: new Dockerode(), bindDefaultPaths: true });
-  t.teardown(() => sim.destroy());
-  const [node1, node2] = sim.hosts as [SimHost, SimHost];
+  const [node1, node2] = (await hostsWithTestImages(t, 2)) as [SimHost, SimHost];
 
   // The peer is not initialised yet: PeerEtcd fails with join's message; what needs it is not run.
   const early = await runCli(node2, ['doctor', '--peer', node1.address]);

@@ -4,22 +4,18 @@
  * marker key) is lost.
  */
 import test from 'ava';
-import Dockerode from 'dockerode';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CONTAINER_NAMES } from '../../src/defaults.js';
-import { describe, runCli, TEST_FLANNEL_FLAGS, TEST_IMAGE_FLAGS } from '../_helpers/cli.js';
+import { describe, hostsWithTestImages, runCli, TEST_FLANNEL_FLAGS, TEST_IMAGE_FLAGS } from '../_helpers/cli.js';
 import { eventually, getMarker, installCniPlugins, leases, managedContainers, putMarker, readSubnetEnv, waitHealthy, waitStatusHealthy } from '../_helpers/faults.js';
-import { createHosts, type SimHost } from '../_helpers/hosts.js';
-import { ensureTestImages } from '../_helpers/images.js';
+import type { SimHost } from '../_helpers/hosts.js';
 
 const MARKER = '/ignite-net-test/marker';
 
 async function overlay(t: import('ava').ExecutionContext, joined: number): Promise<{ hosts: SimHost[]; subnets: string[] }> {
-  const images = await ensureTestImages();
-  const sim = await createHosts(1 + joined, { images: [images.etcd, images.flannel], imagesFrom: new Dockerode(), bindDefaultPaths: true });
-  t.teardown(() => sim.destroy());
-  const [node1, ...others] = sim.hosts as [SimHost, ...SimHost[]];
-  await installCniPlugins(sim.hosts);
+  const hosts = await hostsWithTestImages(t, 1 + joined);
+  const [node1, ...others] = hosts as [SimHost, ...SimHost[]];
+  await installCniPlugins(hosts);
   const init = await runCli(node1, ['init', ...TEST_IMAGE_FLAGS]);
   t.is(init.code, 0, describe(init));
   for (const host of others) {
@@ -29,7 +25,7 @@ async function overlay(t: import('ava').ExecutionContext, joined: number): Promi
   const subnets = [await waitHealthy(node1, node1, 'init')];
   for (const host of others) subnets.push(await waitHealthy(host, node1, 'joined'));
   await putMarker(node1, node1.address, MARKER, 'kept');
-  return { hosts: sim.hosts, subnets };
+  return { hosts, subnets };
 }
 
 /**

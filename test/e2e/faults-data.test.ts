@@ -4,20 +4,15 @@
  * `cleanup --purge` removes it — which also shows the marker check can fail.
  */
 import test from 'ava';
-import Dockerode from 'dockerode';
 import { CONTAINER_NAMES, ETCD_VOLUME } from '../../src/defaults.js';
-import { describe, runCli, TEST_IMAGE_FLAGS } from '../_helpers/cli.js';
+import { describe, hostsWithTestImages, runCli, TEST_IMAGE_FLAGS } from '../_helpers/cli.js';
 import { eventually, getMarker, managedContainers, putMarker, waitHealthy } from '../_helpers/faults.js';
-import { createHosts, type SimHost } from '../_helpers/hosts.js';
-import { ensureTestImages } from '../_helpers/images.js';
+import type { SimHost } from '../_helpers/hosts.js';
 
 const MARKER = '/ignite-net-test/marker';
 
 test.serial('a marker key in etcd survives init again, flannel and dockerd restarts, cleanup without --purge', async (t) => {
-  const images = await ensureTestImages();
-  const sim = await createHosts(1, { images: [images.etcd, images.flannel], imagesFrom: new Dockerode(), bindDefaultPaths: true });
-  t.teardown(() => sim.destroy());
-  const host = sim.hosts[0] as SimHost;
+  const host = (await hostsWithTestImages(t, 1))[0] as SimHost;
   const init = async (): Promise<void> => {
     const r = await runCli(host, ['init', ...TEST_IMAGE_FLAGS]);
     t.is(r.code, 0, describe(r));

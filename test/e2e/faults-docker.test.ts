@@ -6,20 +6,15 @@
  * healthy, and a marker key written into etcd is still there (nothing lost).
  */
 import test from 'ava';
-import Dockerode from 'dockerode';
-import { describe, runCli, TEST_FLANNEL_FLAGS, TEST_IMAGE_FLAGS } from '../_helpers/cli.js';
+import { describe, hostsWithTestImages, runCli, TEST_FLANNEL_FLAGS, TEST_IMAGE_FLAGS } from '../_helpers/cli.js';
 import { getMarker, hasOurConflist, installCniPlugins, leases, managedContainers, putMarker, readHostState, waitHealthy, waitStatusHealthy } from '../_helpers/faults.js';
-import { createHosts, type SimHost } from '../_helpers/hosts.js';
-import { ensureTestImages } from '../_helpers/images.js';
+import type { SimHost } from '../_helpers/hosts.js';
 
 const MARKER = '/ignite-net-test/marker';
 
 async function twoHostOverlay(t: import('ava').ExecutionContext): Promise<{ node1: SimHost; node2: SimHost; subnet1: string; subnet2: string }> {
-  const images = await ensureTestImages();
-  const sim = await createHosts(2, { images: [images.etcd, images.flannel], imagesFrom: new Dockerode(), bindDefaultPaths: true });
-  t.teardown(() => sim.destroy());
-  const [node1, node2] = sim.hosts as [SimHost, SimHost];
-  await installCniPlugins(sim.hosts);
+  const [node1, node2] = (await hostsWithTestImages(t, 2)) as [SimHost, SimHost];
+  await installCniPlugins([node1, node2]);
   const init = await runCli(node1, ['init', ...TEST_IMAGE_FLAGS]);
   t.is(init.code, 0, describe(init));
   const join = await runCli(node2, ['join', node1.address, ...TEST_FLANNEL_FLAGS]);

@@ -4,21 +4,12 @@
  * state dir), and nothing is corrupted: one etcd, one flannel, a valid state file, the lock released.
  */
 import test from 'ava';
-import Dockerode from 'dockerode';
 import { CONTAINER_NAMES } from '../../src/defaults.js';
-import { describe, TEST_FLANNEL_FLAGS, TEST_IMAGE_FLAGS } from '../_helpers/cli.js';
+import { describe, hostsWithTestImages, TEST_FLANNEL_FLAGS, TEST_IMAGE_FLAGS } from '../_helpers/cli.js';
 import { managedContainers, readHostState, startCli, waitHealthy } from '../_helpers/faults.js';
-import { createHosts, type SimHost } from '../_helpers/hosts.js';
-import { ensureTestImages } from '../_helpers/images.js';
+import type { SimHost } from '../_helpers/hosts.js';
 
 const CONFLICT = 8;
-
-async function hosts(t: import('ava').ExecutionContext, n: number): Promise<SimHost[]> {
-  const images = await ensureTestImages();
-  const sim = await createHosts(n, { images: [images.etcd, images.flannel], imagesFrom: new Dockerode(), bindDefaultPaths: true });
-  t.teardown(() => sim.destroy());
-  return sim.hosts;
-}
 
 async function lockGone(host: SimHost): Promise<boolean> {
   return (await host.exec('test', ['-e', '/var/lib/ignite-net/lock'])).code !== 0;
@@ -38,7 +29,7 @@ async function race(t: import('ava').ExecutionContext, host: SimHost, args: stri
 }
 
 test.serial('two inits at the same moment on one host: one wins, the other says another ignite-net is running', async (t) => {
-  const [host] = (await hosts(t, 1)) as [SimHost];
+  const [host] = (await hostsWithTestImages(t, 1)) as [SimHost];
   await race(t, host, ['init', ...TEST_IMAGE_FLAGS]);
   t.deepEqual((await managedContainers(host)).map((c) => `${c.name}:${c.state}`), [`${CONTAINER_NAMES.etcd}:running`, `${CONTAINER_NAMES.flannel}:running`]);
   const subnet = await waitHealthy(host, host, 'init');
@@ -49,7 +40,7 @@ test.serial('two inits at the same moment on one host: one wins, the other says 
 });
 
 test.serial('two joins at the same moment on one host: one wins, nothing corrupted', async (t) => {
-  const [node1, node2] = (await hosts(t, 2)) as [SimHost, SimHost];
+  const [node1, node2] = (await hostsWithTestImages(t, 2)) as [SimHost, SimHost];
   const init = await startCli(node1, ['init', ...TEST_IMAGE_FLAGS]).exited;
   t.is(init.code, 0, describe({ ...init, timedOut: false }));
   await race(t, node2, ['join', node1.address, ...TEST_FLANNEL_FLAGS]);
@@ -62,7 +53,7 @@ test.serial('two joins at the same moment on one host: one wins, nothing corrupt
 });
 
 test.serial('while init holds the lock, init, join and cleanup on that host are refused; then it completes', async (t) => {
-  const [host] = (await hosts(t, 1)) as [SimHost];
+  const [host] = (await hostsWithTestImages(t, 1)) as [SimHost];
   // Deterministic overlap: the first init waits before its etcd step, holding the lock.
   const first = startCli(host, ['init', ...TEST_IMAGE_FLAGS], 'etcd');
   await first.paused();

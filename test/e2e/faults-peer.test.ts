@@ -6,18 +6,13 @@
  * before a step with the IGNITE_NET_TEST_PAUSE_AT hook, then continued with SIGUSR2.
  */
 import test from 'ava';
-import Dockerode from 'dockerode';
 import { readdir } from 'node:fs/promises';
-import { describe, runCli, TEST_FLANNEL_FLAGS, TEST_IMAGE_FLAGS } from '../_helpers/cli.js';
+import { describe, hostsWithTestImages, runCli, TEST_FLANNEL_FLAGS, TEST_IMAGE_FLAGS } from '../_helpers/cli.js';
 import { escapeRegex, flannelLinks, managedContainers, readHostState, readSubnetEnv, startCli, waitHealthy } from '../_helpers/faults.js';
-import { createHosts, type SimHost } from '../_helpers/hosts.js';
-import { ensureTestImages } from '../_helpers/images.js';
+import type { SimHost } from '../_helpers/hosts.js';
 
 async function initialised(t: import('ava').ExecutionContext): Promise<[SimHost, SimHost]> {
-  const images = await ensureTestImages();
-  const sim = await createHosts(2, { images: [images.etcd, images.flannel], imagesFrom: new Dockerode(), bindDefaultPaths: true });
-  t.teardown(() => sim.destroy());
-  const [node1, node2] = sim.hosts as [SimHost, SimHost];
+  const [node1, node2] = (await hostsWithTestImages(t, 2)) as [SimHost, SimHost];
   const init = await runCli(node1, ['init', ...TEST_IMAGE_FLAGS]);
   t.is(init.code, 0, describe(init));
   await waitHealthy(node1, node1, 'init');

@@ -1,11 +1,9 @@
 import test from 'ava';
-import Dockerode from 'dockerode';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CNI_PLUGINS } from '../../src/defaults.js';
-import { describe, runCli, TEST_FLANNEL_FLAGS, TEST_IMAGE_FLAGS } from '../_helpers/cli.js';
-import { createHosts, type SimHost } from '../_helpers/hosts.js';
-import { ensureTestImages } from '../_helpers/images.js';
+import { describe, hostsWithTestImages, runCli, TEST_FLANNEL_FLAGS, TEST_IMAGE_FLAGS } from '../_helpers/cli.js';
+import type { SimHost } from '../_helpers/hosts.js';
 
 interface StatusDoc {
   schema: string;
@@ -21,10 +19,7 @@ interface StatusDoc {
 const parse = (stdout: string): StatusDoc => JSON.parse(stdout) as StatusDoc;
 
 test.serial('status on the init host and on a joined host; a stopped flannel is unhealthy; no state file', async (t) => {
-  const images = await ensureTestImages();
-  const sim = await createHosts(3, { images: [images.etcd, images.flannel], imagesFrom: new Dockerode(), bindDefaultPaths: true });
-  t.teardown(() => sim.destroy());
-  const [node1, node2, node3] = sim.hosts as [SimHost, SimHost, SimHost];
+  const [node1, node2, node3] = (await hostsWithTestImages(t, 3)) as [SimHost, SimHost, SimHost];
 
   // A host where nothing was set up: a clear message and its own exit code, in text and JSON.
   const bare = await runCli(node3, ['status']);
