@@ -18,10 +18,12 @@ import {
   GRPCUnauthenticatedError,
   GRPCUnavailableError,
   type IKeyValue,
+  type IRangeResponse,
 } from 'etcd3';
 import { IgniteError, usageError } from '../core/errors.js';
 import { interruptedError } from '../core/runner.js';
 import { ETCD_KEYS, PORTS } from '../defaults.js';
+import { leaseKeyToSubnet, parseCidr, subnetToLeaseKey } from '../net/cidr.js';
 
 export interface EtcdStoreOptions {
   /** Deadline for every single call (and so for connecting); no call waits longer. */
@@ -50,7 +52,7 @@ export interface Lease {
   backendType: string;
   /** The etcd lease, in hex as `etcdctl lease list` prints it. */
   leaseId?: string;
-  /** Seconds left on the etcd lease when read. */
+  /** Seconds left on the etcd lease when read (readLeases only: listLeases asks etcd for no TTL). */
   ttlSeconds?: number;
   /** The key has no etcd lease: a host keeps this subnet for good (flannel's reservation). */
   reserved: boolean;
@@ -94,7 +96,10 @@ export interface EtcdStore {
    * `details[0]`, unless `force`, which replaces exactly the value compared.
    */
   seedConfig(value: string, options: SeedOptions): Promise<SeedOutcome>;
-  /** All subnet keys, sorted by key; values flannel would not write are marked, not fatal. */
+  /**
+   * All subnet keys, sorted by key, in one range read (no TTLs: readLeases has them); keys and values
+   * flannel would not write are marked, not fatal.
+   */
   listLeases(): Promise<Lease[]>;
   /**
    * listLeases, plus etcd's cluster ID; `known` answers for leases whose TTL the caller remembers
@@ -270,15 +275,15 @@ class Store implements EtcdStore {
   }
 
   async listLeases(): Promise<Lease[]> {
-    return (await this.readLeases()).leases;
+    return this.call(async () => this.toLeases((await this.rangeSubnets()).kvs, new Map()));
   }
 
   async readLeases(known?: KnownTtl): Promise<LeaseRead> {
     return this.call(async () => {
-      const range = await this.client.getAll().prefix(this.keys.subnets).exec();
+      const range = await this.rangeSubnets();
       const clusterId = range.header.cluster_id;
-      const ttls = new Map<string, number | undefined>();
       const ids = [...new Set(range.kvs.map((kv) => kv.lease).filter(hasLease))];
+      const ttls = new Map<string, number>();
       let asked = 0;
       await Promise.all(
         ids.map(async (id) => {
@@ -290,11 +295,17 @@ class Store implements EtcdStore {
           ttls.set(id, Math.max(0, Number(ttl.TTL)));
         }),
       );
-      const leases = range.kvs
-        .map((kv) => toLease(kv, this.keys.subnets, ttls))
-        .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-      return { clusterId, leases, asked, remembered: ids.length - asked };
+      return { clusterId, leases: this.toLeases(range.kvs, ttls), asked, remembered: ids.length - asked };
     });
+  }
+
+  private rangeSubnets(): Promise<IRangeResponse> {
+    return this.client.getAll().prefix(this.keys.subnets).exec();
+  }
+
+  /** Sorted by key; `ttls` by etcd lease ID (decimal), as far as known. */
+  private toLeases(kvs: readonly IKeyValue[], ttls: ReadonlyMap<string, number>): Lease[] {
+    return kvs.map((kv) => toLease(kv, this.keys.subnets, ttls)).sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   }
 
   async findLease(publicIP: string): Promise<Lease | undefined> {
@@ -344,11 +355,10 @@ class Store implements EtcdStore {
     this.client.close();
   }
 
+  /** "10.50.31.0/24", "10.50.31.0-24" or the full key → the full key. */
   private subnetKey(subnet: string): string {
     if (subnet.startsWith(this.keys.subnets)) return subnet;
-    const match = /^(\d{1,3}(?:\.\d{1,3}){3})[/-](\d{1,2})$/.exec(subnet.trim());
-    if (!match) throw usageError(`invalid subnet "${subnet}"`, 'Give it as 10.50.31.0/24.');
-    return `${this.keys.subnets}${match[1]}-${match[2]}`;
+    return subnetToLeaseKey(parseCidr(subnet.trim().replace(/-(\d+)$/, '/$1'), { label: 'subnet' }), this.keys.subnets);
   }
 
   private async call<T>(work: () => Promise<T>, timeoutMs = this.options.timeoutMs): Promise<T> {
@@ -370,15 +380,17 @@ function leaseIdHex(id: string): string {
   return BigInt(id).toString(16);
 }
 
-function toLease(kv: IKeyValue, subnetsPrefix: string, ttls: Map<string, number | undefined>): Lease {
+function toLease(kv: IKeyValue, subnetsPrefix: string, ttls: ReadonlyMap<string, number>): Lease {
   const key = kv.key.toString('utf8');
   const raw = kv.value.toString('utf8');
   const problems: string[] = [];
   const lease: Lease = { key, subnet: '', publicIP: '', backendType: '', reserved: !hasLease(kv.lease), raw };
 
-  const match = /^(\d{1,3}(?:\.\d{1,3}){3})-(\d{1,2})$/.exec(key.slice(subnetsPrefix.length));
-  if (match) lease.subnet = `${match[1]}/${match[2]}`;
-  else problems.push(`key is not <subnet>-<length>`);
+  try {
+    lease.subnet = leaseKeyToSubnet(key, subnetsPrefix);
+  } catch {
+    problems.push(`key is not <subnet>-<length>`);
+  }
 
   if (hasLease(kv.lease)) {
     lease.leaseId = leaseIdHex(kv.lease);

@@ -61,15 +61,22 @@ test('listLeases parses flannel leases, reservations and garbage', async (t) => 
   await f.raw.put(`${f.subnets}10.50.40.0-24`).value('not json {');
   await f.raw.put(`${f.subnets}10.50.41.0-24`).value('{"BackendType":"udp"}');
   await f.raw.put(`${f.subnets}garbage`).value(value('192.0.2.9'));
+  await f.raw.put(`${f.subnets}10.50.300.0-24`).value(value('192.0.2.10')); // not an address
+  await f.raw.put(`${f.subnets}10.50.42.0-33`).value(value('192.0.2.11')); // not a prefix length
   await f.raw.put('/ignite-net-test/elsewhere/subnets/10.50.50.0-24').value(value('192.0.2.5'));
 
-  const leases = await f.store.listLeases();
+  const { leases } = await f.store.readLeases();
   t.deepEqual(
     leases.map((l) => l.key),
-    ['10.50.12.0-24', '10.50.31.0-24', '10.50.40.0-24', '10.50.41.0-24', 'garbage'].map((k) => f.subnets + k),
+    ['10.50.12.0-24', '10.50.300.0-24', '10.50.31.0-24', '10.50.40.0-24', '10.50.41.0-24', '10.50.42.0-33', 'garbage'].map((k) => f.subnets + k),
     'sorted by key, only under this prefix',
   );
-  const [reservation, live, notJson, noIp, badKey] = leases;
+  const [reservation, badAddress, live, notJson, noIp, badLength, badKey] = leases;
+  t.deepEqual(
+    await f.store.listLeases(),
+    leases.map(({ ttlSeconds: _ttl, ...lease }) => lease),
+    'listLeases: the same, without asking etcd for TTLs',
+  );
 
   t.like(live, {
     subnet: '10.50.31.0/24',
@@ -92,8 +99,11 @@ test('listLeases parses flannel leases, reservations and garbage', async (t) => 
   t.regex(notJson?.problem ?? '', /not a JSON object/);
   t.like(noIp, { subnet: '10.50.41.0/24', publicIP: '', backendType: 'udp' });
   t.regex(noIp?.problem ?? '', /no PublicIP/);
-  t.like(badKey, { subnet: '', publicIP: '192.0.2.9' });
-  t.regex(badKey?.problem ?? '', /key is not/);
+  for (const bad of [badKey, badAddress, badLength]) {
+    t.like(bad, { subnet: '' }, bad?.key);
+    t.regex(bad?.problem ?? '', /key is not/, bad?.key);
+  }
+  t.is(badKey?.publicIP, '192.0.2.9');
 });
 
 test('several keys under one etcd lease share its id and ttl', async (t) => {
@@ -101,7 +111,7 @@ test('several keys under one etcd lease share its id and ttl', async (t) => {
   const { ID } = await f.raw.leaseClient.leaseGrant({ TTL: 600 });
   await f.raw.put(`${f.subnets}10.50.20.0-24`).value(value('192.0.2.20')).lease(ID);
   await f.raw.put(`${f.subnets}10.50.21.0-24`).value(value('192.0.2.21')).lease(ID);
-  const leases = await f.store.listLeases();
+  const { leases } = await f.store.readLeases();
   t.is(leases.length, 2);
   for (const lease of leases) {
     t.is(lease.leaseId, BigInt(ID).toString(16));
