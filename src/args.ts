@@ -313,3 +313,9 @@ function parseIgnored(value: string[] | true | undefined): Set<string> | 'all' {
   }
   return new Set(names);
 }
+
+/** Whether --ignore-preflight-errors names this check (case-insensitive, as kubeadm) or says all. */
+export function ignoresPreflightError(options: Pick<Options, 'ignorePreflightErrors'>, name: string): boolean {
+  const ignore = options.ignorePreflightErrors;
+  return ignore === 'all' || [...ignore].some((n) => n.toLowerCase() === name.toLowerCase());
+}

@@ -1,4 +1,4 @@
-import type { Options } from '../args.js';
+import { ignoresPreflightError, type Options } from '../args.js';
 import { IgniteError, toErrorView } from '../core/errors.js';
 import type { Emit, SummaryLine } from '../core/events.js';
 import type { Prompter } from '../core/prompt.js';
@@ -55,9 +55,7 @@ async function lockHost(options: Options): Promise<Lock> {
     return await acquireLock(options.stateDir);
   } catch (error) {
     const notRoot = typeof process.geteuid === 'function' && process.geteuid() !== 0;
-    const ignore = options.ignorePreflightErrors;
-    const ignored = ignore === 'all' || [...ignore].some((name) => name.toLowerCase() === 'isprivilegeduser');
-    if (error instanceof IgniteError && error.kind === 'permission' && notRoot && !ignored) {
+    if (error instanceof IgniteError && error.kind === 'permission' && notRoot && !ignoresPreflightError(options, 'IsPrivilegedUser')) {
       throw new IgniteError('preflight', 'preflight found an error: IsPrivilegedUser: ignite-net is not running as root', {
         hint: `Run it with sudo: it writes CNI config and drives Docker (${error.message}).`,
         cause: error,

@@ -13,13 +13,7 @@ import { CNI_FILES, CONTAINER_NAMES } from '../defaults.js';
 import { containsCidr } from '../net/cidr.js';
 import type { CommandContext } from './context.js';
 import { probePeerBackendPort, readPeerNetworkConfig, reachPeerEtcd, refuseInitHost, resolvePeer } from './peer.js';
-import { isIgnored, type Check } from './preflight.js';
-
-type Outcome = Omit<CheckResult, 'name'>;
-
-const pass = (message: string): Outcome => ({ status: 'pass', message });
-const fail = (message: string, hint: string): Outcome => ({ status: 'fail', message, hint });
-const warn = (message: string, hint: string): Outcome => ({ status: 'warn', message, hint });
+import { fail, pass, reportedResult, warn, type Check, type Outcome } from './preflight.js';
 
 // ---------------------------------------------------------------------------------------------
 // What doctor found, kept beside the context so the summary can list every check.
@@ -44,7 +38,7 @@ export function doctorReport(ctx: CommandContext): DoctorReport {
 }
 
 /** Runs one check: a check that throws is a failure of that check, never the end of doctor. */
-async function runOne(check: Check, ctx: CommandContext, io: StepIO): Promise<CheckResult> {
+async function runOne(check: Check, ctx: CommandContext, io: StepIO): Promise<{ result: CheckResult; ignored: boolean }> {
   let raw: Outcome;
   try {
     raw = await check.run(ctx, io);
@@ -54,11 +48,10 @@ async function runOne(check: Check, ctx: CommandContext, io: StepIO): Promise<Ch
         ? fail(error.message, error.hint ?? 'See the message above.')
         : fail(`the check could not run: ${error instanceof Error ? error.message : String(error)}`, 'Run it again; if it persists, report it as a bug.');
   }
-  const ignored = raw.status === 'fail' && isIgnored(ctx, check.name);
-  const result: CheckResult = { name: check.name, ...raw, ...(ignored ? { status: 'warn', message: `${raw.message} (ignored)` } : {}) };
-  io.check(result);
-  doctorReport(ctx).results.push(result);
-  return result;
+  const reported = reportedResult(check, raw, ctx.options);
+  io.check(reported.result);
+  doctorReport(ctx).results.push(reported.result);
+  return reported;
 }
 
 function countDetail(results: CheckResult[]): string {
@@ -78,7 +71,7 @@ export function checkStep(id: string, title: string, checks: (ctx: CommandContex
     title,
     async run(ctx, io) {
       const results: CheckResult[] = [];
-      for (const check of checks(ctx)) results.push(await runOne(check, ctx, io));
+      for (const check of checks(ctx)) results.push((await runOne(check, ctx, io)).result);
       return { detail: countDetail(results) };
     },
   };
@@ -185,9 +178,9 @@ export const peerCheckStep: Step<CommandContext> = {
         report.notRun.push({ name: check.name, reason: `needs ${missing.join(', ')}` });
         continue;
       }
-      const result = await runOne(check, ctx, io);
+      const { result, ignored } = await runOne(check, ctx, io);
       results.push(result);
-      if (result.status === 'fail' || result.message.endsWith('(ignored)')) failed.add(check.name);
+      if (result.status === 'fail' || ignored) failed.add(check.name);
     }
     return { detail: countDetail(results) };
   },

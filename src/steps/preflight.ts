@@ -1,3 +1,4 @@
+import { ignoresPreflightError } from '../args.js';
 import { connectDocker } from '../adapters/docker.js';
 import { directoryWritableProblem, isCharDevice } from '../adapters/host-files.js';
 import { readAddresses, readRoutes, isOverlayDevice } from '../adapters/host-network.js';
@@ -19,9 +20,20 @@ export interface Check {
   run(ctx: CommandContext, io: StepIO): Promise<Omit<CheckResult, 'name'>>;
 }
 
-const pass = (message: string): Omit<CheckResult, 'name'> => ({ status: 'pass', message });
-const fail = (message: string, hint: string): Omit<CheckResult, 'name'> => ({ status: 'fail', message, hint });
-const warn = (message: string, hint: string): Omit<CheckResult, 'name'> => ({ status: 'warn', message, hint });
+export type Outcome = Omit<CheckResult, 'name'>;
+
+export const pass = (message: string): Outcome => ({ status: 'pass', message });
+export const fail = (message: string, hint: string): Outcome => ({ status: 'fail', message, hint });
+export const warn = (message: string, hint: string): Outcome => ({ status: 'warn', message, hint });
+
+/**
+ * A check's outcome as reported: a failure that --ignore-preflight-errors names becomes a warning,
+ * except for a fatal check. `ignored` says that happened.
+ */
+export function reportedResult(check: Check, raw: Outcome, options: Pick<CommandContext['options'], 'ignorePreflightErrors'>): { result: CheckResult; ignored: boolean } {
+  const ignored = raw.status === 'fail' && check.fatal !== true && ignoresPreflightError(options, check.name);
+  return { result: { name: check.name, ...raw, ...(ignored ? { status: 'warn', message: `${raw.message} (ignored)` } : {}) }, ignored };
+}
 
 export const privilegedUserCheck: Check = {
   name: 'IsPrivilegedUser',
@@ -194,9 +206,7 @@ export function preflightStep(checks: Check[]): Step<CommandContext> {
       const errors: CheckResult[] = [];
       let warnings = 0;
       for (const check of checks) {
-        const raw = await check.run(ctx, io);
-        const ignored = raw.status === 'fail' && check.fatal !== true && isIgnored(ctx, check.name);
-        const result: CheckResult = { name: check.name, ...raw, ...(ignored ? { status: 'warn', message: `${raw.message} (ignored)` } : {}) };
+        const { result } = reportedResult(check, await check.run(ctx, io), ctx.options);
         io.check(result);
         if (result.status === 'fail') errors.push(result);
         if (result.status === 'warn') warnings += 1;
@@ -224,8 +234,3 @@ export function preflightStep(checks: Check[]): Step<CommandContext> {
   };
 }
 
-/** Exported for doctor, which applies --ignore-preflight-errors to its own checks too. */
-export function isIgnored(ctx: CommandContext, name: string): boolean {
-  const ignore = ctx.options.ignorePreflightErrors;
-  return ignore === 'all' || [...ignore].some((n) => n.toLowerCase() === name.toLowerCase());
-}

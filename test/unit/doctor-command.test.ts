@@ -60,6 +60,14 @@ test('--ignore-preflight-errors turns doctor failures into warnings and the exit
   t.is(summary.title, 'ignite-net doctor: no failures, 4 warnings (5 checks)');
 });
 
+
+test('--ignore-preflight-errors=all does not make a fatal check (Docker) a warning in doctor either', async (t) => {
+  const { ctx, io, checks } = harness(['--ignore-preflight-errors', 'all']);
+  const docker: Check = { ...fixed('DockerEngine', 'fail'), fatal: true };
+  await checkStep('preflight', 'Preflight checks', () => [docker, fixed('Port-2379', 'fail')]).run(ctx, io);
+  t.deepEqual(checks.map((c) => `${c.name}:${c.status}`), ['DockerEngine:fail', 'Port-2379:warn']);
+  t.is(doctorCommand.summary(ctx).exitCode, 3);
+});
 test('all passing: exit code 0 and, on a host not set up, what to run next', async (t) => {
   const { ctx, io } = harness([]);
   await checkStep('preflight', 'Preflight checks', () => [fixed('A', 'pass'), fixed('B', 'pass')]).run(ctx, io);
