@@ -23,7 +23,6 @@ export interface RunOptions {
 export interface RunOutcome {
   ok: boolean;
   error?: unknown;
-  completed: string[];
   /** Undos not run (keep-on-failure) or that failed: what stays on the host. */
   leftInPlace: string[];
 }
@@ -93,7 +92,6 @@ export async function runSteps<C>(steps: Step<C>[], ctx: C, options: RunOptions)
   const { emit, signal } = options;
   const now = options.now ?? Date.now;
   const graceMs = options.abortGraceMs ?? ABORT_GRACE_MS;
-  const completed: string[] = [];
   const undos: Undo[] = [];
 
   for (const step of steps) {
@@ -123,7 +121,6 @@ export async function runSteps<C>(steps: Step<C>[], ctx: C, options: RunOptions)
       const result = settled.value;
       if (signal.aborted) throw interruptedError();
       if (result?.undo) undos.push(result.undo);
-      completed.push(step.id);
       emit({
         type: 'step-success',
         id: step.id,
@@ -138,7 +135,7 @@ export async function runSteps<C>(steps: Step<C>[], ctx: C, options: RunOptions)
       return finish(error);
     }
   }
-  return { ok: true, completed, leftInPlace: [] };
+  return { ok: true, leftInPlace: [] };
 
   async function finish(error: unknown, abandoned: string[] = []): Promise<RunOutcome> {
     const leftInPlace: string[] = [...abandoned];
@@ -155,6 +152,6 @@ export async function runSteps<C>(steps: Step<C>[], ctx: C, options: RunOptions)
         emit({ type: 'undo', id: undo.title, title: undo.title, ok: false, message: toErrorView(undoError).message });
       }
     }
-    return { ok: false, error, completed, leftInPlace };
+    return { ok: false, error, leftInPlace };
   }
 }

@@ -1,4 +1,4 @@
-import type { CheckResult, Emit, PullProgress } from './events.js';
+import type { CheckResult, PullProgress } from './events.js';
 import type { Prompter } from './prompt.js';
 
 /** What a step gets besides the command's own context: ways to report and to ask. */
@@ -35,4 +35,3 @@ export interface Step<C> {
   run(ctx: C, io: StepIO): Promise<StepResult | void>;
 }
 
-export type { Emit };

@@ -97,10 +97,6 @@ function cidrOf(value: number, prefix: number, address = numberToIp(value)): Cid
   return { address, prefix, network, networkAddress, broadcastAddress: networkAddress + size - 1, size, cidr: `${network}/${prefix}` };
 }
 
-export function formatCidr(cidr: Pick<Cidr, 'networkAddress' | 'prefix'>): string {
-  return `${numberToIp(cidr.networkAddress)}/${cidr.prefix}`;
-}
-
 /**
  * The predicates below take blocks as callers find them on hosts: interface addresses with their
  * prefix ("192.168.1.5/24") and host routes written as a bare address (a /32).

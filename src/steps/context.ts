@@ -2,7 +2,6 @@ import type { Options } from '../args.js';
 import type { DockerClient } from '../adapters/docker.js';
 import type { EtcdStore } from '../adapters/etcd.js';
 import type { HostState } from '../adapters/state.js';
-import type { SummaryLine } from '../core/events.js';
 
 /** What the steps of one command share; steps fill it in as they learn things. */
 export interface CommandContext {
@@ -24,15 +23,13 @@ export interface CommandContext {
   movedAside: Record<string, string>;
   /** Set by steps that find everything already in place (init/join run again). */
   unchanged: Set<string>;
-  summary: SummaryLine[];
-  next: string[];
   /** cleanup: what it removed and what stays, with the command to remove it. */
   removed: string[];
   left: string[];
 }
 
 export function newContext(options: Options, env: NodeJS.ProcessEnv): CommandContext {
-  return { options, env, unchanged: new Set(), movedAside: {}, summary: [], next: [], removed: [], left: [] };
+  return { options, env, unchanged: new Set(), movedAside: {}, removed: [], left: [] };
 }
 
 export function required<T>(value: T | undefined, what: string): T {
