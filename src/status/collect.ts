@@ -115,25 +115,29 @@ async function collect(ctx: CollectContext): Promise<StatusModel> {
     }
   }
 
-  // Whom to probe: every other host with an address, never this host (nor any of its addresses).
+  // Whom to probe: every other host with an address and something to probe on it (the backend port;
+  // the overlay path to the etcd host), never this host (nor any of its addresses).
   const envSubnet = subnetEnv.kind === 'ok' ? subnetEnv.subnet : undefined;
   const isSelf = thisHostMatcher({ advertiseAddress: state?.advertiseAddress, envSubnet, localAddresses });
   const local = new Set(localAddresses);
   const member = state !== undefined || (docker.ok && docker.containers.some((c) => c.role === 'flannel'));
   const etcdHost = new URL(ctx.endpoint.url).hostname.replace(/^\[(.*)\]$/, '$1');
-  const leases = etcd.ok ? etcd.leases : [];
-  const candidates = leases.filter((l) => l.publicIP !== '' && !isSelf(l) && !local.has(l.publicIP));
-  candidates.sort((a, b) => Number(b.publicIP === etcdHost) - Number(a.publicIP === etcdHost));
-  const chosen = candidates.slice(0, PROBE_LIMIT);
   const backendPort = network?.config?.Backend.Port;
   const backendType = network?.config?.Backend.Type;
+  const plan = (lease: Lease): { backendPort: number | undefined; overlay: boolean } => ({
+    backendPort: (lease.backendType || backendType) === 'host-gw' ? undefined : backendPort,
+    overlay: member && envSubnet !== undefined && lease.publicIP === etcdHost && lease.subnet !== '',
+  });
+  const leases = etcd.ok ? etcd.leases : [];
+  const candidates = leases
+    .filter((l) => l.publicIP !== '' && !isSelf(l) && !local.has(l.publicIP))
+    .map((lease) => ({ lease, what: plan(lease) }))
+    .filter(({ what }) => what.backendPort !== undefined || what.overlay);
+  candidates.sort((a, b) => Number(b.lease.publicIP === etcdHost) - Number(a.lease.publicIP === etcdHost));
   const probes: StatusInputs['probes'] = {};
-  await mapLimit(chosen, PROBE_CONCURRENCY, async (lease) => {
+  await mapLimit(candidates.slice(0, PROBE_LIMIT), PROBE_CONCURRENCY, async ({ lease, what }) => {
     if (ctx.signal?.aborted) return;
-    probes[lease.key] = await probeHost(lease, {
-      backendPort: (lease.backendType || backendType) === 'host-gw' ? undefined : backendPort,
-      overlay: member && envSubnet !== undefined && lease.publicIP === etcdHost && lease.subnet !== '',
-    });
+    probes[lease.key] = await probeHost(lease, what);
   });
 
   const inputs: StatusInputs = {

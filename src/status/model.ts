@@ -77,7 +77,8 @@ export interface StatusInputs {
   localAddresses: string[];
   /** Probe results by lease key; absent keys were not probed. */
   probes: Record<string, { backend?: ProbeInput; overlay?: ProbeInput }>;
-  probeLimit: { limit: number; candidates: number; disabled?: string };
+  /** candidates: the other hosts with something to probe (a backend port, or the overlay path). */
+  probeLimit: { limit: number; candidates: number };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -149,7 +150,7 @@ export interface StatusModel {
     subnetEnv: StatusInputs['subnetEnv'];
     cni: StatusInputs['cni'] & { ourFile: string; firstPick?: string };
   };
-  probes: { probed: number; candidates: number; limit: number; disabled?: string };
+  probes: { probed: number; candidates: number; limit: number };
   problems: Problem[];
   verdict: Verdict;
   exitCode: number;
@@ -344,7 +345,7 @@ export function buildStatusModel(inputs: StatusInputs): StatusModel {
   if (member && inputs.etcd.ok && !mine) {
     add({ severity: 'error', code: 'no-lease', message: `this host${inputs.state ? ` (${inputs.state.advertiseAddress})` : ''} holds no lease in etcd`, hint: 'Check `ignite-net logs flannel`; flannel takes a lease when it starts.' });
   }
-  if (inputs.probeLimit.candidates > inputs.probeLimit.limit && inputs.probeLimit.disabled === undefined) {
+  if (inputs.probeLimit.candidates > inputs.probeLimit.limit) {
     add({ severity: 'warning', code: 'probes-limited', message: `probed ${inputs.probeLimit.limit} of ${inputs.probeLimit.candidates} other hosts; the rest were not checked` });
   }
 
@@ -373,7 +374,6 @@ export function buildStatusModel(inputs: StatusInputs): StatusModel {
       probed: Object.keys(inputs.probes).length,
       candidates: inputs.probeLimit.candidates,
       limit: inputs.probeLimit.limit,
-      ...(inputs.probeLimit.disabled ? { disabled: inputs.probeLimit.disabled } : {}),
     },
     problems,
     verdict,
@@ -424,7 +424,7 @@ function reachOfBackend(lease: Lease, thisHost: boolean, probe: ProbeInput | und
   if (lease.publicIP === '') return notChecked('no PublicIP in the lease');
   const type = lease.backendType || config?.Backend.Type;
   if (type === 'host-gw') return notChecked('host-gw has no backend port');
-  if (limit.disabled !== undefined) return notChecked(limit.disabled);
+  if (config === undefined) return notChecked('the backend port is unknown: no network config');
   if (!probe || probe.kind !== 'udp') return notChecked(`over the probe limit (${limit.limit} hosts per run)`);
   const rtt = probe.rttMs === undefined ? {} : { rttMs: probe.rttMs };
   switch (probe.result) {
@@ -445,7 +445,6 @@ function reachOfOverlay(lease: Lease, thisHost: boolean, etcdHost: boolean, inOv
   if (lease.subnet === '') return notChecked('no subnet in the lease');
   if (!etcdHost) return notChecked("nothing known listens on its flannel address (only the init host's etcd does)");
   if (!inOverlay) return notChecked('this host is not in the overlay');
-  if (limit.disabled !== undefined) return notChecked(limit.disabled);
   if (!probe || probe.kind !== 'tcp') return notChecked(`over the probe limit (${limit.limit} hosts per run)`);
   if (probe.ok) return { state: 'ok', text: 'answered', rttMs: probe.rttMs, note: `TCP to ${probe.target}:${probe.port} through the overlay` };
   return { state: 'failed', text: probe.reason === 'timeout' ? 'no answer' : probe.reason, note: `TCP to ${probe.target}:${probe.port} through the overlay: ${probe.message}` };

@@ -98,7 +98,6 @@ export function thisHostLines(model: StatusModel): { label: string; value: strin
 
 export function probeLine(model: StatusModel): string {
   const p = model.probes;
-  if (p.disabled) return `not probed: ${p.disabled}`;
   if (p.candidates === 0) return 'no other host to probe';
   return `probed ${p.probed} of ${p.candidates} other host${p.candidates === 1 ? '' : 's'}${p.candidates > p.limit ? ` (at most ${p.limit} per run)` : ''}`;
 }

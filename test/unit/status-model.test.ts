@@ -156,6 +156,12 @@ test('hosts over the probe limit are not checked and a warning says how many wer
   t.deepEqual(model.problems.map((p) => p.code), ['probes-limited']);
 });
 
+test('without a network config the backend port is not checked, and the reason is not the probe limit', (t) => {
+  const model = buildStatusModel(inputs({ network: undefined, probes: {}, probeLimit: { limit: 64, candidates: 0 } }));
+  t.like(model.hosts[0]?.backendReach, { state: 'not-checked', note: 'the backend port is unknown: no network config' });
+  t.false(model.problems.some((p) => p.code === 'probes-limited'));
+});
+
 test('etcd unreachable: exit 5, no hosts; Docker unreachable: exit 4', (t) => {
   const noEtcd = buildStatusModel(inputs({ etcd: { ok: false, message: 'etcd at http://10.0.0.1:2379 is not answering' }, network: undefined }));
   t.is(noEtcd.exitCode, ExitCode.etcd);
