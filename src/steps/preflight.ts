@@ -48,8 +48,8 @@ export const dockerCheck: Check = {
   fatal: true,
   async run(ctx) {
     try {
-      const docker = await connectDocker(ctx.options.dockerHost);
-      ctx.docker = docker;
+      // join's refuseInitHost may have connected already: one ping per run.
+      const docker = (ctx.docker ??= await connectDocker(ctx.options.dockerHost));
       return pass(`Docker Engine at ${docker.where}`);
     } catch (error) {
       if (error instanceof IgniteError) return fail(error.message, error.hint ?? 'Start dockerd.');
