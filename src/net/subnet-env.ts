@@ -3,6 +3,7 @@
  * plugin reads on every VM start. Parsing is strict because a wrong value here means VMs get
  * addresses outside the overlay.
  */
+import { join } from 'node:path';
 import { IgniteError } from '../core/errors.js';
 import { CONTAINER_NAMES } from '../defaults.js';
 import { containsCidr, parseCidr } from './cidr.js';
@@ -33,6 +34,9 @@ const invalid = (source: string, message: string): IgniteError =>
  * `source` names the file in errors. Blank lines, `#` comments and keys flannel adds in other
  * modes (FLANNEL_IPV6_*) are tolerated; the four IPv4 keys are required.
  */
+/** Where flanneld writes subnet.env in its run dir (`-subnet-file`). */
+export const subnetEnvPath = (runDir: string): string => join(runDir, 'subnet.env');
+
 export function parseSubnetEnv(text: string, source = 'subnet.env'): SubnetEnv {
   const values = new Map<string, string>();
   const lines = text.split(/\r?\n/);

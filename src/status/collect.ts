@@ -17,7 +17,7 @@ import { IgniteError, isIgniteError } from '../core/errors.js';
 import { CNI_FILES, CNI_PLUGINS, PORTS } from '../defaults.js';
 import { firstAddress } from '../net/cidr.js';
 import { parseNetworkConfig } from '../net/network-config.js';
-import { leaseSubnet, parseSubnetEnv } from '../net/subnet-env.js';
+import { leaseSubnet, parseSubnetEnv, subnetEnvPath } from '../net/subnet-env.js';
 import { nextLeaseExpiryCache, parseLeaseExpiryCache, rememberedTtl, type LeaseExpiryCache } from './lease-expiry.js';
 import { buildStatusModel, STALE_LEASE_SECONDS, thisHostMatcher, type ContainerInput, type EndpointSource, type ProbeInput, type StatusInputs, type StatusModel } from './model.js';
 
@@ -214,7 +214,7 @@ async function readContainers(getDocker: () => Promise<DockerEngine>): Promise<S
 }
 
 async function readSubnetEnv(runDir: string): Promise<StatusInputs['subnetEnv']> {
-  const path = join(runDir, 'subnet.env');
+  const path = subnetEnvPath(runDir);
   try {
     const text = await readIfExists(path);
     if (text === undefined) return { path, kind: 'missing' };

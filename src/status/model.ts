@@ -6,15 +6,17 @@
 import { ExitCode } from '../core/errors.js';
 import { CNI_FILES, CNI_PLUGINS, CONTAINER_NAMES, PORTS } from '../defaults.js';
 import { contains, firstAddress, parseCidr } from '../net/cidr.js';
+import { LEASE_RENEW_MARGIN_MS } from '../net/lease-release.js';
 import type { NetworkConfig } from '../net/network-config.js';
 import type { Lease } from '../adapters/etcd.js';
 import type { ContainerState } from '../adapters/docker.js';
 import type { TcpFailureReason, UdpProbeResult } from '../adapters/probes.js';
 
-/** flanneld renews its lease an hour before it expires (subnet renew margin); less left means it did not. */
-export const RENEW_MARGIN_SECONDS = 60 * 60;
-/** A little slack under the margin so a renewal in flight is not reported. */
-export const STALE_LEASE_SECONDS = RENEW_MARGIN_SECONDS - 5 * 60;
+/**
+ * flanneld renews its lease an hour before it expires, so less left means it did not; a little
+ * slack under the margin keeps a renewal in flight from being reported.
+ */
+export const STALE_LEASE_SECONDS = LEASE_RENEW_MARGIN_MS / 1000 - 5 * 60;
 
 // ---------------------------------------------------------------------------------------------
 // Inputs (what collect.ts gathers)

@@ -11,7 +11,7 @@ import { subnetToLeaseKey } from '../net/cidr.js';
 import { selectOverlayDevices } from '../net/flannel-devices.js';
 import { FLANNEL_TABLES, parseIptablesListing, planChainRemoval } from '../net/iptables.js';
 import { flannelFlag, leaseExpiresBy, selectLeasesToRelease } from '../net/lease-release.js';
-import { leaseSubnet, parseSubnetEnv, type SubnetEnv } from '../net/subnet-env.js';
+import { leaseSubnet, parseSubnetEnv, subnetEnvPath, type SubnetEnv } from '../net/subnet-env.js';
 import { cniPaths } from './cni.js';
 import { STOP_TIMEOUT_SEC } from './containers.js';
 import type { CommandContext } from './context.js';
@@ -111,7 +111,7 @@ export const stopFlannelStep: Step<CommandContext> = {
 };
 
 async function readSubnetEnv(runDir: string): Promise<SubnetEnv | undefined> {
-  const text = await readIfExists(join(runDir, 'subnet.env')).catch(() => undefined);
+  const text = await readIfExists(subnetEnvPath(runDir)).catch(() => undefined);
   if (text === undefined) return undefined;
   try {
     return parseSubnetEnv(text);
@@ -187,7 +187,7 @@ export const releaseLeaseStep: Step<CommandContext> = {
         if (!ctx.options.purge) ctx.left.push(`${what} in etcd's data (etcd was not answering): expires within 24 h of etcd running again, or goes with --purge`);
         return { detail: `etcd not answering; ${fate}` };
       }
-      const expires = formatTime(leaseExpiresBy(new Date(), await modifiedAt(join(ctx.options.runDir, 'subnet.env'))));
+      const expires = formatTime(leaseExpiresBy(new Date(), await modifiedAt(subnetEnvPath(ctx.options.runDir))));
       const key = subnet ? subnetToLeaseKey(subnet, ETCD_KEYS.subnets) : `${ETCD_KEYS.subnets}<subnet>`;
       const remedy = `docker exec ${CONTAINER_NAMES.etcd} etcdctl del ${key}`;
       io.warn(
@@ -325,7 +325,7 @@ export const removeRunStateStep: Step<CommandContext> = {
   id: 'run-dir',
   title: 'Remove flannel state',
   async run(ctx) {
-    const path = join(ctx.options.runDir, 'subnet.env');
+    const path = subnetEnvPath(ctx.options.runDir);
     const had = await removeFile(path);
     if (had) ctx.removed.push(path);
     return { detail: had ? `removed ${path}` : 'nothing to remove' };

@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import { flannelSpec, specMatches } from '../adapters/container-specs.js';
 import type { EtcdStore } from '../adapters/etcd.js';
 import { ensureDir, exists, readIfExists, removeFile } from '../adapters/host-files.js';
@@ -8,21 +7,20 @@ import type { Step, StepIO } from '../core/step.js';
 import { CONTAINER_NAMES } from '../defaults.js';
 import { contains, parseCidr } from '../net/cidr.js';
 import { isFlannelDeviceName } from '../net/flannel-devices.js';
-import { parseSubnetEnv } from '../net/subnet-env.js';
+import { parseSubnetEnv, subnetEnvPath } from '../net/subnet-env.js';
 import { required, type CommandContext } from './context.js';
 import { inspectManaged, removeForeignNamed, STOP_TIMEOUT_SEC } from './containers.js';
 import { imageFor } from './images.js';
 import { formatSeconds, waitFor } from './wait.js';
 
-export const subnetEnvPath = (ctx: CommandContext): string => join(ctx.options.runDir, 'subnet.env');
 
 /**
  * The lease flannel holds, when both halves agree: subnet.env names a subnet inside the network,
  * and etcd has that lease key with this host's advertise address as PublicIP.
  */
 async function currentLease(ctx: CommandContext, store: EtcdStore, reason: (why: string) => void): Promise<string | undefined> {
-  const text = await readIfExists(subnetEnvPath(ctx));
-  if (text === undefined) return void reason(`${subnetEnvPath(ctx)} not written yet`);
+  const text = await readIfExists(subnetEnvPath(ctx.options.runDir));
+  if (text === undefined) return void reason(`${subnetEnvPath(ctx.options.runDir)} not written yet`);
   const env = parseSubnetEnv(text);
   const subnetCidr = parseCidr(env.subnet, { allowHostBits: true });
   const subnet = `${subnetCidr.network}/${subnetCidr.prefix}`;
@@ -66,7 +64,7 @@ export const flannelStep: Step<CommandContext> = {
     await removeForeignNamed(docker, CONTAINER_NAMES.flannel);
     await ensureDir(ctx.options.runDir);
     // Declared before the container's undo so it runs after it: nothing left to rewrite the file.
-    const envPath = subnetEnvPath(ctx);
+    const envPath = subnetEnvPath(ctx.options.runDir);
     if (!(await exists(envPath))) io.changed({ title: `remove ${envPath}`, run: async () => void (await removeFile(envPath)) });
     // flannel keeps its backend device (flannel0, flannel.<VNI>, …) when it stops: one it creates now
     // goes with the container's undo.

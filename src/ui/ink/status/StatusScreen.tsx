@@ -5,7 +5,7 @@
  * Column widths never shrink while the screen lives, and the host list is cut to the terminal's
  * height (ink clears the whole screen for frames taller than the terminal — the flicker we avoid).
  */
-import { memo, useRef } from 'react';
+import { memo, useMemo, useRef } from 'react';
 import { Box, Text } from 'ink';
 import type { HostRow, StatusModel } from '../../../status/model.js';
 import { symbols } from '../../format.js';
@@ -25,7 +25,9 @@ export interface StatusScreenProps {
 }
 
 export function StatusScreen({ model, color, rows = 40, watch }: StatusScreenProps) {
-  const widths = useStableWidths(model.hosts);
+  // Each row's cells once per model: the widths and the shown rows both need them.
+  const cells = useMemo(() => new Map(model.hosts.map((h) => [h.key, hostCells(h)])), [model.hosts]);
+  const widths = useStableWidths(cells);
   const problems = model.problems.slice(0, 6);
   const local = thisHostLines(model);
   const overview = overviewLines(model);
@@ -55,7 +57,7 @@ export function StatusScreen({ model, color, rows = 40, watch }: StatusScreenPro
         </Box>
         <Tone dim wrap="truncate-end">{`  ${pad(HOST_COLUMNS, widths)}`}</Tone>
         {shown.map((row) => (
-          <HostLine key={row.key} cells={hostCells(row)} health={row.health} widths={widths.join(',')} />
+          <HostLine key={row.key} cells={cells.get(row.key) ?? hostCells(row)} health={row.health} widths={widths.join(',')} />
         ))}
         {hidden > 0 && <Tone dim>{`  … and ${hidden} more host${hidden === 1 ? '' : 's'} (all in \`ignite-net status --json\`)`}</Tone>}
         {model.hosts.length === 0 && <Text>{model.etcd.ok ? '  no leases in etcd' : '  unknown: etcd could not be read'}</Text>}
@@ -128,9 +130,10 @@ export const HostLine = memo(
 );
 
 /** Column widths that only grow while the screen lives. */
-function useStableWidths(hosts: readonly HostRow[]): number[] {
+function useStableWidths(cells: ReadonlyMap<string, readonly string[]>): number[] {
   const ref = useRef<number[]>(MIN_WIDTHS.map((w, i) => Math.max(w, HOST_COLUMNS[i]?.length ?? 0)));
-  const next = ref.current.map((w, i) => Math.max(w, ...hosts.map((h) => hostCells(h)[i]?.length ?? 0)));
+  const next = [...ref.current];
+  for (const row of cells.values()) row.forEach((cell, i) => (next[i] = Math.max(next[i] ?? 0, cell.length)));
   if (next.some((w, i) => w !== ref.current[i])) ref.current = next;
   return ref.current;
 }
