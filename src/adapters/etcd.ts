@@ -62,6 +62,12 @@ export interface Lease {
   raw: string;
 }
 
+/** The lease held for this public IP, well formed, one under an etcd lease before a reservation. */
+export function pickLease(leases: readonly Lease[], publicIP: string): Lease | undefined {
+  const mine = leases.filter((lease) => lease.problem === undefined && lease.publicIP === publicIP);
+  return mine.find((lease) => !lease.reserved) ?? mine[0];
+}
+
 /** Seconds left on a lease (hex ID) of a cluster, as the caller remembers it, or undefined. */
 export type KnownTtl = (clusterId: string, leaseId: string) => number | undefined;
 
@@ -106,8 +112,6 @@ export interface EtcdStore {
    * (undefined: ask etcd), so only the others cost a LeaseTimeToLive call each.
    */
   readLeases(known?: KnownTtl): Promise<LeaseRead>;
-  /** The lease held for this public IP, preferring one under an etcd lease over a reservation. */
-  findLease(publicIP: string): Promise<Lease | undefined>;
   /**
    * Deletes the subnet's key ("10.50.31.0/24", "10.50.31.0-24" or the full key) and revokes its etcd
    * lease when no other key uses it. Returns false when there was no such key.
@@ -306,11 +310,6 @@ class Store implements EtcdStore {
   /** Sorted by key; `ttls` by etcd lease ID (decimal), as far as known. */
   private toLeases(kvs: readonly IKeyValue[], ttls: ReadonlyMap<string, number>): Lease[] {
     return kvs.map((kv) => toLease(kv, this.keys.subnets, ttls)).sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-  }
-
-  async findLease(publicIP: string): Promise<Lease | undefined> {
-    const mine = (await this.listLeases()).filter((lease) => lease.problem === undefined && lease.publicIP === publicIP);
-    return mine.find((lease) => !lease.reserved) ?? mine[0];
   }
 
   async deleteLease(subnet: string): Promise<boolean> {

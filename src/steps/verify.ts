@@ -1,3 +1,4 @@
+import { pickLease } from '../adapters/etcd.js';
 import { tcpProbe } from '../adapters/probes.js';
 import { IgniteError } from '../core/errors.js';
 import type { Step } from '../core/step.js';
@@ -17,7 +18,7 @@ export const verifyOverlayStep: Step<CommandContext> = {
     const store = required(ctx.store, 'etcd store');
     const peer = required(ctx.peer, 'peer');
     const leases = await store.listLeases();
-    const lease = leases.find((l) => l.publicIP === peer.address);
+    const lease = pickLease(leases, peer.address);
     if (!lease) {
       throw new IgniteError('peer', `${peer.host} (${peer.address}) holds no flannel lease, so the overlay cannot reach it`, {
         hint: `Check \`docker logs ignite-flannel\` on ${peer.host}; leases in etcd: ${leases.map((l) => `${l.subnet}=${l.publicIP}`).join(', ') || 'none'}.`,

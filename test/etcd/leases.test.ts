@@ -1,7 +1,7 @@
 import test from 'ava';
 import { noop } from 'cockatiel';
 import { Etcd3 } from 'etcd3';
-import { openEtcd, type EtcdStore } from '../../src/adapters/etcd.js';
+import { openEtcd, pickLease, type EtcdStore } from '../../src/adapters/etcd.js';
 import { IgniteError } from '../../src/core/errors.js';
 import { startEtcd, type EtcdProcess } from '../_helpers/etcd-process.js';
 
@@ -146,19 +146,19 @@ test('readLeases asks etcd only for the TTLs the caller does not know, and names
   t.like(reservation, { reserved: true, ttlSeconds: undefined });
 });
 
-test('findLease finds by public IP, preferring a live lease over a reservation', async (t) => {
+test('pickLease finds by public IP, preferring a live lease over a reservation, never a malformed one', async (t) => {
   const f = fixture(t);
   await f.raw.put(`${f.subnets}10.50.11.0-24`).value(value('192.0.2.3'));
   await f.flannelLease('10.50.31.0/24', value('192.0.2.3'));
   await f.flannelLease('10.50.32.0/24', value('192.0.2.4'));
   await f.raw.put(`${f.subnets}10.50.33.0-24`).value('{"PublicIP":');
 
-  t.is((await f.store.findLease('192.0.2.3'))?.subnet, '10.50.31.0/24');
-  t.is((await f.store.findLease('192.0.2.4'))?.subnet, '10.50.32.0/24');
-  t.is(await f.store.findLease('192.0.2.99'), undefined);
+  t.is(pickLease(await f.store.listLeases(), '192.0.2.3')?.subnet, '10.50.31.0/24');
+  t.is(pickLease(await f.store.listLeases(), '192.0.2.4')?.subnet, '10.50.32.0/24');
+  t.is(pickLease(await f.store.listLeases(), '192.0.2.99'), undefined);
 
   await f.raw.put(`${f.subnets}10.50.14.0-24`).value(value('192.0.2.14'));
-  t.like(await f.store.findLease('192.0.2.14'), { subnet: '10.50.14.0/24', reserved: true });
+  t.like(pickLease(await f.store.listLeases(), '192.0.2.14'), { subnet: '10.50.14.0/24', reserved: true });
 });
 
 test('deleteLease removes the key and revokes its flannel lease; reservations and key forms work', async (t) => {
