@@ -5,8 +5,11 @@
  */
 import type { Options } from '../args.js';
 import { connectDocker, LogDecoder, type DockerEngine, type LogLine, type ManagedContainer } from '../adapters/docker.js';
-import { ExitCode, IgniteError } from '../core/errors.js';
+import { ExitCode, IgniteError, toErrorView } from '../core/errors.js';
 import { CONTAINER_NAMES, LABELS, type ContainerRole } from '../defaults.js';
+import { paint } from '../ui/ansi.js';
+import { colorEnabled } from '../ui/mode.js';
+import { errorLines } from '../ui/plain-reporter.js';
 import type { ReporterStreams } from '../ui/reporter.js';
 
 const ROLES: readonly ContainerRole[] = ['etcd', 'flannel'];
@@ -63,9 +66,11 @@ function noContainer(target: ContainerRole | undefined): IgniteError {
   });
 }
 
+/** As status writes its errors: message, details, hint. */
 function writeError(streams: ReporterStreams, error: IgniteError): number {
-  streams.stderr.write(`error: ${error.message}\n${error.hint ? `hint: ${error.hint}\n` : ''}`);
-  return error.exitCode;
+  const view = toErrorView(error);
+  streams.stderr.write(`${errorLines(view, paint(colorEnabled(streams.stderr, streams.env)), '').join('\n')}\n`);
+  return view.exitCode;
 }
 
 export async function runLogs(options: Options, streams: ReporterStreams, signal: AbortSignal): Promise<number> {
