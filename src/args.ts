@@ -6,7 +6,7 @@ import { resolve } from 'node:path';
 import { parseArgs as tokenize } from 'node:util';
 import { usageError } from './core/errors.js';
 import type { IgniteError } from './core/errors.js';
-import { DEFAULT_IMAGES, DEFAULT_TIMEOUT_MS, PATHS } from './defaults.js';
+import { DEFAULT_IMAGES, DEFAULT_TIMEOUT_MS, PATHS, PULL_POLICIES, type PullPolicy } from './defaults.js';
 import { COMMANDS, OPTION_SPECS, commandHelp, globalHelp, isCommand } from './help.js';
 import type { Command, OptionSpec } from './help.js';
 import { parseAdvertiseAddress, parseHostArg } from './net/host-arg.js';
@@ -15,8 +15,6 @@ import type { NetworkConfig } from './net/network-config.js';
 
 export type { Command };
 
-export type PullPolicy = 'missing' | 'always' | 'never';
-export const PULL_POLICIES: readonly PullPolicy[] = ['missing', 'always', 'never'];
 
 export interface Options {
   command: Command;

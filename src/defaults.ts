@@ -4,6 +4,10 @@ export const DEFAULT_IMAGES = {
   flannel: 'ghcr.io/flannel-io/flannel:v0.28.9',
 } as const;
 
+/** --pull: when to pull images (`missing`: only images not on the host). */
+export const PULL_POLICIES = ['missing', 'always', 'never'] as const;
+export type PullPolicy = (typeof PULL_POLICIES)[number];
+
 export const CONTAINER_NAMES = { etcd: 'ignite-etcd', flannel: 'ignite-flannel' } as const;
 export const ETCD_VOLUME = 'ignite-etcd-data';
 

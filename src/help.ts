@@ -2,7 +2,7 @@
  * The one table of commands and options: args.ts parses with it, and the help text is generated
  * from it, so the two cannot drift. Imports only defaults so `--help` stays fast.
  */
-import { DEFAULT_IMAGES, DEFAULT_NETWORK, DEFAULT_TIMEOUT_MS, ETCD_VOLUME, PATHS } from './defaults.js';
+import { DEFAULT_IMAGES, DEFAULT_NETWORK, DEFAULT_TIMEOUT_MS, ETCD_VOLUME, PATHS, PULL_POLICIES } from './defaults.js';
 
 export const COMMANDS = ['init', 'join', 'cleanup', 'status', 'doctor', 'logs'] as const;
 export type Command = (typeof COMMANDS)[number];
@@ -73,7 +73,7 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   { name: 'advertise-address', type: 'string', value: '<ip>', commands: CHECKED, description: 'IPv4 address other hosts reach this one on', default: 'detected; asked when several fit' },
   { name: 'etcd-image', type: 'string', value: '<image>', commands: ['init'], description: 'etcd image', default: DEFAULT_IMAGES.etcd },
   { name: 'flannel-image', type: 'string', value: '<image>', commands: SETUP, description: 'flannel image', default: DEFAULT_IMAGES.flannel },
-  { name: 'pull', type: 'string', value: 'missing|always|never', commands: SETUP, description: 'When to pull images', default: 'missing' },
+  { name: 'pull', type: 'string', value: PULL_POLICIES.join('|'), commands: SETUP, description: 'When to pull images', default: 'missing' },
   { name: 'yes', short: 'y', type: 'boolean', commands: CHANGES, description: 'Answer yes to every question (take the default choice)' },
   { name: 'json', type: 'boolean', commands: ['init', 'join', 'cleanup', 'status', 'doctor'], description: 'Machine-readable output on stdout: one JSON event a line (status: one JSON document); never ask' },
   { name: 'timeout', type: 'string', value: '<duration>', commands: ALL, description: 'How long to wait for each service: seconds, or 30s, 2m, 1m30s', default: `${DEFAULT_TIMEOUT_MS / 1000}s` },

@@ -5,7 +5,7 @@ import type { ContainerCreateOptions, ContainerInspectInfo, DockerOptions } from
 import { IgniteError } from '../core/errors.js';
 import type { PullProgress } from '../core/events.js';
 import { interruptedError } from '../core/runner.js';
-import { LABELS, type ContainerRole } from '../defaults.js';
+import { LABELS, type ContainerRole, type PullPolicy } from '../defaults.js';
 
 /**
  * The only module that talks to the Docker Engine. Every call maps Engine answers to explicit
@@ -16,7 +16,6 @@ export const DEFAULT_DOCKER_SOCKET = '/var/run/docker.sock';
 export const PING_TIMEOUT_MS = 3_000;
 const PULL_PROGRESS_INTERVAL_MS = 150;
 
-export type PullPolicy = 'missing' | 'always' | 'never';
 
 export type ContainerState = 'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead';
 
