@@ -4,7 +4,8 @@ import type { Emit, SummaryLine } from '../core/events.js';
 import type { Prompter } from '../core/prompt.js';
 import { runSteps, type RunOptions } from '../core/runner.js';
 import type { Step } from '../core/step.js';
-import { acquireLock, type Lock } from '../adapters/state.js';
+import { hostServices, type Services } from '../adapters/services.js';
+import type { Lock } from '../adapters/state.js';
 import { newContext, type CommandContext } from '../steps/context.js';
 
 export interface CommandSpec {
@@ -23,6 +24,8 @@ export interface CommandRun {
   prompter: Prompter;
   signal: AbortSignal;
   env: NodeJS.ProcessEnv;
+  /** Defaults to the real host's (hostServices); tests pass fakes. */
+  services?: Services;
 }
 
 /** The only reader of the test hook's variable; see README, Development. */
@@ -50,9 +53,9 @@ function testPause(spec: CommandSpec, options: Options, run: CommandRun): { paus
  * The host lock lives in a root-only directory, so without root it cannot be taken. Say what the
  * IsPrivilegedUser preflight check (which runs after the lock) would say, rather than EACCES.
  */
-async function lockHost(options: Options): Promise<Lock> {
+async function lockHost(options: Options, services: Services): Promise<Lock> {
   try {
-    return await acquireLock(options.stateDir);
+    return await services.state.acquireLock(options.stateDir);
   } catch (error) {
     const notRoot = typeof process.geteuid === 'function' && process.geteuid() !== 0;
     if (error instanceof IgniteError && error.kind === 'permission' && notRoot && !ignoresPreflightError(options, 'IsPrivilegedUser')) {
@@ -68,7 +71,8 @@ async function lockHost(options: Options): Promise<Lock> {
 /** Runs one command's steps and reports its end; returns the exit code. */
 export async function runCommand(spec: CommandSpec, options: Options, run: CommandRun): Promise<number> {
   const started = Date.now();
-  const ctx = newContext(options, run.env);
+  const services = run.services ?? hostServices(options, run.env);
+  const ctx = newContext(options, run.env, services);
   run.emit({ type: 'command-start', command: spec.name });
   const end = (error: unknown, leftInPlace: string[]): number => {
     const view = toErrorView(error);
@@ -77,7 +81,7 @@ export async function runCommand(spec: CommandSpec, options: Options, run: Comma
   };
   let lock: Lock | undefined;
   try {
-    if (spec.changesHost) lock = await lockHost(options);
+    if (spec.changesHost) lock = await lockHost(options, services);
     const outcome = await runSteps(spec.steps(options), ctx, {
       emit: run.emit,
       prompter: run.prompter,
@@ -95,6 +99,7 @@ export async function runCommand(spec: CommandSpec, options: Options, run: Comma
     return end(error, []);
   } finally {
     ctx.store?.close();
+    services.closeAll();
     await lock?.release();
   }
 }

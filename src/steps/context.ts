@@ -1,12 +1,15 @@
 import type { Options } from '../args.js';
 import type { DockerClient } from '../adapters/docker.js';
 import type { EtcdStore } from '../adapters/etcd.js';
+import type { Services } from '../adapters/services.js';
 import type { HostState } from '../adapters/state.js';
 
 /** What the steps of one command share; steps fill it in as they learn things. */
 export interface CommandContext {
   options: Options;
   env: NodeJS.ProcessEnv;
+  /** The only way steps reach the host: Docker, etcd, files, network, probes, clock. */
+  services: Services;
   docker?: DockerClient;
   /** The address flannel registers as PublicIP and etcd advertises. */
   advertise?: { address: string; iface?: string };
@@ -28,8 +31,8 @@ export interface CommandContext {
   left: string[];
 }
 
-export function newContext(options: Options, env: NodeJS.ProcessEnv): CommandContext {
-  return { options, env, unchanged: new Set(), movedAside: {}, removed: [], left: [] };
+export function newContext(options: Options, env: NodeJS.ProcessEnv, services: Services): CommandContext {
+  return { options, env, services, unchanged: new Set(), movedAside: {}, removed: [], left: [] };
 }
 
 export function required<T>(value: T | undefined, what: string): T {

@@ -1,0 +1,85 @@
+import type { Options } from '../args.js';
+import { interruptedError } from '../core/runner.js';
+import { connectDocker, type DockerClient } from './docker.js';
+import { openEtcd, type EtcdStore, type EtcdStoreOptions } from './etcd.js';
+import * as hostFiles from './host-files.js';
+import * as hostKernel from './host-kernel.js';
+import * as hostNetwork from './host-network.js';
+import * as ipTools from './ip-tools.js';
+import * as probes from './probes.js';
+import * as state from './state.js';
+
+/**
+ * Everything a command does to or learns from the host goes through one of these. They are built in
+ * one place (hostServices) from the options; steps never open connections or touch the host
+ * themselves, so a fake set makes a step unit-testable and a recording set is a dry run.
+ */
+export interface Services {
+  /** The Docker Engine, connected and pinged on first use, once per command (a failure is kept too). */
+  docker(): Promise<DockerClient>;
+  /** An etcd client; the caller closes it (or leaves it to the command's end, see `closeAll`). */
+  etcd(endpoints: string | readonly string[], options: EtcdStoreOptions): EtcdStore;
+  files: HostFiles;
+  network: HostNetwork;
+  kernel: HostKernel;
+  probes: Probes;
+  state: StateFiles;
+  clock: Clock;
+  /** Closes what the services opened (etcd clients); idempotent. */
+  closeAll(): void;
+}
+
+export type HostFiles = Pick<
+  typeof hostFiles,
+  'readIfExists' | 'exists' | 'writeFileAtomic' | 'ensureDir' | 'removeFile' | 'moveFile' | 'directoryWritableProblem' | 'isCharDevice' | 'listDir' | 'removeTree' | 'modifiedAt'
+>;
+export type HostNetwork = Pick<typeof hostNetwork, 'readAddresses' | 'readRoutes'> & Pick<typeof ipTools, 'listLinks' | 'deleteLink' | 'listTable' | 'iptables'>;
+export type HostKernel = Pick<typeof hostKernel, 'readProcValue' | 'readInterfaceMtu' | 'readIptablesForward' | 'listFiles'>;
+export type Probes = Pick<typeof probes, 'tcpProbe' | 'udpProbe' | 'isTcpPortFree' | 'isUdpPortFree'>;
+export type StateFiles = Pick<typeof state, 'readState' | 'writeState' | 'removeState' | 'readLeaseCache' | 'writeLeaseCache' | 'acquireLock'>;
+
+export interface Clock {
+  now(): number;
+  /** Resolves after ms; rejects with the interrupted error when the signal aborts. */
+  sleep(ms: number, signal?: AbortSignal): Promise<void>;
+}
+
+export const systemClock: Clock = {
+  now: () => Date.now(),
+  sleep: (ms, signal) =>
+    new Promise((resolve, reject) => {
+      if (signal?.aborted) return reject(interruptedError());
+      const onAbort = (): void => {
+        clearTimeout(timer);
+        reject(interruptedError());
+      };
+      const timer = setTimeout(() => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve();
+      }, ms);
+      signal?.addEventListener('abort', onAbort, { once: true });
+    }),
+};
+
+/** The real services for one command, from its options. */
+export function hostServices(options: Pick<Options, 'dockerHost'>, env: NodeJS.ProcessEnv = process.env): Services {
+  let docker: Promise<DockerClient> | undefined;
+  const stores: EtcdStore[] = [];
+  return {
+    docker: () => (docker ??= connectDocker(options.dockerHost, { env })),
+    etcd(endpoints, storeOptions) {
+      const store = openEtcd(endpoints, storeOptions);
+      stores.push(store);
+      return store;
+    },
+    files: hostFiles,
+    network: { ...hostNetwork, ...ipTools },
+    kernel: hostKernel,
+    probes,
+    state,
+    clock: systemClock,
+    closeAll() {
+      for (const store of stores.splice(0)) store.close();
+    },
+  };
+}
