@@ -2,9 +2,8 @@ import { Readable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 import Docker from 'dockerode';
 import type { ContainerCreateOptions, ContainerInspectInfo, DockerOptions } from 'dockerode';
-import { IgniteError } from '../core/errors.js';
+import { IgniteError, interruptedError } from '../core/errors.js';
 import type { PullProgress } from '../core/events.js';
-import { interruptedError } from '../core/runner.js';
 import { LABELS, type ContainerRole, type PullPolicy } from '../defaults.js';
 
 /**

@@ -1,7 +1,7 @@
 import type { Options } from '../args.js';
-import { interruptedError } from '../core/runner.js';
+import { interruptedError } from '../core/errors.js';
 import { connectDocker, type DockerClient } from './docker.js';
-import { openEtcd, type EtcdStore, type EtcdStoreOptions } from './etcd.js';
+import { openEtcd, type EtcdStore, type EtcdStoreOptions } from './etcd/store.js';
 import * as hostFiles from './host-files.js';
 import * as hostKernel from './host-kernel.js';
 import * as hostNetwork from './host-network.js';

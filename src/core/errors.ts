@@ -53,6 +53,12 @@ export class IgniteError extends Error {
 export const usageError = (message: string, hint?: string): IgniteError =>
   new IgniteError('usage', message, { hint: hint ?? 'Run `ignite-net --help` for usage.' });
 
+/** What a step, a wait or a prompt throws once the command is interrupted (Ctrl-C). */
+export const interruptedError = (): IgniteError =>
+  new IgniteError('interrupted', 'interrupted', {
+    hint: 'Run the same command again to finish, or `ignite-net cleanup` to remove what was set up.',
+  });
+
 export function isIgniteError(error: unknown): error is IgniteError {
   return error instanceof IgniteError;
 }

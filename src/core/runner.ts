@@ -1,4 +1,4 @@
-import { IgniteError, toErrorView } from './errors.js';
+import { interruptedError, toErrorView } from './errors.js';
 import type { Emit } from './events.js';
 import type { Prompter } from './prompt.js';
 import type { Step, StepIO, Undo } from './step.js';
@@ -26,11 +26,6 @@ export interface RunOutcome {
   /** Undos not run (keep-on-failure) or that failed: what stays on the host. */
   leftInPlace: string[];
 }
-
-export const interruptedError = (): IgniteError =>
-  new IgniteError('interrupted', 'interrupted', {
-    hint: 'Run the same command again to finish, or `ignite-net cleanup` to remove what was set up.',
-  });
 
 /** How long an interrupted step gets to notice the abort and stop by itself before it is abandoned. */
 export const ABORT_GRACE_MS = 5_000;

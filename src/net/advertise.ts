@@ -1,5 +1,4 @@
-import type { HostAddress, Route } from '../adapters/host-network.js';
-import { defaultRouteInterface, isVirtualDevice } from '../adapters/host-network.js';
+import { defaultRouteInterface, isVirtualDevice, type HostAddress, type Route } from './interfaces.js';
 
 export type AdvertiseChoice =
   | { kind: 'given'; address: string; iface: string }

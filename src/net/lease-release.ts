@@ -2,7 +2,7 @@
  * Which flannel lease cleanup releases in etcd, and when a lease it could not release expires.
  * Pure: the leases come from the etcd adapter, the times from the caller.
  */
-import type { Lease } from '../adapters/etcd.js';
+import type { Lease } from './lease.js';
 
 /** flannel's subnet lease TTL (subnetTTL in flannel's source) and how long before expiry it renews. */
 export const LEASE_TTL_MS = 24 * 3600 * 1000;

@@ -7,7 +7,7 @@
 import { join } from 'node:path';
 import type { Options } from '../args.js';
 import { connectDocker, type DockerEngine } from '../adapters/docker.js';
-import { openEtcd, type EtcdStore, type Lease } from '../adapters/etcd.js';
+import { openEtcd, type EtcdStore } from '../adapters/etcd/store.js';
 import { listDir, readIfExists, exists } from '../adapters/host-files.js';
 import { readAddresses } from '../adapters/host-network.js';
 import { tcpProbe, udpProbe } from '../adapters/probes.js';
@@ -16,6 +16,7 @@ import { isOurConflist } from '../cni/conflist.js';
 import { IgniteError, isIgniteError } from '../core/errors.js';
 import { CNI_FILES, CNI_PLUGINS, PORTS } from '../defaults.js';
 import { firstAddress } from '../net/cidr.js';
+import type { Lease } from '../net/lease.js';
 import { parseNetworkConfig } from '../net/network-config.js';
 import { leaseSubnet, parseSubnetEnv, subnetEnvPath } from '../net/subnet-env.js';
 import { nextLeaseExpiryCache, parseLeaseExpiryCache, rememberedTtl, type LeaseExpiryCache } from './lease-expiry.js';

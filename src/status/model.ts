@@ -8,7 +8,7 @@ import { CNI_FILES, CNI_PLUGINS, CONTAINER_NAMES, PORTS } from '../defaults.js';
 import { contains, firstAddress, parseCidr } from '../net/cidr.js';
 import { LEASE_RENEW_MARGIN_MS } from '../net/lease-release.js';
 import type { NetworkConfig } from '../net/network-config.js';
-import type { Lease } from '../adapters/etcd.js';
+import type { Lease } from '../net/lease.js';
 import type { ContainerState } from '../adapters/docker.js';
 import type { TcpFailureReason, UdpProbeResult } from '../adapters/probes.js';
 

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { connectDocker, type DockerClient } from '../adapters/docker.js';
-import { openEtcd } from '../adapters/etcd.js';
+import { openEtcd } from '../adapters/etcd/store.js';
 import { exists, listDir, modifiedAt, moveFile, readIfExists, removeFile, removeTree } from '../adapters/host-files.js';
 import { deleteLink, iptables, listLinks, listTable, type IptablesFamily } from '../adapters/ip-tools.js';
 import { DEFAULT_CONFLIST_VARS, isOurConflist } from '../cni/conflist.js';

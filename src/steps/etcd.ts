@@ -1,5 +1,5 @@
 import { etcdSpec, managedLabels, specMatches } from '../adapters/container-specs.js';
-import { openEtcd } from '../adapters/etcd.js';
+import { openEtcd } from '../adapters/etcd/store.js';
 import { IgniteError } from '../core/errors.js';
 import type { Step } from '../core/step.js';
 import { CONTAINER_NAMES, ETCD_VOLUME, PORTS } from '../defaults.js';

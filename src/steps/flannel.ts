@@ -1,5 +1,5 @@
 import { flannelSpec, specMatches } from '../adapters/container-specs.js';
-import type { EtcdStore } from '../adapters/etcd.js';
+import type { EtcdStore } from '../adapters/etcd/store.js';
 import { ensureDir, exists, readIfExists, removeFile } from '../adapters/host-files.js';
 import { deleteLink, listLinks } from '../adapters/ip-tools.js';
 import { IgniteError } from '../core/errors.js';

@@ -1,5 +1,5 @@
 import { connectDocker } from '../adapters/docker.js';
-import { openEtcd } from '../adapters/etcd.js';
+import { openEtcd } from '../adapters/etcd/store.js';
 import { readAddresses } from '../adapters/host-network.js';
 import { tcpProbe, udpProbe } from '../adapters/probes.js';
 import { IgniteError } from '../core/errors.js';

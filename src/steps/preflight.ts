@@ -1,7 +1,8 @@
 import { ignoresPreflightError } from '../args.js';
 import { connectDocker } from '../adapters/docker.js';
 import { directoryWritableProblem, isCharDevice } from '../adapters/host-files.js';
-import { readAddresses, readRoutes, isOverlayDevice } from '../adapters/host-network.js';
+import { readAddresses, readRoutes } from '../adapters/host-network.js';
+import { isOverlayDevice } from '../net/interfaces.js';
 import { isTcpPortFree, isUdpPortFree } from '../adapters/probes.js';
 import { IgniteError } from '../core/errors.js';
 import type { CheckResult } from '../core/events.js';

@@ -1,4 +1,4 @@
-import { pickLease } from '../adapters/etcd.js';
+import { pickLease } from '../net/lease.js';
 import { tcpProbe } from '../adapters/probes.js';
 import { IgniteError } from '../core/errors.js';
 import type { Step } from '../core/step.js';

@@ -1,5 +1,4 @@
-import { IgniteError } from '../core/errors.js';
-import { interruptedError } from '../core/runner.js';
+import { interruptedError, type IgniteError } from '../core/errors.js';
 
 export interface WaitOptions {
   timeoutMs: number;

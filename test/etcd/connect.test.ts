@@ -1,5 +1,6 @@
 import test from 'ava';
-import { normalizeEndpoint, openEtcd, type EtcdStore, type EtcdStoreOptions } from '../../src/adapters/etcd.js';
+import { normalizeEndpoint } from '../../src/adapters/etcd/connect.js';
+import { openEtcd, type EtcdStore, type EtcdStoreOptions } from '../../src/adapters/etcd/store.js';
 import { IgniteError } from '../../src/core/errors.js';
 import { freeLoopbackPort, startEtcd, startEtcdFor, type EtcdProcess } from '../_helpers/etcd-process.js';
 

@@ -1,7 +1,8 @@
 import test from 'ava';
 import { noop } from 'cockatiel';
 import { Etcd3 } from 'etcd3';
-import { openEtcd, pickLease, type EtcdStore } from '../../src/adapters/etcd.js';
+import { openEtcd, type EtcdStore } from '../../src/adapters/etcd/store.js';
+import { pickLease } from '../../src/net/lease.js';
 import { IgniteError } from '../../src/core/errors.js';
 import { startEtcd, type EtcdProcess } from '../_helpers/etcd-process.js';
 

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { openEtcd, type EtcdStore } from '../../src/adapters/etcd.js';
+import { openEtcd, type EtcdStore } from '../../src/adapters/etcd/store.js';
 import { IgniteError } from '../../src/core/errors.js';
 import { startEtcd, type EtcdProcess } from '../_helpers/etcd-process.js';
 

@@ -1,6 +1,6 @@
 import test from 'ava';
 import { render } from 'ink-testing-library';
-import type { Lease } from '../../src/adapters/etcd.js';
+import type { Lease } from '../../src/net/lease.js';
 import { buildStatusModel, type StatusInputs, type StatusModel } from '../../src/status/model.js';
 import { StatusScreen } from '../../src/ui/ink/status/StatusScreen.js';
 import { renderStatusText } from '../../src/ui/status-text.js';

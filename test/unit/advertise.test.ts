@@ -1,5 +1,5 @@
 import test from 'ava';
-import type { HostAddress, Route } from '../../src/adapters/host-network.js';
+import type { HostAddress, Route } from '../../src/net/interfaces.js';
 import { chooseAdvertiseAddress } from '../../src/net/advertise.js';
 
 const eth0: HostAddress = { iface: 'eth0', address: '192.168.1.2', cidr: '192.168.1.0/24', family: 'IPv4' };

@@ -1,5 +1,5 @@
 import test from 'ava';
-import type { Lease } from '../../src/adapters/etcd.js';
+import type { Lease } from '../../src/net/lease.js';
 import { flannelFlag, leaseExpiresBy, selectLeasesToRelease } from '../../src/net/lease-release.js';
 
 const lease = (subnet: string, publicIP: string, extra: Partial<Lease> = {}): Lease => ({

@@ -1,5 +1,5 @@
 import test from 'ava';
-import type { Lease } from '../../src/adapters/etcd.js';
+import type { Lease } from '../../src/net/lease.js';
 import { ExitCode } from '../../src/core/errors.js';
 import { buildStatusModel, exitCodeFor, formatTtl, type ContainerInput, type StatusInputs } from '../../src/status/model.js';
 

@@ -3,8 +3,8 @@
  * (src/ui/reporter.ts imports this file dynamically).
  */
 import { render } from 'ink';
+import { interruptedError } from '../../core/errors.js';
 import type { RunEventBody } from '../../core/events.js';
-import { interruptedError } from '../../core/runner.js';
 import { paint } from '../ansi.js';
 import { createEventStore } from '../event-store.js';
 import { colorEnabled } from '../mode.js';

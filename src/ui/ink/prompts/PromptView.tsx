@@ -1,4 +1,4 @@
-import { interruptedError } from '../../../core/runner.js';
+import { interruptedError } from '../../../core/errors.js';
 import type { EventStore, PromptRequest } from '../../event-store.js';
 import { ConfirmPrompt } from './ConfirmPrompt.js';
 import { SelectPrompt } from './SelectPrompt.js';

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { defaultRouteInterface, isOverlayDevice, parseProcNetRoute } from '../../src/adapters/host-network.js';
+import { defaultRouteInterface, isOverlayDevice, parseProcNetRoute } from '../../src/net/interfaces.js';
 
 const sample = `Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT
 eth0\t00000000\t0101A8C0\t0003\t0\t0\t0\t00000000\t0\t0\t0

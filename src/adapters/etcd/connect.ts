@@ -1,0 +1,66 @@
+/**
+ * How the etcd3 client is built: endpoints, deadlines, fault handling and gRPC options. Transport
+ * security and credentials belong here too, each from a module of its own (etcd/tls.ts, etcd/auth.ts)
+ * that contributes its part of the client options.
+ */
+import { ConstantBackoff, handleWhen, noop, retry } from 'cockatiel';
+import { Etcd3, GRPCUnavailableError, type IOptions } from 'etcd3';
+import { usageError } from '../../core/errors.js';
+import { PORTS } from '../../defaults.js';
+
+export interface ConnectOptions {
+  /** Deadline for every single call (and so for connecting); no call waits longer. */
+  timeoutMs: number;
+}
+
+/** Accepts `http://host:port`, `https://…`, `host:port` or `host` (port 2379). */
+export function normalizeEndpoint(endpoint: string): string {
+  const trimmed = endpoint.trim();
+  const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(trimmed) ? trimmed : `http://${trimmed}`;
+  let url: URL;
+  try {
+    url = new URL(withScheme);
+  } catch {
+    throw usageError(`invalid etcd endpoint "${endpoint}"`, 'Give it as http://<host>:2379 or <host>.');
+  }
+  if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.hostname === '') {
+    throw usageError(`invalid etcd endpoint "${endpoint}"`, 'Give it as http://<host>:2379 or <host>.');
+  }
+  return `${url.protocol}//${url.hostname}:${url.port || PORTS.etcdClient}`;
+}
+
+/** `endpoints` already normalized. */
+export function connectClient(endpoints: readonly string[], options: ConnectOptions): Etcd3 {
+  return new Etcd3(clientOptions(endpoints, options));
+}
+
+function clientOptions(endpoints: readonly string[], options: ConnectOptions): IOptions {
+  return {
+    hosts: [...endpoints],
+    // The client's default retries and circuit breaker would turn a dead peer into minutes of
+    // silence; the caller decides whether to retry (waitUntilReady) and with which timeout. The
+    // one exception: an endpoint that refuses the connection is skipped for the next one, at most
+    // once per other endpoint, so a list with one dead member still works.
+    faultHandling: {
+      host: () => noop,
+      global:
+        endpoints.length > 1
+          ? retry(
+              handleWhen((error) => error instanceof GRPCUnavailableError),
+              { maxAttempts: endpoints.length - 1, backoff: new ConstantBackoff(0) },
+            )
+          : noop,
+    },
+    // Streams (watches) are long-lived by design; every unary call gets the deadline.
+    defaultCallOptions: (context) => (context.isStream ? {} : { deadline: Date.now() + options.timeoutMs }),
+    // grpc-js backs off reconnects up to 2 minutes; a peer that comes up should be seen within a
+    // second. The client drops its channel after a connection error; a local subchannel pool makes
+    // the next channel connect afresh (and report "connection refused" again) instead of inheriting
+    // the old channel's backoff and running into the deadline.
+    grpcOptions: {
+      'grpc.initial_reconnect_backoff_ms': 200,
+      'grpc.max_reconnect_backoff_ms': 1_000,
+      'grpc.use_local_subchannel_pool': 1,
+    },
+  };
+}

@@ -1,0 +1,274 @@
+/**
+ * The only module that talks to etcd (v3 API, through the etcd3 client). It knows flannel's keys and
+ * the shape of lease values, but never parses the network config: callers pass the comparison in.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Etcd3, IKeyValue, IRangeResponse } from 'etcd3';
+import { IgniteError, interruptedError, usageError } from '../../core/errors.js';
+import { ETCD_KEYS } from '../../defaults.js';
+import { parseCidr, subnetToLeaseKey } from '../../net/cidr.js';
+import { hasLease, leaseIdHex, toLease, type KnownTtl, type Lease, type LeaseRead } from '../../net/lease.js';
+import { connectClient, normalizeEndpoint, type ConnectOptions } from './connect.js';
+import { EtcdUnreachableError, formatSeconds, toIgniteError, unreachableHint } from './errors.js';
+
+export interface EtcdStoreOptions extends ConnectOptions {
+  /** flanneld's `--etcd-prefix`; default `/coreos.com/network`. */
+  prefix?: string;
+}
+
+export interface EtcdStatus {
+  /** Server version, e.g. "3.4.23". */
+  version: string;
+  /** False while the member knows no leader: it answers but cannot take writes. */
+  hasLeader: boolean;
+  dbSizeBytes: number;
+}
+
+export type SeedOutcome = 'created' | 'unchanged' | 'replaced';
+
+export interface SeedOptions {
+  force: boolean;
+  /** Whether the value already in etcd means the same as the one to seed (e.g. ignoring key order). */
+  equal: (existing: string) => boolean;
+}
+
+export interface EtcdStore {
+  readonly endpoints: readonly string[];
+  readonly keys: { readonly config: string; readonly subnets: string };
+  /** One v3 Status call: proves etcd answers over the v3 API. */
+  ping(): Promise<EtcdStatus>;
+  /** Pings until etcd answers and has a leader, or throws kind 'timeout'. */
+  waitUntilReady(timeoutMs: number, signal?: AbortSignal): Promise<EtcdStatus>;
+  /** The raw network config, or undefined when none is seeded. */
+  getConfig(): Promise<string | undefined>;
+  /**
+   * Writes the network config if absent (one transaction, so concurrent seeders cannot both create).
+   * An existing value that is not `equal` throws kind 'conflict' with the existing value as
+   * `details[0]`, unless `force`, which replaces exactly the value compared.
+   */
+  seedConfig(value: string, options: SeedOptions): Promise<SeedOutcome>;
+  /**
+   * All subnet keys, sorted by key, in one range read (no TTLs: readLeases has them); keys and values
+   * flannel would not write are marked, not fatal.
+   */
+  listLeases(): Promise<Lease[]>;
+  /**
+   * listLeases, plus etcd's cluster ID; `known` answers for leases whose TTL the caller remembers
+   * (undefined: ask etcd), so only the others cost a LeaseTimeToLive call each.
+   */
+  readLeases(known?: KnownTtl): Promise<LeaseRead>;
+  /**
+   * Deletes the subnet's key ("10.50.31.0/24", "10.50.31.0-24" or the full key) and revokes its etcd
+   * lease when no other key uses it. Returns false when there was no such key.
+   */
+  deleteLease(subnet: string): Promise<boolean>;
+  get(key: string): Promise<string | undefined>;
+  /** With ttlSeconds, the key is attached to a new etcd lease of that TTL (not kept alive). */
+  put(key: string, value: string, options?: { ttlSeconds?: number }): Promise<void>;
+  delete(key: string): Promise<boolean>;
+  /** Idempotent; the store is unusable afterwards. */
+  close(): void;
+}
+
+const SEED_ATTEMPTS = 5;
+const READY_POLL_MS = 250;
+
+export function openEtcd(endpoint: string | readonly string[], options: EtcdStoreOptions): EtcdStore {
+  const endpoints = (typeof endpoint === 'string' ? [endpoint] : [...endpoint]).map(normalizeEndpoint);
+  if (endpoints.length === 0) throw usageError('no etcd endpoint given');
+  return new Store(endpoints, options);
+}
+
+class Store implements EtcdStore {
+  readonly keys: { readonly config: string; readonly subnets: string };
+  private readonly client: Etcd3;
+  private closed = false;
+
+  constructor(
+    readonly endpoints: readonly string[],
+    private readonly options: EtcdStoreOptions,
+  ) {
+    const prefix = (options.prefix ?? ETCD_KEYS.prefix).replace(/\/+$/, '');
+    this.keys = { config: `${prefix}/config`, subnets: `${prefix}/subnets/` };
+    this.client = connectClient(endpoints, options);
+  }
+
+  async ping(): Promise<EtcdStatus> {
+    return this.status(this.options.timeoutMs);
+  }
+
+  private async status(timeoutMs: number): Promise<EtcdStatus> {
+    return this.call(async () => {
+      const status = await this.client.maintenance.status({ deadline: Date.now() + timeoutMs });
+      return {
+        version: status.version,
+        hasLeader: status.leader !== '0' && status.leader !== '',
+        dbSizeBytes: Number(status.dbSize),
+      };
+    }, timeoutMs);
+  }
+
+  async waitUntilReady(timeoutMs: number, signal?: AbortSignal): Promise<EtcdStatus> {
+    const deadline = Date.now() + timeoutMs;
+    let last = 'no answer yet';
+    for (;;) {
+      if (signal?.aborted) throw interruptedError();
+      try {
+        // Never let one attempt run past the overall timeout.
+        const status = await this.status(Math.max(1, Math.min(this.options.timeoutMs, deadline - Date.now())));
+        if (status.hasLeader) return status;
+        last = 'it answers but has no leader';
+      } catch (error) {
+        if (!(error instanceof EtcdUnreachableError)) throw error; // e.g. permission denied: waiting will not help
+        // A last attempt cut short by the overall deadline says less than the failure before it.
+        const cutShort = deadline - Date.now() <= 0 && error.deadlineExceeded;
+        if (!cutShort || last === 'no answer yet') last = error.reason;
+      }
+      const left = deadline - Date.now();
+      if (left <= 0) break;
+      try {
+        await sleep(Math.min(READY_POLL_MS, left), undefined, signal ? { signal } : {});
+      } catch {
+        throw interruptedError();
+      }
+    }
+    throw new IgniteError(
+      'timeout',
+      `etcd at ${this.endpoints.join(', ')} was not ready within ${formatSeconds(timeoutMs)} (${last})`,
+      { hint: unreachableHint(this.endpoints) },
+    );
+  }
+
+  async getConfig(): Promise<string | undefined> {
+    return this.get(this.keys.config);
+  }
+
+  async seedConfig(value: string, options: SeedOptions): Promise<SeedOutcome> {
+    const key = this.keys.config;
+    return this.call(async () => {
+      // Each round is one transaction; a round only repeats when another writer changed the key
+      // between our read and our write, which cannot go on for long.
+      for (let attempt = 1; attempt <= SEED_ATTEMPTS; attempt++) {
+        const created = await this.client
+          .if(key, 'Create', '==', 0)
+          .then(this.client.put(key).value(value))
+          .else(this.client.get(key))
+          .commit();
+        if (created.succeeded) return 'created';
+        const existing = created.responses[0]?.response_range.kvs[0];
+        if (!existing) continue; // deleted since the compare; try to create again
+        const existingValue = existing.value.toString('utf8');
+        if (existingValue === value || options.equal(existingValue)) return 'unchanged';
+        if (!options.force) {
+          throw new IgniteError('conflict', `a different network config is already in etcd at ${key}`, {
+            hint:
+              'Keep the existing config (run without network options), or pass --force to replace it; ' +
+              'hosts already joined keep their old subnets until flannel restarts there.',
+            details: [existingValue],
+          });
+        }
+        const replaced = await this.client
+          .if(key, 'Mod', '==', existing.mod_revision)
+          .then(this.client.put(key).value(value))
+          .commit();
+        if (replaced.succeeded) return 'replaced';
+      }
+      throw new IgniteError('conflict', `the network config at ${key} kept changing while it was being written`, {
+        hint: 'Another host is writing the same key: let it finish, then run the command again.',
+      });
+    });
+  }
+
+  async listLeases(): Promise<Lease[]> {
+    return this.call(async () => this.toLeases((await this.rangeSubnets()).kvs, new Map()));
+  }
+
+  async readLeases(known?: KnownTtl): Promise<LeaseRead> {
+    return this.call(async () => {
+      const range = await this.rangeSubnets();
+      const clusterId = range.header.cluster_id;
+      const ids = [...new Set(range.kvs.map((kv) => kv.lease).filter(hasLease))];
+      const ttls = new Map<string, number>();
+      let asked = 0;
+      await Promise.all(
+        ids.map(async (id) => {
+          const remembered = known?.(clusterId, leaseIdHex(id));
+          if (remembered !== undefined) return void ttls.set(id, remembered);
+          asked++;
+          const ttl = await this.client.leaseClient.leaseTimeToLive({ ID: id });
+          // -1: the lease expired after the range was read; its keys are gone or about to go.
+          ttls.set(id, Math.max(0, Number(ttl.TTL)));
+        }),
+      );
+      return { clusterId, leases: this.toLeases(range.kvs, ttls), asked, remembered: ids.length - asked };
+    });
+  }
+
+  private rangeSubnets(): Promise<IRangeResponse> {
+    return this.client.getAll().prefix(this.keys.subnets).exec();
+  }
+
+  /** Sorted by key; `ttls` by etcd lease ID (decimal), as far as known. */
+  private toLeases(kvs: readonly IKeyValue[], ttls: ReadonlyMap<string, number>): Lease[] {
+    return kvs
+      .map((kv) => toLease({ key: kv.key.toString('utf8'), value: kv.value.toString('utf8'), lease: kv.lease }, this.keys.subnets, ttls))
+      .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  }
+
+  async deleteLease(subnet: string): Promise<boolean> {
+    const key = this.subnetKey(subnet);
+    return this.call(async () => {
+      const deleted = await this.client.delete().key(key).getPrevious();
+      const previous = deleted[0];
+      if (!previous) return false;
+      if (hasLease(previous.lease)) {
+        const ttl = await this.client.leaseClient.leaseTimeToLive({ ID: previous.lease, keys: true });
+        // A flannel lease holds one key; never revoke a lease that something else still uses.
+        if (Number(ttl.TTL) > 0 && (ttl.keys?.length ?? 0) === 0) {
+          await this.client.leaseClient.leaseRevoke({ ID: previous.lease });
+        }
+      }
+      return true;
+    });
+  }
+
+  async get(key: string): Promise<string | undefined> {
+    return this.call(async () => (await this.client.get(key).string()) ?? undefined);
+  }
+
+  async put(key: string, value: string, options: { ttlSeconds?: number } = {}): Promise<void> {
+    await this.call(async () => {
+      if (options.ttlSeconds === undefined) {
+        await this.client.put(key).value(value);
+        return;
+      }
+      const granted = await this.client.leaseClient.leaseGrant({ TTL: options.ttlSeconds });
+      await this.client.put(key).value(value).lease(granted.ID);
+    });
+  }
+
+  async delete(key: string): Promise<boolean> {
+    return this.call(async () => Number((await this.client.delete().key(key)).deleted) > 0);
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.client.close();
+  }
+
+  /** "10.50.31.0/24", "10.50.31.0-24" or the full key → the full key. */
+  private subnetKey(subnet: string): string {
+    if (subnet.startsWith(this.keys.subnets)) return subnet;
+    return subnetToLeaseKey(parseCidr(subnet.trim().replace(/-(\d+)$/, '/$1'), { label: 'subnet' }), this.keys.subnets);
+  }
+
+  private async call<T>(work: () => Promise<T>, timeoutMs = this.options.timeoutMs): Promise<T> {
+    if (this.closed) throw new Error('etcd store used after close()');
+    try {
+      return await work();
+    } catch (error) {
+      throw toIgniteError(error, this.endpoints, timeoutMs);
+    }
+  }
+}
