@@ -7,7 +7,8 @@ import test from 'ava';
 import type { RunEventBody } from '../../src/core/events.js';
 import { createEventStore } from '../../src/ui/event-store.js';
 import { createPlainReporter } from '../../src/ui/plain-reporter.js';
-import { Capture, FakeStdin, at, delay } from './_helpers.js';
+import { waitForFrame } from '../_helpers/frames.js';
+import { Capture, FakeStdin, at } from './_helpers.js';
 
 // chalk (ink's colouring) ignores NO_COLOR, and its level was fixed when ava loaded it: turn it up,
 // so only our own switch (color={false}) can keep the codes out. (chalk is ink's dependency and
@@ -70,9 +71,9 @@ async function screen(options: { color: boolean; columns: number; ask?: boolean 
       ], { flag: '--advertise-address' })
       .catch(() => {});
   }
-  await delay(100);
+  // Drawn to the end: the box (the summary) and, when asked, the question's cursor.
+  await waitForFrame(() => stdout.chunks.at(-1), (f) => f.includes('╰') && (options.ask !== true || f.includes('❯')));
   instance.unmount();
-  await delay(20);
   const frames = stdout.text;
   const last = [...stdout.chunks].reverse().find((chunk) => chunk.includes('╰')) ?? '';
   return { frames, last };
@@ -127,15 +128,14 @@ test('several layers moving: the layer lines keep their order as bytes move', as
   store.dispatch({ kind: 'event', event: at({ type: 'step-start', id: 'images', title: 'Container images' }, now()) });
   const first = layers(4);
   emitPull(first);
-  await delay();
+  const lastChunk = () => stdout.chunks.at(-1);
   const order = (frame: string) => [...frame.matchAll(/sha256layer(\d)/g)].map((m) => m[1]);
-  const before = order(stdout.chunks.at(-1) ?? '');
+  const before = order(await waitForFrame(lastChunk, (f) => f.includes('etcd:3.6: 1/6 layers')));
   // Layer 3 races ahead, layer 1 finishes: the others keep their relative order, the finished one
   // leaves. Bytes: extracting layers count as downloaded, as docker counts them.
   const second = { ...first, sha256layer3abcdef: { status: 'Downloading', current: 11e6, total: 12e6 }, sha256layer1abcdef: { status: 'Pull complete', total: 12e6 } };
   emitPull(second);
-  await delay();
-  const frame = stdout.chunks.at(-1) ?? '';
+  const frame = await waitForFrame(lastChunk, (f) => f.includes('etcd:3.6: 2/6 layers'));
   const after = order(frame);
   instance.unmount();
   t.deepEqual(before, ['1', '2', '3', '4']);

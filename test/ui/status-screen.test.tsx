@@ -4,7 +4,7 @@ import type { Lease } from '../../src/net/lease.js';
 import { buildStatusModel, type StatusInputs, type StatusModel } from '../../src/status/model.js';
 import { StatusScreen } from '../../src/ui/ink/status/StatusScreen.js';
 import { renderStatusText } from '../../src/ui/status-text.js';
-import { delay } from './_helpers.js';
+import { waitForFrame } from '../_helpers/frames.js';
 
 const NOW = '2025-01-01T12:00:00.000Z';
 const CONFIG = { Network: '10.50.0.0/16', SubnetLen: 24, SubnetMin: '10.50.10.0', SubnetMax: '10.50.99.0', Backend: { Type: 'udp', Port: 8285 } };
@@ -43,8 +43,7 @@ function model(leases: Lease[], over: Partial<StatusInputs> = {}): StatusModel {
 
 test('the screen shows the verdict, every host with its role and reachability, and this host', async (t) => {
   const screen = render(<StatusScreen model={model([lease(11), lease(12, { reserved: true, ttlSeconds: undefined })])} color={false} />);
-  await delay();
-  const frame = screen.lastFrame() ?? '';
+  const frame = await waitForFrame(screen.lastFrame, (f) => f.includes('CNI plugins'));
   t.regex(frame, /^✔ ignite-net status: healthy/m);
   t.regex(frame, /SUBNET +PUBLIC IP +BACKEND +LEASE +ROLE +BACKEND PORT +OVERLAY/);
   t.regex(frame, /10\.50\.11\.0\/24 +10\.0\.0\.11 +udp +23h 53m +etcd +not rejected +answered \(1 ms\)/);
@@ -58,11 +57,9 @@ test('the screen shows the verdict, every host with its role and reachability, a
 test('watch: a lease appearing and going away adds and removes its line, the others keep their place', async (t) => {
   const watch = { intervalMs: 2000, refreshing: false };
   const screen = render(<StatusScreen model={model([lease(11), lease(12), lease(14)])} color={false} watch={watch} />);
-  await delay();
-  const before = (screen.lastFrame() ?? '').split('\n');
+  const before = (await waitForFrame(screen.lastFrame, (f) => f.includes('every 2s'))).split('\n');
   screen.rerender(<StatusScreen model={model([lease(11), lease(12), lease(13), lease(14)])} color={false} watch={{ ...watch, refreshing: true }} />);
-  await delay();
-  const during = (screen.lastFrame() ?? '').split('\n');
+  const during = (await waitForFrame(screen.lastFrame, (f) => f.includes(' 10.0.0.13 '))).split('\n');
   const rowOf = (lines: string[], ip: string): number => lines.findIndex((l) => l.includes(` ${ip} `));
   t.is(rowOf(during, '10.0.0.13'), rowOf(before, '10.0.0.14'), 'the new lease takes its place in subnet order');
   t.is(during[rowOf(during, '10.0.0.11')], before[rowOf(before, '10.0.0.11')], 'an unchanged row is the same line');
@@ -70,8 +67,7 @@ test('watch: a lease appearing and going away adds and removes its line, the oth
   t.is(during.length, before.length + 1, 'one line more, nothing else moved');
 
   screen.rerender(<StatusScreen model={model([lease(11), lease(12), lease(14)])} color={false} watch={watch} />);
-  await delay();
-  const after = (screen.lastFrame() ?? '').split('\n');
+  const after = (await waitForFrame(screen.lastFrame, (f) => !f.includes(' 10.0.0.13 '))).split('\n');
   t.is(rowOf(after, '10.0.0.13'), -1);
   t.deepEqual(after, before, 'back to the same frame');
   t.is(screen.frames.filter((f) => f.includes('\u001B[2J')).length, 0, 'never clears the screen');
@@ -81,12 +77,10 @@ test('watch: a lease appearing and going away adds and removes its line, the oth
 test('column widths never shrink while the screen lives (no jumping when a long value goes away)', async (t) => {
   const long = lease(13, { backendType: 'wireguard-long' });
   const screen = render(<StatusScreen model={model([lease(11), lease(12), long])} color={false} />);
-  await delay();
-  const header = (): string => (screen.lastFrame() ?? '').split('\n').find((l) => l.includes('SUBNET')) ?? '';
-  const wide = header();
+  const header = (frame: string): string => frame.split('\n').find((l) => l.includes('SUBNET')) ?? '';
+  const wide = header(await waitForFrame(screen.lastFrame, (f) => f.includes('wireguard-long')));
   screen.rerender(<StatusScreen model={model([lease(11), lease(12)])} color={false} />);
-  await delay();
-  t.is(header(), wide);
+  t.is(header(await waitForFrame(screen.lastFrame, (f) => f.includes('hosts (2)'))), wide);
   screen.unmount();
 });
 
@@ -97,8 +91,7 @@ test('a stopped flannel and a rejected peer: unhealthy, the problems are listed 
     probes: { [leases[0]!.key]: { backend: { kind: 'udp', port: 8285, result: 'rejected', rttMs: 0.2 } } },
   });
   const screen = render(<StatusScreen model={m} color={false} />);
-  await delay();
-  const frame = screen.lastFrame() ?? '';
+  const frame = await waitForFrame(screen.lastFrame, (f) => f.includes('problems'));
   t.regex(frame, /^✖ ignite-net status: unhealthy \(2 errors\)/m);
   t.regex(frame, /10\.0\.0\.11 +udp +23h 53m +etcd +rejected \(<1 ms\)/);
   t.regex(frame, /✖ flannel +ignite-flannel {2}exited \(0\)/);
@@ -111,17 +104,26 @@ test('a long host list is cut to the terminal, problem rows kept, and the rest c
   const rejectedKey = leases[150]!.key;
   const m = model(leases, { probes: { [rejectedKey]: { backend: { kind: 'udp', port: 8285, result: 'rejected' } } } });
   const screen = render(<StatusScreen model={m} color={false} rows={40} />);
-  await delay();
-  const frame = screen.lastFrame() ?? '';
+  const frame = await waitForFrame(screen.lastFrame, (f) => f.includes('more hosts'));
   t.true(frame.split('\n').length < 40, `frame has ${frame.split('\n').length} lines`);
   t.regex(frame, /10\.0\.0\.160 .* rejected/);
   t.regex(frame, /… and \d+ more hosts \(all in `ignite-net status --json`\)/);
   screen.unmount();
 });
 
-test('the plain table has the same cells', (t) => {
-  const lines = renderStatusText(model([lease(11), lease(12)]));
-  t.is(lines[0], 'ignite-net status: healthy'.replace(/^/, '✔ '));
+test('the plain table has the same cells', async (t) => {
+  const m = model([lease(11), lease(12)]);
+  const lines = renderStatusText(m);
+  t.is(lines[0], '✔ ignite-net status: healthy');
+  // Same cells as the screen: the verdict and each table line, whatever the column padding.
+  const screen = render(<StatusScreen model={m} color={false} />);
+  const shown = (await waitForFrame(screen.lastFrame, (f) => f.includes('CNI plugins'))).split('\n');
+  screen.unmount();
+  const cells = (line: string | undefined): string[] => (line ?? '').trim().split(/ {2,}/);
+  t.is(shown[0], lines[0]);
+  for (const key of ['SUBNET', ' 10.0.0.11 ', ' 10.0.0.12 ']) {
+    t.deepEqual(cells(lines.find((l) => l.includes(key))), cells(shown.find((l) => l.includes(key))), key);
+  }
   t.true(lines.some((l) => /^ {2}10\.50\.11\.0\/24 +10\.0\.0\.11 +udp +23h 53m +etcd +not rejected +answered \(1 ms\)$/.test(l)), lines.join('\n'));
   const three = renderStatusText(model([lease(11), lease(12), lease(13)]));
   t.true(three.some((l) => l.includes("overlay not checked: nothing known listens on its flannel address (only the init host's etcd does)")), three.join('\n'));

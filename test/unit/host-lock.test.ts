@@ -1,16 +1,15 @@
 import test from 'ava';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { acquireLock } from '../../src/adapters/state.js';
 import { IgniteError } from '../../src/core/errors.js';
 
 /** The host lock (src/adapters/state.ts): one ignite-net changing a host at a time. */
 
-const run = promisify(execFile);
 const STATE_MODULE = fileURLToPath(new URL('../../src/adapters/state.ts', import.meta.url));
 
 async function tempDir(t: { teardown(fn: () => Promise<void>): void }): Promise<string> {
@@ -54,24 +53,49 @@ for (const [what, content] of [
 }
 
 /**
- * Runs `count` processes that each take the lock at the same instant and hold it a while. Each
- * prints "won" or the error's kind.
+ * Runs `count` processes that each take the lock at the same instant. Each imports the lock module,
+ * says "ready" and waits on its stdin; once all are ready the parent writes "go" to every one, and
+ * each prints "won" or the error's kind. The winner holds the lock until the parent closes its
+ * stdin, which it does only after every process has answered, so no late starter can find it free.
  */
 async function race(dir: string, count: number): Promise<string[]> {
-  const at = Date.now() + 2_500; // after every process has started
   const script = `
+    import { createInterface } from 'node:readline';
     import { acquireLock } from ${JSON.stringify(STATE_MODULE)};
-    await new Promise((r) => setTimeout(r, ${at} - Date.now()));
+    const input = createInterface({ input: process.stdin })[Symbol.asyncIterator]();
+    console.log('ready');
+    await input.next(); // "go"
     try {
       const lock = await acquireLock(${JSON.stringify(dir)});
       console.log('won');
-      await new Promise((r) => setTimeout(r, 1_000));
+      await input.next(); // end of stdin: everyone has answered
       await lock.release();
     } catch (error) {
       console.log(error.kind ?? error.message);
-    }`;
-  const runs = Array.from({ length: count }, () => run(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { timeout: 30_000 }));
-  return (await Promise.all(runs)).map((r) => r.stdout.trim()).sort();
+    }
+    process.stdin.destroy();`;
+  const racers = Array.from({ length: count }, () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { stdio: ['pipe', 'pipe', 'inherit'], timeout: 30_000 });
+    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+    const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
+    const line = async (): Promise<string> => {
+      const next = await lines.next();
+      if (next.done === true) throw new Error(`racer ${child.pid} exited with code ${await exited} before answering`);
+      return next.value;
+    };
+    return { child, exited, line };
+  });
+  try {
+    await Promise.all(racers.map((r) => r.line())); // "ready"
+    for (const r of racers) r.child.stdin.write('go\n');
+    const answers = await Promise.all(racers.map((r) => r.line()));
+    for (const r of racers) r.child.stdin.end();
+    const codes = await Promise.all(racers.map((r) => r.exited));
+    if (codes.some((code) => code !== 0)) throw new Error(`racers exited with ${codes.join(', ')}`);
+    return answers.sort();
+  } finally {
+    for (const r of racers) if (r.child.exitCode === null) r.child.kill();
+  }
 }
 
 test('runs starting at the same instant: exactly one takes the lock, the others are refused', async (t) => {

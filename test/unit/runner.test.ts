@@ -1,4 +1,6 @@
 import test from 'ava';
+import { once } from 'node:events';
+import { setImmediate as turn } from 'node:timers/promises';
 import { IgniteError } from '../../src/core/errors.js';
 import type { RunEventBody } from '../../src/core/events.js';
 import type { Prompter } from '../../src/core/prompt.js';
@@ -15,6 +17,17 @@ const prompter: Prompter = {
 interface Recorder {
   calls: string[];
   events: RunEventBody[];
+  /** Called with each event as it is emitted, before the runner goes on. */
+  onEvent?: (event: RunEventBody) => void;
+}
+
+/** Resolves when the run emits an event matching `match` (the runner is parked right after it). */
+function emitted(rec: Recorder, match: (event: RunEventBody) => boolean): Promise<void> {
+  return new Promise((resolve) => {
+    rec.onEvent = (event) => {
+      if (match(event)) resolve();
+    };
+  });
 }
 
 function fakeStep(rec: Recorder, id: string, behaviour: 'ok' | 'fail' | 'skip' | 'hang' = 'ok'): Step<Recorder> {
@@ -36,7 +49,10 @@ function setup(): Recorder {
 }
 
 const options = (rec: Recorder, signal = new AbortController().signal) => ({
-  emit: (e: RunEventBody) => void rec.events.push(e),
+  emit: (e: RunEventBody) => {
+    rec.events.push(e);
+    rec.onEvent?.(e);
+  },
   prompter,
   signal,
   now: () => 1000,
@@ -89,7 +105,10 @@ test('keepOnFailure leaves completed steps in place and lists them', async (t) =
 test('an abort abandons a step that ignores it after the grace period and undoes what ran', async (t) => {
   const rec = setup();
   const controller = new AbortController();
-  setTimeout(() => controller.abort(), 20);
+  // Ctrl-C once b has started: in a microtask, so b's run is under way and ignoring the signal.
+  rec.onEvent = (e) => {
+    if (e.type === 'step-start' && e.id === 'b') queueMicrotask(() => controller.abort());
+  };
   const outcome = await runSteps([fakeStep(rec, 'a'), fakeStep(rec, 'b', 'hang'), fakeStep(rec, 'c')], rec, {
     ...options(rec, controller.signal),
     abortGraceMs: 50,
@@ -108,8 +127,9 @@ test('a step that watches the signal stops, and the changes it declared so far a
     title: 'careful',
     async run(_ctx, io) {
       io.changed({ title: 'remove half', run: async () => void rec.calls.push('undo half') });
-      controller.abort();
-      await new Promise((resolve) => setTimeout(resolve, 10));
+      const aborted = once(io.signal, 'abort');
+      controller.abort(); // Ctrl-C while the step works
+      await aborted;
       if (io.signal.aborted) throw new Error('saw the abort');
     },
   };
@@ -135,11 +155,13 @@ test('the test pause waits before the named step until resumed, and Ctrl-C while
   const rec = setup();
   let resume: () => void = () => undefined;
   const resumed = new Promise<void>((resolve) => (resume = resolve));
+  const paused = emitted(rec, (e) => e.type === 'warning' && e.message === 'paused before b');
   const run = runSteps([fakeStep(rec, 'a'), fakeStep(rec, 'b')], rec, {
     ...options(rec),
     pauseBefore: { stepId: 'b', resumed, message: 'paused before b' },
   });
-  await new Promise((resolve) => setTimeout(resolve, 20));
+  await paused;
+  await turn(); // a runner that did not wait would have run b by now (fake steps settle in microtasks)
   t.deepEqual(rec.calls, ['run a'], 'b has not run while paused');
   t.like(rec.events.at(-1), { type: 'warning', message: 'paused before b' });
   resume();
@@ -148,11 +170,12 @@ test('the test pause waits before the named step until resumed, and Ctrl-C while
 
   const rec2 = setup();
   const controller = new AbortController();
+  const paused2 = emitted(rec2, (e) => e.type === 'warning' && e.message === 'paused');
   const interrupted = runSteps([fakeStep(rec2, 'a'), fakeStep(rec2, 'b')], rec2, {
     ...options(rec2, controller.signal),
     pauseBefore: { stepId: 'b', resumed: new Promise(() => undefined), message: 'paused' },
   });
-  await new Promise((resolve) => setTimeout(resolve, 20));
+  await paused2;
   controller.abort();
   const outcome = await interrupted;
   t.is((outcome.error as IgniteError).kind, 'interrupted');
