@@ -105,7 +105,10 @@ test('parseProcModules takes the first word of each line', (t) => {
 });
 
 test('OverlayMTU subtracts the backend overhead and fails below 1280', (t) => {
-  t.deepEqual(BACKEND_OVERHEAD, { udp: 28, vxlan: 50, wireguard: 80, 'host-gw': 0 });
+  for (const [backend, overhead] of Object.entries(BACKEND_OVERHEAD)) {
+    t.is(evaluateMtu('eth0', MIN_OVERLAY_MTU + overhead, backend).status, 'pass', `${backend}: the minimum plus its overhead is enough`);
+    t.is(evaluateMtu('eth0', MIN_OVERLAY_MTU + overhead - 1, backend).status, 'fail', `${backend}: one byte less is not`);
+  }
   t.like(evaluateMtu('eth0', 1500, 'udp'), { status: 'pass', message: 'eth0 MTU 1500 leaves 1472 for VMs (udp adds 28 bytes)' });
   t.is(evaluateMtu('eth0', 1450, 'vxlan').status, 'pass');
   t.is(evaluateMtu('eth0', MIN_OVERLAY_MTU + 28, 'udp').status, 'pass', 'exactly the minimum is enough');
