@@ -8,11 +8,13 @@ import { join } from 'node:path';
 import type { Options } from '../args.js';
 import { connectDocker, type DockerEngine } from '../adapters/docker.js';
 import { openEtcd, type EtcdStore } from '../adapters/etcd/store.js';
-import { listDir, readIfExists, exists } from '../adapters/host-files.js';
+import { readIfExists, exists } from '../adapters/host-files.js';
+import { listFiles } from '../adapters/host-kernel.js';
 import { readAddresses } from '../adapters/host-network.js';
 import { tcpProbe, udpProbe } from '../adapters/probes.js';
 import { applyState, readLeaseCache, readState, statePath, writeLeaseCache, type HostState } from '../adapters/state.js';
 import { isOurConflist } from '../cni/conflist.js';
+import { cniConfigProblem, cniLoadOrder } from '../cni/load-order.js';
 import { IgniteError, isIgniteError } from '../core/errors.js';
 import { CNI_FILES, CNI_PLUGINS, PORTS } from '../defaults.js';
 import { firstAddress } from '../net/cidr.js';
@@ -227,26 +229,24 @@ async function readSubnetEnv(runDir: string): Promise<StatusInputs['subnetEnv']>
   }
 }
 
-/** libcni's ConfFiles: these extensions, sorted by name; the first valid one is the network used. */
-const CNI_EXTENSIONS = ['.conf', '.conflist', '.json'];
-
-async function readCni(confDir: string, binDir: string): Promise<StatusInputs['cni']> {
-  const names = ((await listDir(confDir).catch(() => undefined)) ?? []).filter((n) => CNI_EXTENSIONS.some((ext) => n.endsWith(ext))).sort();
+/** The conf dir as a runtime reads it (cni/load-order.ts), and the plugin binaries. */
+export async function readCni(confDir: string, binDir: string): Promise<StatusInputs['cni']> {
+  const names = cniLoadOrder((await listFiles(confDir).catch(() => undefined)) ?? []);
   const invalid: string[] = [];
+  const problems: Record<string, string> = {};
   let ours: StatusInputs['cni']['ours'];
   await Promise.all(
     names.map(async (name) => {
       const text = await readIfExists(join(confDir, name)).catch(() => undefined);
-      let valid = text !== undefined;
-      if (text !== undefined) {
-        try {
-          JSON.parse(text);
-        } catch {
-          valid = false;
-        }
+      const problem = text === undefined ? 'cannot be read' : cniConfigProblem(name, text);
+      if (problem !== undefined) {
+        invalid.push(name);
+        problems[name] = problem;
       }
-      if (!valid) invalid.push(name);
-      if (name === CNI_FILES.ours) ours = { validJson: valid, written: valid && text !== undefined && isOurConflist(text) };
+      if (name === CNI_FILES.ours) {
+        const validJson = text !== undefined && isJson(text);
+        ours = { validJson, written: validJson && isOurConflist(text) };
+      }
     }),
   );
   const present = await Promise.all(CNI_PLUGINS.map(async (plugin) => exists(join(binDir, plugin)).catch(() => false)));
@@ -256,8 +256,18 @@ async function readCni(confDir: string, binDir: string): Promise<StatusInputs['c
     candidates: names,
     ...(ours ? { ours } : {}),
     invalid: invalid.sort(),
+    problems,
     missingPlugins: CNI_PLUGINS.filter((_, i) => !present[i]),
   };
+}
+
+function isJson(text: string): boolean {
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 async function probeHost(lease: Lease, what: { backendPort: number | undefined; overlay: boolean }): Promise<{ backend?: ProbeInput; overlay?: ProbeInput }> {

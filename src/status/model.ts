@@ -3,6 +3,7 @@
  * collected inputs by one pure function. Collection (src/status/collect.ts) does the I/O; the
  * renderers (plain, ink, JSON) only draw this model. Everything here is plain JSON-safe data.
  */
+import { cniBlockers, describeCniBlockers } from '../cni/load-order.js';
 import { ExitCode } from '../core/errors.js';
 import { CNI_FILES, CNI_PLUGINS, CONTAINER_NAMES, PORTS } from '../defaults.js';
 import { contains, firstAddress, parseCidr } from '../net/cidr.js';
@@ -71,8 +72,10 @@ export interface StatusInputs {
     candidates: string[];
     /** Our conflist: undefined when absent. */
     ours?: { validJson: boolean; written: boolean };
-    /** The files among candidates that are not valid JSON (a runtime skips or fails on them). */
+    /** The files among candidates that do not load as a CNI config (ignite stops at them). */
     invalid: string[];
+    /** Why each of `invalid` does not load, as cni/load-order.ts says it. */
+    problems?: Record<string, string>;
     missingPlugins: string[];
   };
   /** This host's addresses (never probed; used when no state file says which lease is ours). */
@@ -260,7 +263,9 @@ export function buildStatusModel(inputs: StatusInputs): StatusModel {
 
   // --- CNI
   const ourFile = CNI_FILES.ours;
-  const firstPick = inputs.cni.candidates.find((f) => !inputs.cni.invalid.includes(f));
+  // What a runtime reads first: it uses it, or stops there when it does not load.
+  const firstPick = inputs.cni.candidates[0];
+  const blockers = cniBlockers(inputs.cni.candidates, (name) => (inputs.cni.invalid.includes(name) ? (inputs.cni.problems?.[name] ?? 'does not load') : undefined), ourFile);
   if (member) {
     if (!inputs.cni.ours) {
       add({ severity: 'error', code: 'cni-conflist-missing', message: `${inputs.cni.confDir}/${ourFile} is missing`, hint: 'Run init/join again to write it.' });
@@ -269,9 +274,7 @@ export function buildStatusModel(inputs: StatusInputs): StatusModel {
     } else if (!inputs.cni.ours.written) {
       add({ severity: 'warning', code: 'cni-conflist-foreign', message: `${inputs.cni.confDir}/${ourFile} is not the one ignite-net wrote (edited or replaced)` });
     }
-    if (firstPick !== undefined && firstPick !== ourFile) {
-      add({ severity: 'error', code: 'cni-not-first', message: `a CNI runtime picks ${firstPick} first, not ${ourFile}`, hint: `Move ${inputs.cni.confDir}/${firstPick} away, or rename it to sort after ${ourFile}.` });
-    }
+    if (blockers.length > 0) add({ severity: 'error', code: 'cni-not-first', ...describeCniBlockers(inputs.cni.confDir, blockers, ourFile) });
     if (inputs.cni.missingPlugins.length > 0) {
       add({ severity: 'error', code: 'cni-plugins-missing', message: `missing CNI plugin binaries in ${inputs.cni.binDir}: ${inputs.cni.missingPlugins.join(', ')}`, hint: inputs.cni.missingPlugins.includes('flannel') ? 'The flannel plugin ships in ghcr.io/flannel-io/flannel-cni-plugin; the others in containernetworking/plugins.' : 'Install containernetworking/plugins into the CNI bin dir.' });
     }

@@ -9,7 +9,8 @@ import { readState, applyState, statePath } from '../adapters/state.js';
 import { IgniteError } from '../core/errors.js';
 import type { CheckResult } from '../core/events.js';
 import type { Step, StepIO } from '../core/step.js';
-import { CNI_FILES, CONTAINER_NAMES } from '../defaults.js';
+import { cniBlockers, cniConfigProblem, evaluateCniOrder } from '../cni/load-order.js';
+import { CONTAINER_NAMES } from '../defaults.js';
 import { containsCidr } from '../net/cidr.js';
 import type { CommandContext } from './context.js';
 import { probePeerBackendPort, readPeerNetworkConfig, reachPeerEtcd, refuseInitHost, resolvePeer } from './peer.js';
@@ -326,88 +327,19 @@ export const forwardPolicyCheck: Check = {
 };
 
 // ---------------------------------------------------------------------------------------------
-// CNI configs that win over ours
-
-/** The extensions libcni's ConfFiles takes (ignite, containerd, nerdctl, podman pass these three). */
-export const CNI_EXTENSIONS = ['.conf', '.conflist', '.json'] as const;
-
-/** Go's filepath.Ext: from the last dot of the name, '' when none. */
-function goExt(name: string): string {
-  const at = name.lastIndexOf('.');
-  return at === -1 ? '' : name.slice(at);
-}
-
-/**
- * The order CNI users load configs in: libcni's ConfFiles keeps the names with one of the
- * extensions (dot files included; Go's filepath.Ext decides), then callers sort.Strings them, a
- * byte-wise order — not the locale's — and take the first that loads.
- */
-export function cniLoadOrder(names: readonly string[]): string[] {
-  return names
-    .filter((name) => (CNI_EXTENSIONS as readonly string[]).includes(goExt(name)))
-    .sort((a, b) => Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8')));
-}
-
-/** Whether a file's text would load as a CNI config (a conflist's plugins, or a single plugin's type). */
-export function looksLikeCniConfig(text: string): boolean {
-  try {
-    const parsed = JSON.parse(text) as unknown;
-    if (typeof parsed !== 'object' || parsed === null) return false;
-    const config = parsed as { plugins?: unknown; type?: unknown };
-    return (Array.isArray(config.plugins) && config.plugins.length > 0) || typeof config.type === 'string';
-  } catch {
-    return false;
-  }
-}
-
-export function evaluateCniOrder(
-  dir: string,
-  names: readonly string[] | undefined,
-  loads: (name: string) => boolean,
-  setUp: boolean,
-): Outcome {
-  const ours = CNI_FILES.ours;
-  if (names === undefined) {
-    return setUp
-      ? fail(`${dir} does not exist, so ${ours} is gone`, 'Run `ignite-net init` (or `join`) again to write it.')
-      : pass(`${dir} does not exist yet; init/join create it`);
-  }
-  const order = cniLoadOrder(names);
-  const before = order.filter((name) => Buffer.compare(Buffer.from(name), Buffer.from(ours)) < 0);
-  const winners = before.filter(loads);
-  if (winners.length > 0) {
-    const list = winners.join(', ');
-    return fail(
-      `${list} ${winners.length === 1 ? 'sorts' : 'sort'} before ${ours} in ${dir}: CNI users (ignite, containerd, nerdctl) load the first config, so VMs would not join the overlay`,
-      `Move ${winners.length === 1 ? 'it' : 'them'} out of ${dir} (e.g. \`mv ${dir}/${winners[0] ?? ''} /root/\`), then restart ignited.`,
-    );
-  }
-  if (before.length > 0) {
-    return warn(
-      `${before.join(', ')} ${before.length === 1 ? 'sorts' : 'sort'} before ${ours} in ${dir} but does not load as a CNI config; most loaders skip it`,
-      `Remove ${before.length === 1 ? 'it' : 'them'} from ${dir} so no loader stops at it.`,
-    );
-  }
-  if (!order.includes(ours)) {
-    return setUp
-      ? fail(`${ours} is missing from ${dir}`, 'Run `ignite-net init` (or `join`) again to write it.')
-      : pass(`no CNI config in ${dir} sorts before ${ours}`);
-  }
-  return pass(`${ours} is the first of ${order.length} CNI config${order.length === 1 ? '' : 's'} in ${dir}`);
-}
+// CNI configs that win over ours (the rule is cni/load-order.ts, shared with status)
 
 export const cniOrderCheck: Check = {
   name: 'CNIConfigOrder',
   async run(ctx) {
     const dir = ctx.options.cniConfDir;
     const names = await listFiles(dir);
-    const before = names === undefined ? [] : cniLoadOrder(names).filter((n) => Buffer.compare(Buffer.from(n), Buffer.from(CNI_FILES.ours)) < 0);
-    const loadable = new Set<string>();
-    for (const name of before) {
+    const problems = new Map<string, string | undefined>();
+    for (const { name } of cniBlockers(names ?? [], () => undefined)) {
       const text = await readProcValue(`${dir}/${name}`).catch(() => undefined);
-      if (text !== undefined && looksLikeCniConfig(text)) loadable.add(name);
+      problems.set(name, text === undefined ? 'cannot be read' : cniConfigProblem(name, text));
     }
-    return evaluateCniOrder(dir, names, (name) => loadable.has(name), ctx.state !== undefined);
+    return evaluateCniOrder(dir, names, (name) => problems.get(name), ctx.state !== undefined);
   },
 };
 

@@ -4,6 +4,7 @@ import { directoryWritableProblem, isCharDevice } from '../adapters/host-files.j
 import { readAddresses, readRoutes } from '../adapters/host-network.js';
 import { isOverlayDevice } from '../net/interfaces.js';
 import { isTcpPortFree, isUdpPortFree } from '../adapters/probes.js';
+import { fail, pass, warn, type Outcome } from '../core/check.js';
 import { IgniteError } from '../core/errors.js';
 import type { CheckResult } from '../core/events.js';
 import type { Step, StepIO } from '../core/step.js';
@@ -21,11 +22,7 @@ export interface Check {
   run(ctx: CommandContext, io: StepIO): Promise<Omit<CheckResult, 'name'>>;
 }
 
-export type Outcome = Omit<CheckResult, 'name'>;
-
-export const pass = (message: string): Outcome => ({ status: 'pass', message });
-export const fail = (message: string, hint: string): Outcome => ({ status: 'fail', message, hint });
-export const warn = (message: string, hint: string): Outcome => ({ status: 'warn', message, hint });
+export { fail, pass, warn, type Outcome };
 
 /**
  * A check's outcome as reported: a failure that --ignore-preflight-errors names becomes a warning,

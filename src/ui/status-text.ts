@@ -86,7 +86,14 @@ export function thisHostLines(model: StatusModel): { label: string; value: strin
   const conflist = !cni.ours
     ? `${ours}: missing`
     : `${ours}: present, ${cni.ours.validJson ? 'valid JSON' : 'not valid JSON'}, ${cni.ours.written ? 'written by ignite-net' : 'not written by ignite-net'}`;
-  const pick = cni.firstPick === undefined ? 'a CNI runtime finds no config' : cni.firstPick === cni.ourFile ? 'picked first' : `a CNI runtime picks ${cni.firstPick} first`;
+  const pick =
+    cni.firstPick === undefined
+      ? 'a CNI runtime finds no config'
+      : cni.invalid.includes(cni.firstPick)
+        ? `a CNI runtime stops at ${cni.firstPick} (it does not load)`
+        : cni.firstPick === cni.ourFile
+          ? 'picked first'
+          : `a CNI runtime picks ${cni.firstPick} first`;
   lines.push({ label: 'CNI config', value: `${conflist}; ${pick}`, ok: cni.ours?.written === true && cni.firstPick === cni.ourFile ? true : me.member ? false : undefined });
   lines.push({
     label: 'CNI plugins',

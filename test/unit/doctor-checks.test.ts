@@ -1,13 +1,10 @@
 import test from 'ava';
 import {
   BACKEND_OVERHEAD,
-  cniLoadOrder,
   evaluateBridgeNetfilter,
-  evaluateCniOrder,
   evaluateForwardPolicy,
   evaluateIpForward,
   evaluateMtu,
-  looksLikeCniConfig,
   MIN_OVERLAY_MTU,
   parseIptablesForward,
   parseProcModules,
@@ -50,36 +47,6 @@ test('ForwardPolicy: ACCEPT passes, DROP passes with FLANNEL-FWD or accepts both
   t.is(evaluateForwardPolicy(ok(oneWay), net, false).status, 'pass', 'before flannel runs, DROP is what flannel expects to fix');
   t.like(evaluateForwardPolicy({ kind: 'missing' }, net, true), { status: 'warn', message: 'iptables not found: cannot read the FORWARD chain policy' });
   t.is(evaluateForwardPolicy({ kind: 'failed', message: 'Permission denied (you must be root)' }, net, true).status, 'warn');
-});
-
-test('cniLoadOrder keeps .conf, .conflist and .json (dot files too) and sorts byte-wise as Go does', (t) => {
-  t.deepEqual(
-    cniLoadOrder(['10-flannel.conflist', 'README', '99-loopback.conf', '00-other.json', '.10-ignite.conflist.ignite-net-moved', 'Z.conf', 'a.conf', '.hidden.conf', 'x.conflist.bak']),
-    ['.hidden.conf', '00-other.json', '10-flannel.conflist', '99-loopback.conf', 'Z.conf', 'a.conf'],
-  );
-  // Byte order, not the locale's: upper case before lower case, digits before letters.
-  t.deepEqual(cniLoadOrder(['b.conf', 'B.conf', '1.conf']), ['1.conf', 'B.conf', 'b.conf']);
-});
-
-test('looksLikeCniConfig: a conflist with plugins or a plugin config with a type', (t) => {
-  t.true(looksLikeCniConfig('{"name":"x","plugins":[{"type":"bridge"}]}'));
-  t.true(looksLikeCniConfig('{"name":"x","type":"bridge"}'));
-  t.false(looksLikeCniConfig('{"name":"x","plugins":[]}'));
-  t.false(looksLikeCniConfig('not json'));
-  t.false(looksLikeCniConfig('[1,2]'));
-});
-
-test('CNIConfigOrder fails on a loadable config sorting before ours and names the fix', (t) => {
-  const dir = '/etc/cni/net.d';
-  const result = evaluateCniOrder(dir, ['10-flannel.conflist', '00-other.conflist', '10-ignite.conflist'], (n) => n === '00-other.conflist', true);
-  t.is(result.status, 'fail');
-  t.regex(result.message, /^00-other\.conflist sorts before 10-flannel\.conflist in \/etc\/cni\/net\.d/);
-  t.regex(result.hint ?? '', /mv \/etc\/cni\/net\.d\/00-other\.conflist/);
-  t.is(evaluateCniOrder(dir, ['00-broken.conf', '10-flannel.conflist'], () => false, true).status, 'warn', 'an unloadable file before ours only warns');
-  t.like(evaluateCniOrder(dir, ['10-flannel.conflist', '10-ignite.conflist'], () => true, true), { status: 'pass', message: '10-flannel.conflist is the first of 2 CNI configs in /etc/cni/net.d' });
-  t.is(evaluateCniOrder(dir, undefined, () => true, false).status, 'pass', 'a missing dir is created by init');
-  t.is(evaluateCniOrder(dir, [], () => true, false).status, 'pass');
-  t.is(evaluateCniOrder(dir, [], () => true, true).status, 'fail', 'on a set-up host our conflist must be there');
 });
 
 test('IPForward fails on 0 with the sysctl to run, warns when unreadable', (t) => {
