@@ -1,11 +1,12 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { CommandOutput } from '../net/iptables.js';
 import { runTool } from './ip-tools.js';
 
 /**
  * Read-only views of the kernel settings doctor checks: sysctls, loaded modules, interface MTUs, the
- * iptables FORWARD chain, a directory's entries. Thin on purpose: the parsing lives in
- * steps/doctor-checks.ts and is unit-tested; nothing here writes anything.
+ * iptables FORWARD chain, a directory's entries. Thin on purpose: the parsing lives in doctor/host.ts
+ * and the net/ and cni/ modules it calls, and is unit-tested; nothing here writes anything.
  */
 
 /** A file's trimmed text, or undefined when it does not exist (a sysctl of a module not loaded). */
@@ -34,10 +35,7 @@ export async function readInterfaceMtu(iface: string): Promise<number | undefine
   return Number.isInteger(mtu) && mtu > 0 ? mtu : undefined;
 }
 
-export type CommandOutput =
-  | { kind: 'ok'; stdout: string }
-  | { kind: 'missing' }
-  | { kind: 'failed'; message: string };
+export type { CommandOutput };
 
 /**
  * `iptables -S FORWARD`: the host's own iptables (nft or legacy, whichever the distribution chose),

@@ -1,7 +1,10 @@
 import { ExitCode } from '../core/errors.js';
 import type { SummaryLine } from '../core/events.js';
 import type { CommandContext } from '../steps/context.js';
-import { checkStep, doctorReport, hostChecks, peerCheckStep, stateCheck } from '../steps/doctor-checks.js';
+import { hostChecks } from '../doctor/host.js';
+import { peerCheckStep } from '../doctor/peer.js';
+import { checkStep, doctorReport } from '../doctor/report.js';
+import { stateCheck } from '../doctor/state.js';
 import { initChecks, joinChecks } from '../steps/preflight.js';
 import type { CommandSpec } from './command.js';
 

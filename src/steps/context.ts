@@ -1,4 +1,5 @@
 import type { Options } from '../args.js';
+import type { CheckResult } from '../core/events.js';
 import type { DockerClient } from '../adapters/docker.js';
 import type { EtcdStore } from '../adapters/etcd/store.js';
 import type { Services } from '../adapters/services.js';
@@ -29,6 +30,17 @@ export interface CommandContext {
   /** cleanup: what it removed and what stays, with the command to remove it. */
   removed: string[];
   left: string[];
+  /** doctor: every check's result and how the host was checked (doctor/report.ts). */
+  doctor?: DoctorReport;
+}
+
+/** What doctor found, kept on its context so the summary can list every check. */
+export interface DoctorReport {
+  /** How this host was checked: "init host (state file)", "joining 10.0.0.1", … */
+  checkedAs: string;
+  results: CheckResult[];
+  /** Checks that could not run because one they need failed, with why. */
+  notRun: { name: string; reason: string }[];
 }
 
 export function newContext(options: Options, env: NodeJS.ProcessEnv, services: Services): CommandContext {

@@ -6,7 +6,7 @@ import { cniBlockers, cniConfigProblem, cniLoadOrder, evaluateCniOrder } from '.
 import { loadTemplate, renderConflist } from '../../src/cni/conflist.js';
 import { readCni } from '../../src/status/collect.js';
 import { buildStatusModel, type StatusInputs } from '../../src/status/model.js';
-import { cniOrderCheck } from '../../src/steps/doctor-checks.js';
+import { cniOrderCheck } from '../../src/doctor/host.js';
 import { stepHarness } from '../_helpers/step-harness.js';
 
 test('cniLoadOrder keeps .conf, .conflist and .json (dot files too) and sorts byte-wise as Go does', (t) => {

@@ -2,7 +2,8 @@ import test from 'ava';
 import { doctorCommand } from '../../src/commands/doctor.js';
 import { IgniteError } from '../../src/core/errors.js';
 import type { CheckResult } from '../../src/core/events.js';
-import { checkStep, doctorReport, peerCheckStep } from '../../src/steps/doctor-checks.js';
+import { peerCheckStep } from '../../src/doctor/peer.js';
+import { checkStep, doctorReport } from '../../src/doctor/report.js';
 import type { Check } from '../../src/steps/preflight.js';
 import { stepHarness } from '../_helpers/step-harness.js';
 

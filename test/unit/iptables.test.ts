@@ -1,5 +1,5 @@
 import test from 'ava';
-import { parseIptablesListing, planChainRemoval, ruleTarget, splitRuleWords } from '../../src/net/iptables.js';
+import { evaluateForwardPolicy, parseIptablesForward, parseIptablesListing, planChainRemoval, ruleTarget, splitRuleWords } from '../../src/net/iptables.js';
 
 // Captured from `iptables -t nat -S` / `iptables -S` in a network namespace holding flannel's rules
 // (as flanneld v0.2x writes them) next to decoys that are not ours.
@@ -80,4 +80,43 @@ test('a jump to a chain of our name that does not exist in this table is left al
   // iptables would have refused to add it; if the listing says so anyway, deleting it is not ours to decide.
   const plan = planChainRemoval(parseIptablesListing('-P FORWARD ACCEPT\n-A FORWARD -j FLANNEL-FWD\n'));
   t.deepEqual(plan.commands, []);
+});
+
+// What `iptables -S FORWARD` prints on a Docker host where flannel runs (iptables 1.8, nft).
+const DOCKER_AND_FLANNEL = `-P FORWARD DROP
+-A FORWARD -j DOCKER-USER
+-A FORWARD -j DOCKER-ISOLATION-STAGE-1
+-A FORWARD -o docker0 -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT
+-A FORWARD -o docker0 -j DOCKER
+-A FORWARD -i docker0 ! -o docker0 -j ACCEPT
+-A FORWARD -m comment --comment "flanneld forward" -j FLANNEL-FWD
+`;
+
+test('parseIptablesForward reads the policy, the chains jumped to and the accept rules', (t) => {
+  const chain = parseIptablesForward(DOCKER_AND_FLANNEL);
+  t.is(chain.policy, 'DROP');
+  t.deepEqual(chain.jumps, ['DOCKER-USER', 'DOCKER-ISOLATION-STAGE-1', 'DOCKER', 'FLANNEL-FWD']);
+  t.is(chain.accepts.length, 2);
+  t.true(chain.accepts.every((a) => a.matchesMore), 'interface and conntrack matches narrow the rule');
+  const plain = parseIptablesForward('-P FORWARD DROP\n-A FORWARD -s 10.50.0.0/16 -j ACCEPT\n-A FORWARD ! -d 10.50.0.0/16 -j ACCEPT\n');
+  t.deepEqual(plain.accepts[0], { source: '10.50.0.0/16', matchesMore: false });
+  t.deepEqual(plain.accepts[1], { matchesMore: true }, 'a negated address is not an accept of it');
+  t.deepEqual(parseIptablesForward(''), { jumps: [], accepts: [] });
+});
+
+test('ForwardPolicy: ACCEPT passes, DROP passes with FLANNEL-FWD or accepts both ways, fails once flannel runs without them', (t) => {
+  const net = '10.50.0.0/16';
+  const ok = (stdout: string) => ({ kind: 'ok' as const, stdout });
+  t.is(evaluateForwardPolicy(ok('-P FORWARD ACCEPT\n'), net, true).status, 'pass');
+  t.like(evaluateForwardPolicy(ok(DOCKER_AND_FLANNEL), net, true), { status: 'pass', message: "FORWARD policy DROP; flannel's FLANNEL-FWD rules accept 10.50.0.0/16" });
+  const both = '-P FORWARD DROP\n-A FORWARD -s 10.0.0.0/8 -j ACCEPT\n-A FORWARD -d 10.50.0.0/16 -j ACCEPT\n';
+  t.is(evaluateForwardPolicy(ok(both), net, true).status, 'pass', 'a wider accept covers the overlay');
+  const oneWay = '-P FORWARD DROP\n-A FORWARD -s 10.50.0.0/16 -j ACCEPT\n';
+  const failed = evaluateForwardPolicy(ok(oneWay), net, true);
+  t.is(failed.status, 'fail');
+  t.regex(failed.message, /no rules accept traffic from and to 10\.50\.0\.0\/16/);
+  t.regex(failed.hint ?? '', /iptables -I FORWARD -s 10\.50\.0\.0\/16 -j ACCEPT/);
+  t.is(evaluateForwardPolicy(ok(oneWay), net, false).status, 'pass', 'before flannel runs, DROP is what flannel expects to fix');
+  t.like(evaluateForwardPolicy({ kind: 'missing' }, net, true), { status: 'warn', message: 'iptables not found: cannot read the FORWARD chain policy' });
+  t.is(evaluateForwardPolicy({ kind: 'failed', message: 'Permission denied (you must be root)' }, net, true).status, 'warn');
 });
