@@ -1,14 +1,6 @@
 /** Pure text helpers shared by the plain reporter and the ink UI. */
 import type { PullProgress, SummaryLine } from '../core/events.js';
 
-export const symbols = {
-  success: '✔',
-  fail: '✖',
-  skip: '↷',
-  running: '›',
-  undo: '↶',
-} as const;
-
 /** 12ms, 0.4s, 60.0s, 2m 05s. */
 export function formatDuration(ms: number): string {
   if (ms < 1000) return `${Math.max(0, Math.round(ms))}ms`;

@@ -7,7 +7,7 @@ import { formatTtl, formatUptime } from '../status/model.js';
 import type { Paint } from './ansi.js';
 import { paint as makePaint } from './ansi.js';
 import { PORTS } from '../defaults.js';
-import { symbols } from './format.js';
+import { okMark, SEVERITY_MARKS, VERDICT_MARKS, type Mark } from './marks.js';
 
 /** LEASE: time left on the etcd lease, or "reserved" for a key without one. */
 export const HOST_COLUMNS = ['SUBNET', 'PUBLIC IP', 'BACKEND', 'LEASE', 'ROLE', 'BACKEND PORT', 'OVERLAY'] as const;
@@ -121,9 +121,10 @@ export function reachNotes(hosts: readonly HostRow[]): string[] {
   return [...notes];
 }
 
+const painted = (mark: Mark, p: Paint, text: string = mark.text): string => p[mark.color](text);
+
 export function problemLines(problem: Problem, p: Paint): string[] {
-  const mark = problem.severity === 'error' ? p.red(symbols.fail) : p.yellow('!');
-  return [`${mark} ${problem.message}`, ...(problem.hint ? [`  ${p.dim(`hint: ${problem.hint}`)}`] : [])];
+  return [`${painted(SEVERITY_MARKS[problem.severity], p)} ${problem.message}`, ...(problem.hint ? [`  ${p.dim(`hint: ${problem.hint}`)}`] : [])];
 }
 
 export function table(header: readonly string[], rows: readonly string[][]): string[] {
@@ -138,7 +139,8 @@ export interface StatusTextOptions {
 
 export function renderStatusText(model: StatusModel, options: StatusTextOptions = {}): string[] {
   const p = makePaint(options.color ?? false);
-  const verdict = model.verdict === 'healthy' ? p.green(`${symbols.success} ${verdictLine(model)}`) : model.verdict === 'degraded' ? p.yellow(`! ${verdictLine(model)}`) : p.red(`${symbols.fail} ${verdictLine(model)}`);
+  const mark = VERDICT_MARKS[model.verdict];
+  const verdict = painted(mark, p, `${mark.text} ${verdictLine(model)}`);
   const out: string[] = [verdict];
   const overview = overviewLines(model);
   const width = Math.max(...overview.map((l) => l.label.length));
@@ -157,8 +159,7 @@ export function renderStatusText(model: StatusModel, options: StatusTextOptions 
   const local = thisHostLines(model);
   const lw = Math.max(...local.map((l) => l.label.length));
   for (const l of local) {
-    const mark = l.ok === true ? p.green(symbols.success) : l.ok === false ? p.red(symbols.fail) : p.dim('-');
-    out.push(`  ${mark} ${l.label.padEnd(lw)}  ${l.value}`);
+    out.push(`  ${painted(okMark(l.ok), p)} ${l.label.padEnd(lw)}  ${l.value}`);
   }
 
   if (model.problems.length > 0) {

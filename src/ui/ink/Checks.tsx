@@ -1,6 +1,7 @@
 import { Box, Text } from 'ink';
 import type { CheckResult } from '../../core/events.js';
 import type { WarningView } from '../event-store.js';
+import { symbols } from '../marks.js';
 import { Tone } from './theme.js';
 
 /** kubeadm-style check results: errors and warnings by name, passes counted. */
@@ -48,7 +49,7 @@ export function Warnings({ warnings, indent = 2 }: { warnings: WarningView[]; in
 export function WarningLine({ warning }: { warning: WarningView }) {
   return (
     <Text>
-      <Tone color="yellow">⚠ </Tone>
+      <Tone color="yellow">{`${symbols.warning} `}</Tone>
       {warning.message}
       {warning.hint !== undefined && <Tone dim> — {warning.hint}</Tone>}
     </Text>

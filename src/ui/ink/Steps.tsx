@@ -1,7 +1,8 @@
 import { Box } from 'ink';
 import Spinner from 'ink-spinner';
 import type { Entry, StepView } from '../event-store.js';
-import { formatDuration, symbols } from '../format.js';
+import { formatDuration } from '../format.js';
+import { symbols } from '../marks.js';
 import { CheckLine, Checks, Warnings } from './Checks.js';
 import { Failure } from './Failure.js';
 import { PullLayers } from './PullLayers.js';

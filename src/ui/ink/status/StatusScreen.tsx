@@ -8,7 +8,7 @@
 import { memo, useMemo, useRef } from 'react';
 import { Box, Text } from 'ink';
 import type { HostRow, StatusModel } from '../../../status/model.js';
-import { symbols } from '../../format.js';
+import { okMark, SEVERITY_MARKS, VERDICT_MARKS, type Mark } from '../../marks.js';
 import { HOST_COLUMNS, hostCells, overviewLines, probeLine, reachNotes, thisHostLines, verdictLine } from '../../status-text.js';
 import { ColorContext, Tone } from '../theme.js';
 
@@ -71,7 +71,7 @@ export function StatusScreen({ model, color, rows = 40, watch }: StatusScreenPro
         {local.map((l, i) => (
           <Text key={`${l.label}-${i}`}>
             {'  '}
-            {l.ok === true ? <Tone color="green">{symbols.success}</Tone> : l.ok === false ? <Tone color="red">{symbols.fail}</Tone> : <Tone dim>-</Tone>}{' '}
+            <MarkTone mark={okMark(l.ok)} />{' '}
             <Tone dim>{l.label.padEnd(localWidth)}</Tone>
             {'  '}
             {l.value}
@@ -83,7 +83,7 @@ export function StatusScreen({ model, color, rows = 40, watch }: StatusScreenPro
             {problems.map((p, i) => (
               <Box key={`${p.code}-${p.subject ?? i}`} flexDirection="column" marginLeft={2}>
                 <Text>
-                  {p.severity === 'error' ? <Tone color="red">{symbols.fail}</Tone> : <Tone color="yellow">!</Tone>} {p.message}
+                  <MarkTone mark={SEVERITY_MARKS[p.severity]} /> {p.message}
                 </Text>
                 {p.hint && <Tone dim>{`  hint: ${p.hint}`}</Tone>}
               </Box>
@@ -104,10 +104,12 @@ export function StatusScreen({ model, color, rows = 40, watch }: StatusScreenPro
 }
 
 function Verdict({ model }: { model: StatusModel }) {
-  const text = verdictLine(model);
-  if (model.verdict === 'healthy') return <Tone color="green" bold>{`${symbols.success} ${text}`}</Tone>;
-  if (model.verdict === 'degraded') return <Tone color="yellow" bold>{`! ${text}`}</Tone>;
-  return <Tone color="red" bold>{`${symbols.fail} ${text}`}</Tone>;
+  const mark = VERDICT_MARKS[model.verdict];
+  return <MarkTone mark={mark} bold text={`${mark.text} ${verdictLine(model)}`} />;
+}
+
+function MarkTone({ mark, bold = false, text = mark.text }: { mark: Mark; bold?: boolean; text?: string }) {
+  return mark.color === 'dim' ? <Tone dim bold={bold}>{text}</Tone> : <Tone color={mark.color} bold={bold}>{text}</Tone>;
 }
 
 const pad = (cells: readonly string[], widths: readonly number[]): string =>
