@@ -4,6 +4,7 @@
  */
 import { resolve } from 'node:path';
 import { parseArgs as tokenize } from 'node:util';
+import { chooseDockerHost } from './adapters/docker/host.js';
 import { usageError } from './core/errors.js';
 import type { IgniteError } from './core/errors.js';
 import { DEFAULT_IMAGES, DEFAULT_TIMEOUT_MS, PATHS, PULL_POLICIES, type PullPolicy } from './defaults.js';
@@ -20,8 +21,10 @@ export interface Options {
   command: Command;
   /** join only: the init host, normalised (IPv6 without brackets). */
   host?: string;
-  /** From --docker-host, else DOCKER_HOST; undefined means dockerode's default socket. */
+  /** From --docker-host, else DOCKER_HOST; undefined means the default socket. */
   dockerHost?: string;
+  /** Which of the two dockerHost came from, for messages; set with dockerHost. */
+  dockerHostSource?: '--docker-host' | 'DOCKER_HOST';
   cniConfDir: string;
   cniBinDir: string;
   runDir: string;
@@ -145,12 +148,12 @@ function buildOptions(command: Command, args: string[], values: Values, env: Nod
   const logsTarget = command === 'logs' ? parseLogsTarget(args) : undefined;
   const etcdEndpoint = str('etcd-endpoint');
   const peer = str('peer');
-  const dockerHost = parseDockerHost(str('docker-host'), env);
+  const dockerHost = chooseDockerHost(str('docker-host'), env);
   const advertise = str('advertise-address');
   return {
     command,
     ...(host === undefined ? {} : { host }),
-    ...(dockerHost === undefined ? {} : { dockerHost }),
+    ...dockerHost,
     cniConfDir: parseDir('cni-conf-dir', str('cni-conf-dir') ?? PATHS.cniConfDir),
     cniBinDir: parseDir('cni-bin-dir', str('cni-bin-dir') ?? PATHS.cniBinDir),
     runDir: parseDir('run-dir', str('run-dir') ?? PATHS.runDir),
@@ -222,23 +225,6 @@ function positionalHost(command: Command, args: string[]): string | undefined {
   }
   const [arg] = args;
   return arg === undefined ? undefined : parseHostArg(arg).host;
-}
-
-/** The schemes dockerode and DOCKER_HOST understand on Linux. */
-const DOCKER_HOST = /^(unix|tcp|http|https|ssh):\/\/\S+$/;
-
-function parseDockerHost(flag: string | undefined, env: NodeJS.ProcessEnv): string | undefined {
-  const example = 'e.g. unix:///var/run/docker.sock or tcp://127.0.0.1:2375';
-  if (flag !== undefined) {
-    if (!DOCKER_HOST.test(flag)) throw usageError(`--docker-host "${flag}" is not a Docker host URL`, `Use ${example}.`);
-    return flag;
-  }
-  const fromEnv = env['DOCKER_HOST'];
-  if (fromEnv === undefined || fromEnv === '') return undefined;
-  if (!DOCKER_HOST.test(fromEnv)) {
-    throw usageError(`DOCKER_HOST "${fromEnv}" is not a Docker host URL`, `Fix or unset DOCKER_HOST, or pass --docker-host (${example}).`);
-  }
-  return fromEnv;
 }
 
 function parseDir(name: string, value: string): string {

@@ -1,18 +1,13 @@
 import { isIPv6 } from 'node:net';
 import type { ContainerCreateOptions } from 'dockerode';
 import { CONTAINER_NAMES, ETCD_KEYS, LABELS, PATHS, PORTS, type ContainerRole } from '../defaults.js';
-import { urlHost } from '../net/host-arg.js';
+import { bracketHost } from '../net/host-arg.js';
 import { version as PACKAGE_VERSION } from '../version.js';
 
 /**
  * What ignite-net asks Docker to run, as plain data. No daemon is touched here, so every flag and
- * mount is unit-tested; src/adapters/docker.ts only sends these.
+ * mount is unit-tested; src/adapters/docker/engine.ts only sends these.
  */
-
-/** Labels beyond LABELS that only the flannel container carries; recorded so status/cleanup need no etcd. */
-export const EXTRA_LABELS = {
-  backendPort: 'io.ignite-net.backend-port',
-} as const;
 
 // unless-stopped: the network comes back by itself after a reboot or a dockerd restart, and a crashed
 // flanneld/etcd is restarted, yet an operator's `docker stop` is respected (unlike `always`).
@@ -36,7 +31,7 @@ export interface EtcdSpecInput {
 export const ETCD_DATA_DIR = '/var/lib/etcd';
 
 export function etcdSpec(input: EtcdSpecInput): ContainerCreateOptions {
-  const adv = urlHost(input.advertiseAddress);
+  const adv = bracketHost(input.advertiseAddress);
   // 0.0.0.0 would leave an IPv6-only advertise address unreachable; Go's [::] listener takes both families.
   const any = isIPv6(input.advertiseAddress) ? '[::]' : '0.0.0.0';
   const peerUrl = `http://${adv}:${PORTS.etcdPeer}`;
@@ -75,10 +70,6 @@ export interface FlannelSpecInput {
   /** Host directory for subnet.env (mounted at /run/flannel). */
   runDir?: string;
   name?: string;
-  /** The backend's UDP port from the network config; flanneld reads it from etcd, we only record it. */
-  backendPort?: number;
-  /** Serve /healthz and /readyz on 127.0.0.1:<port>; omitted means flanneld's default (off). */
-  healthzPort?: number;
   version?: string;
 }
 
@@ -93,18 +84,12 @@ export function flannelSpec(input: FlannelSpecInput): ContainerCreateOptions {
   // the overlay (IPv4) still needs the interface's IPv4 address, so only --iface is given.
   cmd.push(`--iface=${input.advertiseAddress}`);
   if (!isIPv6(input.advertiseAddress)) cmd.push(`--public-ip=${input.advertiseAddress}`);
-  if (input.healthzPort !== undefined) {
-    // Loopback only: readiness is checked from this host, and nothing else should reach it.
-    cmd.push('--healthz-ip=127.0.0.1', `--healthz-port=${input.healthzPort}`);
-  }
-  const labels = managedLabels('flannel', input.version);
-  if (input.backendPort !== undefined) labels[EXTRA_LABELS.backendPort] = String(input.backendPort);
   return {
     name: input.name ?? CONTAINER_NAMES.flannel,
     Image: input.image,
     // No Entrypoint: the image's /opt/bin/flanneld is kept, so Cmd holds only flags.
     Cmd: cmd,
-    Labels: labels,
+    Labels: managedLabels('flannel', input.version),
     HostConfig: {
       // flanneld configures the host's own interfaces, routes and iptables: it must live in the host netns.
       NetworkMode: 'host',

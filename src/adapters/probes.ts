@@ -1,7 +1,7 @@
 import dgram from 'node:dgram';
 import net from 'node:net';
 import { IgniteError } from '../core/errors.js';
-import { urlHost } from '../net/host-arg.js';
+import { bracketHost } from '../net/host-arg.js';
 
 /**
  * Network probes: the only place that opens sockets to check reachability or port use. Every probe
@@ -24,7 +24,7 @@ function errnoCode(error: unknown): string | undefined {
 export function tcpProbe(host: string, port: number, timeoutMs: number): Promise<TcpProbeResult> {
   return new Promise((resolve) => {
     const started = performance.now();
-    const where = `${urlHost(host)}:${port}`;
+    const where = `${bracketHost(host)}:${port}`;
     const socket = net.connect({ host, port });
     let settled = false;
     const finish = (result: TcpProbeResult): void => {
@@ -109,7 +109,7 @@ export function udpProbe(host: string, port: number, timeoutMs: number): Promise
 
 function bindProblem(protocol: 'tcp' | 'udp', host: string, port: number, error: unknown): IgniteError {
   const code = errnoCode(error) ?? 'unknown error';
-  const where = `${urlHost(host)}:${port}/${protocol}`;
+  const where = `${bracketHost(host)}:${port}/${protocol}`;
   if (code === 'EACCES' || code === 'EPERM') {
     return new IgniteError('permission', `Not allowed to bind ${where} (${code})`, {
       hint: 'Ports below 1024 need root or CAP_NET_BIND_SERVICE; run ignite-net with sudo.',

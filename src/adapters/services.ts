@@ -1,6 +1,7 @@
 import type { Options } from '../args.js';
 import { interruptedError } from '../core/errors.js';
-import { connectDocker, type DockerClient } from './docker.js';
+import type { DockerClient } from './docker/client.js';
+import { connectDocker } from './docker/connect.js';
 import { openEtcd, type EtcdStore, type EtcdStoreOptions } from './etcd/store.js';
 import * as hostFiles from './host-files.js';
 import * as hostKernel from './host-kernel.js';
@@ -62,11 +63,11 @@ export const systemClock: Clock = {
 };
 
 /** The real services for one command, from its options. */
-export function hostServices(options: Pick<Options, 'dockerHost'>, env: NodeJS.ProcessEnv = process.env): Services {
+export function hostServices(options: Pick<Options, 'dockerHost' | 'dockerHostSource'>, env: NodeJS.ProcessEnv = process.env): Services {
   let docker: Promise<DockerClient> | undefined;
   const stores: EtcdStore[] = [];
   return {
-    docker: () => (docker ??= connectDocker(options.dockerHost, { env })),
+    docker: () => (docker ??= connectDocker(options, { env })),
     etcd(endpoints, storeOptions) {
       const store = openEtcd(endpoints, storeOptions);
       stores.push(store);

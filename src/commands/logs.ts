@@ -4,7 +4,10 @@
  * script's) is never shown as ours. Log lines go to stdout, notes and errors to stderr.
  */
 import type { Options } from '../args.js';
-import { connectDocker, LogDecoder, type DockerEngine, type LogLine, type ManagedContainer } from '../adapters/docker.js';
+import { connectDocker } from '../adapters/docker/connect.js';
+import type { DockerEngine } from '../adapters/docker/engine.js';
+import { LogDecoder, type LogLine } from '../adapters/docker/log-frames.js';
+import type { ManagedContainer } from '../adapters/docker/view.js';
 import { ExitCode, IgniteError, toErrorView } from '../core/errors.js';
 import { CONTAINER_NAMES, LABELS, type ContainerRole } from '../defaults.js';
 import { paint } from '../ui/ansi.js';
@@ -75,7 +78,7 @@ function writeError(streams: ReporterStreams, error: IgniteError): number {
 
 export async function runLogs(options: Options, streams: ReporterStreams, signal: AbortSignal): Promise<number> {
   try {
-    const docker = await connectDocker(options.dockerHost);
+    const docker = await connectDocker(options);
     const roles = options.logsTarget === undefined ? ROLES : [options.logsTarget];
     const found = (await docker.listManaged()).filter((c): c is ManagedContainer & { role: ContainerRole } => c.role !== undefined && roles.includes(c.role));
     found.sort((a, b) => ROLES.indexOf(a.role) - ROLES.indexOf(b.role) || a.name.localeCompare(b.name));

@@ -101,14 +101,23 @@ function checkDnsName(text: string): string {
   return name.toLowerCase();
 }
 
-/** URL host part: IPv6 needs brackets in http://[2001:db8::1]:2379. */
-export function urlHost(host: string): string {
+/** Host → URL form: IPv6 needs brackets in http://[2001:db8::1]:2379. */
+export function bracketHost(host: string): string {
   return host.includes(':') ? `[${host}]` : host;
+}
+
+/** URL → host, bracketHost's inverse: the URL's host with IPv6 unbracketed; '' when it is not a URL. */
+export function hostFromUrl(url: string | URL): string {
+  try {
+    return new URL(url).hostname.replace(/^\[(.*)\]$/, '$1');
+  } catch {
+    return '';
+  }
 }
 
 /** The etcd client URL flannel and our etcd client use for a peer. */
 export function etcdEndpoint(host: string, port: number = PORTS.etcdClient): string {
-  return `http://${urlHost(host)}:${port}`;
+  return `http://${bracketHost(host)}:${port}`;
 }
 
 /**

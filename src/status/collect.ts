@@ -6,7 +6,8 @@
  */
 import { join } from 'node:path';
 import type { Options } from '../args.js';
-import { connectDocker, type DockerEngine } from '../adapters/docker.js';
+import { connectDocker } from '../adapters/docker/connect.js';
+import type { DockerEngine } from '../adapters/docker/engine.js';
 import { openEtcd, type EtcdStore } from '../adapters/etcd/store.js';
 import { readIfExists, exists } from '../adapters/host-files.js';
 import { listFiles } from '../adapters/host-kernel.js';
@@ -57,7 +58,7 @@ export async function openStatusSession(given: Options, env: NodeJS.ProcessEnv =
   let dockerError: IgniteError | undefined;
   const getDocker = async (): Promise<DockerEngine> => {
     if (docker) return docker;
-    docker = await connectDocker(options.dockerHost, { env, pingTimeoutMs: Math.min(timeoutMs, 3_000) });
+    docker = await connectDocker(options, { env, pingTimeoutMs: Math.min(timeoutMs, 3_000) });
     return docker;
   };
 

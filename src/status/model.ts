@@ -7,10 +7,11 @@ import { cniBlockers, describeCniBlockers } from '../cni/load-order.js';
 import { ExitCode } from '../core/errors.js';
 import { CNI_FILES, CNI_PLUGINS, CONTAINER_NAMES, PORTS } from '../defaults.js';
 import { contains, firstAddress, parseCidr } from '../net/cidr.js';
+import { hostFromUrl } from '../net/host-arg.js';
 import { LEASE_RENEW_MARGIN_MS } from '../net/lease-release.js';
 import type { NetworkConfig } from '../net/network-config.js';
 import type { Lease } from '../net/lease.js';
-import type { ContainerState } from '../adapters/docker.js';
+import type { ContainerState } from '../adapters/docker/view.js';
 import type { TcpFailureReason, UdpProbeResult } from '../adapters/probes.js';
 
 /**
@@ -171,7 +172,7 @@ export function buildStatusModel(inputs: StatusInputs): StatusModel {
   const now = Date.parse(inputs.now);
   const leases = inputs.etcd.ok ? inputs.etcd.leases : [];
   const config = inputs.network?.config;
-  const etcdHost = hostOfUrl(inputs.endpoint.url);
+  const etcdHost = hostFromUrl(inputs.endpoint.url);
 
   // --- etcd and the network config
   if (!inputs.etcd.ok) {
@@ -453,14 +454,6 @@ function reachOfOverlay(lease: Lease, thisHost: boolean, etcdHost: boolean, inOv
   if (!probe || probe.kind !== 'tcp') return notChecked(`over the probe limit (${limit.limit} hosts per run)`);
   if (probe.ok) return { state: 'ok', text: 'answered', rttMs: probe.rttMs, note: `TCP to ${probe.target}:${probe.port} through the overlay` };
   return { state: 'failed', text: probe.reason === 'timeout' ? 'no answer' : probe.reason, note: `TCP to ${probe.target}:${probe.port} through the overlay: ${probe.message}` };
-}
-
-function hostOfUrl(url: string): string {
-  try {
-    return new URL(url).hostname.replace(/^\[(.*)\]$/, '$1');
-  } catch {
-    return '';
-  }
 }
 
 /** 23h 59m, 12m, 40s. */

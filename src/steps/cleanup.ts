@@ -1,5 +1,6 @@
 import { join } from 'node:path';
-import { connectDocker, type DockerClient } from '../adapters/docker.js';
+import type { DockerClient } from '../adapters/docker/client.js';
+import { connectDocker } from '../adapters/docker/connect.js';
 import { openEtcd } from '../adapters/etcd/store.js';
 import { exists, listDir, modifiedAt, moveFile, readIfExists, removeFile, removeTree } from '../adapters/host-files.js';
 import { deleteLink, iptables, listLinks, listTable, type IptablesFamily } from '../adapters/ip-tools.js';
@@ -71,7 +72,7 @@ async function dockerFor(ctx: CommandContext, io: StepIO): Promise<DockerClient 
   const known = factsOf(ctx);
   if (known.dockerUnreachable) return undefined;
   try {
-    ctx.docker = await connectDocker(ctx.options.dockerHost);
+    ctx.docker = await connectDocker(ctx.options);
     return ctx.docker;
   } catch (error) {
     known.dockerUnreachable = true;

@@ -1,4 +1,5 @@
-import type { ContainerView, DockerClient } from '../adapters/docker.js';
+import type { DockerClient } from '../adapters/docker/client.js';
+import type { ContainerView } from '../adapters/docker/view.js';
 import { LABELS, type ContainerRole } from '../defaults.js';
 
 export const STOP_TIMEOUT_SEC = 10;

@@ -1,6 +1,6 @@
 import type { Options } from '../args.js';
 import type { CheckResult } from '../core/events.js';
-import type { DockerClient } from '../adapters/docker.js';
+import type { DockerClient } from '../adapters/docker/client.js';
 import type { EtcdStore } from '../adapters/etcd/store.js';
 import type { Services } from '../adapters/services.js';
 import type { HostState } from '../adapters/state.js';

@@ -1,4 +1,4 @@
-import { connectDocker } from '../adapters/docker.js';
+import { connectDocker } from '../adapters/docker/connect.js';
 import { openEtcd } from '../adapters/etcd/store.js';
 import { readAddresses } from '../adapters/host-network.js';
 import { tcpProbe, udpProbe } from '../adapters/probes.js';
@@ -50,7 +50,7 @@ export async function resolvePeer(ctx: CommandContext, host: string): Promise<{ 
 /** An init host (one running our etcd) cannot join another. */
 export async function refuseInitHost(ctx: CommandContext): Promise<void> {
   // Docker may be down here; preflight reports that properly, so a failure only skips this check.
-  const docker = (ctx.docker ??= await connectDocker(ctx.options.dockerHost).catch(() => undefined));
+  const docker = (ctx.docker ??= await connectDocker(ctx.options).catch(() => undefined));
   if (docker && (await docker.listManaged('etcd')).length > 0) {
     throw new IgniteError('usage', 'this host runs ignite-etcd: it is an init host and cannot join another', {
       hint: 'Run `ignite-net cleanup` here first if it should join instead.',

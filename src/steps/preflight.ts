@@ -1,5 +1,5 @@
 import { ignoresPreflightError } from '../args.js';
-import { connectDocker } from '../adapters/docker.js';
+import { connectDocker } from '../adapters/docker/connect.js';
 import { directoryWritableProblem, isCharDevice } from '../adapters/host-files.js';
 import { readAddresses, readRoutes } from '../adapters/host-network.js';
 import { isOverlayDevice } from '../net/interfaces.js';
@@ -47,7 +47,7 @@ export const dockerCheck: Check = {
   async run(ctx) {
     try {
       // join's refuseInitHost may have connected already: one ping per run.
-      const docker = (ctx.docker ??= await connectDocker(ctx.options.dockerHost));
+      const docker = (ctx.docker ??= await connectDocker(ctx.options));
       return pass(`Docker Engine at ${docker.where}`);
     } catch (error) {
       if (error instanceof IgniteError) return fail(error.message, error.hint ?? 'Start dockerd.');

@@ -121,6 +121,12 @@ test('DOCKER_HOST is the fallback for --docker-host; the flag wins', (t) => {
   t.false('dockerHost' in run(['init'], {}));
 });
 
+test('the Docker host says where it came from, so messages name DOCKER_HOST when the environment set it', (t) => {
+  t.like(run(['init'], { DOCKER_HOST: 'unix:///b.sock' }), { dockerHost: 'unix:///b.sock', dockerHostSource: 'DOCKER_HOST' });
+  t.like(run(['init', '--docker-host', 'unix:///a.sock'], { DOCKER_HOST: 'unix:///b.sock' }), { dockerHost: 'unix:///a.sock', dockerHostSource: '--docker-host' });
+  t.false('dockerHostSource' in run(['init'], {}));
+});
+
 test('relative directories are made absolute', (t) => {
   t.is(run(['cleanup', '--cni-conf-dir', 'net.d']).cniConfDir, resolve('net.d'));
 });
@@ -255,6 +261,8 @@ const bad: [string[], RegExp, RegExp][] = [
   [['init', '--docker-host', '/var/run/docker.sock'], /^--docker-host "\/var\/run\/docker\.sock" is not a Docker host URL$/, /unix:\/\/\/var\/run\/docker\.sock/],
   [['init', '--docker-host', 'ftp://x'], /not a Docker host URL/, /tcp:\/\/127\.0\.0\.1:2375/],
   [['init', '--docker-host', 'unix://'], /not a Docker host URL/, /unix:/],
+  [['init', '--docker-host', 'ssh://user@host'], /^--docker-host "ssh:\/\/user@host": ssh:\/\/ Docker hosts are not supported yet$/, /TLS and ssh:\/\/ are not supported yet/],
+  [['init', '--docker-host', 'tcp://:2375'], /not a Docker host URL/, /tcp:\/\/127\.0\.0\.1:2375/],
   [['init', '--etcd-image', 'my image'], /^--etcd-image "my image" is not an image reference$/, /repository\[:tag\]/],
   [['init', '--etcd-image', ''], /is not an image reference/, /gcr\.io\/etcd-development/],
   [['join', '--flannel-image', 'https://ghcr.io/flannel'], /is not an image reference/, /--flannel-image ghcr\.io/],

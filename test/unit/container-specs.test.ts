@@ -1,6 +1,5 @@
 import test from 'ava';
 import {
-  EXTRA_LABELS,
   etcdSpec,
   flannelSpec,
   managedLabels,
@@ -87,19 +86,14 @@ test('flannel: host network, capabilities, tun device, run dir, restart policy, 
   t.deepEqual(spec.Labels, managedLabels('flannel', '1.2.3'));
 });
 
-test('flannel: default run dir, several endpoints, healthz on loopback, backend port label', (t) => {
+test('flannel: default run dir, several endpoints', (t) => {
   const spec = flannelSpec({
     ...flannelInput,
     etcdEndpoints: ['http://192.0.2.10:2379', 'http://192.0.2.12:2379'],
-    healthzPort: 10256,
-    backendPort: 8285,
   });
   t.deepEqual(spec.HostConfig?.Binds, ['/run/flannel:/run/flannel']);
   const cmd = spec.Cmd ?? [];
   t.true(cmd.includes('--etcd-endpoints=http://192.0.2.10:2379,http://192.0.2.12:2379'));
-  t.true(cmd.includes('--healthz-ip=127.0.0.1'));
-  t.true(cmd.includes('--healthz-port=10256'));
-  t.is(spec.Labels?.[EXTRA_LABELS.backendPort], '8285');
 });
 
 test('flannel: an IPv6 advertise address selects the interface but sets no IPv4 public IP', (t) => {

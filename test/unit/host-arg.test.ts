@@ -1,6 +1,6 @@
 import test from 'ava';
 import { IgniteError } from '../../src/core/errors.js';
-import { etcdEndpoint, parseAdvertiseAddress, parseHostArg, resolveHost, urlHost } from '../../src/net/host-arg.js';
+import { etcdEndpoint, parseAdvertiseAddress, parseHostArg, resolveHost, bracketHost } from '../../src/net/host-arg.js';
 import type { HostKind, Lookup } from '../../src/net/host-arg.js';
 
 const good: [string, string, HostKind][] = [
@@ -91,10 +91,10 @@ for (const [input, message, hint] of bad) {
   });
 }
 
-test('urlHost and etcdEndpoint bracket IPv6 only', (t) => {
-  t.is(urlHost('192.168.1.2'), '192.168.1.2');
-  t.is(urlHost('node1'), 'node1');
-  t.is(urlHost('2001:db8::1'), '[2001:db8::1]');
+test('bracketHost and etcdEndpoint bracket IPv6 only', (t) => {
+  t.is(bracketHost('192.168.1.2'), '192.168.1.2');
+  t.is(bracketHost('node1'), 'node1');
+  t.is(bracketHost('2001:db8::1'), '[2001:db8::1]');
   t.is(etcdEndpoint('192.168.1.2'), 'http://192.168.1.2:2379');
   t.is(etcdEndpoint('2001:db8::1'), 'http://[2001:db8::1]:2379');
   t.is(etcdEndpoint('node1', 12379), 'http://node1:12379');

@@ -9,13 +9,8 @@ import { gzipSync } from 'node:zlib';
 import test from 'ava';
 import type { ContainerCreateOptions } from 'dockerode';
 import { managedLabels } from '../../src/adapters/container-specs.js';
-import {
-  applyPullEvent,
-  connectDocker,
-  demuxLogs,
-  parseDockerHost,
-  type DockerEngine,
-} from '../../src/adapters/docker.js';
+import { connectDocker } from '../../src/adapters/docker/connect.js';
+import type { DockerEngine } from '../../src/adapters/docker/engine.js';
 import { IgniteError } from '../../src/core/errors.js';
 import type { PullProgress } from '../../src/core/events.js';
 import { LABELS } from '../../src/defaults.js';
@@ -65,7 +60,7 @@ async function importImage(tar: Buffer, name: string): Promise<void> {
 }
 
 test.before(async () => {
-  engine = await connectDocker('unix:///var/run/docker.sock');
+  engine = await connectDocker({ dockerHost: 'unix:///var/run/docker.sock' });
   layerTar = await busyboxTar();
   await importImage(layerTar, IMAGE);
   // Another layer for the pull test, so dockerd really downloads it instead of reporting "Already exists".
@@ -99,104 +94,6 @@ async function expectIgnite(t: { throwsAsync: (p: Promise<unknown>) => Promise<u
   if (!(error instanceof IgniteError)) throw new Error(`expected an IgniteError, got ${String(error)}`);
   return error;
 }
-
-// ---------------------------------------------------------------------------------------------
-// Connecting
-
-test('connect: the local daemon answers', async (t) => {
-  const local = await connectDocker('/var/run/docker.sock');
-  t.is(local.where, 'unix:///var/run/docker.sock');
-  t.true(await local.imageExists(IMAGE));
-});
-
-test('connect: a bogus socket path fails fast with message and hint', async (t) => {
-  const started = Date.now();
-  const error = await expectIgnite(t, connectDocker(`unix:///tmp/ignite-net-test-${RUN}-nothing.sock`));
-  t.true(Date.now() - started < 2000);
-  t.is(error.kind, 'docker');
-  t.is(error.message, `Docker Engine is not reachable at unix:///tmp/ignite-net-test-${RUN}-nothing.sock (no such socket)`);
-  t.regex(error.hint ?? '', /Start the Docker daemon.*--docker-host \/ DOCKER_HOST/);
-});
-
-test('connect: DOCKER_HOST is used when no host is given, and named in the details', async (t) => {
-  const error = await expectIgnite(t, connectDocker(undefined, { env: { DOCKER_HOST: `unix:///tmp/ignite-net-test-${RUN}-env.sock` } }));
-  t.true(error.message.includes(`ignite-net-test-${RUN}-env.sock`));
-  t.deepEqual(error.details, ['address taken from DOCKER_HOST']);
-  const ok = await connectDocker(undefined, { env: { DOCKER_HOST: 'unix:///var/run/docker.sock' } });
-  t.is(ok.where, 'unix:///var/run/docker.sock');
-});
-
-test('connect: a closed loopback TCP port is refused', async (t) => {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as net.AddressInfo).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  const error = await expectIgnite(t, connectDocker(`tcp://127.0.0.1:${port}`));
-  t.is(error.message, `Docker Engine is not reachable at tcp://127.0.0.1:${port} (connection refused)`);
-});
-
-test('connect: an HTTP server that is not Docker is named as such', async (t) => {
-  const server = http.createServer((_req, res) => res.writeHead(200, { 'content-type': 'text/html' }).end('<html>hello</html>'));
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  t.teardown(() => new Promise((resolve) => server.close(() => resolve())));
-  const port = (server.address() as net.AddressInfo).port;
-  const error = await expectIgnite(t, connectDocker(`http://127.0.0.1:${port}`));
-  t.regex(error.message, new RegExp(`^Something answers at tcp://127\\.0\\.0\\.1:${port} but it is not a Docker Engine`));
-  t.regex(error.hint ?? '', /DOCKER_HOST/);
-});
-
-test('connect: a 404 on /_ping is not Docker either', async (t) => {
-  const server = http.createServer((_req, res) => res.writeHead(404).end('not found'));
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  t.teardown(() => new Promise((resolve) => server.close(() => resolve())));
-  const port = (server.address() as net.AddressInfo).port;
-  const error = await expectIgnite(t, connectDocker(`127.0.0.1:${port}`));
-  t.regex(error.message, /not a Docker Engine \(GET \/_ping answered HTTP 404\)/);
-});
-
-test('connect: a server that does not speak HTTP is not Docker', async (t) => {
-  const sockets: net.Socket[] = [];
-  const server = net.createServer((s) => {
-    sockets.push(s);
-    s.end('SSH-2.0-OpenSSH_9.2\r\n');
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  t.teardown(() => {
-    for (const s of sockets) s.destroy();
-    return new Promise((resolve) => server.close(() => resolve()));
-  });
-  const port = (server.address() as net.AddressInfo).port;
-  const error = await expectIgnite(t, connectDocker(`tcp://127.0.0.1:${port}`));
-  t.regex(error.message, /not a Docker Engine \(it does not speak HTTP\)/);
-});
-
-test('connect: a server that accepts but never answers times out', async (t) => {
-  const sockets: net.Socket[] = [];
-  const server = net.createServer((s) => sockets.push(s));
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  t.teardown(() => {
-    for (const s of sockets) s.destroy();
-    return new Promise((resolve) => server.close(() => resolve()));
-  });
-  const port = (server.address() as net.AddressInfo).port;
-  const started = Date.now();
-  const error = await expectIgnite(t, connectDocker(`tcp://127.0.0.1:${port}`, { pingTimeoutMs: 300 }));
-  t.true(Date.now() - started < 2000);
-  t.regex(error.message, /not reachable .*\(no answer within 300 ms\)/);
-});
-
-test('parseDockerHost: the accepted forms', (t) => {
-  t.is(parseDockerHost('unix:///run/docker.sock').options.socketPath, '/run/docker.sock');
-  t.is(parseDockerHost('/run/docker.sock').where, 'unix:///run/docker.sock');
-  t.is(parseDockerHost('unix://').options.socketPath, '/var/run/docker.sock');
-  const tcp = parseDockerHost('tcp://127.0.0.1:2375');
-  t.like(tcp.options, { host: '127.0.0.1', port: 2375, protocol: 'http', socketPath: undefined });
-  t.is(parseDockerHost('http://[::1]:2375').options.host, '::1');
-  t.is(parseDockerHost('tcp://localhost').where, 'tcp://localhost:2375');
-  t.is(parseDockerHost('localhost:1234').where, 'tcp://localhost:1234');
-  t.throws(() => parseDockerHost('ssh://user@host'), { message: /Unsupported Docker host/ });
-  t.throws(() => parseDockerHost('tcp://'), { message: /Cannot read Docker host/ });
-});
 
 // ---------------------------------------------------------------------------------------------
 // Images
@@ -334,19 +231,6 @@ test('pullImage: an already aborted signal ends the pull as interrupted', async 
   t.is(error.kind, 'interrupted');
 });
 
-test('applyPullEvent: layers, non-layer lines and error lines', (t) => {
-  const progress: PullProgress = { image: 'x', layers: {} };
-  t.false(applyPullEvent(progress, { status: 'Pulling from library/x', id: 'v1' }).changed);
-  t.true(applyPullEvent(progress, { status: 'Pulling fs layer', id: 'abc' }).changed);
-  applyPullEvent(progress, { status: 'Downloading', id: 'abc', progressDetail: { current: 10, total: 100 }, progress: '[=>  ]' });
-  t.deepEqual(progress.layers['abc'], { status: 'Downloading', current: 10, total: 100 });
-  t.false(applyPullEvent(progress, { status: 'Digest: sha256:0' }).changed);
-  t.deepEqual(applyPullEvent(progress, { errorDetail: { message: 'unauthorized:\n denied' }, error: 'x' }), {
-    error: 'unauthorized: denied',
-    changed: false,
-  });
-});
-
 // ---------------------------------------------------------------------------------------------
 // Containers
 
@@ -434,19 +318,6 @@ test('createAndStart: a missing image is a docker error naming it', async (t) =>
   t.teardown(() => engine.removeByName(name).then(() => undefined));
   const error = await expectIgnite(t, engine.createAndStart({ ...busyboxSpec(name, ''), Image: MISSING_IMAGE }));
   t.is(error.message, `Cannot create ${name}: image ${MISSING_IMAGE} is not on this host`);
-});
-
-test('demuxLogs: frames of both streams, and raw TTY output', (t) => {
-  const frame = (type: number, text: string): Buffer => {
-    const body = Buffer.from(text);
-    const header = Buffer.alloc(8);
-    header[0] = type;
-    header.writeUInt32BE(body.length, 4);
-    return Buffer.concat([header, body]);
-  };
-  t.is(demuxLogs(Buffer.concat([frame(1, 'a\n'), frame(2, 'b\n'), frame(1, 'c')])), 'a\nb\nc');
-  t.is(demuxLogs(Buffer.from('plain tty\n')), 'plain tty\n');
-  t.is(demuxLogs(Buffer.alloc(0)), '');
 });
 
 // ---------------------------------------------------------------------------------------------

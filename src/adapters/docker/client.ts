@@ -1,0 +1,28 @@
+import type { ContainerCreateOptions } from 'dockerode';
+import type { PullProgress } from '../../core/events.js';
+import type { ContainerRole, PullPolicy } from '../../defaults.js';
+import type { ContainerView, ManagedContainer, VolumeView } from './view.js';
+
+/** What steps need of the Docker Engine, so they can be tested against a fake; DockerEngine is the real one. */
+export interface DockerClient {
+  /** Where the Engine is, as the operator would write it: `unix:///var/run/docker.sock`. */
+  readonly where: string;
+  imageExists(name: string): Promise<boolean>;
+  pullImage(name: string, onProgress: (progress: PullProgress) => void, signal?: AbortSignal): Promise<void>;
+  ensureImage(
+    name: string,
+    policy: PullPolicy,
+    onProgress: (progress: PullProgress) => void,
+    signal?: AbortSignal,
+  ): Promise<'present' | 'pulled'>;
+  listManaged(role?: ContainerRole): Promise<ManagedContainer[]>;
+  inspectContainer(nameOrId: string): Promise<ContainerView | undefined>;
+  createAndStart(spec: ContainerCreateOptions): Promise<ContainerView>;
+  stopAndRemove(id: string, timeoutSec: number): Promise<'removed' | 'absent'>;
+  containerLogs(id: string, tail: number): Promise<string[]>;
+  removeByName(name: string): Promise<boolean>;
+  ensureVolume(name: string, labels: Record<string, string>): Promise<'created' | 'present'>;
+  inspectVolume(name: string): Promise<VolumeView | undefined>;
+  volumeExists(name: string): Promise<boolean>;
+  removeVolume(name: string): Promise<boolean>;
+}
