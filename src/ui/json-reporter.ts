@@ -3,7 +3,7 @@
  * stream-json). Nothing else is written to stdout; errors are ErrorView objects.
  */
 import { createNonInteractivePrompter, defaultAnswerWarning, stepTracker } from './noninteractive-prompter.js';
-import type { Reporter } from './reporter.js';
+import type { Reporter } from './reporter-contract.js';
 import type { TextOutput } from './streams.js';
 
 export interface JsonReporterOptions {

@@ -13,11 +13,11 @@ import type { ErrorView } from '../core/errors.js';
 import type { PullProgress, RunEventBody } from '../core/events.js';
 import { paint } from './ansi.js';
 import type { Paint } from './ansi.js';
-import { alignSummary, formatDuration, pullComplete, pullLine } from './format.js';
+import { formatDuration, pullComplete, pullLine } from './format.js';
 import { symbols } from './marks.js';
 import { colorEnabled } from './mode.js';
 import { createNonInteractivePrompter, defaultAnswerWarning, stepTracker } from './noninteractive-prompter.js';
-import type { Reporter } from './reporter.js';
+import { summaryLines, type Reporter } from './reporter-contract.js';
 import type { TextOutput } from './streams.js';
 
 export interface PlainReporterOptions {
@@ -39,17 +39,6 @@ export function errorLines(error: ErrorView, p: Paint, indent = '  '): string[] 
     for (const frame of error.stack.split('\n').slice(1)) lines.push(`${indent}  ${p.dim(frame.trim())}`);
   }
   if (error.hint !== undefined) lines.push(`${indent}${p.cyan('hint:')} ${error.hint}`);
-  return lines;
-}
-
-/** The summary block, as written to stdout. */
-export function summaryLines(event: Extract<RunEventBody, { type: 'summary' }>, p: Paint): string[] {
-  const lines = [p.bold(event.title)];
-  for (const { label, value } of alignSummary(event.lines)) lines.push(`  ${p.dim(label)}  ${value}`);
-  if (event.next.length > 0) {
-    lines.push(p.bold('next:'));
-    for (const command of event.next) lines.push(`  ${command}`);
-  }
   return lines;
 }
 

@@ -3,27 +3,12 @@
  * creates one with createReporter(decideMode(…), streams), passes `emit` and `prompter` to the
  * runner and awaits `close()` before exiting. ink and react load only in interactive mode.
  */
-import type { RunEventBody } from '../core/events.js';
 import { createJsonReporter } from './json-reporter.js';
 import type { UiMode } from './mode.js';
 import { createPlainReporter } from './plain-reporter.js';
-import type { Prompter } from './prompt.js';
+import type { Reporter, ReporterStreams } from './reporter-contract.js';
 
-export interface Reporter {
-  readonly mode: UiMode;
-  /** Renders one event; the reporter stamps its timestamp. */
-  emit(event: RunEventBody): void;
-  readonly prompter: Prompter;
-  /** Flushes the last output (the final ink frame) and releases the terminal. */
-  close(): Promise<void>;
-}
-
-export interface ReporterStreams {
-  stdout: NodeJS.WriteStream;
-  stderr: NodeJS.WriteStream;
-  stdin: NodeJS.ReadStream;
-  env: NodeJS.ProcessEnv;
-}
+export type { Reporter, ReporterStreams } from './reporter-contract.js';
 
 export async function createReporter(mode: UiMode, streams: ReporterStreams): Promise<Reporter> {
   switch (mode) {

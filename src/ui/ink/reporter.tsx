@@ -8,8 +8,7 @@ import type { RunEventBody } from '../../core/events.js';
 import { paint } from '../ansi.js';
 import { createEventStore } from '../event-store.js';
 import { colorEnabled } from '../mode.js';
-import { summaryLines } from '../plain-reporter.js';
-import type { Reporter, ReporterStreams } from '../reporter.js';
+import { summaryLines, type Reporter, type ReporterStreams } from '../reporter-contract.js';
 import { App } from './App.js';
 import { createInkPrompter } from './prompter.js';
 
