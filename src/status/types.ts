@@ -1,0 +1,178 @@
+/**
+ * The status model's data: what collect.ts gathers (StatusInputs) and what the renderers draw
+ * (StatusModel). Plain JSON-safe data, no logic.
+ */
+import type { ContainerState } from '../adapters/docker/view.js';
+import type { TcpFailureReason, UdpProbeResult } from '../adapters/probes.js';
+import type { Lease } from '../net/lease.js';
+import type { NetworkConfig } from '../net/network-config.js';
+
+// ---------------------------------------------------------------------------------------------
+// Inputs (what collect.ts gathers)
+
+export type EndpointSource = 'flag' | 'state' | 'local-etcd';
+
+export interface ContainerInput {
+  name: string;
+  role?: 'etcd' | 'flannel';
+  image: string;
+  state: ContainerState;
+  running: boolean;
+  exitCode: number;
+  error?: string;
+  startedAt?: string;
+  finishedAt?: string;
+  restartCount: number;
+  health?: 'starting' | 'healthy' | 'unhealthy';
+}
+
+export type ProbeInput =
+  | { kind: 'udp'; port: number; result: UdpProbeResult; rttMs?: number }
+  | { kind: 'tcp'; target: string; port: number; ok: true; rttMs: number }
+  | { kind: 'tcp'; target: string; port: number; ok: false; reason: TcpFailureReason; message: string };
+
+export interface StatusInputs {
+  now: string;
+  endpoint: { url: string; source: EndpointSource };
+  state?: { path: string; role: 'init' | 'joined'; advertiseAddress: string; peer?: string; createdAt: string };
+  /** No state file was found (status still runs from --etcd-endpoint or a local etcd). */
+  stateMissing?: string;
+  etcd:
+    | {
+        ok: true;
+        version: string;
+        readMs: number;
+        config?: string;
+        configKey: string;
+        leases: Lease[];
+        /** How many lease TTLs etcd was asked for, and how many came from status's memory (lease-expiry.ts). */
+        leaseTtls?: { asked: number; remembered: number };
+      }
+    | { ok: false; message: string; hint?: string };
+  /** Parsed from etcd's config by collect (parsing throws on bad data; the message lands here). */
+  network?: { config?: NetworkConfig; problem?: string };
+  docker: { ok: true; where: string; containers: ContainerInput[] } | { ok: false; message: string; hint?: string };
+  subnetEnv: { path: string } & ({ kind: 'missing' } | { kind: 'invalid'; problem: string } | { kind: 'ok'; subnet: string; network: string; mtu: number });
+  cni: {
+    confDir: string;
+    binDir: string;
+    /** Files a CNI runtime considers (.conf, .conflist, .json), in the order libcni sorts them. */
+    candidates: string[];
+    /** Our conflist: undefined when absent. */
+    ours?: { validJson: boolean; written: boolean };
+    /** The files among candidates that do not load as a CNI config (ignite stops at them). */
+    invalid: string[];
+    /** Why each of `invalid` does not load, as cni/load-order.ts says it. */
+    problems?: Record<string, string>;
+    missingPlugins: string[];
+  };
+  /** This host's addresses (never probed; used when no state file says which lease is ours). */
+  localAddresses: string[];
+  /** Probe results by lease key; absent keys were not probed. */
+  probes: Record<string, { backend?: ProbeInput; overlay?: ProbeInput }>;
+  /** candidates: the other hosts with something to probe (a backend port, or the overlay path). */
+  probeLimit: { limit: number; candidates: number };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The model
+
+export type Severity = 'error' | 'warning';
+
+/** Stable ids for scripts, one per rule and finding (status/rules.ts, status/hosts.ts). */
+export type ProblemCode =
+  | 'etcd-unreachable'
+  | 'network-config-missing'
+  | 'network-config-invalid'
+  | 'docker-unreachable'
+  | `${ContainerRoleName}-missing`
+  | `${ContainerRoleName}-not-running`
+  | `${ContainerRoleName}-unhealthy`
+  | `${ContainerRoleName | 'container'}-restarted`
+  | 'subnet-env-missing'
+  | 'subnet-env-invalid'
+  | 'subnet-env-stale'
+  | 'cni-conflist-missing'
+  | 'cni-conflist-invalid'
+  | 'cni-conflist-foreign'
+  | 'cni-not-first'
+  | 'cni-plugins-missing'
+  | 'lease-malformed'
+  | 'lease-outside-network'
+  | 'duplicate-public-ip'
+  | 'lease-not-renewed'
+  | 'backend-unreachable'
+  | 'overlay-unreachable'
+  | 'no-lease'
+  | 'probes-limited';
+
+type ContainerRoleName = NonNullable<ContainerInput['role']>;
+
+export interface Problem {
+  severity: Severity;
+  code: ProblemCode;
+  message: string;
+  hint?: string;
+  /** The lease key or container the problem is about. */
+  subject?: string;
+}
+
+export type ReachState = 'ok' | 'failed' | 'not-checked';
+
+export interface ReachView {
+  state: ReachState;
+  /** A short phrase for a table cell: "not rejected", "answered", "rejected", "this host", "not checked". */
+  text: string;
+  /** Why, in a sentence: what was and was not checked. */
+  note?: string;
+  rttMs?: number;
+}
+
+export interface HostRow {
+  key: string;
+  subnet: string;
+  publicIP: string;
+  backend: string;
+  reserved: boolean;
+  /** Seconds left on the etcd lease; undefined for reservations. */
+  ttlSeconds?: number;
+  expiresAt?: string;
+  thisHost: boolean;
+  /** Runs the etcd this status read (the init host). */
+  etcdHost: boolean;
+  backendReach: ReachView;
+  overlayReach: ReachView;
+  health: 'ok' | 'warning' | 'error';
+  problem?: string;
+}
+
+export interface ContainerRow extends ContainerInput {
+  expected: boolean;
+  uptimeSeconds?: number;
+  health?: 'starting' | 'healthy' | 'unhealthy';
+}
+
+export type Verdict = 'healthy' | 'degraded' | 'unhealthy';
+
+export interface StatusModel {
+  generatedAt: string;
+  etcd: { endpoint: string; source: EndpointSource; ok: boolean; version?: string; readMs?: number; leaseTtls?: { asked: number; remembered: number }; message?: string };
+  state: { path?: string; role?: 'init' | 'joined'; peer?: string; since?: string; missing?: string };
+  network?: NetworkConfig;
+  hosts: HostRow[];
+  thisHost: {
+    /** The lease this host holds, if any. */
+    subnet?: string;
+    advertiseAddress?: string;
+    /** Whether this host is set up as an overlay member (state file or a flannel container). */
+    member: boolean;
+    docker: { ok: boolean; where?: string; message?: string };
+    containers: ContainerRow[];
+    subnetEnv: StatusInputs['subnetEnv'];
+    cni: StatusInputs['cni'] & { ourFile: string; firstPick?: string };
+  };
+  probes: { probed: number; candidates: number; limit: number };
+  problems: Problem[];
+  verdict: Verdict;
+  exitCode: number;
+}
