@@ -9,6 +9,7 @@ import * as hostNetwork from './host-network.js';
 import * as ipTools from './ip-tools.js';
 import * as probes from './probes.js';
 import * as state from './state.js';
+import { loadTemplate } from './templates.js';
 
 /**
  * Everything a command does to or learns from the host goes through one of these. They are built in
@@ -33,7 +34,10 @@ export interface Services {
 export type HostFiles = Pick<
   typeof hostFiles,
   'readIfExists' | 'exists' | 'writeFileAtomic' | 'ensureDir' | 'removeFile' | 'moveFile' | 'directoryWritableProblem' | 'isCharDevice' | 'listDir' | 'removeTree' | 'modifiedAt'
->;
+> & {
+  /** The text of the conflist template ignite-net ships (templates/), for cni/conflist.ts to render. */
+  conflistTemplate(): Promise<string>;
+};
 export type HostNetwork = Pick<typeof hostNetwork, 'readAddresses' | 'readRoutes'> & Pick<typeof ipTools, 'listLinks' | 'deleteLink' | 'listTable' | 'iptables'>;
 export type HostKernel = Pick<typeof hostKernel, 'readProcValue' | 'readInterfaceMtu' | 'readIptablesForward' | 'listFiles'>;
 export type Probes = Pick<typeof probes, 'tcpProbe' | 'udpProbe' | 'isTcpPortFree' | 'isUdpPortFree'>;
@@ -73,7 +77,7 @@ export function hostServices(options: Pick<Options, 'dockerHost' | 'dockerHostSo
       stores.push(store);
       return store;
     },
-    files: hostFiles,
+    files: { ...hostFiles, conflistTemplate: () => loadTemplate() },
     network: { ...hostNetwork, ...ipTools },
     kernel: hostKernel,
     probes,

@@ -1,14 +1,9 @@
 /**
  * The CNI conflist ignite-net writes to <cni-conf-dir>/10-flannel.conflist, rendered from the file
- * under templates/ so operators can read exactly what will be written.
+ * under templates/ so operators can read exactly what will be written. Pure: the template's text
+ * comes from the caller (adapters/templates.ts reads it).
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { usageError } from '../core/errors.js';
-
-export const CONFLIST_TEMPLATE = '10-flannel.conflist.json';
 
 export interface ConflistVars {
   /** CNI network name; Ignite and the original script use "cbr0". */
@@ -16,27 +11,6 @@ export interface ConflistVars {
 }
 
 export const DEFAULT_CONFLIST_VARS: ConflistVars = { name: 'cbr0' };
-
-/**
- * Candidates relative to this module: the bundled dist/*.js (scripts/build.mjs) sits one level below
- * the package root; src/cni/ (tsx) and dist/cni/ (tsc's per-file output) two; dist/src/cni/ (a build
- * with rootDir ".") three.
- */
-const CANDIDATE_DIRS = ['../templates/', '../../templates/', '../../../templates/'];
-
-/** The package's templates/ directory, wherever this module runs from. */
-export function templatesDir(): string {
-  for (const relative of CANDIDATE_DIRS) {
-    const dir = fileURLToPath(new URL(relative, import.meta.url));
-    if (existsSync(join(dir, CONFLIST_TEMPLATE))) return dir;
-  }
-  // The package ships templates/ (package.json "files"), so a miss means a broken install.
-  throw new Error(`templates/${CONFLIST_TEMPLATE} not found near ${fileURLToPath(import.meta.url)}; reinstall ignite-net`);
-}
-
-export async function loadTemplate(dir: string = templatesDir()): Promise<string> {
-  return readFile(join(dir, CONFLIST_TEMPLATE), 'utf8');
-}
 
 /** CNI's rule for network names (libcni validates names with this pattern). */
 const NETWORK_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
@@ -98,23 +72,20 @@ function checkConflist(value: unknown): void {
 const isRecord = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
-let defaultRendering: string | undefined;
-
 /**
  * Whether a conflist on disk is the one we write: equal as JSON to our rendering, so a file
  * re-indented by a tool still counts but any edited value does not (cleanup then leaves it).
  * No marker key is added because the file must stay exactly DESIGN's conflist, which other
- * CNI consumers read too. `rendered` defaults to the shipped template with default vars.
+ * CNI consumers read too.
  */
-export function isOurConflist(text: string, rendered?: string): boolean {
-  const expected = rendered ?? (defaultRendering ??= renderConflist(readFileSync(join(templatesDir(), CONFLIST_TEMPLATE), 'utf8')));
+export function isOurConflist(text: string, rendered: string): boolean {
   let actual: unknown;
   try {
     actual = JSON.parse(text);
   } catch {
     return false;
   }
-  return jsonEqual(actual, JSON.parse(expected));
+  return jsonEqual(actual, JSON.parse(rendered));
 }
 
 /** Deep equality of parsed JSON values; object key order does not matter, array order does. */

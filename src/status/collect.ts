@@ -14,7 +14,8 @@ import { listFiles } from '../adapters/host-kernel.js';
 import { readAddresses } from '../adapters/host-network.js';
 import { tcpProbe, udpProbe } from '../adapters/probes.js';
 import { applyState, readLeaseCache, readState, statePath, writeLeaseCache, type HostState } from '../adapters/state.js';
-import { isOurConflist } from '../cni/conflist.js';
+import { loadTemplate } from '../adapters/templates.js';
+import { isOurConflist, renderConflist } from '../cni/conflist.js';
 import { cniConfigProblem, cniLoadOrder } from '../cni/load-order.js';
 import { IgniteError, isIgniteError } from '../core/errors.js';
 import { CNI_FILES, CNI_PLUGINS, PORTS } from '../defaults.js';
@@ -246,7 +247,7 @@ export async function readCni(confDir: string, binDir: string): Promise<StatusIn
       }
       if (name === CNI_FILES.ours) {
         const validJson = text !== undefined && isJson(text);
-        ours = { validJson, written: validJson && isOurConflist(text) };
+        ours = { validJson, written: validJson && isOurConflist(text, renderConflist(await loadTemplate())) };
       }
     }),
   );

@@ -4,7 +4,7 @@ import { connectDocker } from '../adapters/docker/connect.js';
 import { openEtcd } from '../adapters/etcd/store.js';
 import { exists, listDir, modifiedAt, moveFile, readIfExists, removeFile, removeTree } from '../adapters/host-files.js';
 import { deleteLink, iptables, listLinks, listTable, type IptablesFamily } from '../adapters/ip-tools.js';
-import { DEFAULT_CONFLIST_VARS, isOurConflist } from '../cni/conflist.js';
+import { DEFAULT_CONFLIST_VARS, isOurConflist, renderConflist } from '../cni/conflist.js';
 import { IgniteError } from '../core/errors.js';
 import type { Step, StepIO } from '../core/step.js';
 import { CNI_FILES, CONTAINER_NAMES, ETCD_KEYS, ETCD_VOLUME } from '../defaults.js';
@@ -293,8 +293,9 @@ export const removeCniStep: Step<CommandContext> = {
     const paths = cniPaths(ctx.options.cniConfDir);
     const done: string[] = [];
     const ours = await readIfExists(paths.ours);
+    const isOurs = ours !== undefined && isOurConflist(ours, renderConflist(await ctx.services.files.conflistTemplate()));
     if (ours !== undefined) {
-      if (isOurConflist(ours)) {
+      if (isOurs) {
         await removeFile(paths.ours);
         ctx.removed.push(paths.ours);
         done.push(`removed ${CNI_FILES.ours}`);
@@ -304,7 +305,7 @@ export const removeCniStep: Step<CommandContext> = {
       }
     }
     if (await exists(paths.foreignBackup)) {
-      if (ours === undefined || isOurConflist(ours)) {
+      if (ours === undefined || isOurs) {
         await moveFile(paths.foreignBackup, paths.ours);
         done.push(`restored the ${CNI_FILES.ours} that --force replaced`);
       }

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { ensureDir, exists, moveFile, readIfExists, removeFile, writeFileAtomic } from '../adapters/host-files.js';
-import { isOurConflist, loadTemplate, renderConflist } from '../cni/conflist.js';
+import { isOurConflist, renderConflist } from '../cni/conflist.js';
 import { IgniteError } from '../core/errors.js';
 import type { Step } from '../core/step.js';
 import { CNI_FILES, CNI_PLUGINS } from '../defaults.js';
@@ -21,13 +21,13 @@ export const cniStep: Step<CommandContext> = {
   async run(ctx, io) {
     const { cniConfDir, cniBinDir, force } = ctx.options;
     const paths = cniPaths(cniConfDir);
-    const rendered = renderConflist(await loadTemplate(), {});
+    const rendered = renderConflist(await ctx.services.files.conflistTemplate(), {});
 
     if ((await ensureDir(cniConfDir)) === 'created') io.progress(`created ${cniConfDir}`);
     const current = await readIfExists(paths.ours);
     let unchanged = current === rendered;
     if (current !== undefined && !unchanged) {
-      if (!isOurConflist(current)) {
+      if (!isOurConflist(current, rendered)) {
         if (!force) {
           throw new IgniteError('conflict', `${paths.ours} exists and was not written by ignite-net`, {
             hint: `Move it away, or pass --force to replace it (a copy is kept at ${paths.foreignBackup}).`,

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import test from 'ava';
-import { CONFLIST_TEMPLATE } from '../../src/cni/conflist.js';
+import { CONFLIST_TEMPLATE } from '../../src/adapters/templates.js';
 import { version } from '../../src/version.js';
 
 const run = promisify(execFile);

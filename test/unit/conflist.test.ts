@@ -6,7 +6,8 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import test from 'ava';
 import { IgniteError } from '../../src/core/errors.js';
-import { CONFLIST_TEMPLATE, isOurConflist, jsonEqual, loadTemplate, renderConflist, templatesDir } from '../../src/cni/conflist.js';
+import { CONFLIST_TEMPLATE, loadTemplate, templatesDir } from '../../src/adapters/templates.js';
+import { isOurConflist, jsonEqual, renderConflist } from '../../src/cni/conflist.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -49,25 +50,25 @@ test('loadTemplate from a directory without the template fails with ENOENT', asy
   await t.throwsAsync(loadTemplate(dir), { code: 'ENOENT' });
 });
 
-test('the compiled layout (dist/cni/conflist.js) finds templates/ too', async (t) => {
-  // Mirror the package: <pkg>/dist/cni/conflist.js beside <pkg>/templates/, compiled by esbuild.
+test('the compiled layout (dist/adapters/templates.js) finds templates/ too', async (t) => {
+  // Mirror the package: <pkg>/dist/adapters/templates.js beside <pkg>/templates/, compiled by esbuild.
   const pkg = await mkdtemp(join(tmpdir(), 'ignite-net-pkg-'));
   t.teardown(() => rm(pkg, { recursive: true, force: true }));
   await mkdir(join(pkg, 'templates'));
   await copyFile(join(root, 'templates', CONFLIST_TEMPLATE), join(pkg, 'templates', CONFLIST_TEMPLATE));
   await writeFile(join(pkg, 'package.json'), '{"type":"module"}');
   const esbuild = join(root, 'node_modules', '.bin', 'esbuild');
-  for (const layout of ['dist/cni', 'dist/src/cni']) {
-    const out = join(pkg, layout, 'conflist.js');
-    await promisify(execFile)(esbuild, [join(root, 'src/cni/conflist.ts'), '--bundle', '--platform=node', '--format=esm', `--outfile=${out}`]);
+  for (const layout of ['dist/adapters', 'dist/src/adapters']) {
+    const out = join(pkg, layout, 'templates.js');
+    await promisify(execFile)(esbuild, [join(root, 'src/adapters/templates.ts'), '--bundle', '--platform=node', '--format=esm', `--outfile=${out}`]);
     const { stdout } = await promisify(execFile)(process.execPath, [
       '--input-type=module',
       '-e',
-      `const m = await import(${JSON.stringify(out)}); process.stdout.write(m.templatesDir() + '\\n' + m.renderConflist(await m.loadTemplate()));`,
+      `const m = await import(${JSON.stringify(out)}); process.stdout.write(m.templatesDir() + '\\n' + await m.loadTemplate());`,
     ]);
-    const [dir, ...rendered] = stdout.split('\n');
+    const [dir, ...template] = stdout.split('\n');
     t.is(dir, join(pkg, 'templates/'), layout);
-    t.deepEqual(JSON.parse(rendered.join('\n')), DESIGN, layout);
+    t.deepEqual(JSON.parse(renderConflist(template.join('\n'))), DESIGN, layout);
   }
 });
 
@@ -116,12 +117,11 @@ for (const name of ['', '-cbr0', 'cbr 0', 'cbr0/x', 'c"br0', 'ü']) {
 
 test('isOurConflist: our rendering and a re-indented copy are ours', async (t) => {
   const rendered = renderConflist(await loadTemplate());
-  t.true(isOurConflist(rendered));
   t.true(isOurConflist(rendered, rendered));
-  t.true(isOurConflist(JSON.stringify(JSON.parse(rendered))));
-  t.true(isOurConflist(JSON.stringify(DESIGN, null, 4)));
+  t.true(isOurConflist(JSON.stringify(JSON.parse(rendered)), rendered));
+  t.true(isOurConflist(JSON.stringify(DESIGN, null, 4), rendered));
   // Key order inside objects does not matter to JSON readers.
-  t.true(isOurConflist(JSON.stringify({ plugins: DESIGN.plugins, cniVersion: '0.4.0', name: 'cbr0' })));
+  t.true(isOurConflist(JSON.stringify({ plugins: DESIGN.plugins, cniVersion: '0.4.0', name: 'cbr0' }), rendered));
 });
 
 test('isOurConflist: anything edited or foreign is not ours', async (t) => {
