@@ -18,7 +18,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { build } from 'esbuild';
-import { REQUIRE_BANNER, bundleDepsPlugin } from './bundle-deps.mjs';
+import { REQUIRE_BANNER, bundleDepsPlugin, strayRequires } from './bundle-deps.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const { values } = parseArgs({ options: { outdir: { type: 'string', default: join(root, 'dist') } } });
@@ -30,9 +30,9 @@ const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
  * chunks. Loaded from node_modules instead, importing the status command took ~240 ms instead of
  * ~80 (some 300 CommonJS files, etcd3 parsing its .proto text, docker-modem loading ssh2), and ink
  * with react ~300 ms instead of ~75 on a terminal (many small ES modules, each resolved and linked).
- * scripts/bundle-deps.mjs patches dockerode, etcd3, grpc-js and ink so that bundling them is sound;
- * what it leaves installed (ssh2, files read from their package's directory) loads from node_modules
- * at first use, which is why the dependencies stay `dependencies`.
+ * scripts/bundle-deps.mjs redirects a few of their imports (resolve rules) so that bundling them is
+ * sound; what it leaves installed (ssh2, files read from their package's directory) loads from
+ * node_modules at first use, which is why the dependencies stay `dependencies`.
  */
 
 /** What both builds share; chunks all go in dist/ itself (see above). */
@@ -95,6 +95,14 @@ const commands = await build({
   banner: { js: REQUIRE_BANNER },
 });
 const result = { outputFiles: [...startup.outputFiles, ...commands.outputFiles] };
+
+// A require() left in the output runs from dist/, so it would look for a package there, not beside
+// the module that requires it: only Node's built-ins may be left (see strayRequires).
+const stray = result.outputFiles.flatMap((file) => strayRequires(file.text).map((call) => `  ${relative(root, file.path)}: ${call}`));
+if (stray.length > 0) {
+  process.stderr.write(`build: require() of a package left in the bundle, which would resolve from dist/ (bundle it, or add a rule to scripts/bundle-deps.mjs):\n${stray.join('\n')}\n`);
+  process.exit(1);
+}
 
 // Write the new files first, then remove what an earlier build left (including tsc's per-file
 // layout), so dist/cli.js never goes missing while something runs it.

@@ -7,5 +7,7 @@ export function installedMain(from: string, chain: readonly string[]): string;
 export const REQUIRE_BANNER: string;
 /** The generated replacement of etcd3's loadSync(rpc.proto): CommonJS source, and where its require() resolves from. */
 export function etcd3RpcModule(etcd3Main: string): { source: string; resolveDir: string };
-/** The esbuild plugin that bundles dockerode and etcd3 soundly; `root` is ignite-net's directory. */
+/** The require() calls in bundled `source` that load something other than a Node built-in (each would resolve from dist/). */
+export function strayRequires(source: string): string[];
+/** The esbuild plugin that bundles the dependencies soundly; `root` is ignite-net's directory. */
 export function bundleDepsPlugin(root: string): Plugin;

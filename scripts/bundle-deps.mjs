@@ -1,37 +1,43 @@
 /**
- * What scripts/build.mjs needs to bundle the dependencies soundly into the commands' chunks: patches
- * to dockerode, etcd3, grpc-js and ink, and which parts of them still load at run time from
- * node_modules. (The other packages bundle as they are; the checks below cover them too.)
+ * What scripts/build.mjs needs to bundle the dependencies soundly into the commands' chunks: resolve
+ * rules for dockerode, docker-modem, debug, etcd3, grpc-js and ink, a location patch for three of
+ * their files, and which parts of them still load at run time from node_modules. (The other packages
+ * bundle as they are; the checks below cover them too.)
  *
  * Why: loaded from node_modules, importing the status command took ~240 ms (~80 bundled): Node
  * resolving, reading and wrapping some 300 CommonJS files, etcd3 parsing its .proto text on every
  * run, and docker-modem loading ssh2 (and its native addons) though only ssh:// hosts use it.
  *
  * What keeps the bundle sound:
- * - etcd3's `loadSync(rpc.proto)` at load time becomes a module generated here (etcd3RpcModule):
- *   the same package definition, from protobufjs JSON made at build time. test/unit/build-deps.test.ts
- *   checks it against proto-loader's own output, message by message.
+ * - Resolve rules (RULES), keyed on (importing file, import path), not on the importer's text: the
+ *   bundle gets a small module of ours in place of what is imported. etcd3's proto-loader becomes one
+ *   whose `loadSync(rpc.proto)` returns a package definition generated here (etcd3RpcModule): the
+ *   same definition, from protobufjs JSON made at build time. test/unit/build-deps.test.ts checks it
+ *   against proto-loader's own output, message by message.
  * - Code that needs its real location (`__dirname`, native addons) is left out and loaded at first
  *   use from the installed package, resolved as Node resolves it from the module that requires it:
  *   docker-modem's ssh agent (ssh2), dockerode's BuildKit session and trace decoding, the
  *   proto-loader grpc-js loads for channelz/ORCA, and ink's React DevTools hook (DEV=true). So the
  *   dependencies stay `dependencies`.
- * - Each patch must match its text exactly once, and a bundled module that still names `__dirname`,
- *   `__filename` or `import.meta` (all of which would now point at dist/) fails the build, unless
- *   listed in LOCATION_INDEPENDENT: a dependency update cannot silently break a run-time path.
+ * - A rule that is never used, a location patch that does not match as often as it says, and a
+ *   bundled module that still names `__dirname`, `__filename` or `import.meta` (all of which would
+ *   now point at dist/) fail the build, unless listed in LOCATION_INDEPENDENT; so does a require()
+ *   of a package left in the output (strayRequires), which would resolve from dist/, not from the
+ *   package that requires it: a dependency update cannot silently break a run-time path.
  */
 import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { builtinModules, createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 
 /**
- * A patched package, as the chain of packages that leads to it from ignite-net's dependencies: the
- * run-time lookup walks the same chain, so it finds the copy Node would have loaded.
+ * A package the bundle loads from, as the chain of packages that leads to it from ignite-net's
+ * dependencies: the run-time lookup walks the same chain, so it finds the copy Node would have loaded.
  */
 const CHAINS = {
   ink: ['ink'],
   dockerode: ['dockerode'],
   'docker-modem': ['dockerode', 'docker-modem'],
+  etcd3: ['etcd3'],
   '@grpc/grpc-js': ['etcd3', '@grpc/grpc-js'],
 };
 
@@ -53,9 +59,15 @@ const INSTALLED_MODULE = `
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+const mains = new Map();
 function installedMain(chain) {
-  let main = fileURLToPath(import.meta.url);
-  for (const name of chain) main = createRequire(main).resolve(name);
+  const key = chain.join("\\0");
+  let main = mains.get(key);
+  if (main === undefined) {
+    main = fileURLToPath(import.meta.url);
+    for (const name of chain) main = createRequire(main).resolve(name);
+    mains.set(key, main);
+  }
   return main;
 }
 /** require() as chain's last package's main module has it. */
@@ -66,60 +78,96 @@ export const installedDir = (chain) => dirname(installedMain(chain));
 export const installedUrl = (chain, file) => pathToFileURL(join(installedDir(chain), file)).href;
 `;
 
-const installed = (helper, pkg) => `require("ignite-net:installed").${helper}(${JSON.stringify(CHAINS[pkg])})`;
+const chainOf = (pkg) => JSON.stringify(CHAINS[pkg]);
 
-/** The options etcd3 passes to loadSync; a change fails the build (the generated module assumes them). */
-const ETCD3_PROTO_OPTIONS = '{ keepCase: true, longs: String, enums: String, defaults: true, oneofs: true, }';
+/** The options etcd3 passes to loadSync: the generated module assumes them. */
 const ETCD3_OPTIONS = { keepCase: true, longs: String, enums: String, defaults: true, oneofs: true };
+const ETCD3_OPTIONS_SOURCE = '{ keepCase: true, longs: String, enums: String, defaults: true, oneofs: true }';
+
+/** What etcd3's connection-pool.js has for `__dirname` (see LOCATED). */
+const ETCD3_DIRNAME = '(bundled etcd3)/lib';
 
 /**
- * Per file (path under node_modules): text replacements, each matching exactly once; `dirname`, the
- * package whose installed directory stands in for `__dirname`; `installed`, what the replacements
- * load from beside the package's installed main module (checked to resolve at build time).
+ * What etcd3's connection-pool.js gets for `@grpc/proto-loader`: it calls only `loadSync` on it, at
+ * load time, for rpc.proto. Other options than the generated definition assumes fail loudly (at the
+ * first import of etcd3, which test/unit/build-deps.test.ts does).
  */
-const PATCHES = {
-  'etcd3/lib/connection-pool.js': {
-    replace: [
-      ['const proto_loader_1 = require("@grpc/proto-loader");\n', ''],
-      [
-        /const packageDefinition = \(0, proto_loader_1\.loadSync\)\(`\$\{__dirname\}\/\.\.\/proto\/rpc\.proto`, (\{[^}]*\})\);/,
-        (_match, options) => {
-          if (options.replace(/\s+/g, ' ') !== ETCD3_PROTO_OPTIONS) throw new Error(`etcd3 now loads rpc.proto with ${options}: update ETCD3_PROTO_OPTIONS in scripts/bundle-deps.mjs`);
-          return 'const packageDefinition = require("ignite-net:etcd3-rpc-proto");';
-        },
-      ],
-    ],
-  },
-  'docker-modem/lib/modem.js': {
-    replace: [["ssh = require('./ssh'),", `ssh = function (opt) { return ${installed('installedRequire', 'docker-modem')}('./ssh')(opt); },`]],
-    installed: ['docker-modem', './ssh', 'ssh2'],
-  },
-  'dockerode/lib/docker.js': {
-    replace: [
-      ["withSession = require('./session'),", `withSession = function () { return ${installed('installedRequire', 'dockerode')}('./session').apply(this, arguments); },`],
-      ["var buildkit = require('./buildkit');", `var buildkit = ${installed('installedRequire', 'dockerode')}('./buildkit');`],
-    ],
-    installed: ['dockerode', './session', './buildkit'],
-  },
+const ETCD3_PROTO_LOADER = `"use strict";
+const OPTIONS = ${ETCD3_OPTIONS_SOURCE};
+exports.loadSync = function loadSync(file, options) {
+  const keys = Object.keys(OPTIONS);
+  const same = options != null && Object.keys(options).length === keys.length && keys.every((key) => options[key] === OPTIONS[key]);
+  if (file !== ${JSON.stringify(`${ETCD3_DIRNAME}/../proto/rpc.proto`)} || !same) {
+    throw new Error("bundled etcd3 loads " + file + " with options other than its generated definition assumes: update scripts/bundle-deps.mjs");
+  }
+  return require("ignite-net:etcd3-rpc-proto");
+};
+`;
+
+/**
+ * What debug (docker-modem's) gets for `supports-color`, which it probes at load time inside a
+ * try/catch to pick a 256-colour palette for DEBUG=… output. It is an optional peer of debug that
+ * npm does not install (package-lock.json has no supports-color), so in ignite-net's installed tree
+ * debug never finds it and keeps its six basic colours: this says the same without a lookup. (Left
+ * as esbuild leaves it, it was a require() from dist/, which would find whatever copy sits there.)
+ */
+const SUPPORTS_COLOR_ABSENT = `"use strict";
+module.exports = false;
+`;
+
+/**
+ * Resolve rules: where the bundled module `importer` (its path under node_modules) imports `path`,
+ * the bundle gets, instead of `path` bundled:
+ * - `load: 'call'`: a function that loads `path` from the installed package `installed` (the
+ *   importer's copy) at its first call, and calls it: for a function the importer requires at load
+ *   time but calls only on a rare path;
+ * - `load: 'require'`: `path` loaded from the installed package where the importer requires it
+ *   (each of these requires it inside the function that uses it, so at first use);
+ * - `load: 'import'`: the same for an import() of an ES module;
+ * - `contents`: a module of ours.
+ * The importer must sit beside its package's main module as resolved along `installed`'s chain, and
+ * `path` must resolve from there at build time.
+ */
+const RULES = [
+  { importer: 'etcd3/lib/connection-pool.js', path: '@grpc/proto-loader', contents: ETCD3_PROTO_LOADER },
+  { importer: 'docker-modem/lib/modem.js', path: './ssh', installed: 'docker-modem', load: 'call', needs: ['ssh2'] },
+  { importer: 'dockerode/lib/docker.js', path: './session', installed: 'dockerode', load: 'call' },
+  { importer: 'dockerode/lib/docker.js', path: './buildkit', installed: 'dockerode', load: 'require' },
+  { importer: '@grpc/grpc-js/build/src/channelz.js', path: '@grpc/proto-loader', installed: '@grpc/grpc-js', load: 'require' },
+  { importer: '@grpc/grpc-js/build/src/orca.js', path: '@grpc/proto-loader', installed: '@grpc/grpc-js', load: 'require' },
   // React DevTools (DEV=true) as ink does it unbundled: its own react-devtools-core (an optional
   // peer, usually absent: ink then prints how to install it), and ws, resolved from ink.
-  'ink/build/reconciler.js': {
-    replace: [
-      ["import process from 'node:process';\n", `import process from 'node:process';\nimport { installedUrl as __installedUrl } from "ignite-net:installed";\n`],
-      ["await import('./devtools.js');", `await import(__installedUrl(${JSON.stringify(CHAINS.ink)}, './devtools.js'));`],
-    ],
-    installed: ['ink', './devtools.js'],
-  },
-  '@grpc/grpc-js/build/src/channelz.js': {
-    replace: [["require('@grpc/proto-loader')", `${installed('installedRequire', '@grpc/grpc-js')}('@grpc/proto-loader')`]],
-    dirname: '@grpc/grpc-js',
-    installed: ['@grpc/grpc-js', '@grpc/proto-loader', '../../proto/channelz.proto'],
-  },
-  '@grpc/grpc-js/build/src/orca.js': {
-    replace: [["require('@grpc/proto-loader')", `${installed('installedRequire', '@grpc/grpc-js')}('@grpc/proto-loader')`]],
-    dirname: '@grpc/grpc-js',
-    installed: ['@grpc/grpc-js', '@grpc/proto-loader', '../../proto/xds/xds/service/orca/v3/orca.proto'],
-  },
+  { importer: 'ink/build/reconciler.js', path: './devtools.js', installed: 'ink', load: 'import' },
+  { importer: 'debug/src/node.js', path: 'supports-color', contents: SUPPORTS_COLOR_ABSENT },
+];
+
+/** The module a rule puts in the bundle, and its loader. */
+function ruleModule(rule) {
+  if (rule.contents !== undefined) return { contents: rule.contents, loader: 'js' };
+  const chain = chainOf(rule.installed);
+  const path = JSON.stringify(rule.path);
+  const sources = {
+    call: `const { installedRequire } = require("ignite-net:installed");\nmodule.exports = function () { return installedRequire(${chain})(${path}).apply(this, arguments); };\n`,
+    require: `module.exports = require("ignite-net:installed").installedRequire(${chain})(${path});\n`,
+    import: `import { installedUrl } from "ignite-net:installed";\nawait import(installedUrl(${chain}, ${path}));\n`,
+  };
+  return { contents: sources[rule.load], loader: 'js' };
+}
+
+/**
+ * Text patches, only where no resolve rule can do the job: these modules name `__dirname` (to find
+ * .proto files beside them), a free variable rather than an import, and esbuild has no per-file
+ * define, so only their text can give them a directory. Every `__dirname` is replaced (no anchor
+ * text to go stale), and `uses` says how many there are: another count fails the build, so a new
+ * use gets looked at. grpc-js's files get its installed directory, looked up at first use. etcd3's
+ * one use is the rpc.proto path it hands, at load time, to the proto-loader of RULES, which answers
+ * without reading the file and checks the path is this one: so it gets a constant, not a lookup on
+ * every start (resolving a package costs ~2 ms there).
+ */
+const LOCATED = {
+  'etcd3/lib/connection-pool.js': { pkg: 'etcd3', uses: 1, dirname: JSON.stringify(ETCD3_DIRNAME) },
+  '@grpc/grpc-js/build/src/channelz.js': { pkg: '@grpc/grpc-js', uses: 1 },
+  '@grpc/grpc-js/build/src/orca.js': { pkg: '@grpc/grpc-js', uses: 2 },
 };
 
 /**
@@ -136,15 +184,27 @@ function packagePath(path) {
   return at === -1 ? undefined : normal.slice(at + '/node_modules/'.length);
 }
 
-function patch(source, key, spec) {
-  let out = source;
-  for (const [from, to] of spec.replace) {
-    const hits = typeof from === 'string' ? out.split(from).length - 1 : (out.match(new RegExp(from.source, 'g')) ?? []).length;
-    if (hits !== 1) throw new Error(`${key}: expected ${String(from)} once, found it ${hits} times: update scripts/bundle-deps.mjs`);
-    out = out.replace(from, typeof to === 'string' ? () => to : to);
+function locate(source, key, spec) {
+  const uses = source.match(/\b__dirname\b/g)?.length ?? 0;
+  if (uses !== spec.uses) throw new Error(`${key}: expected __dirname ${spec.uses} times, found it ${uses} times: update LOCATED in scripts/bundle-deps.mjs`);
+  const dir = spec.dirname ?? `(require("ignite-net:installed").installedDir(${chainOf(spec.pkg)}))`;
+  return source.replace(/\b__dirname\b/g, () => dir);
+}
+
+/**
+ * The require() calls left in a bundled `source` (esbuild's `__require`, which runs from dist/) that
+ * do not load a Node built-in: each would resolve from dist/ instead of from the package that
+ * requires it. Deliberate loads from node_modules go through `installedRequire`, not `__require`.
+ */
+export function strayRequires(source) {
+  const stray = [];
+  for (const match of source.matchAll(/\b__require(?:\.resolve)?\(\s*([^)\s][^)]*?)\s*\)/g)) {
+    const argument = match[1].replace(/\/\*[\s\S]*?\*\//g, '').trim(); // esbuild keeps /* webpackIgnore */ comments
+    const name = /^(["'`])([^"'`]*)\1$/.exec(argument)?.[2];
+    if (name !== undefined && (name.startsWith('node:') || builtinModules.includes(name))) continue;
+    stray.push(match[0]);
   }
-  if (spec.dirname) out = out.replace(/\b__dirname\b/g, () => `(${installed('installedDir', spec.dirname)})`);
-  return out;
+  return stray;
 }
 
 /**
@@ -193,7 +253,7 @@ export function etcd3RpcModule(etcd3Main) {
 
   const source = `"use strict";
 // Generated by scripts/bundle-deps.mjs from etcd3's proto/rpc.proto: what proto-loader's
-// loadSync(rpc.proto, ${ETCD3_PROTO_OPTIONS}) returns, without parsing .proto text.
+// loadSync(rpc.proto, ${ETCD3_OPTIONS_SOURCE}) returns, without parsing .proto text.
 const { Root } = require("protobufjs/light");
 const OPTIONS = { keepCase: true, longs: String, enums: String, defaults: true, oneofs: true };
 const ROOT = ${JSON.stringify(JSON.stringify(root.toJSON()))};
@@ -271,54 +331,71 @@ module.exports = definition;
 }
 
 /**
- * The esbuild plugin: applies PATCHES, serves the two virtual modules, and fails the build on a
- * bundled module that still names its location (see the top of this file). `root` is ignite-net's
+ * The esbuild plugin: applies RULES and LOCATED, serves the virtual modules, and fails the build on
+ * a bundled module that still names its location (see the top of this file). `root` is ignite-net's
  * directory; the run-time lookups start from a chunk in dist/, one level below it.
  */
 export function bundleDepsPlugin(root) {
   const from = join(root, 'package.json');
-  // Each patched file must sit beside its package's main module as resolved along its chain, or
-  // the run-time lookups would find another copy (or another directory) than the one bundled.
+  // A file whose lookups start from its package's installed main module must sit beside it, as
+  // resolved along its chain, or they would find another copy (or directory) than the one bundled.
   const expectedDir = new Map(Object.entries(CHAINS).map(([pkg, chain]) => [pkg, dirname(installedMain(from, chain))]));
-  const seen = new Set();
+  const besideMain = (file, key, pkg) => {
+    if (expectedDir.get(pkg) !== dirname(file)) throw new Error(`${file} is not beside ${pkg}'s main module as resolved from ignite-net (${expectedDir.get(pkg)})`);
+    if (!key.startsWith(`${pkg}/`)) throw new Error(`${key} is not in ${pkg}: update scripts/bundle-deps.mjs`);
+  };
+  const virtual = new Map([
+    ['ignite-net:installed', () => ({ contents: INSTALLED_MODULE, loader: 'js' })],
+    ['ignite-net:etcd3-rpc-proto', () => {
+      const { source, resolveDir } = etcd3RpcModule(installedMain(from, ['etcd3']));
+      return { contents: source, loader: 'js', resolveDir };
+    }],
+  ]);
+  const rules = new Map(RULES.map((rule) => [`${rule.importer}\0${rule.path}`, rule]));
+  const used = new Set();
+  const located = new Set();
+  const escape = (text) => text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+  const filter = new RegExp(`^(${[...new Set(RULES.map((rule) => escape(rule.path)))].join('|')})$`);
   return {
     name: 'bundle-deps',
     setup(build) {
       build.onResolve({ filter: /^ignite-net:/ }, (args) => ({ path: args.path, namespace: 'ignite-net' }));
-      build.onLoad({ filter: /.*/, namespace: 'ignite-net' }, (args) => {
-        if (args.path === 'ignite-net:installed') return { contents: INSTALLED_MODULE, loader: 'js', resolveDir: root };
-        if (args.path === 'ignite-net:etcd3-rpc-proto') {
-          const { source, resolveDir } = etcd3RpcModule(installedMain(from, ['etcd3']));
-          return { contents: source, loader: 'js', resolveDir };
+      build.onResolve({ filter }, (args) => {
+        const key = packagePath(args.importer);
+        const rule = key === undefined ? undefined : rules.get(`${key}\0${args.path}`);
+        if (!rule) return undefined;
+        if (rule.installed) {
+          besideMain(args.importer, key, rule.installed);
+          const require = createRequire(installedMain(from, CHAINS[rule.installed]));
+          for (const file of [rule.path, ...(rule.needs ?? [])]) require.resolve(file);
         }
-        return undefined;
+        const path = `${rule.importer} → ${rule.path}`;
+        virtual.set(path, () => ({ ...ruleModule(rule), resolveDir: root }));
+        used.add(rule);
+        return { path, namespace: 'ignite-net' };
+      });
+      build.onLoad({ filter: /.*/, namespace: 'ignite-net' }, (args) => {
+        const load = virtual.get(args.path);
+        if (!load) throw new Error(`bundle-deps: no module ${args.path}`);
+        return { resolveDir: root, ...load() };
       });
       build.onLoad({ filter: /[\\/]node_modules[\\/].*\.[cm]?js$/ }, (args) => {
         const key = packagePath(args.path);
-        const spec = key === undefined ? undefined : PATCHES[key];
+        const spec = key === undefined ? undefined : LOCATED[key];
         let source = readFileSync(args.path, 'utf8');
         if (spec) {
-          for (const pkg of Object.keys(CHAINS)) {
-            if (key.startsWith(`${pkg}/`) && expectedDir.get(pkg) !== dirname(args.path)) {
-              throw new Error(`${args.path} is not beside ${pkg}'s main module as resolved from ignite-net (${expectedDir.get(pkg)})`);
-            }
-          }
-          if (spec.installed) {
-            const [pkg, ...files] = spec.installed;
-            const require = createRequire(installedMain(from, CHAINS[pkg]));
-            for (const file of files) require.resolve(file);
-          }
-          source = patch(source, key, spec);
-          seen.add(key);
+          besideMain(args.path, key, spec.pkg);
+          source = locate(source, key, spec);
+          located.add(key);
         }
-        const located = LOCATION_INDEPENDENT.has(key) ? null : source.match(/\b__(dirname|filename)\b|\bimport\.meta\b/);
-        if (located) throw new Error(`${args.path} uses ${located[0]}, which in the bundle would not be its own: patch it in scripts/bundle-deps.mjs`);
+        const location = LOCATION_INDEPENDENT.has(key) ? null : source.match(/\b__(dirname|filename)\b|\bimport\.meta\b/);
+        if (location) throw new Error(`${args.path} uses ${location[0]}, which in the bundle would not be its own: add a rule to scripts/bundle-deps.mjs`);
         return { contents: source, loader: 'js' };
       });
       build.onEnd((result) => {
         if (result.errors.length > 0) return;
-        const missing = Object.keys(PATCHES).filter((key) => !seen.has(key));
-        if (missing.length > 0) throw new Error(`bundle-deps: never saw ${missing.join(', ')}: update scripts/bundle-deps.mjs`);
+        const unused = [...RULES.filter((rule) => !used.has(rule)).map((rule) => `${rule.importer} → ${rule.path}`), ...Object.keys(LOCATED).filter((key) => !located.has(key))];
+        if (unused.length > 0) throw new Error(`bundle-deps: never used ${unused.join(', ')}: update scripts/bundle-deps.mjs`);
       });
     },
   };

@@ -7,14 +7,14 @@
  */
 import { execFile } from 'node:child_process';
 import { copyFile, mkdir, mkdtemp, readFile, readdir, rm, symlink, writeFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
+import { builtinModules, createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import test from 'ava';
 import { build } from 'esbuild';
-import { REQUIRE_BANNER, bundleDepsPlugin, etcd3RpcModule, installedMain } from '../../scripts/bundle-deps.mjs';
+import { REQUIRE_BANNER, bundleDepsPlugin, etcd3RpcModule, installedMain, strayRequires } from '../../scripts/bundle-deps.mjs';
 
 const run = promisify(execFile);
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -193,7 +193,7 @@ async function inProbe(code: string): Promise<unknown> {
   const script = join(await probe, 'dist', `run-${Math.random().toString(36).slice(2)}.mjs`);
   await writeFile(
     script,
-    `import { createRequire } from 'node:module';
+    `import { builtinModules, createRequire } from 'node:module';
 import { Docker, Etcd3, grpc } from './probe.js';
 const cache = createRequire(import.meta.url).cache;
 const loaded = () => Object.keys(cache).filter((p) => /node_modules[\\\\/](ssh2|cpu-features|etcd3|@grpc|protobufjs|dockerode|docker-modem|cockatiel)[\\\\/]/.test(p)).map((p) => p.replace(/.*node_modules[\\\\/]/, ''));
@@ -249,6 +249,30 @@ test('dist/ imports no dependency by name: all are bundled', async (t) => {
     for (const m of source.matchAll(/\bimport\(\s*["']([^"'./][^"']*)["']\s*\)/g)) names.add(m[1]!);
   }
   t.deepEqual([...names].filter((name) => !name.startsWith('node:')), []);
+});
+
+test('dist/ requires nothing by name but Node built-ins: a package left to require() would resolve from dist/', async (t) => {
+  const dist = await built;
+  const stray: string[] = [];
+  for (const file of await readdir(dist)) {
+    const source = await readFile(join(dist, file), 'utf8');
+    // esbuild's __require is what stays of a require() it did not bundle; comments may sit before the name.
+    for (const m of source.matchAll(/\b__require(?:\.resolve)?\(\s*((?:\/\*[\s\S]*?\*\/\s*)*)([^)\s]?)/g)) {
+      if (m[2] === '') continue; // `function __require() {`, esbuild's own helper
+      const name = /^["']([^"']+)["']/.exec(source.slice(m.index + m[0].length - 1))?.[1];
+      if (name === undefined || !(name.startsWith('node:') || builtinModules.includes(name))) stray.push(`${file}: ${name ?? 'a computed name'}`);
+    }
+  }
+  t.deepEqual(stray, []);
+});
+
+test('strayRequires flags a package, a computed name and require.resolve, not a built-in or a deliberate load', (t) => {
+  const source = [
+    '__require("fs"); __require("node:path"); __require(\n  /* webpackIgnore: true */\n  "fs"\n);',
+    '__require("supports-color"); __require(name); __require.resolve("ssh2");',
+    'installedRequire(["dockerode"])("./session"); function __require() {}',
+  ].join('\n');
+  t.deepEqual(strayRequires(source), ['__require("supports-color")', '__require(name)', '__require.resolve("ssh2")']);
 });
 
 /** What the ink reporter draws for one run, from `modulePath` (src through tsx, or a dist chunk), as CI would see it. */

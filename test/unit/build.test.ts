@@ -65,8 +65,9 @@ test('the chunk that renders the conflist finds templates/ beside dist/', async 
   const template = await readFile(join(root, 'templates', CONFLIST_TEMPLATE), 'utf8');
   let found = 0;
   for (const name of await readdir(dist)) {
-    // cli.js runs the CLI when imported; every other file only defines modules.
-    if (name === 'cli.js' || !name.endsWith('.js')) continue;
+    // cli.js runs the CLI when imported, and devtools-*.js connects React DevTools (what ink's own
+    // devtools.js does when ink imports it under DEV=true); every other file only defines modules.
+    if (name === 'cli.js' || name.startsWith('devtools-') || !name.endsWith('.js')) continue;
     const mod = (await import(pathToFileURL(join(dist, name)).href)) as { loadTemplate?: () => Promise<string> };
     if (typeof mod.loadTemplate !== 'function') continue;
     t.is(await mod.loadTemplate(), template, name);
