@@ -80,7 +80,7 @@ export const installedUrl = (chain, file) => pathToFileURL(join(installedDir(cha
 
 const chainOf = (pkg) => JSON.stringify(CHAINS[pkg]);
 
-/** The options etcd3 passes to loadSync: the generated module assumes them. */
+/** The options etcd3 passes to loadSync (the generated module assumes them), and the same as source. */
 const ETCD3_OPTIONS = { keepCase: true, longs: String, enums: String, defaults: true, oneofs: true };
 const ETCD3_OPTIONS_SOURCE = '{ keepCase: true, longs: String, enums: String, defaults: true, oneofs: true }';
 
@@ -126,7 +126,7 @@ module.exports = false;
  * - `load: 'import'`: the same for an import() of an ES module;
  * - `contents`: a module of ours.
  * The importer must sit beside its package's main module as resolved along `installed`'s chain, and
- * `path` must resolve from there at build time.
+ * `path` (and `needs`, what it requires in turn) must resolve from there at build time.
  */
 const RULES = [
   { importer: 'etcd3/lib/connection-pool.js', path: '@grpc/proto-loader', contents: ETCD3_PROTO_LOADER },

@@ -149,7 +149,7 @@ test('the generated serializers put the same bytes on the wire as proto-loader, 
   t.throws(() => range.requestSerialize([]), { message: /expected object with RangeRequest structure, got array/ });
 });
 
-/** A bundle of dockerode, etcd3, grpc-js and ink (every patched package) built as build.mjs builds the chunks, in a temporary package. */
+/** A bundle of dockerode, etcd3, grpc-js and ink (every package with a rule) built as build.mjs builds the chunks, in a temporary package. */
 const probe = (async () => {
   const pkg = await mkdtemp(join(tmpdir(), 'ignite-net-build-deps-'));
   await symlink(join(root, 'node_modules'), join(pkg, 'node_modules'));
