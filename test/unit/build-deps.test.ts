@@ -240,6 +240,42 @@ test("grpc-js's channelz definition loads proto-loader and its .proto files from
   t.deepEqual(result, { methods: ['GetChannel', 'GetServer'], fromInstalled: true });
 });
 
+test("dockerode's followProgress loads its BuildKit decoder from node_modules at first use, and it runs", async (t) => {
+  const result = await inProbe(`
+    const { PassThrough } = await import('node:stream');
+    const docker = new Docker({ socketPath: '/var/run/docker.sock' });
+    const before = loaded();
+    const stream = new PassThrough();
+    const output = new Promise((resolve, reject) => docker.followProgress(stream, (err, out) => (err ? reject(err) : resolve(out))));
+    stream.end(JSON.stringify({ status: 'Pulling fs layer', id: 'abc' }) + '\\n');
+    return { before, output: await output, after: loaded().includes('dockerode/lib/buildkit.js') };
+  `);
+  t.deepEqual(result, { before: [], output: [{ status: 'Pulling fs layer', id: 'abc' }], after: true });
+});
+
+test("ink's React DevTools hook (DEV=true) loads ink's devtools.js from node_modules, as unbundled", async (t) => {
+  const dist = await built;
+  let chunk: string | undefined;
+  for (const file of await readdir(dist)) {
+    if (/^export\s*\{[^}]*\bcreateInkReporter\b/m.test(await readFile(join(dist, file), 'utf8'))) chunk = join(dist, file);
+  }
+  if (chunk === undefined) return t.fail('no chunk exports createInkReporter');
+  const importWithDev = async (url: string) => {
+    const { stderr } = await run(process.execPath, ['--input-type=module', '-e', `await import(${JSON.stringify(url)});`], { env: { ...process.env, DEV: 'true' }, timeout: 30_000 });
+    return stderr;
+  };
+  const bundled = await importWithDev(pathToFileURL(chunk).href);
+  // react-devtools-core is an optional peer, not installed: ink says so, from the bundle as from node_modules.
+  t.regex(bundled, /Ink tried to import `react-devtools-core`/);
+  t.is(bundled, await importWithDev(pathToFileURL(join(root, 'node_modules', 'ink', 'build', 'index.js')).href));
+  // What the bundle's stand-in imports is ink's own devtools.js (so not merely some missing file).
+  const standIn = (await readdir(dist)).filter((file) => file.startsWith('devtools-'));
+  t.is(standIn.length, 1);
+  // `any`: Node's loader throws it from another realm, so it is no Error here.
+  const error = (await t.throwsAsync(import(pathToFileURL(join(dist, standIn[0]!)).href), { any: true })) as { message?: string } | undefined;
+  t.regex(error?.message ?? '', /'react-devtools-core' imported from .*[\\/]node_modules[\\/]ink[\\/]build[\\/]devtools\.js/);
+});
+
 test('dist/ imports no dependency by name: all are bundled', async (t) => {
   const dist = await built;
   const names = new Set<string>();
