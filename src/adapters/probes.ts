@@ -1,5 +1,6 @@
 import dgram from 'node:dgram';
 import net from 'node:net';
+import { formatDuration } from '../core/duration.js';
 import { IgniteError } from '../core/errors.js';
 import { bracketHost } from '../net/host-arg.js';
 
@@ -35,7 +36,7 @@ export function tcpProbe(host: string, port: number, timeoutMs: number): Promise
       resolve(result);
     };
     const timer = setTimeout(
-      () => finish({ ok: false, reason: 'timeout', message: `no answer from ${where} within ${timeoutMs} ms` }),
+      () => finish({ ok: false, reason: 'timeout', message: `no answer from ${where} within ${formatDuration(timeoutMs)}` }),
       timeoutMs,
     );
     socket.once('connect', () => finish({ ok: true, rttMs: Math.round((performance.now() - started) * 100) / 100 }));

@@ -1,3 +1,4 @@
+import { formatDuration } from './duration.js';
 import { interruptedError, toErrorView } from './errors.js';
 import type { Emit } from './events.js';
 import type { Prompter } from './prompt.js';
@@ -111,7 +112,7 @@ export async function runSteps<C>(steps: Step<C>[], ctx: C, options: RunOptions)
       const settled = await settleOrAbandon(step.run(ctx, io), signal, graceMs);
       if ('abandoned' in settled) {
         emit({ type: 'step-fail', id: step.id, title: step.title, durationMs: now() - started, error: toErrorView(interruptedError()) });
-        return finish(interruptedError(), [`whatever "${step.title}" had begun (it did not stop within ${graceMs / 1000}s)`]);
+        return finish(interruptedError(), [`whatever "${step.title}" had begun (it did not stop within ${formatDuration(graceMs)})`]);
       }
       const result = settled.value;
       if (signal.aborted) throw interruptedError();

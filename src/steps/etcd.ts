@@ -1,5 +1,6 @@
 import { etcdSpec, managedLabels, specMatches } from '../adapters/container-specs.js';
 import { openEtcd } from '../adapters/etcd/store.js';
+import { formatDuration } from '../core/duration.js';
 import { IgniteError } from '../core/errors.js';
 import type { Step } from '../core/step.js';
 import { CONTAINER_NAMES, ETCD_VOLUME, PORTS } from '../defaults.js';
@@ -7,7 +8,6 @@ import { etcdEndpoint } from '../net/host-arg.js';
 import { required, type CommandContext } from './context.js';
 import { inspectManaged, removeForeignNamed, STOP_TIMEOUT_SEC } from './containers.js';
 import { imageFor } from './images.js';
-import { formatSeconds } from './wait.js';
 
 
 /**
@@ -57,7 +57,7 @@ export const etcdStep: Step<CommandContext> = {
       const logs = await docker.containerLogs(id, 20).catch(() => []);
       const timedOut = error instanceof IgniteError && error.kind === 'timeout';
       const reason = error instanceof Error ? error.message : String(error);
-      throw new IgniteError(timedOut ? 'timeout' : 'etcd', `etcd did not answer within ${formatSeconds(ctx.options.timeoutMs)}: ${reason}`, {
+      throw new IgniteError(timedOut ? 'timeout' : 'etcd', `etcd did not answer within ${formatDuration(ctx.options.timeoutMs)}: ${reason}`, {
         hint: `See \`docker logs ${CONTAINER_NAMES.etcd}\`; is ${PORTS.etcdClient}/tcp free and ${advertise} this host's address?`,
         details: logs.length > 0 ? ['last log lines of ignite-etcd:', ...logs] : [],
       });

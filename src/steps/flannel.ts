@@ -2,6 +2,7 @@ import { flannelSpec, specMatches } from '../adapters/container-specs.js';
 import type { EtcdStore } from '../adapters/etcd/store.js';
 import { ensureDir, exists, readIfExists, removeFile } from '../adapters/host-files.js';
 import { deleteLink, listLinks } from '../adapters/ip-tools.js';
+import { formatDuration } from '../core/duration.js';
 import { IgniteError } from '../core/errors.js';
 import type { Step, StepIO } from '../core/step.js';
 import { CONTAINER_NAMES } from '../defaults.js';
@@ -11,7 +12,7 @@ import { parseSubnetEnv, subnetEnvPath } from '../net/subnet-env.js';
 import { required, type CommandContext } from './context.js';
 import { inspectManaged, removeForeignNamed, STOP_TIMEOUT_SEC } from './containers.js';
 import { imageFor } from './images.js';
-import { formatSeconds, waitFor } from './wait.js';
+import { waitFor } from './wait.js';
 
 
 /**
@@ -98,7 +99,7 @@ async function waitForLease(ctx: CommandContext, store: EtcdStore, io: StepIO, i
     signal: io.signal,
     onTimeout: async (last) => {
       const logs = await docker.containerLogs(id, 20).catch(() => []);
-      return new IgniteError('timeout', `flannel did not take a lease within ${formatSeconds(ctx.options.timeoutMs)}${last ? `: ${last}` : ''}`, {
+      return new IgniteError('timeout', `flannel did not take a lease within ${formatDuration(ctx.options.timeoutMs)}${last ? `: ${last}` : ''}`, {
         hint: `See \`docker logs ${CONTAINER_NAMES.flannel}\`; check that ${ctx.etcdEndpoint ?? 'etcd'} is reachable from this host.`,
         details: logs.length > 0 ? ['last log lines of ignite-flannel:', ...logs] : [],
       });

@@ -1,11 +1,12 @@
 import { pickLease } from '../net/lease.js';
 import { tcpProbe } from '../adapters/probes.js';
+import { formatDuration } from '../core/duration.js';
 import { IgniteError } from '../core/errors.js';
 import type { Step } from '../core/step.js';
 import { PORTS } from '../defaults.js';
 import { parseCidr } from '../net/cidr.js';
 import { required, type CommandContext } from './context.js';
-import { formatSeconds, waitFor } from './wait.js';
+import { waitFor } from './wait.js';
 
 /**
  * Proves the overlay carries traffic: TCP from this host to the peer's flannel address (the first
@@ -39,11 +40,11 @@ export const verifyOverlayStep: Step<CommandContext> = {
         timeoutMs: ctx.options.timeoutMs,
         signal: io.signal,
         onTimeout: (last) =>
-          new IgniteError('peer', `cannot reach ${peer.host}'s flannel address ${target}:${PORTS.etcdClient} through the overlay (${last ?? 'no answer'}) within ${formatSeconds(ctx.options.timeoutMs)}`, {
+          new IgniteError('peer', `cannot reach ${peer.host}'s flannel address ${target}:${PORTS.etcdClient} through the overlay (${last ?? 'no answer'}) within ${formatDuration(ctx.options.timeoutMs)}`, {
             hint: `Open ${port}/udp in both directions between this host and ${peer.host} (firewalls, security groups), then run join again.`,
           }),
       },
     );
-    return { detail: `${target}:${PORTS.etcdClient} answered in ${Math.round(rtt)} ms (overlay up after ${formatSeconds(Date.now() - started)})` };
+    return { detail: `${target}:${PORTS.etcdClient} answered in ${formatDuration(rtt)} (overlay up after ${formatDuration(Date.now() - started)})` };
   },
 };

@@ -31,7 +31,3 @@ export async function waitFor<T>(probe: (reason: (why: string) => void) => Promi
     await new Promise((resolve) => setTimeout(resolve, Math.min(interval, Math.max(0, deadline - Date.now()))));
   }
 }
-
-export function formatSeconds(ms: number): string {
-  return ms < 1000 ? `${Math.round(ms)} ms` : `${Math.round(ms / 100) / 10}s`;
-}

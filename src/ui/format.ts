@@ -1,14 +1,6 @@
 /** Pure text helpers shared by the plain reporter and the ink UI. */
 import type { PullProgress, SummaryLine } from '../core/events.js';
 
-/** 12ms, 0.4s, 60.0s, 2m 05s. */
-export function formatDuration(ms: number): string {
-  if (ms < 1000) return `${Math.max(0, Math.round(ms))}ms`;
-  if (ms < 60_000) return `${(ms / 1000).toFixed(1)}s`;
-  const seconds = Math.round(ms / 1000);
-  return `${Math.floor(seconds / 60)}m ${String(seconds % 60).padStart(2, '0')}s`;
-}
-
 /** Decimal megabytes with one digit, as `docker pull` shows them. */
 export const megabytes = (bytes: number): string => (bytes / 1e6).toFixed(1);
 

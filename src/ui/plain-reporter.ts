@@ -9,11 +9,12 @@
  *       <detail line>
  *     hint: see `docker logs ignite-etcd`
  */
+import { formatDuration } from '../core/duration.js';
 import type { ErrorView } from '../core/errors.js';
 import type { PullProgress, RunEventBody } from '../core/events.js';
 import { paint } from './ansi.js';
 import type { Paint } from './ansi.js';
-import { formatDuration, pullComplete, pullLine } from './format.js';
+import { pullComplete, pullLine } from './format.js';
 import { symbols } from './marks.js';
 import { colorEnabled } from './mode.js';
 import { createNonInteractivePrompter, defaultAnswerWarning, stepTracker } from './noninteractive-prompter.js';

@@ -345,7 +345,7 @@ const HOST_CASES: HostCase[] = [
   {
     title: 'a Docker host socket that accepts but never answers',
     exit: ExitCode.preflight,
-    error: /^error: preflight found an error: DockerEngine: Docker Engine is not reachable at unix:\/\/.*silent\.sock \(no answer within 3000 ms\)$/,
+    error: /^error: preflight found an error: DockerEngine: Docker Engine is not reachable at unix:\/\/.*silent\.sock \(no answer within 3s\)$/,
     hint: /hint: Start the Docker daemon/,
     setup: async (h) => {
       const path = hostPath(h, 'silent.sock');

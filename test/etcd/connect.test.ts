@@ -62,7 +62,7 @@ test('a hung etcd (paused) fails at the call deadline, then waitUntilReady sees 
   const elapsed = Date.now() - started;
   t.true(elapsed >= 900 && elapsed < 5_000, `took ${elapsed} ms`);
   t.is(error?.kind, 'etcd');
-  t.regex(error?.message ?? '', /not answering over the v3 API \(no answer within 1 s\)/);
+  t.regex(error?.message ?? '', /not answering over the v3 API \(no answer within 1s\)/);
 
   setTimeout(() => own.resume(), 500).unref();
   const status = await store.waitUntilReady(10_000);
@@ -77,7 +77,7 @@ test('waitUntilReady times out with kind timeout, the timeout and the last reaso
   const elapsed = Date.now() - started;
   t.true(elapsed >= 1_400 && elapsed < 5_000, `took ${elapsed} ms`);
   t.is(error?.kind, 'timeout');
-  t.is(error?.message, `etcd at http://127.0.0.1:${port} was not ready within 1.5 s (connection refused)`);
+  t.is(error?.message, `etcd at http://127.0.0.1:${port} was not ready within 1.5s (connection refused)`);
   t.regex(error?.hint ?? '', new RegExp(`${port}/tcp`));
 });
 

@@ -57,7 +57,7 @@ test('pingFailure: each way a ping fails has its own message', (t) => {
   t.regex(pingFailure(where, '--docker-host', socket('EACCES'), undefined).hint ?? '', /docker group; check the permissions of \/x\.sock/);
   t.is(message(socket('ENOTSOCK')), `Docker Engine is not reachable at ${where} (ENOTSOCK: not a socket)`);
   t.is(message(socket('HPE_INVALID_CONSTANT')), `Something answers at ${where} but it is not a Docker Engine (it does not speak HTTP)`);
-  t.is(message(socket('ECONNRESET'), { afterMs: 300 }), `Docker Engine is not reachable at ${where} (no answer within 300 ms)`);
+  t.is(message(socket('ECONNRESET'), { afterMs: 300 }), `Docker Engine is not reachable at ${where} (no answer within 300ms)`);
   t.is(message(http(500, 'unwell')), `Docker Engine at ${where} answers with an error: unwell`);
   t.is(message(Object.assign(new Error('(HTTP code 404) not found'), { statusCode: 404 })), `Something answers at ${where} but it is not a Docker Engine (GET /_ping answered HTTP 404)`);
 });

@@ -2,6 +2,7 @@
  * What the Engine's failures mean: HTTP answers with an explicit meaning (404 = absent, 304 = already
  * stopped, 409 = removal already in progress) and operator-fixable failures as IgniteError.
  */
+import { formatDuration } from '../../core/duration.js';
 import { IgniteError } from '../../core/errors.js';
 import type { DockerHostSource } from './host.js';
 
@@ -103,7 +104,7 @@ export function notDocker(where: string, what: string, cause?: unknown): IgniteE
 /** Why GET /_ping failed, for the operator; timedOut: the ping's own deadline passed. */
 export function pingFailure(where: string, source: DockerHostSource, error: unknown, timedOut: { afterMs: number } | undefined): IgniteError {
   const e = asEngineError(error);
-  if (timedOut) return unreachable(where, `no answer within ${timedOut.afterMs} ms`, source, error);
+  if (timedOut) return unreachable(where, `no answer within ${formatDuration(timedOut.afterMs)}`, source, error);
   if (e.statusCode === 500 && typeof (e.json as { message?: unknown } | undefined)?.message === 'string') {
     // The Engine's own error shape: a daemon that is up but unwell.
     return new IgniteError('docker', `Docker Engine at ${where} answers with an error: ${engineMessage(error)}`, {

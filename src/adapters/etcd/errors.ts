@@ -15,6 +15,7 @@ import {
   GRPCUnauthenticatedError,
   GRPCUnavailableError,
 } from 'etcd3';
+import { formatDuration } from '../../core/duration.js';
 import { IgniteError } from '../../core/errors.js';
 import { PORTS } from '../../defaults.js';
 
@@ -102,7 +103,7 @@ export function unreachableHint(endpoints: readonly string[]): string {
 
 function unreachableReason(error: unknown, raw: string, timeoutMs: number | undefined): string {
   if (error instanceof GRPCDeadlineExceededError || /deadline exceeded/i.test(raw)) {
-    return timeoutMs === undefined ? 'no answer in time' : `no answer within ${formatSeconds(timeoutMs)}`;
+    return timeoutMs === undefined ? 'no answer in time' : `no answer within ${formatDuration(timeoutMs)}`;
   }
   if (/ECONNREFUSED/.test(raw)) return 'connection refused';
   if (/ENOTFOUND|EAI_AGAIN/.test(raw)) return 'host name not found';
@@ -125,9 +126,4 @@ function trimReason(raw: string): string {
 
 function etcdError(message: string, reason: string, hint: string, cause: unknown): IgniteError {
   return new IgniteError('etcd', `${message} (${reason})`, { hint, cause });
-}
-
-export function formatSeconds(ms: number): string {
-  const seconds = ms / 1000;
-  return `${Number.isInteger(seconds) ? seconds : seconds.toFixed(1)} s`;
 }

@@ -4,12 +4,13 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Etcd3, IKeyValue, IRangeResponse } from 'etcd3';
+import { formatDuration } from '../../core/duration.js';
 import { IgniteError, interruptedError, usageError } from '../../core/errors.js';
 import { ETCD_KEYS } from '../../defaults.js';
 import { parseCidr, subnetToLeaseKey } from '../../net/cidr.js';
 import { hasLease, leaseIdHex, toLease, type KnownTtl, type Lease, type LeaseRead } from '../../net/lease.js';
 import { connectClient, normalizeEndpoint, type ConnectOptions } from './connect.js';
-import { EtcdUnreachableError, formatSeconds, toIgniteError, unreachableHint } from './errors.js';
+import { EtcdUnreachableError, toIgniteError, unreachableHint } from './errors.js';
 
 export interface EtcdStoreOptions extends ConnectOptions {
   /** flanneld's `--etcd-prefix`; default `/coreos.com/network`. */
@@ -134,7 +135,7 @@ class Store implements EtcdStore {
     }
     throw new IgniteError(
       'timeout',
-      `etcd at ${this.endpoints.join(', ')} was not ready within ${formatSeconds(timeoutMs)} (${last})`,
+      `etcd at ${this.endpoints.join(', ')} was not ready within ${formatDuration(timeoutMs)} (${last})`,
       { hint: unreachableHint(this.endpoints) },
     );
   }

@@ -1,7 +1,7 @@
 import { Box } from 'ink';
 import Spinner from 'ink-spinner';
+import { formatDuration } from '../../core/duration.js';
 import type { Entry, StepView } from '../event-store.js';
-import { formatDuration } from '../format.js';
 import { symbols } from '../marks.js';
 import { CheckLine, Checks, Warnings } from './Checks.js';
 import { Failure } from './Failure.js';
@@ -48,7 +48,8 @@ export function RunningStep({ step, asking }: { step: StepView; asking: boolean 
     <Box flexDirection="column">
       <Line symbol={symbol}>
         {step.title}
-        {elapsed >= 2000 && <Tone dim> {Math.floor(elapsed / 1000)}s</Tone>}
+        {/* Whole seconds: a ticking tenth would redraw the line ten times a second. */}
+        {elapsed >= 2000 && <Tone dim> {formatDuration(Math.floor(elapsed / 1000) * 1000)}</Tone>}
       </Line>
       {step.pull !== undefined ? (
         <Box marginLeft={2}>

@@ -1,7 +1,8 @@
 import { Box, Text, useStdout } from 'ink';
+import { formatDuration } from '../../core/duration.js';
 import type { ErrorView } from '../../core/errors.js';
 import type { EndView, Entry, SummaryView } from '../event-store.js';
-import { alignSummary, formatDuration } from '../format.js';
+import { alignSummary } from '../format.js';
 import { symbols } from '../marks.js';
 import { Failure } from './Failure.js';
 import { Tone } from './theme.js';

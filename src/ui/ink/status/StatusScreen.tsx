@@ -7,6 +7,7 @@
  */
 import { memo, useMemo, useRef } from 'react';
 import { Box, Text } from 'ink';
+import { formatDuration } from '../../../core/duration.js';
 import type { HostRow, StatusModel } from '../../../status/model.js';
 import { okMark, SEVERITY_MARKS, VERDICT_MARKS, type Mark } from '../../marks.js';
 import { HOST_COLUMNS, hostCells, overviewLines, probeLine, reachNotes, thisHostLines, verdictLine } from '../../status-text.js';
@@ -94,7 +95,7 @@ export function StatusScreen({ model, color, rows = 40, watch }: StatusScreenPro
         {watch && (
           <Box marginTop={1}>
             <Tone dim>
-              {`${watch.refreshing ? '⟳' : ' '} every ${Math.round(watch.intervalMs / 100) / 10}s · updated ${model.generatedAt.slice(11, 19)} UTC · Ctrl-C to quit`}
+              {`${watch.refreshing ? '⟳' : ' '} every ${formatDuration(watch.intervalMs)} · updated ${model.generatedAt.slice(11, 19)} UTC · Ctrl-C to quit`}
             </Tone>
           </Box>
         )}
