@@ -1,0 +1,127 @@
+import 'reflect-metadata';
+import { createHash, randomBytes, webcrypto, X509Certificate as NodeX509 } from 'node:crypto';
+import { isIP } from 'node:net';
+import * as x509 from '@peculiar/x509';
+
+/**
+ * The overlay's small PKI: one CA made at init, and the certificates it signs for etcd (server and
+ * peer) and for clients. ECDSA P-256 keys from node:crypto, certificates from @peculiar/x509; no
+ * openssl. Keys leave this module as PKCS#8 PEM, which etcd and flanneld (Go's crypto/tls) read.
+ */
+
+x509.cryptoProvider.set(webcrypto as unknown as Crypto);
+
+const KEY_ALGORITHM = { name: 'ECDSA', namedCurve: 'P-256' } as const;
+const SIGNING_ALGORITHM = { name: 'ECDSA', hash: 'SHA-256' } as const;
+const DAY_MS = 86_400_000;
+
+/** A certificate with its private key, both PEM. */
+export interface CertAndKey {
+  certPem: string;
+  keyPem: string;
+}
+
+export type CertUsage = 'server' | 'client' | 'peer';
+
+export interface CertRequest {
+  commonName: string;
+  usage: CertUsage;
+  /** Subject alternative names: IP literals and DNS names, in one list. */
+  altNames?: readonly string[];
+  validDays: number;
+  /** Default now; tests pass a fixed clock. */
+  now?: Date;
+}
+
+export const CA_VALID_DAYS = 3650;
+export const CERT_VALID_DAYS = 365;
+
+async function newKeys(): Promise<CryptoKeyPair> {
+  return (await webcrypto.subtle.generateKey(KEY_ALGORITHM, true, ['sign', 'verify'])) as CryptoKeyPair;
+}
+
+async function keyToPem(key: CryptoKey): Promise<string> {
+  const der = Buffer.from(await webcrypto.subtle.exportKey('pkcs8', key as webcrypto.CryptoKey));
+  return x509.PemConverter.encode(der, 'PRIVATE KEY');
+}
+
+async function pemToSigningKey(keyPem: string): Promise<CryptoKey> {
+  const der = x509.PemConverter.decodeFirst(keyPem);
+  return (await webcrypto.subtle.importKey('pkcs8', der, KEY_ALGORITHM, false, ['sign'])) as CryptoKey;
+}
+
+/** A positive 128-bit serial (RFC 5280: positive, at most 20 octets). */
+function newSerial(): string {
+  const bytes = randomBytes(16);
+  bytes[0] = (bytes[0] ?? 0) & 0x7f | 0x01;
+  return bytes.toString('hex');
+}
+
+function validity(now: Date, days: number): { notBefore: Date; notAfter: Date } {
+  // A minute of slack: the other host's clock may be a little behind.
+  return { notBefore: new Date(now.getTime() - 60_000), notAfter: new Date(now.getTime() + days * DAY_MS) };
+}
+
+/** A new self-signed CA that may sign end-entity certificates only (path length 0). */
+export async function createCa(commonName: string, options: { validDays?: number; now?: Date } = {}): Promise<CertAndKey> {
+  const keys = await newKeys();
+  const cert = await x509.X509CertificateGenerator.createSelfSigned({
+    serialNumber: newSerial(),
+    name: [{ CN: [commonName] }],
+    ...validity(options.now ?? new Date(), options.validDays ?? CA_VALID_DAYS),
+    keys,
+    signingAlgorithm: SIGNING_ALGORITHM,
+    extensions: [
+      new x509.BasicConstraintsExtension(true, 0, true),
+      new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign | x509.KeyUsageFlags.digitalSignature, true),
+      await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
+    ],
+  });
+  return { certPem: cert.toString('pem'), keyPem: await keyToPem(keys.privateKey) };
+}
+
+const EXTENDED_USAGES: Record<CertUsage, string[]> = {
+  server: [x509.ExtendedKeyUsage.serverAuth],
+  client: [x509.ExtendedKeyUsage.clientAuth],
+  // etcd members are servers to each other and clients of each other on 2380.
+  peer: [x509.ExtendedKeyUsage.serverAuth, x509.ExtendedKeyUsage.clientAuth],
+};
+
+/** Signs a new key pair's certificate with the CA. */
+export async function issueCert(ca: CertAndKey, request: CertRequest): Promise<CertAndKey> {
+  const caCert = new x509.X509Certificate(ca.certPem);
+  const keys = await newKeys();
+  const names = (request.altNames ?? []).map((name) => ({ type: isIP(name) === 0 ? 'dns' : 'ip', value: name }) as x509.JsonGeneralName);
+  const cert = await x509.X509CertificateGenerator.create({
+    serialNumber: newSerial(),
+    subject: [{ CN: [request.commonName] }],
+    issuer: caCert.subject,
+    ...validity(request.now ?? new Date(), request.validDays),
+    publicKey: keys.publicKey,
+    signingKey: await pemToSigningKey(ca.keyPem),
+    signingAlgorithm: SIGNING_ALGORITHM,
+    extensions: [
+      new x509.BasicConstraintsExtension(false, undefined, true),
+      new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
+      new x509.ExtendedKeyUsageExtension(EXTENDED_USAGES[request.usage]),
+      ...(names.length > 0 ? [new x509.SubjectAlternativeNameExtension(names)] : []),
+      await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
+      await x509.AuthorityKeyIdentifierExtension.create(await caCert.publicKey.export()),
+    ],
+  });
+  return { certPem: cert.toString('pem'), keyPem: await keyToPem(keys.privateKey) };
+}
+
+/**
+ * The pin a join token carries, as kubeadm's --discovery-token-ca-cert-hash:
+ * `sha256:<hex of the SHA-256 of the CA certificate's DER SubjectPublicKeyInfo>`.
+ */
+export function caPin(certPem: string | Buffer): string {
+  const spki = new NodeX509(certPem).publicKey.export({ type: 'spki', format: 'der' });
+  return `sha256:${createHash('sha256').update(spki).digest('hex')}`;
+}
+
+/** When a certificate stops being valid. */
+export function certExpiry(certPem: string | Buffer): Date {
+  return new Date(new NodeX509(certPem).validTo);
+}
