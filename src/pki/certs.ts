@@ -40,9 +40,12 @@ async function newKeys(): Promise<CryptoKeyPair> {
   return (await webcrypto.subtle.generateKey(KEY_ALGORITHM, true, ['sign', 'verify'])) as CryptoKeyPair;
 }
 
+/** PEM that ends in a newline, so that files of several PEM blocks can be concatenated. */
+const pemLine = (pem: string): string => `${pem.trimEnd()}\n`;
+
 async function keyToPem(key: CryptoKey): Promise<string> {
   const der = Buffer.from(await webcrypto.subtle.exportKey('pkcs8', key as webcrypto.CryptoKey));
-  return x509.PemConverter.encode(der, 'PRIVATE KEY');
+  return pemLine(x509.PemConverter.encode(der, 'PRIVATE KEY'));
 }
 
 async function pemToSigningKey(keyPem: string): Promise<CryptoKey> {
@@ -77,7 +80,7 @@ export async function createCa(commonName: string, options: { validDays?: number
       await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
     ],
   });
-  return { certPem: cert.toString('pem'), keyPem: await keyToPem(keys.privateKey) };
+  return { certPem: pemLine(cert.toString('pem')), keyPem: await keyToPem(keys.privateKey) };
 }
 
 const EXTENDED_USAGES: Record<CertUsage, string[]> = {
@@ -109,7 +112,7 @@ export async function issueCert(ca: CertAndKey, request: CertRequest): Promise<C
       await x509.AuthorityKeyIdentifierExtension.create(await caCert.publicKey.export()),
     ],
   });
-  return { certPem: cert.toString('pem'), keyPem: await keyToPem(keys.privateKey) };
+  return { certPem: pemLine(cert.toString('pem')), keyPem: await keyToPem(keys.privateKey) };
 }
 
 /**
