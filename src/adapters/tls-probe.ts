@@ -1,5 +1,6 @@
 import { X509Certificate } from 'node:crypto';
 import tls from 'node:tls';
+import { formatDuration } from '../core/duration.js';
 import { IgniteError } from '../core/errors.js';
 import { caPin } from '../pki/certs.js';
 
@@ -25,7 +26,7 @@ export async function fetchPresentedCa(host: string, port: number, timeoutMs: nu
     });
     socket.setTimeout(timeoutMs, () => {
       socket.destroy();
-      reject(new IgniteError('timeout', `no TLS answer from ${host}:${port} within ${timeoutMs} ms`, { hint: `Is ${port}/tcp open between the hosts?` }));
+      reject(new IgniteError('timeout', `no TLS answer from ${host}:${port} within ${formatDuration(timeoutMs)}`, { hint: `Is ${port}/tcp open between the hosts?` }));
     });
     socket.on('error', (error: NodeJS.ErrnoException) => {
       const plain = error.code === 'ERR_SSL_WRONG_VERSION_NUMBER' || /wrong version number|packet length too long/i.test(error.message);
