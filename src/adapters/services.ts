@@ -1,7 +1,7 @@
 import type { Options } from '../args.js';
 import { interruptedError } from '../core/errors.js';
 import type { DockerClient } from './docker/client.js';
-import { connectDocker } from './docker/connect.js';
+import { dockerOnDemand } from './docker/connect.js';
 import { openEtcd, type EtcdStore, type EtcdStoreOptions } from './etcd/store.js';
 import * as hostFiles from './host-files.js';
 import * as hostKernel from './host-kernel.js';
@@ -17,7 +17,7 @@ import { loadTemplate } from './templates.js';
  * themselves, so a fake set makes a step unit-testable and a recording set is a dry run.
  */
 export interface Services {
-  /** The Docker Engine, connected and pinged on first use, once per command (a failure is kept too). */
+  /** The Docker Engine, connected and pinged on first use, once per command (a failure is kept too, unless retryDocker). */
   docker(): Promise<DockerClient>;
   /** An etcd client; the caller closes it (or leaves it to the command's end, see `closeAll`). */
   etcd(endpoints: string | readonly string[], options: EtcdStoreOptions): EtcdStore;
@@ -66,12 +66,18 @@ export const systemClock: Clock = {
     }),
 };
 
+export interface HostServicesOptions {
+  /** How long the Docker ping may take (status answers quickly; commands wait longer). */
+  dockerPingTimeoutMs?: number;
+  /** Forget a failed Docker connection, so the next docker() tries again (status --watch). */
+  retryDocker?: boolean;
+}
+
 /** The real services for one command, from its options. */
-export function hostServices(options: Pick<Options, 'dockerHost' | 'dockerHostSource'>, env: NodeJS.ProcessEnv = process.env): Services {
-  let docker: Promise<DockerClient> | undefined;
+export function hostServices(options: Pick<Options, 'dockerHost' | 'dockerHostSource'>, env: NodeJS.ProcessEnv = process.env, tuning: HostServicesOptions = {}): Services {
   const stores: EtcdStore[] = [];
   return {
-    docker: () => (docker ??= connectDocker(options, { env })),
+    docker: dockerOnDemand(options, { env, retry: tuning.retryDocker === true, ...(tuning.dockerPingTimeoutMs === undefined ? {} : { pingTimeoutMs: tuning.dockerPingTimeoutMs }) }),
     etcd(endpoints, storeOptions) {
       const store = openEtcd(endpoints, storeOptions);
       stores.push(store);

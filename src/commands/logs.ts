@@ -4,8 +4,9 @@
  * script's) is never shown as ours. Log lines go to stdout, notes and errors to stderr.
  */
 import type { Options } from '../args.js';
-import { connectDocker } from '../adapters/docker/connect.js';
-import type { DockerEngine } from '../adapters/docker/engine.js';
+import { dockerOnDemand } from '../adapters/docker/connect.js';
+import type { Services } from '../adapters/services.js';
+import type { DockerClient } from '../adapters/docker/client.js';
 import { LogDecoder, type LogLine } from '../adapters/docker/log-frames.js';
 import type { ManagedContainer } from '../adapters/docker/view.js';
 import { ExitCode, IgniteError, toErrorView } from '../core/errors.js';
@@ -76,9 +77,10 @@ function writeError(streams: ReporterStreams, error: IgniteError): number {
   return view.exitCode;
 }
 
-export async function runLogs(options: Options, streams: ReporterStreams, signal: AbortSignal): Promise<number> {
+/** `services`: only Docker, connected as hostServices does (dockerOnDemand), without loading the etcd client. */
+export async function runLogs(options: Options, streams: ReporterStreams, signal: AbortSignal, services: Pick<Services, 'docker'> = { docker: dockerOnDemand(options, { env: streams.env }) }): Promise<number> {
   try {
-    const docker = await connectDocker(options);
+    const docker = await services.docker();
     const roles = options.logsTarget === undefined ? ROLES : [options.logsTarget];
     const found = (await docker.listManaged()).filter((c): c is ManagedContainer & { role: ContainerRole } => c.role !== undefined && roles.includes(c.role));
     found.sort((a, b) => ROLES.indexOf(a.role) - ROLES.indexOf(b.role) || a.name.localeCompare(b.name));
@@ -106,7 +108,7 @@ function toSourced(container: ManagedContainer, line: LogLine): SourcedLine {
   return { container: container.name, ...(time === undefined ? {} : { time }), text };
 }
 
-async function readAll(docker: DockerEngine, container: ManagedContainer, tail: number): Promise<SourcedLine[]> {
+async function readAll(docker: DockerClient, container: ManagedContainer, tail: number): Promise<SourcedLine[]> {
   const stream = await docker.logStream(container.id, { tail, follow: false, timestamps: true });
   const decoder = new LogDecoder();
   const lines: LogLine[] = [];
@@ -120,7 +122,7 @@ async function readAll(docker: DockerEngine, container: ManagedContainer, tail: 
  * reader of stdout goes away, or every container has stopped.
  */
 async function follow(
-  docker: DockerEngine,
+  docker: DockerClient,
   containers: ManagedContainer[],
   tail: number,
   width: number | undefined,

@@ -7,7 +7,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Options } from '../args.js';
 import { isIgniteError, toErrorView } from '../core/errors.js';
-import { openStatusSession, type StatusSession } from '../status/collect.js';
+import type { Services } from '../adapters/services.js';
+import { openStatusSession, statusServices, type StatusSession } from '../status/collect.js';
 import type { StatusModel } from '../status/model.js';
 import { paint } from '../ui/ansi.js';
 import { colorEnabled, isCi } from '../ui/mode.js';
@@ -16,10 +17,18 @@ import type { ReporterStreams } from '../ui/reporter.js';
 import { statusDocument, statusErrorDocument } from '../ui/status-json.js';
 import { renderStatusText } from '../ui/status-text.js';
 
-export async function runStatus(options: Options, streams: ReporterStreams, signal: AbortSignal): Promise<number> {
+export async function runStatus(options: Options, streams: ReporterStreams, signal: AbortSignal, services: Services = statusServices(options, streams.env)): Promise<number> {
+  try {
+    return await showStatus(options, streams, signal, services);
+  } finally {
+    services.closeAll();
+  }
+}
+
+async function showStatus(options: Options, streams: ReporterStreams, signal: AbortSignal, services: Services): Promise<number> {
   let session: StatusSession;
   try {
-    session = await openStatusSession(options, streams.env);
+    session = await openStatusSession(options, services);
   } catch (error) {
     if (!isIgniteError(error)) throw error;
     const view = toErrorView(error);
@@ -27,23 +36,19 @@ export async function runStatus(options: Options, streams: ReporterStreams, sign
     else streams.stderr.write(`${errorLines(view, paint(colorEnabled(streams.stderr, streams.env)), '').join('\n')}\n`);
     return view.exitCode;
   }
-  try {
-    const terminal = !options.json && streams.stdout.isTTY === true && !isCi(streams.env) && streams.env['TERM'] !== 'dumb';
-    if (!options.watch) {
-      const model = await session.collect(signal);
-      if (options.json) await writeAll(streams.stdout, `${JSON.stringify(statusDocument(model), null, 2)}\n`);
-      else if (terminal) {
-        const { createStatusView } = await import('../ui/ink/status/view.js');
-        const view = createStatusView(streams, { color: colorEnabled(streams.stdout, streams.env) });
-        view.show(model);
-        await view.close();
-      } else await writeAll(streams.stdout, `${renderStatusText(model, { color: colorEnabled(streams.stdout, streams.env) }).join('\n')}\n`);
-      return model.exitCode;
-    }
-    return await watch(session, options, streams, signal, terminal);
-  } finally {
-    session.close();
+  const terminal = !options.json && streams.stdout.isTTY === true && !isCi(streams.env) && streams.env['TERM'] !== 'dumb';
+  if (!options.watch) {
+    const model = await session.collect(signal);
+    if (options.json) await writeAll(streams.stdout, `${JSON.stringify(statusDocument(model), null, 2)}\n`);
+    else if (terminal) {
+      const { createStatusView } = await import('../ui/ink/status/view.js');
+      const view = createStatusView(streams, { color: colorEnabled(streams.stdout, streams.env) });
+      view.show(model);
+      await view.close();
+    } else await writeAll(streams.stdout, `${renderStatusText(model, { color: colorEnabled(streams.stdout, streams.env) }).join('\n')}\n`);
+    return model.exitCode;
   }
+  return await watch(session, options, streams, signal, terminal);
 }
 
 /** Refreshes every --interval until Ctrl-C; a refresh never overlaps the one before. */

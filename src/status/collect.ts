@@ -1,20 +1,14 @@
 /**
  * Gathers StatusInputs: the state file, etcd (config and leases with TTLs), this host's containers
  * (by label), subnet.env, the CNI conf and bin dirs, and probes of the other hosts. All I/O goes
- * through the adapters; buildStatusModel turns the result into the model. A session keeps its etcd
+ * through the command's Services; buildStatusModel turns the result into the model. A session keeps its etcd
  * and Docker connections for `--watch`, so a refresh costs only the reads.
  */
 import { join } from 'node:path';
 import type { Options } from '../args.js';
-import { connectDocker } from '../adapters/docker/connect.js';
-import type { DockerEngine } from '../adapters/docker/engine.js';
-import { openEtcd, type EtcdStore } from '../adapters/etcd/store.js';
-import { readIfExists, exists } from '../adapters/host-files.js';
-import { listFiles } from '../adapters/host-kernel.js';
-import { readAddresses } from '../adapters/host-network.js';
-import { tcpProbe, udpProbe } from '../adapters/probes.js';
-import { applyState, readLeaseCache, readState, statePath, writeLeaseCache, type HostState } from '../adapters/state.js';
-import { loadTemplate } from '../adapters/templates.js';
+import type { EtcdStore } from '../adapters/etcd/store.js';
+import { hostServices, type HostFiles, type Probes, type Services, type StateFiles } from '../adapters/services.js';
+import { applyState, statePath, type HostState } from '../adapters/state.js';
 import { isOurConflist, renderConflist } from '../cni/conflist.js';
 import { cniConfigProblem, cniLoadOrder } from '../cni/load-order.js';
 import { IgniteError, isIgniteError } from '../core/errors.js';
@@ -42,26 +36,26 @@ export const STATUS_TIMEOUT_MS = 5_000;
 export interface StatusSession {
   readonly endpoint: { url: string; source: EndpointSource };
   collect(signal?: AbortSignal): Promise<StatusModel>;
-  close(): void;
+}
+
+/** How long status waits for etcd and Docker: its own short default unless --timeout is given. */
+export function statusTimeoutMs(options: Pick<Options, 'explicit' | 'timeoutMs'>): number {
+  return options.explicit.has('timeout') ? options.timeoutMs : STATUS_TIMEOUT_MS;
+}
+
+/** The services status reads through: a short Docker ping, and Docker tried again on each refresh. */
+export function statusServices(options: Options, env: NodeJS.ProcessEnv): Services {
+  return hostServices(options, env, { dockerPingTimeoutMs: Math.min(statusTimeoutMs(options), 3_000), retryDocker: true });
 }
 
 /**
  * Reads the state file and decides where etcd is. Throws IgniteError('notSetUp') when nothing says
  * so (no state file, no --etcd-endpoint, no local ignite-etcd container); a corrupt or unreadable
- * state file throws as readState does.
+ * state file throws as readState does. The caller closes the services (the etcd client) at the end.
  */
-export async function openStatusSession(given: Options, env: NodeJS.ProcessEnv = process.env): Promise<StatusSession> {
-  const state = await readState(given.stateDir);
+export async function openStatusSession(given: Options, services: Services): Promise<StatusSession> {
+  const state = await services.state.readState(given.stateDir);
   const options = applyState(given, state);
-  const timeoutMs = options.explicit.has('timeout') ? options.timeoutMs : STATUS_TIMEOUT_MS;
-
-  let docker: DockerEngine | undefined;
-  let dockerError: IgniteError | undefined;
-  const getDocker = async (): Promise<DockerEngine> => {
-    if (docker) return docker;
-    docker = await connectDocker(options, { env, pingTimeoutMs: Math.min(timeoutMs, 3_000) });
-    return docker;
-  };
 
   let endpoint: { url: string; source: EndpointSource };
   if (options.etcdEndpoint !== undefined) endpoint = { url: options.etcdEndpoint, source: 'flag' };
@@ -70,8 +64,9 @@ export async function openStatusSession(given: Options, env: NodeJS.ProcessEnv =
     const hint =
       'Run `ignite-net init` (or `ignite-net join <init host>`) on this host first, or pass --etcd-endpoint http://<init host>:2379 to look at an overlay from here.';
     let localEtcd = false;
+    let dockerError: IgniteError | undefined;
     try {
-      localEtcd = (await (await getDocker()).listManaged('etcd')).length > 0;
+      localEtcd = (await (await services.docker()).listManaged('etcd')).length > 0;
     } catch (error) {
       if (!isIgniteError(error)) throw error;
       dockerError = error;
@@ -85,30 +80,35 @@ export async function openStatusSession(given: Options, env: NodeJS.ProcessEnv =
     endpoint = { url: `http://127.0.0.1:${PORTS.etcdClient}`, source: 'local-etcd' };
   }
 
-  const store: EtcdStore = openEtcd(endpoint.url, { timeoutMs });
-  const leaseCache = { current: parseLeaseExpiryCache(await readLeaseCache(options.stateDir)) };
+  const store: EtcdStore = services.etcd(endpoint.url, { timeoutMs: statusTimeoutMs(options) });
+  const leaseCache = { current: parseLeaseExpiryCache(await services.state.readLeaseCache(options.stateDir)) };
   return {
     endpoint,
-    collect: (signal) => collect({ options, state, store, leaseCache, endpoint, getDocker, signal }),
-    close: () => store.close(),
+    collect: (signal) => collect({ options, state, services, store, leaseCache, endpoint, signal }),
   };
 }
 
 interface CollectContext {
   options: Options;
   state: HostState | undefined;
+  services: Services;
   store: EtcdStore;
   /** Lease expiry remembered across runs (state dir) and --watch refreshes. */
   leaseCache: { current: LeaseExpiryCache | undefined };
   endpoint: { url: string; source: EndpointSource };
-  getDocker: () => Promise<DockerEngine>;
   signal: AbortSignal | undefined;
 }
 
 async function collect(ctx: CollectContext): Promise<StatusModel> {
   const { options, state } = ctx;
-  const [etcd, docker, subnetEnv, cni] = await Promise.all([readEtcd(ctx.store, ctx.leaseCache, options.stateDir), readContainers(ctx.getDocker), readSubnetEnv(options.runDir), readCni(options.cniConfDir, options.cniBinDir)]);
-  const localAddresses = readAddresses().map((a) => a.address);
+  const { services } = ctx;
+  const [etcd, docker, subnetEnv, cni] = await Promise.all([
+    readEtcd(ctx.store, ctx.leaseCache, options.stateDir, services.state),
+    readContainers(services),
+    readSubnetEnv(options.runDir, services.files),
+    readCni(options.cniConfDir, options.cniBinDir, services),
+  ]);
+  const localAddresses = services.network.readAddresses().map((a) => a.address);
 
   let network: StatusInputs['network'];
   if (etcd.ok && etcd.config !== undefined) {
@@ -142,7 +142,7 @@ async function collect(ctx: CollectContext): Promise<StatusModel> {
   const probes: StatusInputs['probes'] = {};
   await mapLimit(candidates.slice(0, PROBE_LIMIT), PROBE_CONCURRENCY, async ({ lease, what }) => {
     if (ctx.signal?.aborted) return;
-    probes[lease.key] = await probeHost(lease, what);
+    probes[lease.key] = await probeHost(lease, what, services.probes);
   });
 
   const inputs: StatusInputs = {
@@ -163,7 +163,7 @@ async function collect(ctx: CollectContext): Promise<StatusModel> {
   return buildStatusModel(inputs);
 }
 
-async function readEtcd(store: EtcdStore, cache: CollectContext['leaseCache'], stateDir: string): Promise<StatusInputs['etcd']> {
+async function readEtcd(store: EtcdStore, cache: CollectContext['leaseCache'], stateDir: string, files: StateFiles): Promise<StatusInputs['etcd']> {
   const started = performance.now();
   const startedAt = Date.now();
   const known = (clusterId: string, leaseId: string): number | undefined => rememberedTtl(cache.current, clusterId, leaseId, startedAt, STALE_LEASE_SECONDS);
@@ -171,7 +171,7 @@ async function readEtcd(store: EtcdStore, cache: CollectContext['leaseCache'], s
     const [status, config, read] = await Promise.all([store.ping(), store.getConfig(), store.readLeases(known)]);
     const next = nextLeaseExpiryCache(cache.current, read.clusterId, read.leases, startedAt);
     cache.current = next;
-    if (read.asked > 0) await writeLeaseCache(stateDir, JSON.stringify(next));
+    if (read.asked > 0) await files.writeLeaseCache(stateDir, JSON.stringify(next));
     return {
       ok: true,
       version: status.version,
@@ -187,9 +187,9 @@ async function readEtcd(store: EtcdStore, cache: CollectContext['leaseCache'], s
   }
 }
 
-async function readContainers(getDocker: () => Promise<DockerEngine>): Promise<StatusInputs['docker']> {
+async function readContainers(services: Services): Promise<StatusInputs['docker']> {
   try {
-    const docker = await getDocker();
+    const docker = await services.docker();
     const managed = await docker.listManaged();
     const views = await Promise.all(managed.map((c) => docker.inspectContainer(c.id)));
     const containers: ContainerInput[] = [];
@@ -218,10 +218,10 @@ async function readContainers(getDocker: () => Promise<DockerEngine>): Promise<S
   }
 }
 
-async function readSubnetEnv(runDir: string): Promise<StatusInputs['subnetEnv']> {
+async function readSubnetEnv(runDir: string, files: HostFiles): Promise<StatusInputs['subnetEnv']> {
   const path = subnetEnvPath(runDir);
   try {
-    const text = await readIfExists(path);
+    const text = await files.readIfExists(path);
     if (text === undefined) return { path, kind: 'missing' };
     const env = parseSubnetEnv(text, path);
     return { path, kind: 'ok', subnet: leaseSubnet(env), network: env.network, mtu: env.mtu };
@@ -232,14 +232,14 @@ async function readSubnetEnv(runDir: string): Promise<StatusInputs['subnetEnv']>
 }
 
 /** The conf dir as a runtime reads it (cni/load-order.ts), and the plugin binaries. */
-export async function readCni(confDir: string, binDir: string): Promise<StatusInputs['cni']> {
-  const names = cniLoadOrder((await listFiles(confDir).catch(() => undefined)) ?? []);
+export async function readCni(confDir: string, binDir: string, { files, kernel }: Pick<Services, 'files' | 'kernel'>): Promise<StatusInputs['cni']> {
+  const names = cniLoadOrder((await kernel.listFiles(confDir).catch(() => undefined)) ?? []);
   const invalid: string[] = [];
   const problems: Record<string, string> = {};
   let ours: StatusInputs['cni']['ours'];
   await Promise.all(
     names.map(async (name) => {
-      const text = await readIfExists(join(confDir, name)).catch(() => undefined);
+      const text = await files.readIfExists(join(confDir, name)).catch(() => undefined);
       const problem = text === undefined ? 'cannot be read' : cniConfigProblem(name, text);
       if (problem !== undefined) {
         invalid.push(name);
@@ -247,11 +247,11 @@ export async function readCni(confDir: string, binDir: string): Promise<StatusIn
       }
       if (name === CNI_FILES.ours) {
         const validJson = text !== undefined && isJson(text);
-        ours = { validJson, written: validJson && isOurConflist(text, renderConflist(await loadTemplate())) };
+        ours = { validJson, written: validJson && isOurConflist(text, renderConflist(await files.conflistTemplate())) };
       }
     }),
   );
-  const present = await Promise.all(CNI_PLUGINS.map(async (plugin) => exists(join(binDir, plugin)).catch(() => false)));
+  const present = await Promise.all(CNI_PLUGINS.map(async (plugin) => files.exists(join(binDir, plugin)).catch(() => false)));
   return {
     confDir,
     binDir,
@@ -272,7 +272,7 @@ function isJson(text: string): boolean {
   }
 }
 
-async function probeHost(lease: Lease, what: { backendPort: number | undefined; overlay: boolean }): Promise<{ backend?: ProbeInput; overlay?: ProbeInput }> {
+async function probeHost(lease: Lease, what: { backendPort: number | undefined; overlay: boolean }, { udpProbe, tcpProbe }: Probes): Promise<{ backend?: ProbeInput; overlay?: ProbeInput }> {
   const [backend, overlay] = await Promise.all([
     what.backendPort === undefined
       ? undefined

@@ -8,6 +8,7 @@ import { renderConflist } from '../../src/cni/conflist.js';
 import { readCni } from '../../src/status/collect.js';
 import { buildStatusModel, type StatusInputs } from '../../src/status/model.js';
 import { cniOrderCheck } from '../../src/doctor/host.js';
+import { hostServices } from '../../src/adapters/services.js';
 import { stepHarness } from '../_helpers/step-harness.js';
 
 test('cniLoadOrder keeps .conf, .conflist and .json (dot files too) and sorts byte-wise as Go does', (t) => {
@@ -78,7 +79,7 @@ test('status and doctor reach the same verdict on a 00-empty.json holding {} bef
   const doctor = await cniOrderCheck.run(ctx, io);
 
   // status, on a member host
-  const cni = await readCni(dir, dir);
+  const cni = await readCni(dir, dir, hostServices(ctx.options, {}));
   const inputs: StatusInputs = {
     now: '2025-01-01T12:00:00.000Z',
     endpoint: { url: 'http://10.0.0.1:2379', source: 'state' },

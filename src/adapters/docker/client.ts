@@ -20,6 +20,8 @@ export interface DockerClient {
   createAndStart(spec: ContainerCreateOptions): Promise<ContainerView>;
   stopAndRemove(id: string, timeoutSec: number): Promise<'removed' | 'absent'>;
   containerLogs(id: string, tail: number): Promise<string[]>;
+  /** A container's raw log stream (Docker's multiplexed frames; log-frames.ts decodes them), for `ignite-net logs`. */
+  logStream(id: string, options: { tail: number; follow: boolean; timestamps: boolean }): Promise<NodeJS.ReadableStream>;
   removeByName(name: string): Promise<boolean>;
   ensureVolume(name: string, labels: Record<string, string>): Promise<'created' | 'present'>;
   inspectVolume(name: string): Promise<VolumeView | undefined>;

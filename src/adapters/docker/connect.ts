@@ -21,3 +21,22 @@ export async function connectDocker(host: DockerHostSetting = {}, options: Conne
   await engine.ping(options.pingTimeoutMs ?? PING_TIMEOUT_MS);
   return engine;
 }
+
+/**
+ * Services' docker(): connects on first use and keeps the client, so a command pings once. A failed
+ * connection is kept too (the next caller gets the same error without another ping timeout), unless
+ * `retry`: status --watch tries again on its next refresh. Here, not in services.ts, so `logs` can
+ * use it without loading the etcd client.
+ */
+export function dockerOnDemand(host: DockerHostSetting, options: ConnectOptions & { retry?: boolean } = {}): () => Promise<DockerEngine> {
+  let docker: Promise<DockerEngine> | undefined;
+  const connect = (): Promise<DockerEngine> => {
+    const connecting = connectDocker(host, options);
+    if (!options.retry) return connecting;
+    return connecting.catch((error: unknown) => {
+      docker = undefined;
+      throw error;
+    });
+  };
+  return () => (docker ??= connect());
+}
