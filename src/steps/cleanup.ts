@@ -1,9 +1,7 @@
 import { join } from 'node:path';
 import type { DockerClient } from '../adapters/docker/client.js';
-import { connectDocker } from '../adapters/docker/connect.js';
-import { openEtcd } from '../adapters/etcd/store.js';
-import { exists, listDir, modifiedAt, moveFile, readIfExists, removeFile, removeTree } from '../adapters/host-files.js';
-import { deleteLink, iptables, listLinks, listTable, type IptablesFamily } from '../adapters/ip-tools.js';
+import type { IptablesFamily } from '../adapters/ip-tools.js';
+import type { HostFiles } from '../adapters/services.js';
 import { DEFAULT_CONFLIST_VARS, isOurConflist, renderConflist } from '../cni/conflist.js';
 import { IgniteError } from '../core/errors.js';
 import type { Step, StepIO } from '../core/step.js';
@@ -28,26 +26,6 @@ import type { CommandContext } from './context.js';
 /** etcd gets this long per call during cleanup: an unreachable init host must not hold cleanup up. */
 const LEASE_ETCD_TIMEOUT_MS = 5_000;
 
-/** Facts one cleanup run learns in one step and uses in a later one; kept here, not in the shared context. */
-interface CleanupFacts {
-  dockerUnreachable: boolean;
-  /** From the flannel container's command, for hosts set up before the state file existed. */
-  flannelEtcdEndpoint?: string;
-  flannelPublicIP?: string;
-  hadEtcdContainer: boolean;
-}
-
-const facts = new WeakMap<CommandContext, CleanupFacts>();
-
-function factsOf(ctx: CommandContext): CleanupFacts {
-  let found = facts.get(ctx);
-  if (!found) {
-    found = { dockerUnreachable: false, hadEtcdContainer: false };
-    facts.set(ctx, found);
-  }
-  return found;
-}
-
 export const confirmStep: Step<CommandContext> = {
   id: 'confirm',
   title: 'Confirm',
@@ -69,10 +47,10 @@ export const confirmStep: Step<CommandContext> = {
 /** The Docker client, connected once; undefined (with one warning) when dockerd does not answer. */
 async function dockerFor(ctx: CommandContext, io: StepIO): Promise<DockerClient | undefined> {
   if (ctx.docker) return ctx.docker;
-  const known = factsOf(ctx);
+  const known = ctx.cleanup;
   if (known.dockerUnreachable) return undefined;
   try {
-    ctx.docker = await connectDocker(ctx.options);
+    ctx.docker = await ctx.services.docker();
     return ctx.docker;
   } catch (error) {
     known.dockerUnreachable = true;
@@ -90,7 +68,7 @@ export const stopFlannelStep: Step<CommandContext> = {
   async run(ctx, io) {
     const docker = await dockerFor(ctx, io);
     if (!docker) return { detail: 'Docker not reachable; skipped' };
-    const known = factsOf(ctx);
+    const known = ctx.cleanup;
     const all = await docker.listManaged();
     known.hadEtcdContainer = all.some((c) => c.role === 'etcd');
     const flannels = all.filter((c) => c.role === 'flannel');
@@ -111,8 +89,8 @@ export const stopFlannelStep: Step<CommandContext> = {
   },
 };
 
-async function readSubnetEnv(runDir: string): Promise<SubnetEnv | undefined> {
-  const text = await readIfExists(subnetEnvPath(runDir)).catch(() => undefined);
+async function readSubnetEnv(files: HostFiles, runDir: string): Promise<SubnetEnv | undefined> {
+  const text = await files.readIfExists(subnetEnvPath(runDir)).catch(() => undefined);
   if (text === undefined) return undefined;
   try {
     return parseSubnetEnv(text);
@@ -134,9 +112,9 @@ export const releaseLeaseStep: Step<CommandContext> = {
   id: 'lease',
   title: "Release this host's lease",
   async run(ctx, io) {
-    const known = factsOf(ctx);
+    const known = ctx.cleanup;
     const endpoint = ctx.state?.etcdEndpoint ?? known.flannelEtcdEndpoint;
-    const env = await readSubnetEnv(ctx.options.runDir);
+    const env = await readSubnetEnv(ctx.services.files, ctx.options.runDir);
     const subnet = ctx.state?.subnet ?? (env ? leaseSubnet(env) : undefined);
     const advertise = ctx.state?.advertiseAddress;
     const publicIP = known.flannelPublicIP ?? (advertise !== undefined && !advertise.includes(':') ? advertise : undefined);
@@ -151,7 +129,7 @@ export const releaseLeaseStep: Step<CommandContext> = {
     }
 
     io.progress(`asking etcd at ${endpoint}`);
-    const store = openEtcd(endpoint, { timeoutMs: Math.min(ctx.options.timeoutMs, LEASE_ETCD_TIMEOUT_MS) });
+    const store = ctx.services.etcd(endpoint, { timeoutMs: Math.min(ctx.options.timeoutMs, LEASE_ETCD_TIMEOUT_MS) });
     try {
       const leases = await store.listLeases();
       const { release, keep } = selectLeasesToRelease(leases, { ...(subnet ? { subnet } : {}), ...(publicIP ? { publicIP } : {}) });
@@ -188,7 +166,7 @@ export const releaseLeaseStep: Step<CommandContext> = {
         if (!ctx.options.purge) ctx.left.push(`${what} in etcd's data (etcd was not answering): expires within 24 h of etcd running again, or goes with --purge`);
         return { detail: `etcd not answering; ${fate}` };
       }
-      const expires = formatTime(leaseExpiresBy(new Date(), await modifiedAt(subnetEnvPath(ctx.options.runDir))));
+      const expires = formatTime(leaseExpiresBy(new Date(ctx.services.clock.now()), await ctx.services.files.modifiedAt(subnetEnvPath(ctx.options.runDir))));
       const key = subnet ? subnetToLeaseKey(subnet, ETCD_KEYS.subnets) : `${ETCD_KEYS.subnets}<subnet>`;
       const remedy = `docker exec ${CONTAINER_NAMES.etcd} etcdctl del ${key}`;
       io.warn(
@@ -222,13 +200,14 @@ export const removeEtcdStep: Step<CommandContext> = {
 
 /** The overlay this host was part of: the state file's, else subnet.env's, else the default. */
 async function overlayNetwork(ctx: CommandContext): Promise<string> {
-  return ctx.state?.network.Network ?? (await readSubnetEnv(ctx.options.runDir))?.network ?? ctx.options.network.Network;
+  return ctx.state?.network.Network ?? (await readSubnetEnv(ctx.services.files, ctx.options.runDir))?.network ?? ctx.options.network.Network;
 }
 
 export const removeDevicesStep: Step<CommandContext> = {
   id: 'devices',
   title: "Remove flannel's devices",
   async run(ctx, io) {
+    const { listLinks, deleteLink } = ctx.services.network;
     const links = await listLinks();
     if (links === undefined) {
       io.warn("iproute2 (`ip`) is not installed: flannel's devices were not checked", 'Install iproute2 and run cleanup again, or reboot.');
@@ -258,6 +237,7 @@ export const removeIptablesStep: Step<CommandContext> = {
   id: 'iptables',
   title: "Remove flannel's iptables chains",
   async run(ctx, io) {
+    const { listTable, iptables } = ctx.services.network;
     const done: string[] = [];
     let iptablesMissing = false;
     for (const family of ['iptables', 'ip6tables'] as const satisfies readonly IptablesFamily[]) {
@@ -290,6 +270,7 @@ export const removeCniStep: Step<CommandContext> = {
   id: 'cni',
   title: 'Remove the CNI config',
   async run(ctx, io) {
+    const { readIfExists, removeFile, exists, moveFile } = ctx.services.files;
     const paths = cniPaths(ctx.options.cniConfDir);
     const done: string[] = [];
     const ours = await readIfExists(paths.ours);
@@ -328,7 +309,7 @@ export const removeRunStateStep: Step<CommandContext> = {
   title: 'Remove flannel state',
   async run(ctx) {
     const path = subnetEnvPath(ctx.options.runDir);
-    const had = await removeFile(path);
+    const had = await ctx.services.files.removeFile(path);
     if (had) ctx.removed.push(path);
     return { detail: had ? `removed ${path}` : 'nothing to remove' };
   },
@@ -354,6 +335,7 @@ export const removeCniStateStep: Step<CommandContext> = {
   id: 'cni-state',
   title: 'Remove CNI state',
   async run(ctx) {
+    const { removeTree, listDir, readIfExists, removeFile } = ctx.services.files;
     const dir = ctx.options.cniStateDir;
     const network = DEFAULT_CONFLIST_VARS.name;
     const removed: string[] = [];

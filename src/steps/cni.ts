@@ -1,5 +1,4 @@
 import { join } from 'node:path';
-import { ensureDir, exists, moveFile, readIfExists, removeFile, writeFileAtomic } from '../adapters/host-files.js';
 import { isOurConflist, renderConflist } from '../cni/conflist.js';
 import { IgniteError } from '../core/errors.js';
 import type { Step } from '../core/step.js';
@@ -22,6 +21,7 @@ export const cniStep: Step<CommandContext> = {
     const { cniConfDir, cniBinDir, force } = ctx.options;
     const paths = cniPaths(cniConfDir);
     const rendered = renderConflist(await ctx.services.files.conflistTemplate(), {});
+    const { ensureDir, exists, moveFile, readIfExists, removeFile, writeFileAtomic } = ctx.services.files;
 
     if ((await ensureDir(cniConfDir)) === 'created') io.progress(`created ${cniConfDir}`);
     const current = await readIfExists(paths.ours);

@@ -32,6 +32,17 @@ export interface CommandContext {
   left: string[];
   /** doctor: every check's result and how the host was checked (doctor/report.ts). */
   doctor?: DoctorReport;
+  /** cleanup: facts one step learns and a later one uses. */
+  cleanup: CleanupFacts;
+}
+
+export interface CleanupFacts {
+  /** Docker did not answer: warned once, later steps skip containers. */
+  dockerUnreachable: boolean;
+  /** From the flannel container's command, for hosts set up before the state file existed. */
+  flannelEtcdEndpoint?: string;
+  flannelPublicIP?: string;
+  hadEtcdContainer: boolean;
 }
 
 /** What doctor found, kept on its context so the summary can list every check. */
@@ -44,7 +55,16 @@ export interface DoctorReport {
 }
 
 export function newContext(options: Options, env: NodeJS.ProcessEnv, services: Services): CommandContext {
-  return { options, env, services, unchanged: new Set(), movedAside: {}, removed: [], left: [] };
+  return {
+    options,
+    env,
+    services,
+    unchanged: new Set(),
+    movedAside: {},
+    removed: [],
+    left: [],
+    cleanup: { dockerUnreachable: false, hadEtcdContainer: false },
+  };
 }
 
 export function required<T>(value: T | undefined, what: string): T {

@@ -1,5 +1,4 @@
 import { etcdSpec, managedLabels, specMatches } from '../adapters/container-specs.js';
-import { openEtcd } from '../adapters/etcd/store.js';
 import { formatDuration } from '../core/duration.js';
 import { IgniteError } from '../core/errors.js';
 import type { Step } from '../core/step.js';
@@ -26,7 +25,7 @@ export const etcdStep: Step<CommandContext> = {
     const existing = await inspectManaged(docker, 'etcd');
 
     if (existing && existing.running && specMatches(spec, existing)) {
-      ctx.store = openEtcd(endpoint, { timeoutMs: 5_000 });
+      ctx.store = ctx.services.etcd(endpoint, { timeoutMs: 5_000 });
       try {
         await ctx.store.waitUntilReady(Math.min(ctx.options.timeoutMs, 10_000), io.signal);
         ctx.unchanged.add('etcd');
@@ -48,7 +47,7 @@ export const etcdStep: Step<CommandContext> = {
     io.changed({ title: `remove container ${CONTAINER_NAMES.etcd}`, run: async () => void (await docker.stopAndRemove(id, STOP_TIMEOUT_SEC)) });
 
     io.progress(`waiting for etcd to answer over the v3 API at ${endpoint}`);
-    const store = openEtcd(endpoint, { timeoutMs: 5_000 });
+    const store = ctx.services.etcd(endpoint, { timeoutMs: 5_000 });
     ctx.store = store;
     try {
       await store.waitUntilReady(ctx.options.timeoutMs, io.signal);

@@ -1,7 +1,6 @@
 import { flannelSpec, specMatches } from '../adapters/container-specs.js';
 import type { EtcdStore } from '../adapters/etcd/store.js';
-import { ensureDir, exists, readIfExists, removeFile } from '../adapters/host-files.js';
-import { deleteLink, listLinks } from '../adapters/ip-tools.js';
+import type { Services } from '../adapters/services.js';
 import { formatDuration } from '../core/duration.js';
 import { IgniteError } from '../core/errors.js';
 import type { Step, StepIO } from '../core/step.js';
@@ -20,7 +19,7 @@ import { waitFor } from './wait.js';
  * and etcd has that lease key with this host's advertise address as PublicIP.
  */
 async function currentLease(ctx: CommandContext, store: EtcdStore, reason: (why: string) => void): Promise<string | undefined> {
-  const text = await readIfExists(subnetEnvPath(ctx.options.runDir));
+  const text = await ctx.services.files.readIfExists(subnetEnvPath(ctx.options.runDir));
   if (text === undefined) return void reason(`${subnetEnvPath(ctx.options.runDir)} not written yet`);
   const env = parseSubnetEnv(text);
   const subnetCidr = parseCidr(env.subnet, { allowHostBits: true });
@@ -63,18 +62,19 @@ export const flannelStep: Step<CommandContext> = {
       await docker.stopAndRemove(existing.id, STOP_TIMEOUT_SEC);
     }
     await removeForeignNamed(docker, CONTAINER_NAMES.flannel);
-    await ensureDir(ctx.options.runDir);
+    const { files, network } = ctx.services;
+    await files.ensureDir(ctx.options.runDir);
     // Declared before the container's undo so it runs after it: nothing left to rewrite the file.
     const envPath = subnetEnvPath(ctx.options.runDir);
-    if (!(await exists(envPath))) io.changed({ title: `remove ${envPath}`, run: async () => void (await removeFile(envPath)) });
+    if (!(await files.exists(envPath))) io.changed({ title: `remove ${envPath}`, run: async () => void (await files.removeFile(envPath)) });
     // flannel keeps its backend device (flannel0, flannel.<VNI>, …) when it stops: one it creates now
     // goes with the container's undo.
-    const devicesBefore = await flannelDevices();
+    const devicesBefore = await flannelDevices(network);
     if (devicesBefore !== undefined) {
       io.changed({
         title: 'remove the devices flannel created',
         run: async () => {
-          for (const name of (await flannelDevices()) ?? []) if (!devicesBefore.includes(name)) await deleteLink(name);
+          for (const name of (await flannelDevices(network)) ?? []) if (!devicesBefore.includes(name)) await network.deleteLink(name);
         },
       });
     }
@@ -86,8 +86,8 @@ export const flannelStep: Step<CommandContext> = {
 };
 
 /** Names of flannel's devices on this host; undefined without iproute2. */
-async function flannelDevices(): Promise<string[] | undefined> {
-  const links = await listLinks().catch(() => undefined);
+async function flannelDevices(network: Services['network']): Promise<string[] | undefined> {
+  const links = await network.listLinks().catch(() => undefined);
   return links?.map((link) => link.ifname).filter(isFlannelDeviceName);
 }
 
@@ -95,6 +95,7 @@ async function waitForLease(ctx: CommandContext, store: EtcdStore, io: StepIO, i
   io.progress('waiting for flannel to take a lease');
   const docker = required(ctx.docker, 'docker');
   return waitFor((reason) => currentLease(ctx, store, reason), {
+    clock: ctx.services.clock,
     timeoutMs: ctx.options.timeoutMs,
     signal: io.signal,
     onTimeout: async (last) => {

@@ -1,7 +1,3 @@
-import { connectDocker } from '../adapters/docker/connect.js';
-import { openEtcd } from '../adapters/etcd/store.js';
-import { readAddresses } from '../adapters/host-network.js';
-import { tcpProbe, udpProbe } from '../adapters/probes.js';
 import { IgniteError } from '../core/errors.js';
 import type { Step, StepIO } from '../core/step.js';
 import { PORTS } from '../defaults.js';
@@ -38,7 +34,7 @@ export const peerStep: Step<CommandContext> = {
 export async function resolvePeer(ctx: CommandContext, host: string): Promise<{ host: string; address: string }> {
   const address = await resolveHost(host);
   ctx.peer = { host, address };
-  const local = readAddresses().some((a) => a.address === address) || address.startsWith('127.') || address === '::1';
+  const local = ctx.services.network.readAddresses().some((a) => a.address === address) || address.startsWith('127.') || address === '::1';
   if (local) {
     throw new IgniteError('usage', `${host} is this host: a host cannot join itself`, {
       hint: 'Run `ignite-net join <init-host>` on another host; this one is set up with `ignite-net init`.',
@@ -50,7 +46,7 @@ export async function resolvePeer(ctx: CommandContext, host: string): Promise<{ 
 /** An init host (one running our etcd) cannot join another. */
 export async function refuseInitHost(ctx: CommandContext): Promise<void> {
   // Docker may be down here; preflight reports that properly, so a failure only skips this check.
-  const docker = (ctx.docker ??= await connectDocker(ctx.options).catch(() => undefined));
+  const docker = ctx.docker ?? (await ctx.services.docker().catch(() => undefined));
   if (docker && (await docker.listManaged('etcd')).length > 0) {
     throw new IgniteError('usage', 'this host runs ignite-etcd: it is an init host and cannot join another', {
       hint: 'Run `ignite-net cleanup` here first if it should join instead.',
@@ -63,14 +59,14 @@ export async function reachPeerEtcd(ctx: CommandContext, io: StepIO): Promise<{ 
   const { host, address } = required(ctx.peer, 'peer');
   const peerTimeout = Math.min(PROBE_TIMEOUT_MS, ctx.options.timeoutMs);
   io.progress(`connecting to ${host}:${PORTS.etcdClient}/tcp`);
-  const tcp = await tcpProbe(address, PORTS.etcdClient, peerTimeout);
+  const tcp = await ctx.services.probes.tcpProbe(address, PORTS.etcdClient, peerTimeout);
   if (!tcp.ok) {
     throw new IgniteError('peer', `cannot reach etcd at ${host}:${PORTS.etcdClient}/tcp (${tcp.reason})`, {
       hint: `Is ${host} initialised (\`ignite-net init\`) and is ${PORTS.etcdClient}/tcp open between the hosts?`,
     });
   }
   const endpoint = etcdEndpoint(address);
-  const store = openEtcd(endpoint, { timeoutMs: peerTimeout });
+  const store = ctx.services.etcd(endpoint, { timeoutMs: peerTimeout });
   ctx.store = store;
   ctx.etcdEndpoint = endpoint;
   await store.ping();
@@ -107,7 +103,7 @@ export async function readPeerNetworkConfig(ctx: CommandContext, io: StepIO): Pr
 export async function probePeerBackendPort(ctx: CommandContext): Promise<string> {
   const { host, address } = required(ctx.peer, 'peer');
   const port = ctx.options.network.Backend.Port;
-  const udp = await udpProbe(address, port, 1_000);
+  const udp = await ctx.services.probes.udpProbe(address, port, 1_000);
   if (udp === 'rejected') {
     throw new IgniteError('peer', `nothing is listening on ${host}:${port}/udp — is flannel running there, is a firewall rejecting?`, {
       hint: `Check \`docker logs ignite-flannel\` on ${host} and open ${port}/udp between the hosts.`,

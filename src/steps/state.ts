@@ -1,4 +1,4 @@
-import { readState, removeState, statePath, writeState, applyState, type HostState } from '../adapters/state.js';
+import { statePath, applyState, type HostState } from '../adapters/state.js';
 import { IgniteError } from '../core/errors.js';
 import type { Step } from '../core/step.js';
 import { version } from '../version.js';
@@ -15,7 +15,7 @@ export function loadStateStep(mode: 'strict' | 'lenient'): Step<CommandContext> 
     async run(ctx, io) {
       let state: HostState | undefined;
       try {
-        state = await readState(ctx.options.stateDir);
+        state = await ctx.services.state.readState(ctx.options.stateDir);
       } catch (error) {
         if (mode === 'strict' || !(error instanceof IgniteError)) throw error;
         io.warn(`${error.message}: going on with the paths given (containers are found by label)`, error.hint);
@@ -37,7 +37,8 @@ export function saveStateStep(role: HostState['role']): Step<CommandContext> {
     title: 'Record the state',
     async run(ctx, io) {
       const { options } = ctx;
-      const now = new Date().toISOString();
+      const { writeState, removeState } = ctx.services.state;
+      const now = new Date(ctx.services.clock.now()).toISOString();
       const state: HostState = {
         version: 1,
         role,
@@ -72,7 +73,7 @@ export const removeStateStep: Step<CommandContext> = {
   id: 'remove-state',
   title: 'Remove the state file',
   async run(ctx) {
-    const removed = await removeState(ctx.options.stateDir);
+    const removed = await ctx.services.state.removeState(ctx.options.stateDir);
     if (removed) ctx.removed.push(statePath(ctx.options.stateDir));
     return { detail: removed ? `removed ${statePath(ctx.options.stateDir)}` : 'none' };
   },

@@ -1,5 +1,4 @@
 import { pickLease } from '../net/lease.js';
-import { tcpProbe } from '../adapters/probes.js';
 import { formatDuration } from '../core/duration.js';
 import { IgniteError } from '../core/errors.js';
 import type { Step } from '../core/step.js';
@@ -28,15 +27,17 @@ export const verifyOverlayStep: Step<CommandContext> = {
     const target = parseCidr(lease.subnet).network;
     const port = ctx.options.network.Backend.Port;
     io.progress(`connecting to ${target}:${PORTS.etcdClient} through the overlay`);
-    const started = Date.now();
+    const { clock, probes } = ctx.services;
+    const started = clock.now();
     const rtt = await waitFor(
       async (reason) => {
-        const probe = await tcpProbe(target, PORTS.etcdClient, 2_000);
+        const probe = await probes.tcpProbe(target, PORTS.etcdClient, 2_000);
         if (probe.ok) return probe.rttMs;
         reason(probe.reason);
         return undefined;
       },
       {
+        clock,
         timeoutMs: ctx.options.timeoutMs,
         signal: io.signal,
         onTimeout: (last) =>
@@ -45,6 +46,6 @@ export const verifyOverlayStep: Step<CommandContext> = {
           }),
       },
     );
-    return { detail: `${target}:${PORTS.etcdClient} answered in ${formatDuration(rtt)} (overlay up after ${formatDuration(Date.now() - started)})` };
+    return { detail: `${target}:${PORTS.etcdClient} answered in ${formatDuration(rtt)} (overlay up after ${formatDuration(clock.now() - started)})` };
   },
 };

@@ -1,6 +1,9 @@
+import type { Clock } from '../adapters/services.js';
 import { interruptedError, type IgniteError } from '../core/errors.js';
 
 export interface WaitOptions {
+  /** The command's clock (ctx.services.clock): a fake one makes a wait instant in tests. */
+  clock: Clock;
   timeoutMs: number;
   intervalMs?: number;
   signal?: AbortSignal;
@@ -13,7 +16,8 @@ export interface WaitOptions {
  * reason string via `reason` to explain the last miss in the timeout error.
  */
 export async function waitFor<T>(probe: (reason: (why: string) => void) => Promise<T | undefined>, options: WaitOptions): Promise<T> {
-  const deadline = Date.now() + options.timeoutMs;
+  const { clock } = options;
+  const deadline = clock.now() + options.timeoutMs;
   const interval = options.intervalMs ?? 500;
   let last: string | undefined;
   for (;;) {
@@ -27,7 +31,7 @@ export async function waitFor<T>(probe: (reason: (why: string) => void) => Promi
       last = error instanceof Error ? error.message : String(error);
     }
     if (value !== undefined) return value;
-    if (Date.now() >= deadline) throw await options.onTimeout(last);
-    await new Promise((resolve) => setTimeout(resolve, Math.min(interval, Math.max(0, deadline - Date.now()))));
+    if (clock.now() >= deadline) throw await options.onTimeout(last);
+    await clock.sleep(Math.min(interval, Math.max(0, deadline - clock.now())), options.signal);
   }
 }
