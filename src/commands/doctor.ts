@@ -6,6 +6,7 @@ import { peerCheckStep } from '../doctor/peer.js';
 import { checkStep, doctorReport } from '../doctor/report.js';
 import { stateCheck } from '../doctor/state.js';
 import { initChecks, joinChecks } from '../steps/preflight.js';
+import { advertiseStep, dockerStep } from '../steps/resolve.js';
 import type { CommandSpec } from './command.js';
 
 const STATUS_WORD = { pass: 'ok  ', warn: 'WARN', fail: 'FAIL' } as const;
@@ -20,8 +21,10 @@ export const doctorCommand: CommandSpec = {
   changesHost: false,
   steps: () => [
     checkStep('state', 'Read the state file', () => [stateCheck]),
-    // The peer goes first, as in join: its network config is what the local checks must use.
+    // As in join: Docker, the peer (its network config is what the local checks must use), the address.
+    dockerStep,
     peerCheckStep,
+    advertiseStep,
     checkStep('preflight', 'Preflight checks', (ctx) => (ctx.options.peer === undefined ? initChecks() : joinChecks())),
     checkStep('host', 'Host networking', () => hostChecks()),
   ],

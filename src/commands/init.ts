@@ -6,12 +6,16 @@ import { flannelStep } from '../steps/flannel.js';
 import { imagesStep } from '../steps/images.js';
 import { networkConfigStep } from '../steps/network-config.js';
 import { initChecks, preflightStep } from '../steps/preflight.js';
+import { advertiseStep, dockerStep } from '../steps/resolve.js';
 import { loadStateStep, saveStateStep } from '../steps/state.js';
 import type { CommandSpec } from './command.js';
 import { restartIgnitedNote } from './command.js';
 
 const steps: Step<CommandContext>[] = [
   loadStateStep('strict'),
+  // What the checks report on is resolved first; the checks only check.
+  dockerStep,
+  advertiseStep,
   preflightStep(initChecks()),
   imagesStep(['etcd', 'flannel']),
   etcdStep,

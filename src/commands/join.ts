@@ -3,6 +3,7 @@ import { flannelStep } from '../steps/flannel.js';
 import { imagesStep } from '../steps/images.js';
 import { peerStep } from '../steps/peer.js';
 import { joinChecks, preflightStep } from '../steps/preflight.js';
+import { advertiseStep, dockerStep } from '../steps/resolve.js';
 import { loadStateStep, saveStateStep } from '../steps/state.js';
 import { verifyOverlayStep } from '../steps/verify.js';
 import type { CommandSpec } from './command.js';
@@ -11,8 +12,20 @@ import { restartIgnitedNote } from './command.js';
 export const joinCommand: CommandSpec = {
   name: 'join',
   changesHost: true,
-  // The peer goes first: its network config is what the local checks (overlap, UDP port) must use.
-  steps: () => [loadStateStep('strict'), peerStep, preflightStep(joinChecks()), imagesStep(['flannel']), flannelStep, cniStep, verifyOverlayStep, saveStateStep('joined')],
+  // The peer goes before the checks: its network config is what the local checks (overlap, UDP port)
+  // must use. Docker is connected before it (an init host cannot join), the advertise address after.
+  steps: () => [
+    loadStateStep('strict'),
+    dockerStep,
+    peerStep,
+    advertiseStep,
+    preflightStep(joinChecks()),
+    imagesStep(['flannel']),
+    flannelStep,
+    cniStep,
+    verifyOverlayStep,
+    saveStateStep('joined'),
+  ],
   summary(ctx) {
     const already = ['flannel', 'cni'].every((id) => ctx.unchanged.has(id));
     return {

@@ -1,4 +1,5 @@
 import type { Options } from '../args.js';
+import type { IgniteError } from '../core/errors.js';
 import type { CheckResult } from '../core/events.js';
 import type { DockerClient } from '../adapters/docker/client.js';
 import type { EtcdStore } from '../adapters/etcd/store.js';
@@ -11,9 +12,14 @@ export interface CommandContext {
   env: NodeJS.ProcessEnv;
   /** The only way steps reach the host: Docker, etcd, files, network, probes, clock. */
   services: Services;
+  /** Set by the docker step when the Docker Engine answers; else dockerProblem says why not. */
   docker?: DockerClient;
-  /** The address flannel registers as PublicIP and etcd advertises. */
+  /** Why the Docker Engine could not be used; the DockerEngine check reports it. */
+  dockerProblem?: IgniteError;
+  /** The address flannel registers as PublicIP and etcd advertises (the advertise step sets it). */
   advertise?: { address: string; iface?: string };
+  /** What the advertise step found, as the AdvertiseAddress check reports it. */
+  advertiseFinding?: Omit<CheckResult, 'name'>;
   /** etcd client URL(s) flannel is pointed at. */
   etcdEndpoint?: string;
   store?: EtcdStore;

@@ -1,24 +1,20 @@
 import { ignoresPreflightError } from '../args.js';
-import { connectDocker } from '../adapters/docker/connect.js';
-import { directoryWritableProblem, isCharDevice } from '../adapters/host-files.js';
-import { readAddresses, readRoutes } from '../adapters/host-network.js';
 import { isOverlayDevice } from '../net/interfaces.js';
-import { isTcpPortFree, isUdpPortFree } from '../adapters/probes.js';
 import { fail, pass, warn, type Outcome } from '../core/check.js';
 import { IgniteError } from '../core/errors.js';
 import type { CheckResult } from '../core/events.js';
 import type { Step, StepIO } from '../core/step.js';
 import { CONTAINER_NAMES, PORTS, type ContainerRole } from '../defaults.js';
-import { chooseAdvertiseAddress } from '../net/advertise.js';
 import { overlaps } from '../net/cidr.js';
 import { foreignNamed } from './containers.js';
-import type { CommandContext } from './context.js';
+import { required, type CommandContext } from './context.js';
 
 /** A named check, kubeadm style: it reports and never changes the host. */
 export interface Check {
   name: string;
   /** What follows cannot run without it (Docker): --ignore-preflight-errors does not turn it into a warning. */
   fatal?: boolean;
+  /** Reads ctx and the host (through ctx.services) and reports; never writes ctx or asks. */
   run(ctx: CommandContext, io: StepIO): Promise<Omit<CheckResult, 'name'>>;
 }
 
@@ -41,18 +37,14 @@ export const privilegedUserCheck: Check = {
   },
 };
 
+/** Reports what the docker step found (a failure there is this check's failure). */
 export const dockerCheck: Check = {
   name: 'DockerEngine',
   fatal: true,
   async run(ctx) {
-    try {
-      // join's refuseInitHost may have connected already: one ping per run.
-      const docker = (ctx.docker ??= await connectDocker(ctx.options));
-      return pass(`Docker Engine at ${docker.where}`);
-    } catch (error) {
-      if (error instanceof IgniteError) return fail(error.message, error.hint ?? 'Start dockerd.');
-      throw error;
-    }
+    if (ctx.docker) return pass(`Docker Engine at ${ctx.docker.where}`);
+    const problem = required(ctx.dockerProblem, 'docker');
+    return fail(problem.message, problem.hint ?? 'Start dockerd.');
   },
 };
 
@@ -60,7 +52,7 @@ const dirCheck = (name: string, pick: (ctx: CommandContext) => string, flag: str
   name,
   async run(ctx) {
     const dir = pick(ctx);
-    const problem = await directoryWritableProblem(dir);
+    const problem = await ctx.services.files.directoryWritableProblem(dir);
     return problem === undefined ? pass(`${dir} is writable`) : fail(problem, `Fix ${dir} or pass ${flag} <dir>.`);
   },
 });
@@ -70,8 +62,8 @@ export const runDirCheck = dirCheck('FlannelRunDir', (ctx) => ctx.options.runDir
 
 export const tunCheck: Check = {
   name: 'TunDevice',
-  async run() {
-    return (await isCharDevice('/dev/net/tun'))
+  async run(ctx) {
+    return (await ctx.services.files.isCharDevice('/dev/net/tun'))
       ? pass('/dev/net/tun present')
       : fail('/dev/net/tun is missing (flannel udp needs it)', 'Load the tun module: `modprobe tun`.');
   },
@@ -88,7 +80,7 @@ const tcpPortCheck = (port: number): Check => ({
   name: `Port-${port}`,
   async run(ctx) {
     if (await heldByUs(ctx, 'etcd')) return pass(`${port}/tcp held by our ${CONTAINER_NAMES.etcd}`);
-    return (await isTcpPortFree(port))
+    return (await ctx.services.probes.isTcpPortFree(port))
       ? pass(`${port}/tcp is free`)
       : fail(`${port}/tcp is already in use on this host`, `Stop what listens on ${port} (\`ss -ltnp 'sport = :${port}'\`).`);
   },
@@ -102,46 +94,21 @@ export const backendPortCheck: Check = {
     const port = ctx.options.network.Backend.Port;
     if (await heldByUs(ctx, 'flannel')) return pass(`${port}/udp held by our ${CONTAINER_NAMES.flannel}`);
     const address = ctx.advertise?.address ?? '0.0.0.0';
-    return (await isUdpPortFree(port, address))
+    return (await ctx.services.probes.isUdpPortFree(port, address))
       ? pass(`${port}/udp is free on ${address}`)
       : fail(`${port}/udp is already in use on ${address}`, `Stop what holds it (\`ss -lunp 'sport = :${port}'\`) or pass --backend-port.`);
   },
 };
 
+/**
+ * Reports what the advertise step chose. Fatal: flannel and etcd cannot start without an address of
+ * this host, so ignoring it would only move the failure into a later step.
+ */
 export const advertiseCheck: Check = {
   name: 'AdvertiseAddress',
-  async run(ctx, io) {
-    const choice = chooseAdvertiseAddress(readAddresses(), await readRoutes(), ctx.options.advertiseAddress);
-    switch (choice.kind) {
-      case 'given':
-      case 'single':
-        ctx.advertise = { address: choice.address, iface: choice.iface };
-        return pass(`${choice.address} (${choice.iface})`);
-      case 'not-local':
-        return fail(
-          `${choice.address} is not an address of this host`,
-          `Pass one of: ${choice.candidates.map((c) => c.address).join(', ') || '(none found)'}.`,
-        );
-      case 'none':
-        return fail('no usable network address found on this host', 'Bring up an interface, or pass --advertise-address.');
-      case 'several': {
-        if (io.prompter.interactive && !ctx.options.yes) {
-          const picked = await io.prompter.select(
-            'Several addresses could carry the overlay. Which one should other hosts reach this host on?',
-            choice.candidates.map((c) => ({ label: c.address, value: c, description: c.iface })),
-            { flag: '--advertise-address', initial: 0 },
-          );
-          ctx.advertise = { address: picked.address, iface: picked.iface };
-          return pass(`${picked.address} (${picked.iface}), chosen`);
-        }
-        ctx.advertise = { address: choice.preferred.address, iface: choice.preferred.iface };
-        const others = choice.candidates.slice(1).map((c) => `${c.address} (${c.iface})`).join(', ');
-        return warn(
-          `picked ${choice.preferred.address} (${choice.preferred.iface}, default route); also possible: ${others}`,
-          'Pass --advertise-address to choose another.',
-        );
-      }
-    }
+  fatal: true,
+  async run(ctx) {
+    return required(ctx.advertiseFinding, 'advertise address');
   },
 };
 
@@ -155,11 +122,11 @@ export const overlapCheck: Check = {
     // or failed join removed, and is no clash.
     const leaseRoutes = new Set((ctx.store ? await ctx.store.listLeases().catch(() => []) : []).map((l) => `${l.subnet} via ${l.publicIP}`));
     const clashes: string[] = [];
-    for (const a of readAddresses()) {
+    for (const a of ctx.services.network.readAddresses()) {
       if (a.family !== 'IPv4' || isOverlayDevice(a.iface)) continue;
       if (overlaps(a.cidr, network)) clashes.push(`${a.cidr} on ${a.iface}`);
     }
-    for (const r of await readRoutes()) {
+    for (const r of await ctx.services.network.readRoutes()) {
       if (r.destination.endsWith('/0') || isOverlayDevice(r.iface)) continue;
       // flannel's own per-host routes (host-gw style) sit inside the network once it runs here.
       if (flannelOurs && overlaps(r.destination, network) && r.destination !== network && r.gateway !== undefined) continue;
