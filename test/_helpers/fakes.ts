@@ -1,0 +1,403 @@
+/**
+ * In-memory stand-ins for everything a step reaches through ctx.services: a Docker Engine, an etcd
+ * store, host files, the host network, probes, the state directory and a clock. Each records what was
+ * done to it, so a unit test can assert both on the outcome and on the calls. No I/O, no timers.
+ */
+import { dirname } from 'node:path';
+import type { ContainerCreateOptions } from 'dockerode';
+import type { ContainerView, DockerClient, ManagedContainer, VolumeView } from '../../src/adapters/docker.js';
+import type { EtcdStatus, EtcdStore, EtcdStoreOptions, Lease, LeaseRead, SeedOptions, SeedOutcome } from '../../src/adapters/etcd.js';
+import type { HostAddress, Route } from '../../src/adapters/host-network.js';
+import type { IptablesFamily } from '../../src/adapters/ip-tools.js';
+import type { TcpProbeResult, UdpProbeResult } from '../../src/adapters/probes.js';
+import type { Clock, HostFiles, HostKernel, HostNetwork, Probes, Services, StateFiles } from '../../src/adapters/services.js';
+import type { HostState, Lock } from '../../src/adapters/state.js';
+import { IgniteError } from '../../src/core/errors.js';
+import { interruptedError } from '../../src/core/runner.js';
+import { ETCD_KEYS, LABELS, type ContainerRole } from '../../src/defaults.js';
+import { leaseKeyToSubnet, subnetToLeaseKey } from '../../src/net/cidr.js';
+import type { IpLinkJson } from '../../src/net/flannel-devices.js';
+
+// ---------------------------------------------------------------------------------------------
+// Docker
+
+export class FakeDocker implements DockerClient {
+  readonly where = 'unix:///fake/docker.sock';
+  readonly containers = new Map<string, ContainerView>();
+  readonly volumes = new Map<string, Record<string, string>>();
+  readonly images = new Set<string>();
+  readonly logs = new Map<string, string[]>();
+  /** Every mutating call, e.g. "createAndStart ignite-etcd", "stopAndRemove fake-1", "ensureVolume v". */
+  readonly calls: string[] = [];
+  /** Called after createAndStart: lets a test play the container's part (write subnet.env, a lease). */
+  onStart: (view: ContainerView) => void | Promise<void> = () => undefined;
+  private nextId = 1;
+
+  /** Puts a container in place as if an earlier run (or someone else) had created it. */
+  add(view: Partial<ContainerView> & { name: string }): ContainerView {
+    const full: ContainerView = {
+      id: `fake-${this.nextId++}`,
+      image: 'image:tag',
+      imageId: 'sha256:fake',
+      state: 'running',
+      running: true,
+      exitCode: 0,
+      restartCount: 0,
+      labels: {},
+      cmd: [],
+      binds: [],
+      networkMode: 'host',
+      restartPolicy: 'unless-stopped',
+      ...view,
+    };
+    this.containers.set(full.id, full);
+    return full;
+  }
+
+  async imageExists(name: string): Promise<boolean> {
+    return this.images.has(name);
+  }
+  async pullImage(name: string): Promise<void> {
+    this.calls.push(`pullImage ${name}`);
+    this.images.add(name);
+  }
+  async ensureImage(name: string): Promise<'present' | 'pulled'> {
+    if (this.images.has(name)) return 'present';
+    await this.pullImage(name);
+    return 'pulled';
+  }
+  async listManaged(role?: ContainerRole): Promise<ManagedContainer[]> {
+    return [...this.containers.values()]
+      .filter((c) => c.labels[LABELS.managed] === 'true' && (role === undefined || c.labels[LABELS.role] === role))
+      .map((c) => {
+        const found = c.labels[LABELS.role];
+        return {
+          id: c.id,
+          name: c.name,
+          image: c.image,
+          state: c.state,
+          status: c.running ? 'Up' : 'Exited',
+          labels: c.labels,
+          ...(found === 'etcd' || found === 'flannel' ? { role: found } : {}),
+        };
+      });
+  }
+  async inspectContainer(nameOrId: string): Promise<ContainerView | undefined> {
+    return this.containers.get(nameOrId) ?? [...this.containers.values()].find((c) => c.name === nameOrId);
+  }
+  async createAndStart(spec: ContainerCreateOptions): Promise<ContainerView> {
+    const name = spec.name ?? `container-${this.nextId}`;
+    if (await this.inspectContainer(name)) throw new IgniteError('docker', `container name ${name} is already in use`);
+    this.calls.push(`createAndStart ${name}`);
+    const view = this.add({ name, image: spec.Image ?? '', cmd: spec.Cmd ?? [], binds: spec.HostConfig?.Binds ?? [], labels: { ...spec.Labels } });
+    await this.onStart(view);
+    return view;
+  }
+  async stopAndRemove(id: string): Promise<'removed' | 'absent'> {
+    this.calls.push(`stopAndRemove ${id}`);
+    return this.containers.delete(id) ? 'removed' : 'absent';
+  }
+  async containerLogs(id: string, tail: number): Promise<string[]> {
+    return (this.logs.get(id) ?? []).slice(-tail);
+  }
+  async removeByName(name: string): Promise<boolean> {
+    this.calls.push(`removeByName ${name}`);
+    const found = await this.inspectContainer(name);
+    return found ? this.containers.delete(found.id) : false;
+  }
+  async ensureVolume(name: string, labels: Record<string, string>): Promise<'created' | 'present'> {
+    if (this.volumes.has(name)) return 'present';
+    this.calls.push(`ensureVolume ${name}`);
+    this.volumes.set(name, { ...labels });
+    return 'created';
+  }
+  async inspectVolume(name: string): Promise<VolumeView | undefined> {
+    const labels = this.volumes.get(name);
+    return labels ? { name, labels, mountpoint: `/fake/volumes/${name}` } : undefined;
+  }
+  async volumeExists(name: string): Promise<boolean> {
+    return this.volumes.has(name);
+  }
+  async removeVolume(name: string): Promise<boolean> {
+    this.calls.push(`removeVolume ${name}`);
+    return this.volumes.delete(name);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// etcd
+
+/** The keys of one fake etcd, shared by every store opened on it. */
+export class FakeEtcd {
+  /** key → value, and the etcd lease ID for keys under a lease (a key without one is a reservation). */
+  readonly keys = new Map<string, { value: string; leaseId?: string }>();
+  /** False: every call fails as an unreachable etcd does (kind 'etcd'); waitUntilReady times out. */
+  answering = true;
+  /** Endpoints each store was opened with, in order. */
+  readonly opened: string[][] = [];
+  readonly deleted: string[] = [];
+  private nextLease = 1;
+
+  /** A lease as flannel writes it: under an etcd lease unless reserved. */
+  putLease(subnet: string, publicIP: string, options: { reserved?: boolean; backendType?: string } = {}): string {
+    const key = subnetToLeaseKey(subnet);
+    const value = JSON.stringify({ PublicIP: publicIP, BackendType: options.backendType ?? 'udp' });
+    this.keys.set(key, { value, ...(options.reserved ? {} : { leaseId: (this.nextLease++).toString(16) }) });
+    return key;
+  }
+
+  leases(): Lease[] {
+    return [...this.keys.entries()]
+      .filter(([key]) => key.startsWith(ETCD_KEYS.subnets))
+      .sort(([a], [b]) => (a < b ? -1 : 1))
+      .map(([key, { value, leaseId }]) => {
+        const lease: Lease = { key, subnet: '', publicIP: '', backendType: '', reserved: leaseId === undefined, raw: value, ...(leaseId ? { leaseId } : {}) };
+        try {
+          lease.subnet = leaseKeyToSubnet(key);
+        } catch {
+          lease.problem = 'key is not <subnet>-<length>';
+        }
+        try {
+          const parsed = JSON.parse(value) as { PublicIP?: unknown; BackendType?: unknown };
+          if (typeof parsed.PublicIP === 'string') lease.publicIP = parsed.PublicIP;
+          if (typeof parsed.BackendType === 'string') lease.backendType = parsed.BackendType;
+        } catch {
+          lease.problem = 'value is not a JSON object';
+        }
+        return lease;
+      });
+  }
+
+  store(endpoints: string | readonly string[], _options: EtcdStoreOptions): EtcdStore {
+    const list = typeof endpoints === 'string' ? [endpoints] : [...endpoints];
+    this.opened.push(list);
+    let closed = false;
+    const up = (): void => {
+      if (closed) throw new Error('fake etcd: store used after close');
+      if (!this.answering) throw new IgniteError('etcd', `etcd at ${list.join(', ')} is not reachable (fake)`);
+    };
+    const status: EtcdStatus = { version: '3.6.0', hasLeader: true, dbSizeBytes: 1 };
+    const keyOf = (subnet: string): string => (subnet.startsWith('/') ? subnet : subnetToLeaseKey(subnet.replace('-', '/')));
+    return {
+      endpoints: list,
+      keys: { config: ETCD_KEYS.config, subnets: ETCD_KEYS.subnets },
+      ping: async () => (up(), status),
+      waitUntilReady: async () => {
+        if (closed) throw new Error('fake etcd: store used after close');
+        if (!this.answering) throw new IgniteError('timeout', 'etcd did not answer (fake)');
+        return status;
+      },
+      getConfig: async () => (up(), this.keys.get(ETCD_KEYS.config)?.value),
+      seedConfig: async (value: string, options: SeedOptions): Promise<SeedOutcome> => {
+        up();
+        const existing = this.keys.get(ETCD_KEYS.config)?.value;
+        if (existing === undefined) {
+          this.keys.set(ETCD_KEYS.config, { value });
+          return 'created';
+        }
+        if (options.equal(existing)) return 'unchanged';
+        if (!options.force) throw new IgniteError('conflict', 'a different network config exists', { details: [existing] });
+        this.keys.set(ETCD_KEYS.config, { value });
+        return 'replaced';
+      },
+      listLeases: async () => (up(), this.leases()),
+      readLeases: async (): Promise<LeaseRead> => (up(), { clusterId: 'fake', leases: this.leases(), asked: 0, remembered: 0 }),
+      deleteLease: async (subnet: string) => {
+        up();
+        const key = keyOf(subnet);
+        this.deleted.push(key);
+        return this.keys.delete(key);
+      },
+      get: async (key: string) => (up(), this.keys.get(key)?.value),
+      put: async (key: string, value: string) => void (up(), this.keys.set(key, { value })),
+      delete: async (key: string) => (up(), this.keys.delete(key)),
+      close: () => {
+        closed = true;
+      },
+    };
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Files
+
+export class FakeFiles implements HostFiles {
+  readonly files = new Map<string, { content: string; mtime: Date }>();
+  readonly dirs = new Set<string>();
+  readonly charDevices = new Set<string>(['/dev/net/tun']);
+  /** A directory → the problem directoryWritableProblem reports for it. */
+  readonly unwritable = new Map<string, string>();
+
+  constructor(private readonly clock: Clock) {}
+
+  /** Writes a file (and its parent directories) as the host already had it. */
+  put(path: string, content: string): void {
+    this.files.set(path, { content, mtime: new Date(this.clock.now()) });
+    for (let dir = dirname(path); dir !== '/' && dir !== '.'; dir = dirname(dir)) this.dirs.add(dir);
+  }
+  read(path: string): string | undefined {
+    return this.files.get(path)?.content;
+  }
+
+  readIfExists = async (path: string): Promise<string | undefined> => this.read(path);
+  exists = async (path: string): Promise<boolean> => this.files.has(path) || this.dirs.has(path);
+  writeFileAtomic = async (path: string, content: string): Promise<void> => this.put(path, content);
+  ensureDir = async (path: string): Promise<'created' | 'exists'> => {
+    if (this.dirs.has(path)) return 'exists';
+    for (let dir = path; dir !== '/' && dir !== '.'; dir = dirname(dir)) this.dirs.add(dir);
+    return 'created';
+  };
+  removeFile = async (path: string): Promise<boolean> => this.files.delete(path);
+  moveFile = async (from: string, to: string): Promise<void> => {
+    const file = this.files.get(from);
+    if (!file) throw new Error(`fake files: ${from} does not exist`);
+    this.files.delete(from);
+    this.files.set(to, file);
+  };
+  directoryWritableProblem = async (path: string): Promise<string | undefined> => this.unwritable.get(path);
+  isCharDevice = async (path: string): Promise<boolean> => this.charDevices.has(path);
+  listDir = async (path: string): Promise<string[] | undefined> => {
+    if (!this.dirs.has(path)) return undefined;
+    const names = [...this.files.keys(), ...this.dirs].filter((p) => dirname(p) === path).map((p) => p.slice(path.length + 1));
+    return [...new Set(names)].sort();
+  };
+  removeTree = async (path: string): Promise<boolean> => {
+    const under = (p: string): boolean => p === path || p.startsWith(`${path}/`);
+    const had = [...this.files.keys(), ...this.dirs].some(under);
+    for (const p of [...this.files.keys()]) if (under(p)) this.files.delete(p);
+    for (const p of [...this.dirs]) if (under(p)) this.dirs.delete(p);
+    return had;
+  };
+  modifiedAt = async (path: string): Promise<Date | undefined> => this.files.get(path)?.mtime;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Network, kernel, probes, state, clock
+
+export class FakeNetwork implements HostNetwork {
+  addresses: HostAddress[] = [{ iface: 'eth0', address: '192.0.2.10', cidr: '192.0.2.0/24', family: 'IPv4' }];
+  routes: Route[] = [{ iface: 'eth0', destination: '0.0.0.0/0', gateway: '192.0.2.1' }];
+  /** undefined: iproute2 is not installed. */
+  links: IpLinkJson[] | undefined = [];
+  /** `${family} ${table}` → `iptables -S` text; a family with no entry at all is "not installed". */
+  readonly tables = new Map<string, string>();
+  readonly iptablesCalls: string[] = [];
+  readonly deletedLinks: string[] = [];
+
+  readAddresses = (): HostAddress[] => this.addresses;
+  readRoutes = async (): Promise<Route[]> => this.routes;
+  listLinks = async (): Promise<IpLinkJson[] | undefined> => this.links;
+  deleteLink = async (name: string): Promise<boolean> => {
+    if (!this.links?.some((l) => l.ifname === name)) return false;
+    this.links = this.links.filter((l) => l.ifname !== name);
+    this.deletedLinks.push(name);
+    return true;
+  };
+  listTable = async (family: IptablesFamily, table: string): Promise<string | undefined> => {
+    const installed = [...this.tables.keys()].some((k) => k.startsWith(`${family} `));
+    return installed ? (this.tables.get(`${family} ${table}`) ?? '') : undefined;
+  };
+  iptables = async (family: IptablesFamily, table: string, args: readonly string[]): Promise<void> => {
+    this.iptablesCalls.push(`${family} -t ${table} ${args.join(' ')}`);
+  };
+}
+
+export const fakeKernel: HostKernel = {
+  readProcValue: async () => undefined,
+  readInterfaceMtu: async () => 1500,
+  readIptablesForward: async () => ({ kind: 'missing' }),
+  listFiles: async () => undefined,
+};
+
+export class FakeProbes implements Probes {
+  /** `${host}:${port}` → result; anything else is refused. */
+  readonly tcp = new Map<string, TcpProbeResult>();
+  udp: UdpProbeResult = 'silent';
+  readonly busyTcp = new Set<number>();
+  readonly busyUdp = new Set<number>();
+
+  tcpProbe = async (host: string, port: number): Promise<TcpProbeResult> =>
+    this.tcp.get(`${host}:${port}`) ?? { ok: false, reason: 'refused', message: 'connection refused (fake)' };
+  udpProbe = async (): Promise<UdpProbeResult> => this.udp;
+  isTcpPortFree = async (port: number): Promise<boolean> => !this.busyTcp.has(port);
+  isUdpPortFree = async (port: number): Promise<boolean> => !this.busyUdp.has(port);
+}
+
+export class FakeState implements StateFiles {
+  state: HostState | undefined;
+  leaseCache: string | undefined;
+  locks = 0;
+  readState = async (): Promise<HostState | undefined> => this.state;
+  writeState = async (_dir: string, state: HostState): Promise<void> => {
+    this.state = state;
+  };
+  removeState = async (): Promise<boolean> => {
+    const had = this.state !== undefined;
+    this.state = undefined;
+    return had;
+  };
+  readLeaseCache = async (): Promise<string | undefined> => this.leaseCache;
+  writeLeaseCache = async (_dir: string, text: string): Promise<boolean> => ((this.leaseCache = text), true);
+  acquireLock = async (): Promise<Lock> => {
+    this.locks += 1;
+    return { release: async () => void (this.locks -= 1) };
+  };
+}
+
+/** Time moves only when something sleeps: a wait of 60 s takes no time and its deadline is exact. */
+export class FakeClock implements Clock {
+  constructor(public current = Date.UTC(2026, 0, 1)) {}
+  slept = 0;
+  /** Called on each sleep, after time moved: lets a test change the world "meanwhile". */
+  onSleep: (now: number) => void | Promise<void> = () => undefined;
+  now = (): number => this.current;
+  sleep = async (ms: number, signal?: AbortSignal): Promise<void> => {
+    if (signal?.aborted) throw interruptedError();
+    this.current += ms;
+    this.slept += ms;
+    await this.onSleep(this.current);
+  };
+}
+
+export interface FakeHost {
+  services: Services;
+  docker: FakeDocker;
+  /** Set it to make services.docker() fail as an unreachable Engine does. */
+  dockerProblem?: IgniteError;
+  etcd: FakeEtcd;
+  files: FakeFiles;
+  network: FakeNetwork;
+  probes: FakeProbes;
+  state: FakeState;
+  clock: FakeClock;
+}
+
+/** One fake host: its Services and the fakes behind them, for set-up and assertions. */
+export function fakeServices(): FakeHost {
+  const clock = new FakeClock();
+  const host: FakeHost = {
+    docker: new FakeDocker(),
+    etcd: new FakeEtcd(),
+    files: new FakeFiles(clock),
+    network: new FakeNetwork(),
+    probes: new FakeProbes(),
+    state: new FakeState(),
+    clock,
+    services: undefined as unknown as Services, // set just below, from the fields above
+  };
+  host.services = {
+    docker: async () => {
+      if (host.dockerProblem) throw host.dockerProblem;
+      return host.docker;
+    },
+    etcd: (endpoints, options) => host.etcd.store(endpoints, options),
+    files: host.files,
+    network: host.network,
+    kernel: fakeKernel,
+    probes: host.probes,
+    state: host.state,
+    clock,
+    closeAll: () => undefined,
+  };
+  return host;
+}

@@ -1,0 +1,99 @@
+/**
+ * The resolve steps (docker, advertise) and the checks that report them, run against fake services:
+ * resolving happens before the checks, and a check only reads.
+ */
+import test from 'ava';
+import { parseArgs } from '../../src/args.js';
+import { runCommand } from '../../src/commands/command.js';
+import { initCommand } from '../../src/commands/init.js';
+import { IgniteError } from '../../src/core/errors.js';
+import type { RunEventBody } from '../../src/core/events.js';
+import { advertiseCheck, dockerCheck, initChecks, preflightStep } from '../../src/steps/preflight.js';
+import { advertiseStep, dockerStep } from '../../src/steps/resolve.js';
+import { fakeServices } from '../_helpers/fakes.js';
+import { stepHarness } from '../_helpers/step-harness.js';
+
+function harness(argv: string[]) {
+  const host = fakeServices();
+  return { host, ...stepHarness(['init', ...argv], { services: host.services }) };
+}
+
+test('defect: an advertise address not on this host stops init with exit 3 even under --ignore-preflight-errors=all, no crash', async (t) => {
+  const host = fakeServices();
+  const parsed = parseArgs(['init', '--advertise-address', '203.0.113.9', '--ignore-preflight-errors=all', '--yes'], {});
+  if (parsed.kind !== 'run') throw new Error(parsed.kind);
+  const events: RunEventBody[] = [];
+  const prompter = { interactive: false, select: () => Promise.reject(new Error('no prompt')), confirm: () => Promise.reject(new Error('no prompt')), text: () => Promise.reject(new Error('no prompt')) };
+  const code = await runCommand(initCommand, parsed.options, { emit: (e) => void events.push(e), prompter, signal: new AbortController().signal, env: {}, services: host.services });
+  const end = events.find((e) => e.type === 'command-end');
+  t.is(code, 3);
+  t.like(end, { type: 'command-end', exitCode: 3, error: { kind: 'preflight', message: 'preflight found an error: AdvertiseAddress: 203.0.113.9 is not an address of this host' } });
+  t.regex(end?.type === 'command-end' ? (end.error?.hint ?? '') : '', /^Pass one of: 192\.0\.2\.10\. .*behind NAT/);
+  t.false(events.some((e) => e.type === 'step-start' && e.id === 'etcd'), 'nothing after preflight ran');
+  t.deepEqual(host.docker.calls, [], 'Docker was not asked to change anything');
+});
+
+test('the AdvertiseAddress check cannot be ignored; its failure is not offered to --ignore-preflight-errors', async (t) => {
+  const { ctx, io } = harness(['--advertise-address', '203.0.113.9']);
+  await advertiseStep.run(ctx, io);
+  t.true(advertiseCheck.fatal);
+  const error = await t.throwsAsync(preflightStep([advertiseCheck]).run(ctx, io), { instanceOf: IgniteError });
+  t.is(error?.exitCode, 3);
+  t.notRegex(error?.hint ?? '', /ignore-preflight-errors/);
+});
+
+test('the advertise step chooses; the check reports the same and writes nothing', async (t) => {
+  const { host, ctx, io } = harness([]);
+  host.network.addresses.push({ iface: 'eth1', address: '198.51.100.7', cidr: '198.51.100.0/24', family: 'IPv4' });
+  const result = await advertiseStep.run(ctx, io);
+  t.deepEqual(ctx.advertise, { address: '192.0.2.10', iface: 'eth0' }, 'the default route wins without a terminal');
+  t.is(result?.detail, '192.0.2.10 (eth0)');
+  const before = JSON.stringify({ advertise: ctx.advertise, options: ctx.options });
+  const outcome = await advertiseCheck.run(ctx, io);
+  t.like(outcome, { status: 'warn', message: 'picked 192.0.2.10 (eth0, default route); also possible: 198.51.100.7 (eth1)' });
+  t.is(JSON.stringify({ advertise: ctx.advertise, options: ctx.options }), before);
+});
+
+test('the advertise step asks when a terminal can answer, and not with --yes', async (t) => {
+  const asked: string[] = [];
+  for (const yes of [false, true]) {
+    const { host, ctx, io } = harness(yes ? ['--yes'] : []);
+    host.network.addresses.push({ iface: 'eth1', address: '198.51.100.7', cidr: '198.51.100.0/24', family: 'IPv4' });
+    const select = async <T,>(question: string, choices: { value: T }[]): Promise<T> => {
+      asked.push(question);
+      return choices[1]!.value;
+    };
+    await advertiseStep.run(ctx, { ...io, prompter: { ...io.prompter, interactive: true, select } });
+    t.is(ctx.advertise?.address, yes ? '192.0.2.10' : '198.51.100.7');
+  }
+  t.is(asked.length, 1);
+});
+
+test('the docker step keeps a failure for the DockerEngine check, which reports it as today', async (t) => {
+  const { host, ctx, io } = harness([]);
+  host.dockerProblem = new IgniteError('docker', 'Docker Engine is not reachable at unix:///x.sock (no such socket)', { hint: 'Start dockerd.' });
+  const result = await dockerStep.run(ctx, io);
+  t.is(ctx.docker, undefined);
+  t.regex(result?.detail ?? '', /not reachable/);
+  t.deepEqual(await dockerCheck.run(ctx, io), { status: 'fail', message: 'Docker Engine is not reachable at unix:///x.sock (no such socket)', hint: 'Start dockerd.' });
+});
+
+test('every init check runs against the fakes and passes on a clean fake host, changing nothing', async (t) => {
+  const { host, ctx, io, checks } = harness([]);
+  await dockerStep.run(ctx, io);
+  await advertiseStep.run(ctx, io);
+  const snapshot = JSON.stringify({ ...ctx, unchanged: [...ctx.unchanged], services: undefined });
+  await preflightStep(initChecks()).run(ctx, io);
+  t.deepEqual(checks.filter((c) => c.status !== 'pass').map((c) => c.name), []);
+  t.is(JSON.stringify({ ...ctx, unchanged: [...ctx.unchanged], services: undefined }), snapshot, 'the checks wrote nothing to the context');
+  t.deepEqual(host.docker.calls, []);
+});
+
+test('a busy port fails its check through the fake probes', async (t) => {
+  const { host, ctx, io, checks } = harness(['--ignore-preflight-errors', 'Port-2379']);
+  host.probes.busyTcp.add(2379);
+  await dockerStep.run(ctx, io);
+  await advertiseStep.run(ctx, io);
+  await preflightStep(initChecks()).run(ctx, io);
+  t.like(checks.find((c) => c.name === 'Port-2379'), { status: 'warn', message: '2379/tcp is already in use on this host (ignored)' });
+});
