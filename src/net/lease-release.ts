@@ -74,3 +74,42 @@ export function flannelFlag(cmd: readonly string[], name: string): string | unde
   }
   return undefined;
 }
+
+/** What cleanup knows about this host's lease before asking etcd. */
+export interface LeaseFacts {
+  /** The state file, if one was read. */
+  recorded?: { role: 'init' | 'joined'; etcdEndpoint: string; subnet?: string; advertiseAddress: string };
+  /** The lease subnet.env names (flannel's own record), e.g. 10.50.31.0/24. */
+  envSubnet?: string;
+  /** From the flannel container's command, for hosts set up before the state file existed. */
+  flannelEtcdEndpoint?: string;
+  flannelPublicIP?: string;
+  /** An ignite-etcd container was there when cleanup started. */
+  hadEtcdContainer: boolean;
+  /** Docker answered, so hadEtcdContainer is known rather than assumed. */
+  dockerReachable: boolean;
+}
+
+export type LeaseReleasePlan =
+  | { kind: 'skip'; detail: string }
+  | { kind: 'ask'; endpoint: string; host: ThisHost; isInitHost: boolean };
+
+/**
+ * Whether to ask etcd at all, where, and for which host. The state file's records come first, then
+ * what flannel's container and subnet.env say; an IPv6 advertise address is not flannel's PublicIP.
+ */
+export function planLeaseRelease(facts: LeaseFacts): LeaseReleasePlan {
+  const { recorded } = facts;
+  const endpoint = recorded?.etcdEndpoint ?? facts.flannelEtcdEndpoint;
+  const subnet = recorded?.subnet ?? facts.envSubnet;
+  const advertise = recorded?.advertiseAddress;
+  const publicIP = facts.flannelPublicIP ?? (advertise !== undefined && !advertise.includes(':') ? advertise : undefined);
+  if (endpoint === undefined) return { kind: 'skip', detail: 'no etcd known (no state file, no flannel container): nothing to release' };
+  if (subnet === undefined && publicIP === undefined) return { kind: 'skip', detail: 'no lease recorded for this host' };
+  const isInitHost = recorded ? recorded.role === 'init' : facts.hadEtcdContainer;
+  if (isInitHost && facts.dockerReachable && !facts.hadEtcdContainer) {
+    // An earlier, interrupted cleanup already released the lease and removed etcd: nothing to ask.
+    return { kind: 'skip', detail: `etcd's container is gone; anything left in its data goes with --purge` };
+  }
+  return { kind: 'ask', endpoint, host: { ...(subnet ? { subnet } : {}), ...(publicIP ? { publicIP } : {}) }, isInitHost };
+}

@@ -9,7 +9,7 @@ import { CNI_FILES, CONTAINER_NAMES, ETCD_KEYS, ETCD_VOLUME } from '../defaults.
 import { subnetToLeaseKey } from '../net/cidr.js';
 import { selectOverlayDevices } from '../net/flannel-devices.js';
 import { FLANNEL_TABLES, parseIptablesListing, planChainRemoval } from '../net/iptables.js';
-import { flannelFlag, leaseExpiresBy, selectLeasesToRelease } from '../net/lease-release.js';
+import { flannelFlag, leaseExpiresBy, planLeaseRelease, selectLeasesToRelease } from '../net/lease-release.js';
 import { leaseSubnet, parseSubnetEnv, subnetEnvPath, type SubnetEnv } from '../net/subnet-env.js';
 import { cniPaths } from './cni.js';
 import { STOP_TIMEOUT_SEC } from './containers.js';
@@ -113,26 +113,24 @@ export const releaseLeaseStep: Step<CommandContext> = {
   title: "Release this host's lease",
   async run(ctx, io) {
     const known = ctx.cleanup;
-    const endpoint = ctx.state?.etcdEndpoint ?? known.flannelEtcdEndpoint;
     const env = await readSubnetEnv(ctx.services.files, ctx.options.runDir);
-    const subnet = ctx.state?.subnet ?? (env ? leaseSubnet(env) : undefined);
-    const advertise = ctx.state?.advertiseAddress;
-    const publicIP = known.flannelPublicIP ?? (advertise !== undefined && !advertise.includes(':') ? advertise : undefined);
-    if (endpoint === undefined) {
-      return { detail: 'no etcd known (no state file, no flannel container): nothing to release' };
-    }
-    if (subnet === undefined && publicIP === undefined) return { detail: 'no lease recorded for this host' };
-    const isInitHost = ctx.state ? ctx.state.role === 'init' : known.hadEtcdContainer;
-    if (isInitHost && ctx.docker !== undefined && !known.hadEtcdContainer) {
-      // An earlier, interrupted cleanup already released the lease and removed etcd: nothing to ask.
-      return { detail: `etcd's container is gone; anything left in its data goes with --purge` };
-    }
+    const plan = planLeaseRelease({
+      ...(ctx.state ? { recorded: ctx.state } : {}),
+      ...(env ? { envSubnet: leaseSubnet(env) } : {}),
+      ...(known.flannelEtcdEndpoint ? { flannelEtcdEndpoint: known.flannelEtcdEndpoint } : {}),
+      ...(known.flannelPublicIP ? { flannelPublicIP: known.flannelPublicIP } : {}),
+      hadEtcdContainer: known.hadEtcdContainer,
+      dockerReachable: ctx.docker !== undefined,
+    });
+    if (plan.kind === 'skip') return { detail: plan.detail };
+    const { endpoint, host, isInitHost } = plan;
+    const { subnet } = host;
 
     io.progress(`asking etcd at ${endpoint}`);
     const store = ctx.services.etcd(endpoint, { timeoutMs: Math.min(ctx.options.timeoutMs, LEASE_ETCD_TIMEOUT_MS) });
     try {
       const leases = await store.listLeases();
-      const { release, keep } = selectLeasesToRelease(leases, { ...(subnet ? { subnet } : {}), ...(publicIP ? { publicIP } : {}) });
+      const { release, keep } = selectLeasesToRelease(leases, host);
       for (const { lease, why } of keep) {
         io.warn(`kept the lease ${lease.subnet || lease.key}: ${why}`);
         if (lease.reserved) ctx.left.push(`reservation ${lease.subnet} in etcd (no TTL, kept on purpose): delete ${lease.key} to free it`);
