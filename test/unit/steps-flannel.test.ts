@@ -1,0 +1,96 @@
+/** The flannel step against fakes: it waits for both halves of the lease (subnet.env and etcd). */
+import test from 'ava';
+import { flannelSpec } from '../../src/adapters/container-specs.js';
+import { IgniteError } from '../../src/core/errors.js';
+import { CONTAINER_NAMES } from '../../src/defaults.js';
+import { formatSubnetEnv, subnetEnvPath } from '../../src/net/subnet-env.js';
+import { flannelStep } from '../../src/steps/flannel.js';
+import { fakeServices } from '../_helpers/fakes.js';
+import { stepHarness } from '../_helpers/step-harness.js';
+
+const ENDPOINT = 'http://192.0.2.1:2379';
+
+function harness(argv: string[] = []) {
+  const host = fakeServices();
+  const run = stepHarness(['init', ...argv], { services: host.services });
+  run.ctx.docker = host.docker;
+  run.ctx.advertise = { address: '192.0.2.10', iface: 'eth0' };
+  run.ctx.etcdEndpoint = ENDPOINT;
+  run.ctx.store = host.etcd.store(ENDPOINT, { timeoutMs: 1000 });
+  const envPath = subnetEnvPath(run.ctx.options.runDir);
+  const writeEnv = (subnet: string): void => host.files.put(envPath, formatSubnetEnv({ network: run.ctx.options.network.Network, subnet, mtu: 1472, ipMasq: true }));
+  return { host, envPath, writeEnv, ...run };
+}
+
+test('flannel started: the lease is taken once subnet.env and etcd agree; each change has its undo', async (t) => {
+  const { host, ctx, io, undos, writeEnv, envPath } = harness();
+  host.docker.onStart = () => {
+    writeEnv('10.50.31.1/24');
+    host.etcd.putLease('10.50.31.0/24', '192.0.2.10');
+  };
+  const result = await flannelStep.run(ctx, io);
+  t.is(ctx.subnet, '10.50.31.0/24');
+  t.is(result?.detail, 'lease 10.50.31.0/24');
+  t.deepEqual(host.docker.calls, [`createAndStart ${CONTAINER_NAMES.flannel}`]);
+  t.deepEqual(undos.map((u) => u.title), [`remove ${envPath}`, 'remove the devices flannel created', `remove container ${CONTAINER_NAMES.flannel}`]);
+  const created = await host.docker.inspectContainer(CONTAINER_NAMES.flannel);
+  t.true(created?.cmd.includes(`--etcd-endpoints=${ENDPOINT}`));
+  t.true(created?.cmd.includes('--public-ip=192.0.2.10'));
+});
+
+test('the undo of the devices removes only the devices flannel created', async (t) => {
+  const { host, ctx, io, undos, writeEnv } = harness();
+  host.network.links = [{ ifname: 'flannel.1' }, { ifname: 'eth0' }];
+  host.docker.onStart = () => {
+    host.network.links = [...(host.network.links ?? []), { ifname: 'flannel0' }];
+    writeEnv('10.50.31.1/24');
+    host.etcd.putLease('10.50.31.0/24', '192.0.2.10');
+  };
+  await flannelStep.run(ctx, io);
+  await undos.find((u) => u.title === 'remove the devices flannel created')?.run();
+  t.deepEqual(host.network.deletedLinks, ['flannel0']);
+});
+
+test('waits on the clock until the lease appears in etcd', async (t) => {
+  const { host, ctx, io, writeEnv } = harness();
+  host.docker.onStart = () => writeEnv('10.50.31.1/24');
+  host.clock.onSleep = () => {
+    if (host.clock.slept >= 2_000) host.etcd.putLease('10.50.31.0/24', '192.0.2.10');
+  };
+  await flannelStep.run(ctx, io);
+  t.is(ctx.subnet, '10.50.31.0/24');
+  t.is(host.clock.slept, 2_000, 'polled every 500 ms on the services clock');
+});
+
+test('a lease held by another PublicIP is not ours: a timeout saying so, with the log tail', async (t) => {
+  const { host, ctx, io, writeEnv } = harness(['--timeout', '3s']);
+  host.docker.onStart = (view) => {
+    writeEnv('10.50.31.1/24');
+    host.etcd.putLease('10.50.31.0/24', '192.0.2.99');
+    host.docker.logs.set(view.id, ['I1202 registered', 'E1202 lease mismatch']);
+  };
+  const error = await t.throwsAsync(flannelStep.run(ctx, io), { instanceOf: IgniteError });
+  t.is(error?.kind, 'timeout');
+  t.is(error?.message, 'flannel did not take a lease within 3s: lease 10.50.31.0/24 has PublicIP 192.0.2.99, not 192.0.2.10');
+  t.deepEqual(error?.details, ['last log lines of ignite-flannel:', 'I1202 registered', 'E1202 lease mismatch']);
+  t.is(host.clock.slept, 3_000, 'gave up at the deadline, not before');
+});
+
+test('no subnet.env ever: the timeout names the missing file', async (t) => {
+  const { ctx, io, envPath } = harness(['--timeout', '2s']);
+  const error = await t.throwsAsync(flannelStep.run(ctx, io), { instanceOf: IgniteError });
+  t.is(error?.message, `flannel did not take a lease within 2s: ${envPath} not written yet`);
+});
+
+test('a running flannel of the same spec holding its lease is kept', async (t) => {
+  const { host, ctx, io, undos, writeEnv } = harness();
+  const spec = flannelSpec({ image: ctx.options.flannelImage, etcdEndpoints: ENDPOINT, advertiseAddress: '192.0.2.10', runDir: ctx.options.runDir, name: CONTAINER_NAMES.flannel });
+  host.docker.add({ name: CONTAINER_NAMES.flannel, image: ctx.options.flannelImage, cmd: spec.Cmd ?? [], binds: spec.HostConfig?.Binds ?? [], labels: { ...spec.Labels } });
+  writeEnv('10.50.31.1/24');
+  host.etcd.putLease('10.50.31.0/24', '192.0.2.10');
+  const result = await flannelStep.run(ctx, io);
+  t.is(result?.detail, 'already running, lease 10.50.31.0/24');
+  t.true(ctx.unchanged.has('flannel'));
+  t.deepEqual(host.docker.calls, []);
+  t.deepEqual(undos, []);
+});
