@@ -6,17 +6,17 @@
 import { dirname } from 'node:path';
 import type { ContainerCreateOptions } from 'dockerode';
 import type { ContainerView, DockerClient, ManagedContainer, VolumeView } from '../../src/adapters/docker.js';
-import type { EtcdStatus, EtcdStore, EtcdStoreOptions, Lease, LeaseRead, SeedOptions, SeedOutcome } from '../../src/adapters/etcd.js';
-import type { HostAddress, Route } from '../../src/adapters/host-network.js';
+import type { EtcdStatus, EtcdStore, EtcdStoreOptions, SeedOptions, SeedOutcome } from '../../src/adapters/etcd/store.js';
 import type { IptablesFamily } from '../../src/adapters/ip-tools.js';
 import type { TcpProbeResult, UdpProbeResult } from '../../src/adapters/probes.js';
 import type { Clock, HostFiles, HostKernel, HostNetwork, Probes, Services, StateFiles } from '../../src/adapters/services.js';
 import type { HostState, Lock } from '../../src/adapters/state.js';
-import { IgniteError } from '../../src/core/errors.js';
-import { interruptedError } from '../../src/core/runner.js';
+import { IgniteError, interruptedError } from '../../src/core/errors.js';
 import { ETCD_KEYS, LABELS, type ContainerRole } from '../../src/defaults.js';
-import { leaseKeyToSubnet, subnetToLeaseKey } from '../../src/net/cidr.js';
+import { subnetToLeaseKey } from '../../src/net/cidr.js';
 import type { IpLinkJson } from '../../src/net/flannel-devices.js';
+import type { HostAddress, Route } from '../../src/net/interfaces.js';
+import { toLease, type Lease, type LeaseRead } from '../../src/net/lease.js';
 
 // ---------------------------------------------------------------------------------------------
 // Docker
@@ -129,7 +129,7 @@ export class FakeDocker implements DockerClient {
 
 /** The keys of one fake etcd, shared by every store opened on it. */
 export class FakeEtcd {
-  /** key → value, and the etcd lease ID for keys under a lease (a key without one is a reservation). */
+  /** key → value, and the etcd lease ID (decimal, as etcd3 gives it) for keys under a lease; none is a reservation. */
   readonly keys = new Map<string, { value: string; leaseId?: string }>();
   /** False: every call fails as an unreachable etcd does (kind 'etcd'); waitUntilReady times out. */
   answering = true;
@@ -142,30 +142,16 @@ export class FakeEtcd {
   putLease(subnet: string, publicIP: string, options: { reserved?: boolean; backendType?: string } = {}): string {
     const key = subnetToLeaseKey(subnet);
     const value = JSON.stringify({ PublicIP: publicIP, BackendType: options.backendType ?? 'udp' });
-    this.keys.set(key, { value, ...(options.reserved ? {} : { leaseId: (this.nextLease++).toString(16) }) });
+    this.keys.set(key, { value, ...(options.reserved ? {} : { leaseId: String(this.nextLease++) }) });
     return key;
   }
 
+  /** What listLeases returns, parsed by the same toLease as the real store. */
   leases(): Lease[] {
     return [...this.keys.entries()]
       .filter(([key]) => key.startsWith(ETCD_KEYS.subnets))
       .sort(([a], [b]) => (a < b ? -1 : 1))
-      .map(([key, { value, leaseId }]) => {
-        const lease: Lease = { key, subnet: '', publicIP: '', backendType: '', reserved: leaseId === undefined, raw: value, ...(leaseId ? { leaseId } : {}) };
-        try {
-          lease.subnet = leaseKeyToSubnet(key);
-        } catch {
-          lease.problem = 'key is not <subnet>-<length>';
-        }
-        try {
-          const parsed = JSON.parse(value) as { PublicIP?: unknown; BackendType?: unknown };
-          if (typeof parsed.PublicIP === 'string') lease.publicIP = parsed.PublicIP;
-          if (typeof parsed.BackendType === 'string') lease.backendType = parsed.BackendType;
-        } catch {
-          lease.problem = 'value is not a JSON object';
-        }
-        return lease;
-      });
+      .map(([key, { value, leaseId }]) => toLease({ key, value, lease: leaseId ?? '0' }, ETCD_KEYS.subnets, new Map()));
   }
 
   store(endpoints: string | readonly string[], _options: EtcdStoreOptions): EtcdStore {
