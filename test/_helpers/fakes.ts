@@ -5,12 +5,14 @@
  */
 import { dirname } from 'node:path';
 import type { ContainerCreateOptions } from 'dockerode';
-import type { ContainerView, DockerClient, ManagedContainer, VolumeView } from '../../src/adapters/docker.js';
+import type { DockerClient } from '../../src/adapters/docker/client.js';
+import type { ContainerView, ManagedContainer, VolumeView } from '../../src/adapters/docker/view.js';
 import type { EtcdStatus, EtcdStore, EtcdStoreOptions, SeedOptions, SeedOutcome } from '../../src/adapters/etcd/store.js';
 import type { IptablesFamily } from '../../src/adapters/ip-tools.js';
 import type { TcpProbeResult, UdpProbeResult } from '../../src/adapters/probes.js';
 import type { Clock, HostFiles, HostKernel, HostNetwork, Probes, Services, StateFiles } from '../../src/adapters/services.js';
 import type { HostState, Lock } from '../../src/adapters/state.js';
+import { loadTemplate } from '../../src/adapters/templates.js';
 import { IgniteError, interruptedError } from '../../src/core/errors.js';
 import { ETCD_KEYS, LABELS, type ContainerRole } from '../../src/defaults.js';
 import { subnetToLeaseKey } from '../../src/net/cidr.js';
@@ -255,6 +257,8 @@ export class FakeFiles implements HostFiles {
     return had;
   };
   modifiedAt = async (path: string): Promise<Date | undefined> => this.files.get(path)?.mtime;
+  /** The template shipped in templates/ (read-only, the one the real command renders). */
+  conflistTemplate = (): Promise<string> => loadTemplate();
 }
 
 // ---------------------------------------------------------------------------------------------

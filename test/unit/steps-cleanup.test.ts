@@ -2,7 +2,8 @@
 import test from 'ava';
 import { join } from 'node:path';
 import type { HostState } from '../../src/adapters/state.js';
-import { loadTemplate, renderConflist } from '../../src/cni/conflist.js';
+import { loadTemplate } from '../../src/adapters/templates.js';
+import { renderConflist } from '../../src/cni/conflist.js';
 import { IgniteError } from '../../src/core/errors.js';
 import { CONTAINER_NAMES, ETCD_KEYS, LABELS } from '../../src/defaults.js';
 import { formatSubnetEnv, subnetEnvPath } from '../../src/net/subnet-env.js';

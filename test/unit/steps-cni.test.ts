@@ -1,7 +1,8 @@
 /** The cni step against fake files: write, keep, move Ignite's aside, refuse a foreign conflist without --force. */
 import test from 'ava';
 import { join } from 'node:path';
-import { loadTemplate, renderConflist } from '../../src/cni/conflist.js';
+import { loadTemplate } from '../../src/adapters/templates.js';
+import { renderConflist } from '../../src/cni/conflist.js';
 import { IgniteError } from '../../src/core/errors.js';
 import { CNI_PLUGINS } from '../../src/defaults.js';
 import { cniPaths, cniStep } from '../../src/steps/cni.js';
