@@ -4,6 +4,7 @@
  * done to it, so a unit test can assert both on the outcome and on the calls. No I/O, no timers.
  */
 import { dirname } from 'node:path';
+import { Readable } from 'node:stream';
 import type { ContainerCreateOptions } from 'dockerode';
 import type { DockerClient } from '../../src/adapters/docker/client.js';
 import type { ContainerView, ManagedContainer, VolumeView } from '../../src/adapters/docker/view.js';
@@ -101,6 +102,17 @@ export class FakeDocker implements DockerClient {
   }
   async containerLogs(id: string, tail: number): Promise<string[]> {
     return (this.logs.get(id) ?? []).slice(-tail);
+  }
+  /** The logs as Docker sends them: stdout frames (8-byte header: stream 1, size big-endian), then the end. */
+  async logStream(id: string, options: { tail: number }): Promise<NodeJS.ReadableStream> {
+    const frames = (this.logs.get(id) ?? []).slice(-options.tail).map((line) => {
+      const body = Buffer.from(`${line}\n`);
+      const header = Buffer.alloc(8);
+      header[0] = 1;
+      header.writeUInt32BE(body.length, 4);
+      return Buffer.concat([header, body]);
+    });
+    return Readable.from(frames);
   }
   async removeByName(name: string): Promise<boolean> {
     this.calls.push(`removeByName ${name}`);
