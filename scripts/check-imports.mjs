@@ -1,14 +1,17 @@
 #!/usr/bin/env node
 /**
- * Lists import cycles between src/ modules: `node scripts/check-imports.mjs`, exit 1 when there is
- * one. Type-only and dynamic imports count too: a cycle of types still ties the modules together.
- * It reads import/export statements with a regular expression, which is enough for our own code.
+ * Checks the imports between src/ modules: `node scripts/check-imports.mjs [dir]`, exit 1 on an import that
+ * goes up a layer (LAYERS below: cli → commands → steps, status, doctor, ui → adapters → net, cni,
+ * pki → core) or closes a cycle. Type-only and dynamic imports count too: a cycle of types still ties
+ * the modules together. It reads import/export statements with a regular expression, which is
+ * enough for our own code. test/unit/imports.test.ts runs it.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '../src');
+// The tree to check: src/ beside this script, or the directory given (the test checks made-up trees).
+const root = resolve(process.argv[2] ?? join(dirname(fileURLToPath(import.meta.url)), '../src'));
 const files = readdirSync(root, { recursive: true, encoding: 'utf8' })
   .filter((f) => /\.tsx?$/.test(f) && !f.endsWith('.d.ts'))
   .map((f) => join(root, f));
@@ -24,7 +27,29 @@ function importsOf(file) {
   });
 }
 
+// Layers, lowest first: a module may import its own layer or a lower one, never a higher one.
+const LAYERS = [
+  ['core/', 'defaults.ts', 'version.ts'],
+  ['net/', 'cni/', 'pki/', 'options.ts'],
+  ['adapters/'],
+  ['steps/', 'status/', 'doctor/', 'ui/'],
+  ['commands/'],
+  ['cli.ts', 'args.ts', 'help.ts'],
+];
+function layerOf(file) {
+  const rel = relative(root, file);
+  const index = LAYERS.findIndex((prefixes) => prefixes.some((p) => (p.endsWith('/') ? rel.startsWith(p) : rel === p)));
+  if (index === -1) throw new Error(`${rel} is in no layer: add it to LAYERS in scripts/check-imports.mjs`);
+  return index;
+}
+
 const graph = new Map(files.map((f) => [f, importsOf(f)]));
+
+const upward = [];
+for (const file of files) layerOf(file);
+for (const [file, targets] of graph) {
+  for (const target of targets) if (layerOf(target) > layerOf(file)) upward.push(`${relative(root, file)} → ${relative(root, target)}`);
+}
 
 // Depth-first search; a back edge to a module on the current path closes a cycle.
 const cycles = [];
@@ -42,6 +67,7 @@ function visit(file) {
 }
 for (const file of files) if (!state.has(file)) visit(file);
 
+for (const edge of upward) console.log(`up a layer: ${edge}`);
 for (const cycle of cycles) console.log(`cycle: ${cycle.map((f) => relative(root, f)).join(' → ')}`);
-console.log(`${files.length} modules, ${cycles.length === 0 ? 'no import cycles' : `${cycles.length} import cycles`}`);
-process.exitCode = cycles.length === 0 ? 0 : 1;
+console.log(`${files.length} modules, ${upward.length === 0 ? 'no import up a layer' : `${upward.length} imports up a layer`}, ${cycles.length === 0 ? 'no import cycles' : `${cycles.length} import cycles`}`);
+process.exitCode = cycles.length === 0 && upward.length === 0 ? 0 : 1;

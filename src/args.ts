@@ -8,57 +8,12 @@ import { chooseDockerHost } from './adapters/docker/host.js';
 import { usageError } from './core/errors.js';
 import type { IgniteError } from './core/errors.js';
 import { DEFAULT_IMAGES, DEFAULT_TIMEOUT_MS, PATHS, PULL_POLICIES, type PullPolicy } from './defaults.js';
-import { COMMANDS, OPTION_SPECS, commandHelp, globalHelp, isCommand } from './help.js';
-import type { Command, OptionSpec } from './help.js';
+import { OPTION_SPECS, commandHelp, globalHelp } from './help.js';
+import type { OptionSpec } from './help.js';
 import { parseAdvertiseAddress, parseHostArg } from './net/host-arg.js';
 import { buildNetworkConfig } from './net/network-config.js';
-import type { NetworkConfig } from './net/network-config.js';
+import { COMMANDS, isCommand, type Command, type Options } from './options.js';
 
-export type { Command };
-
-
-export interface Options {
-  command: Command;
-  /** join only: the init host, normalised (IPv6 without brackets). */
-  host?: string;
-  /** From --docker-host, else DOCKER_HOST; undefined means the default socket. */
-  dockerHost?: string;
-  /** Which of the two dockerHost came from, for messages; set with dockerHost. */
-  dockerHostSource?: '--docker-host' | 'DOCKER_HOST';
-  cniConfDir: string;
-  cniBinDir: string;
-  runDir: string;
-  /** CNI plugins' state (host-local IPAM, flannel plugin); cleanup removes our network's part. */
-  cniStateDir: string;
-  network: NetworkConfig;
-  advertiseAddress?: string;
-  etcdImage: string;
-  flannelImage: string;
-  pull: PullPolicy;
-  yes: boolean;
-  json: boolean;
-  timeoutMs: number;
-  /** Check names as given; preflight compares them case-insensitively. */
-  ignorePreflightErrors: Set<string> | 'all';
-  force: boolean;
-  keepOnFailure: boolean;
-  purge: boolean;
-  /** Where the state file and the lock live. */
-  stateDir: string;
-  /** status: etcd to read (else the state file's). */
-  etcdEndpoint?: string;
-  /** status --watch and its refresh interval. */
-  watch: boolean;
-  intervalMs: number;
-  /** doctor: run join's checks against this init host. */
-  peer?: string;
-  /** logs: which container (both when undefined), follow, how many lines. */
-  logsTarget?: 'etcd' | 'flannel';
-  follow: boolean;
-  tail: number;
-  /** Options the operator gave on the command line (long names), so the state file fills in the rest. */
-  explicit: ReadonlySet<string>;
-}
 
 export type ParsedArgs = { kind: 'help'; text: string } | { kind: 'version' } | { kind: 'run'; options: Options };
 
@@ -296,10 +251,4 @@ function parseIgnored(value: string[] | true | undefined): Set<string> | 'all' {
     return 'all';
   }
   return new Set(names);
-}
-
-/** Whether --ignore-preflight-errors names this check (case-insensitive, as kubeadm) or says all. */
-export function ignoresPreflightError(options: Pick<Options, 'ignorePreflightErrors'>, name: string): boolean {
-  const ignore = options.ignorePreflightErrors;
-  return ignore === 'all' || [...ignore].some((n) => n.toLowerCase() === name.toLowerCase());
 }

@@ -3,11 +3,8 @@
  * from it, so the two cannot drift. Imports only defaults so `--help` stays fast.
  */
 import { DEFAULT_IMAGES, DEFAULT_NETWORK, DEFAULT_TIMEOUT_MS, ETCD_VOLUME, PATHS, PULL_POLICIES } from './defaults.js';
+import { COMMANDS, type Command } from './options.js';
 
-export const COMMANDS = ['init', 'join', 'cleanup', 'status', 'doctor', 'logs'] as const;
-export type Command = (typeof COMMANDS)[number];
-
-export const isCommand = (value: string): value is Command => (COMMANDS as readonly string[]).includes(value);
 
 export interface OptionSpec {
   /** Long name without the dashes. */

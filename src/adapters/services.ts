@@ -1,4 +1,4 @@
-import type { Options } from '../args.js';
+import type { Options } from '../options.js';
 import { interruptedError } from '../core/errors.js';
 import type { DockerClient } from './docker/client.js';
 import { dockerOnDemand } from './docker/connect.js';

@@ -1,6 +1,6 @@
 import { chmod, link, mkdir, readFile, rm, rmdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import type { Options } from '../args.js';
+import type { Options } from '../options.js';
 import { IgniteError } from '../core/errors.js';
 import type { NetworkConfig } from '../net/network-config.js';
 import { directoryWritableProblem, writeFileAtomic } from './host-files.js';

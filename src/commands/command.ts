@@ -1,4 +1,4 @@
-import { ignoresPreflightError, type Options } from '../args.js';
+import { ignoresPreflightError, type Options } from '../options.js';
 import { IgniteError, toErrorView } from '../core/errors.js';
 import type { Emit, SummaryLine } from '../core/events.js';
 import type { Prompter } from '../core/prompt.js';

@@ -1,4 +1,4 @@
-import type { Command } from '../args.js';
+import type { Command } from '../options.js';
 import { cleanupCommand } from './cleanup.js';
 import type { CommandSpec } from './command.js';
 import { doctorCommand } from './doctor.js';

@@ -3,7 +3,7 @@
  * containers are found by ignite-net's labels, never by name, so a foreign `ignite-flannel` (the old
  * script's) is never shown as ours. Log lines go to stdout, notes and errors to stderr.
  */
-import type { Options } from '../args.js';
+import type { Options } from '../options.js';
 import { dockerOnDemand } from '../adapters/docker/connect.js';
 import type { Services } from '../adapters/services.js';
 import type { DockerClient } from '../adapters/docker/client.js';

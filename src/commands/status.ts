@@ -5,7 +5,7 @@
  * and monitoring can use it. With --watch, Ctrl-C ends it with the last verdict's code.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Options } from '../args.js';
+import type { Options } from '../options.js';
 import { isIgniteError, toErrorView } from '../core/errors.js';
 import type { Services } from '../adapters/services.js';
 import { openStatusSession, statusServices, type StatusSession } from '../status/collect.js';

@@ -5,7 +5,7 @@
  * and Docker connections for `--watch`, so a refresh costs only the reads.
  */
 import { join } from 'node:path';
-import type { Options } from '../args.js';
+import type { Options } from '../options.js';
 import type { EtcdStore } from '../adapters/etcd/store.js';
 import { hostServices, type HostFiles, type Probes, type Services, type StateFiles } from '../adapters/services.js';
 import { applyState, statePath, type HostState } from '../adapters/state.js';

@@ -1,4 +1,4 @@
-import type { Options } from '../args.js';
+import type { Options } from '../options.js';
 import type { IgniteError } from '../core/errors.js';
 import type { CheckResult } from '../core/events.js';
 import type { DockerClient } from '../adapters/docker/client.js';

@@ -1,4 +1,4 @@
-import { ignoresPreflightError } from '../args.js';
+import { ignoresPreflightError } from '../options.js';
 import { isOverlayDevice } from '../net/interfaces.js';
 import { fail, pass, warn, type Outcome } from '../core/check.js';
 import { IgniteError } from '../core/errors.js';

@@ -1,10 +1,11 @@
 import { resolve } from 'node:path';
 import test from 'ava';
 import { parseArgs, parseTimeout } from '../../src/args.js';
-import type { Options, ParsedArgs } from '../../src/args.js';
+import type { ParsedArgs } from '../../src/args.js';
+import { COMMANDS, type Options } from '../../src/options.js';
 import { IgniteError } from '../../src/core/errors.js';
 import { DEFAULT_IMAGES } from '../../src/defaults.js';
-import { COMMANDS, OPTION_SPECS, commandHelp, globalHelp } from '../../src/help.js';
+import { OPTION_SPECS, commandHelp, globalHelp } from '../../src/help.js';
 
 const run = (argv: string[], env: NodeJS.ProcessEnv = {}): Options => {
   const parsed = parseArgs(argv, env);

@@ -1,0 +1,60 @@
+/**
+ * What a command line means once parsed (args.ts builds it): the commands and the Options every layer
+ * reads. Types and one rule, no parsing, so the steps and adapters below args.ts can depend on it.
+ */
+import type { PullPolicy } from './defaults.js';
+import type { NetworkConfig } from './net/network-config.js';
+
+export const COMMANDS = ['init', 'join', 'cleanup', 'status', 'doctor', 'logs'] as const;
+export type Command = (typeof COMMANDS)[number];
+
+export const isCommand = (value: string): value is Command => (COMMANDS as readonly string[]).includes(value);
+
+export interface Options {
+  command: Command;
+  /** join only: the init host, normalised (IPv6 without brackets). */
+  host?: string;
+  /** From --docker-host, else DOCKER_HOST; undefined means the default socket. */
+  dockerHost?: string;
+  /** Which of the two dockerHost came from, for messages; set with dockerHost. */
+  dockerHostSource?: '--docker-host' | 'DOCKER_HOST';
+  cniConfDir: string;
+  cniBinDir: string;
+  runDir: string;
+  /** CNI plugins' state (host-local IPAM, flannel plugin); cleanup removes our network's part. */
+  cniStateDir: string;
+  network: NetworkConfig;
+  advertiseAddress?: string;
+  etcdImage: string;
+  flannelImage: string;
+  pull: PullPolicy;
+  yes: boolean;
+  json: boolean;
+  timeoutMs: number;
+  /** Check names as given; preflight compares them case-insensitively. */
+  ignorePreflightErrors: Set<string> | 'all';
+  force: boolean;
+  keepOnFailure: boolean;
+  purge: boolean;
+  /** Where the state file and the lock live. */
+  stateDir: string;
+  /** status: etcd to read (else the state file's). */
+  etcdEndpoint?: string;
+  /** status --watch and its refresh interval. */
+  watch: boolean;
+  intervalMs: number;
+  /** doctor: run join's checks against this init host. */
+  peer?: string;
+  /** logs: which container (both when undefined), follow, how many lines. */
+  logsTarget?: 'etcd' | 'flannel';
+  follow: boolean;
+  tail: number;
+  /** Options the operator gave on the command line (long names), so the state file fills in the rest. */
+  explicit: ReadonlySet<string>;
+}
+
+/** Whether --ignore-preflight-errors names this check (case-insensitive, as kubeadm) or says all. */
+export function ignoresPreflightError(options: Pick<Options, 'ignorePreflightErrors'>, name: string): boolean {
+  const ignore = options.ignorePreflightErrors;
+  return ignore === 'all' || [...ignore].some((n) => n.toLowerCase() === name.toLowerCase());
+}
