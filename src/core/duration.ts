@@ -3,9 +3,11 @@
  * something took ("Start etcd (1.2s)"), so one message never mixes "60s" and "60 s".
  */
 
-/** 250ms, 1.5s, 6s, 1m 00s, 2m 05s. */
+/** <1ms, 250ms, 1.5s, 6s, 1m 00s, 2m 05s. */
 export function formatDuration(ms: number): string {
   const rounded = Math.max(0, Math.round(ms));
+  // A loopback round trip takes a fraction of a millisecond: "0ms" would read as not measured.
+  if (rounded === 0 && ms > 0) return '<1ms';
   if (rounded < 1000) return `${rounded}ms`;
   const tenths = Math.round(ms / 100);
   if (tenths < 600) return `${tenths / 10}s`;

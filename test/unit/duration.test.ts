@@ -3,6 +3,8 @@ import { formatDuration } from '../../src/core/duration.js';
 
 test('formatDuration: milliseconds, seconds to a tenth without a trailing .0, then minutes', (t) => {
   t.is(formatDuration(0), '0ms');
+  t.is(formatDuration(0.3), '<1ms');
+  t.is(formatDuration(0.6), '1ms');
   t.is(formatDuration(-3), '0ms');
   t.is(formatDuration(12), '12ms');
   t.is(formatDuration(999.4), '999ms');
