@@ -4,7 +4,7 @@ import type { CommandContext } from '../steps/context.js';
 import { hostChecks } from '../doctor/host.js';
 import { peerCheckStep } from '../doctor/peer.js';
 import { checkStep, doctorReport } from '../doctor/report.js';
-import { stateCheck } from '../doctor/state.js';
+import { doctorStateStep } from '../doctor/state.js';
 import { initChecks, joinChecks } from '../steps/preflight.js';
 import { advertiseStep, dockerStep } from '../steps/resolve.js';
 import type { CommandSpec } from './command.js';
@@ -20,7 +20,7 @@ export const doctorCommand: CommandSpec = {
   name: 'doctor',
   changesHost: false,
   steps: () => [
-    checkStep('state', 'Read the state file', () => [stateCheck]),
+    doctorStateStep,
     // As in join: Docker, the peer (its network config is what the local checks must use), the address.
     dockerStep,
     peerCheckStep,

@@ -38,7 +38,7 @@ export const initCommand: CommandSpec = {
         { label: 'advertise address', value: `${address}${ctx.advertise?.iface ? ` (${ctx.advertise.iface})` : ''}` },
         { label: 'this host\'s subnet', value: ctx.subnet ?? '?' },
         { label: 'etcd endpoint', value: ctx.etcdEndpoint ?? '?' },
-        { label: 'network', value: `${ctx.options.network.Network} (${ctx.options.network.Backend.Type} on ${ctx.options.network.Backend.Port}/udp)` },
+        { label: 'network', value: `${ctx.network.Network} (${ctx.network.Backend.Type} on ${ctx.network.Backend.Port}/udp)` },
       ],
       next: [`On every other host: sudo ignite-net join ${address}`, ...(already ? [] : [restartIgnitedNote])],
     };

@@ -34,7 +34,7 @@ export const joinCommand: CommandSpec = {
         { label: 'advertise address', value: ctx.advertise?.address ?? '?' },
         { label: 'this host\'s subnet', value: ctx.subnet ?? '?' },
         { label: 'etcd endpoint', value: ctx.etcdEndpoint ?? '?' },
-        { label: 'network', value: ctx.options.network.Network },
+        { label: 'network', value: ctx.network.Network },
       ],
       next: already ? [] : [restartIgnitedNote],
     };

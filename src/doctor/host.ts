@@ -74,7 +74,7 @@ export const forwardPolicyCheck: Check = {
   name: 'ForwardPolicy',
   async run(ctx) {
     const flannelRuns = ctx.docker ? (await ctx.docker.listManaged('flannel')).some((c) => c.state === 'running') : false;
-    return evaluateForwardPolicy(await ctx.services.kernel.readIptablesForward(), ctx.options.network.Network, flannelRuns);
+    return evaluateForwardPolicy(await ctx.services.kernel.readIptablesForward(), ctx.network.Network, flannelRuns);
   },
 };
 
@@ -98,7 +98,7 @@ export const mtuCheck: Check = {
   async run(ctx) {
     const address = ctx.advertise?.address;
     const iface = ctx.advertise?.iface ?? ctx.services.network.readAddresses().find((a) => a.address === address)?.iface;
-    return evaluateMtu(iface, iface === undefined ? undefined : await ctx.services.kernel.readInterfaceMtu(iface), ctx.options.network.Backend.Type);
+    return evaluateMtu(iface, iface === undefined ? undefined : await ctx.services.kernel.readInterfaceMtu(iface), ctx.network.Backend.Type);
   },
 };
 

@@ -198,7 +198,7 @@ export const removeEtcdStep: Step<CommandContext> = {
 
 /** The overlay this host was part of: the state file's, else subnet.env's, else the default. */
 async function overlayNetwork(ctx: CommandContext): Promise<string> {
-  return ctx.state?.network.Network ?? (await readSubnetEnv(ctx.services.files, ctx.options.runDir))?.network ?? ctx.options.network.Network;
+  return ctx.state?.network.Network ?? (await readSubnetEnv(ctx.services.files, ctx.options.runDir))?.network ?? ctx.network.Network;
 }
 
 export const removeDevicesStep: Step<CommandContext> = {

@@ -5,6 +5,7 @@ import type { DockerClient } from '../adapters/docker/client.js';
 import type { EtcdStore } from '../adapters/etcd/store.js';
 import type { Services } from '../adapters/services.js';
 import type { HostState } from '../adapters/state.js';
+import type { NetworkConfig } from '../net/network-config.js';
 
 /** What the steps of one command share; steps fill it in as they learn things. */
 export interface CommandContext {
@@ -12,6 +13,11 @@ export interface CommandContext {
   env: NodeJS.ProcessEnv;
   /** The only way steps reach the host: Docker, etcd, files, network, probes, clock. */
   services: Services;
+  /**
+   * The overlay's network config this run works with: the options' at first; join's peer step (and
+   * doctor's state step) replace it with the one the overlay already has.
+   */
+  network: NetworkConfig;
   /** Set by the docker step when the Docker Engine answers; else dockerProblem says why not. */
   docker?: DockerClient;
   /** Why the Docker Engine could not be used; the DockerEngine check reports it. */
@@ -65,6 +71,7 @@ export function newContext(options: Options, env: NodeJS.ProcessEnv, services: S
     options,
     env,
     services,
+    network: options.network,
     unchanged: new Set(),
     movedAside: {},
     removed: [],

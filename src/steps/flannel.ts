@@ -24,8 +24,8 @@ async function currentLease(ctx: CommandContext, store: EtcdStore, reason: (why:
   const env = parseSubnetEnv(text);
   const subnetCidr = parseCidr(env.subnet, { allowHostBits: true });
   const subnet = `${subnetCidr.network}/${subnetCidr.prefix}`;
-  if (!contains(ctx.options.network.Network, subnetCidr.network)) {
-    return void reason(`subnet.env names ${env.subnet}, outside ${ctx.options.network.Network}`);
+  if (!contains(ctx.network.Network, subnetCidr.network)) {
+    return void reason(`subnet.env names ${env.subnet}, outside ${ctx.network.Network}`);
   }
   const advertise = required(ctx.advertise, 'advertise').address;
   const lease = (await store.listLeases()).find((l) => l.subnet === subnet);

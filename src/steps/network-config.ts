@@ -10,7 +10,7 @@ export const networkConfigStep: Step<CommandContext> = {
   title: 'Seed the network config',
   async run(ctx) {
     const store = required(ctx.store, 'etcd store');
-    const wanted = ctx.options.network;
+    const wanted = ctx.network;
     const sameAs = (existing: string): boolean => {
       try {
         return diffNetworkConfig(parseNetworkConfig(existing), wanted).length === 0;

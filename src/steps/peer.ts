@@ -73,7 +73,7 @@ export async function reachPeerEtcd(ctx: CommandContext, io: StepIO): Promise<{ 
   return { endpoint, rttMs: tcp.rttMs };
 }
 
-/** The peer's network config, present and valid; it becomes this host's (ctx.options.network). */
+/** The peer's network config, present and valid; it becomes this run's (ctx.network). */
 export async function readPeerNetworkConfig(ctx: CommandContext, io: StepIO): Promise<NetworkConfig> {
   const { host } = required(ctx.peer, 'peer');
   const store = required(ctx.store, 'peer etcd');
@@ -93,16 +93,16 @@ export async function readPeerNetworkConfig(ctx: CommandContext, io: StepIO): Pr
       hint: `Re-run \`ignite-net init --force\` on ${host} with the network you want.`,
     });
   }
-  const differs = diffNetworkConfig(network, ctx.options.network);
+  const differs = diffNetworkConfig(network, ctx.network);
   if (differs.length > 0) io.progress(`using ${host}'s network config (${network.Network})`);
-  ctx.options = { ...ctx.options, network };
+  ctx.network = network;
   return network;
 }
 
 /** The backend's UDP port on the peer does not reject us; returns what the probe saw, for the detail. */
 export async function probePeerBackendPort(ctx: CommandContext): Promise<string> {
   const { host, address } = required(ctx.peer, 'peer');
-  const port = ctx.options.network.Backend.Port;
+  const port = ctx.network.Backend.Port;
   const udp = await ctx.services.probes.udpProbe(address, port, 1_000);
   if (udp === 'rejected') {
     throw new IgniteError('peer', `nothing is listening on ${host}:${port}/udp — is flannel running there, is a firewall rejecting?`, {

@@ -91,7 +91,7 @@ export const etcdPortChecks = [tcpPortCheck(PORTS.etcdClient), tcpPortCheck(PORT
 export const backendPortCheck: Check = {
   name: 'Port-backend-udp',
   async run(ctx) {
-    const port = ctx.options.network.Backend.Port;
+    const port = ctx.network.Backend.Port;
     if (await heldByUs(ctx, 'flannel')) return pass(`${port}/udp held by our ${CONTAINER_NAMES.flannel}`);
     const address = ctx.advertise?.address ?? '0.0.0.0';
     return (await ctx.services.probes.isUdpPortFree(port, address))
@@ -115,7 +115,7 @@ export const advertiseCheck: Check = {
 export const overlapCheck: Check = {
   name: 'NetworkOverlap',
   async run(ctx) {
-    const network = ctx.options.network.Network;
+    const network = ctx.network.Network;
     const flannelOurs = ctx.docker ? (await ctx.docker.listManaged('flannel')).length > 0 : false;
     // join knows the overlay's leases (the peer step opened its etcd): a route to a lease's subnet via
     // that lease's PublicIP is flannel's own (host-gw style), e.g. left by a flannel that an interrupted

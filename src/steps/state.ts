@@ -48,7 +48,7 @@ export function saveStateStep(role: HostState['role']): Step<CommandContext> {
         ...(ctx.peer ? { peer: ctx.peer.host } : {}),
         ...(ctx.subnet ? { subnet: ctx.subnet } : {}),
         images: { ...(role === 'init' ? { etcd: options.etcdImage } : {}), flannel: options.flannelImage },
-        network: options.network,
+        network: ctx.network,
         paths: { cniConfDir: options.cniConfDir, cniBinDir: options.cniBinDir, runDir: options.runDir, cniStateDir: options.cniStateDir },
         movedAside: ctx.movedAside,
         toolVersion: version,

@@ -25,7 +25,7 @@ export const verifyOverlayStep: Step<CommandContext> = {
       });
     }
     const target = parseCidr(lease.subnet).network;
-    const port = ctx.options.network.Backend.Port;
+    const port = ctx.network.Backend.Port;
     io.progress(`connecting to ${target}:${PORTS.etcdClient} through the overlay`);
     const { clock, probes } = ctx.services;
     const started = clock.now();

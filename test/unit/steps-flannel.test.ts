@@ -18,7 +18,7 @@ function harness(argv: string[] = []) {
   run.ctx.etcdEndpoint = ENDPOINT;
   run.ctx.store = host.etcd.store(ENDPOINT, { timeoutMs: 1000 });
   const envPath = subnetEnvPath(run.ctx.options.runDir);
-  const writeEnv = (subnet: string): void => host.files.put(envPath, formatSubnetEnv({ network: run.ctx.options.network.Network, subnet, mtu: 1472, ipMasq: true }));
+  const writeEnv = (subnet: string): void => host.files.put(envPath, formatSubnetEnv({ network: run.ctx.network.Network, subnet, mtu: 1472, ipMasq: true }));
   return { host, envPath, writeEnv, ...run };
 }
 
