@@ -1,5 +1,6 @@
 /** join's peer checks as doctor runs them, one by one (the logic is join's own, in steps/peer.ts). */
 import { pass } from '../core/check.js';
+import { formatDuration } from '../core/duration.js';
 import type { CheckResult } from '../core/events.js';
 import type { Step, StepIO } from '../core/step.js';
 import { CONTAINER_NAMES } from '../defaults.js';
@@ -33,7 +34,7 @@ export const peerChecks: { check: Check; needs: string[] }[] = [
   {
     check: asCheck('PeerEtcd', async (ctx, io) => {
       const { endpoint, rttMs } = await reachPeerEtcd(ctx, io);
-      return `etcd v3 answers at ${endpoint} (${Math.round(rttMs)} ms)`;
+      return `etcd v3 answers at ${endpoint} (${formatDuration(rttMs)})`;
     }),
     needs: ['PeerAddress'],
   },

@@ -1,3 +1,4 @@
+import { formatDuration } from '../core/duration.js';
 import { IgniteError } from '../core/errors.js';
 import type { Step, StepIO } from '../core/step.js';
 import { PORTS } from '../defaults.js';
@@ -21,7 +22,7 @@ export const peerStep: Step<CommandContext> = {
     const { endpoint, rttMs } = await reachPeerEtcd(ctx, io);
     const network = await readPeerNetworkConfig(ctx, io);
     const udpNote = await probePeerBackendPort(ctx);
-    return { detail: `etcd v3 at ${endpoint} (${Math.round(rttMs)} ms), ${network.Network}, ${udpNote}` };
+    return { detail: `etcd v3 at ${endpoint} (${formatDuration(rttMs)}), ${network.Network}, ${udpNote}` };
   },
 };
 

@@ -4,6 +4,7 @@
  */
 import type { ContainerRow, HostRow, Problem, ReachView, StatusModel } from '../status/model.js';
 import { formatTtl, formatUptime } from '../status/model.js';
+import { formatDuration } from '../core/duration.js';
 import type { Paint } from './ansi.js';
 import { paint as makePaint } from './ansi.js';
 import { PORTS } from '../defaults.js';
@@ -27,7 +28,7 @@ export function verdictLine(model: StatusModel): string {
 
 export function rtt(ms: number | undefined): string {
   if (ms === undefined) return '';
-  return ms < 1 ? ' (<1 ms)' : ` (${Math.round(ms)} ms)`;
+  return ` (${formatDuration(ms)})`;
 }
 
 export const reachCell = (reach: ReachView): string => `${reach.text}${rtt(reach.rttMs)}`;
@@ -52,7 +53,7 @@ export function overviewLines(model: StatusModel): { label: string; value: strin
   lines.push({
     label: 'etcd',
     value: etcd.ok
-      ? `${etcd.endpoint} (from ${SOURCE[etcd.source]}): v${etcd.version ?? '?'}, read in ${etcd.readMs ?? '?'} ms`
+      ? `${etcd.endpoint} (from ${SOURCE[etcd.source]}): v${etcd.version ?? '?'}, read in ${etcd.readMs === undefined ? '?' : formatDuration(etcd.readMs)}`
       : `${etcd.endpoint} (from ${SOURCE[etcd.source]}): not answering`,
   });
   const n = model.network;
