@@ -26,15 +26,38 @@ export interface EtcdSpecInput {
   volume: string;
   name?: string;
   version?: string;
+  /**
+   * Serve clients and peers over TLS. hostDir (`<stateDir>/etcd-tls`) holds ca.pem, member.pem and
+   * member-key.pem; without tls etcd serves plain HTTP (--insecure).
+   */
+  tls?: { hostDir: string };
 }
 
 export const ETCD_DATA_DIR = '/var/lib/etcd';
+/** Where the etcd container sees `<stateDir>/etcd-tls` (read-only). */
+export const ETCD_TLS_DIR = '/etc/ignite-net/etcd';
 
 export function etcdSpec(input: EtcdSpecInput): ContainerCreateOptions {
   const adv = bracketHost(input.advertiseAddress);
   // 0.0.0.0 would leave an IPv6-only advertise address unreachable; Go's [::] listener takes both families.
   const any = isIPv6(input.advertiseAddress) ? '[::]' : '0.0.0.0';
-  const peerUrl = `http://${adv}:${PORTS.etcdPeer}`;
+  const scheme = input.tls ? 'https' : 'http';
+  const peerUrl = `${scheme}://${adv}:${PORTS.etcdPeer}`;
+  const tlsFlags = input.tls
+    ? [
+        // One member certificate (serverAuth + clientAuth) for both ports. Clients get no
+        // --trusted-ca-file/--client-cert-auth: they authenticate with passwords (docs/security.md), and
+        // no signer runs after init to give them certificates. Peers must present a CA-signed one.
+        '--cert-file', `${ETCD_TLS_DIR}/member.pem`,
+        '--key-file', `${ETCD_TLS_DIR}/member-key.pem`,
+        '--peer-cert-file', `${ETCD_TLS_DIR}/member.pem`,
+        '--peer-key-file', `${ETCD_TLS_DIR}/member-key.pem`,
+        '--peer-trusted-ca-file', `${ETCD_TLS_DIR}/ca.pem`,
+        '--peer-client-cert-auth',
+      ]
+    : [];
+  const binds = [`${input.volume}:${ETCD_DATA_DIR}`];
+  if (input.tls) binds.push(`${input.tls.hostDir}:${ETCD_TLS_DIR}:ro`);
   return {
     name: input.name ?? CONTAINER_NAMES.etcd,
     Image: input.image,
@@ -43,20 +66,21 @@ export function etcdSpec(input: EtcdSpecInput): ContainerCreateOptions {
       '/usr/local/bin/etcd',
       '--name', 's1',
       '--data-dir', ETCD_DATA_DIR,
-      '--listen-client-urls', `http://${any}:${PORTS.etcdClient}`,
-      '--advertise-client-urls', `http://${adv}:${PORTS.etcdClient}`,
-      '--listen-peer-urls', `http://${any}:${PORTS.etcdPeer}`,
+      '--listen-client-urls', `${scheme}://${any}:${PORTS.etcdClient}`,
+      '--advertise-client-urls', `${scheme}://${adv}:${PORTS.etcdClient}`,
+      '--listen-peer-urls', `${scheme}://${any}:${PORTS.etcdPeer}`,
       '--initial-advertise-peer-urls', peerUrl,
       '--initial-cluster', `s1=${peerUrl}`,
       '--initial-cluster-state', 'new',
       // A fixed token keeps a re-created member from joining some other single-node cluster by accident.
       '--initial-cluster-token', 'ignite-net',
+      ...tlsFlags,
     ],
     Labels: managedLabels('etcd', input.version),
     HostConfig: {
       // Host network: peers reach etcd on the host's own address and no port publishing (or docker-proxy) is involved.
       NetworkMode: 'host',
-      Binds: [`${input.volume}:${ETCD_DATA_DIR}`],
+      Binds: binds,
       RestartPolicy: { ...RESTART_POLICY },
     },
   };
@@ -64,30 +88,68 @@ export function etcdSpec(input: EtcdSpecInput): ContainerCreateOptions {
 
 export interface FlannelSpecInput {
   image: string;
-  /** Client URLs of etcd, e.g. `http://192.168.1.2:2379`. */
+  /** Client URLs of etcd, e.g. `http://192.168.1.2:2379` (`https://…` with secure). */
   etcdEndpoints: string | string[];
   advertiseAddress: string;
   /** Host directory for subnet.env (mounted at /run/flannel). */
   runDir?: string;
   name?: string;
   version?: string;
+  /**
+   * TLS to etcd and a password identity. hostDir (`<stateDir>/flannel-tls`) holds ca.pem, client.pem,
+   * client-key.pem and etcd-password; the user name is not secret and goes on the command line.
+   */
+  secure?: { hostDir: string; username: string };
 }
 
 export const FLANNEL_RUN_DIR = '/run/flannel';
+/** Where the flannel container sees `<stateDir>/flannel-tls` (read-only). */
+export const FLANNEL_TLS_DIR = '/etc/ignite-net/flannel';
+export const FLANNEL_PASSWORD_FILE = `${FLANNEL_TLS_DIR}/etcd-password`;
+
+/**
+ * The secure flannel container's entrypoint: the password reaches flanneld as FLANNELD_ETCD_PASSWORD
+ * (flanneld reads unset flags from FLANNELD_<NAME>), read from the mounted file at start, so it is in
+ * neither the command line nor `docker inspect`'s Env. "$@" is the Cmd (flags); `flanneld` is $0.
+ * Upstream's image (alpine) and the test stand-in both have /bin/sh and cat.
+ */
+export const FLANNEL_SECURE_ENTRYPOINT: readonly string[] = [
+  '/bin/sh',
+  '-c',
+  `FLANNELD_ETCD_PASSWORD="$(cat ${FLANNEL_PASSWORD_FILE})" && export FLANNELD_ETCD_PASSWORD && exec /opt/bin/flanneld "$@"`,
+  'flanneld',
+];
+
+/** Entrypoints ignite-net sets itself: a spec that keeps the image's own must not match a container with one of these. */
+const OUR_ENTRYPOINTS: readonly (readonly string[])[] = [FLANNEL_SECURE_ENTRYPOINT];
 
 export function flannelSpec(input: FlannelSpecInput): ContainerCreateOptions {
   const endpoints = Array.isArray(input.etcdEndpoints) ? input.etcdEndpoints.join(',') : input.etcdEndpoints;
   const cmd = ['--ip-masq', `--etcd-endpoints=${endpoints}`, `--etcd-prefix=${ETCD_KEYS.prefix}`];
+  if (input.secure) {
+    // flanneld turns TLS on only when both certfile and keyfile are given; the client certificate is a
+    // throwaway (etcd does not check it), the CA makes flanneld verify etcd's server certificate.
+    cmd.push(
+      `--etcd-cafile=${FLANNEL_TLS_DIR}/ca.pem`,
+      `--etcd-certfile=${FLANNEL_TLS_DIR}/client.pem`,
+      `--etcd-keyfile=${FLANNEL_TLS_DIR}/client-key.pem`,
+      `--etcd-username=${input.secure.username}`,
+    );
+  }
   // --iface picks the interface that holds the advertise address. --public-ip pins the address written
   // into the lease: without it flanneld takes that interface's first IPv4 address, which on an interface
   // with secondary addresses is not necessarily the one the operator chose. For an IPv6 advertise address
   // the overlay (IPv4) still needs the interface's IPv4 address, so only --iface is given.
   cmd.push(`--iface=${input.advertiseAddress}`);
   if (!isIPv6(input.advertiseAddress)) cmd.push(`--public-ip=${input.advertiseAddress}`);
+  const binds = [`${input.runDir ?? PATHS.runDir}:${FLANNEL_RUN_DIR}`];
+  if (input.secure) binds.push(`${input.secure.hostDir}:${FLANNEL_TLS_DIR}:ro`);
   return {
     name: input.name ?? CONTAINER_NAMES.flannel,
     Image: input.image,
-    // No Entrypoint: the image's /opt/bin/flanneld is kept, so Cmd holds only flags.
+    // Insecure: no Entrypoint, the image's /opt/bin/flanneld is kept, so Cmd holds only flags. Secure:
+    // the shell entrypoint above, which execs the same binary with the same Cmd.
+    ...(input.secure ? { Entrypoint: [...FLANNEL_SECURE_ENTRYPOINT] } : {}),
     Cmd: cmd,
     Labels: managedLabels('flannel', input.version),
     HostConfig: {
@@ -95,7 +157,7 @@ export function flannelSpec(input: FlannelSpecInput): ContainerCreateOptions {
       NetworkMode: 'host',
       CapAdd: ['NET_ADMIN', 'NET_RAW'],
       Devices: [{ PathOnHost: '/dev/net/tun', PathInContainer: '/dev/net/tun', CgroupPermissions: 'rwm' }],
-      Binds: [`${input.runDir ?? PATHS.runDir}:${FLANNEL_RUN_DIR}`],
+      Binds: binds,
       RestartPolicy: { ...RESTART_POLICY },
     },
   };
@@ -107,6 +169,11 @@ export interface ComparableContainer {
   image: string;
   cmd: string[];
   binds: string[];
+  /**
+   * Config.Entrypoint as Docker reports it: the image's own when the container was created without
+   * one. Absent is taken as the image's own (not one of ours).
+   */
+  entrypoint?: string[];
 }
 
 /** Human-readable differences between what we would create and what exists; empty when they match. */
@@ -114,6 +181,15 @@ export function specDifferences(spec: ContainerCreateOptions, existing: Comparab
   const differences: string[] = [];
   if ((spec.Image ?? '') !== existing.image) {
     differences.push(`image ${existing.image} (wanted ${spec.Image ?? '?'})`);
+  }
+  const entrypoint = existing.entrypoint ?? [];
+  const wantEntrypoint = typeof spec.Entrypoint === 'string' ? [spec.Entrypoint] : spec.Entrypoint;
+  // Docker reports the image's entrypoint for a container created without one, and we do not know the
+  // image's here: a spec that keeps it matches any entrypoint except those ignite-net sets itself.
+  const entrypointDiffers =
+    wantEntrypoint === undefined ? OUR_ENTRYPOINTS.some((ours) => sameList(ours, entrypoint)) : !sameList(wantEntrypoint, entrypoint);
+  if (entrypointDiffers) {
+    differences.push(`entrypoint ${entrypoint.join(' ') || 'none'} (wanted ${wantEntrypoint?.join(' ') ?? "the image's own"})`);
   }
   const wantCmd = spec.Cmd ?? [];
   if (!sameList(wantCmd, existing.cmd)) {

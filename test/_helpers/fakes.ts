@@ -48,6 +48,7 @@ export class FakeDocker implements DockerClient {
       restartCount: 0,
       labels: {},
       cmd: [],
+      entrypoint: [],
       binds: [],
       networkMode: 'host',
       restartPolicy: 'unless-stopped',
@@ -92,7 +93,7 @@ export class FakeDocker implements DockerClient {
     const name = spec.name ?? `container-${this.nextId}`;
     if (await this.inspectContainer(name)) throw new IgniteError('docker', `container name ${name} is already in use`);
     this.calls.push(`createAndStart ${name}`);
-    const view = this.add({ name, image: spec.Image ?? '', cmd: spec.Cmd ?? [], binds: spec.HostConfig?.Binds ?? [], labels: { ...spec.Labels } });
+    const view = this.add({ name, image: spec.Image ?? '', cmd: spec.Cmd ?? [], entrypoint: typeof spec.Entrypoint === 'string' ? [spec.Entrypoint] : (spec.Entrypoint ?? []), binds: spec.HostConfig?.Binds ?? [], labels: { ...spec.Labels } });
     await this.onStart(view);
     return view;
   }

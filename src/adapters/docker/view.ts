@@ -22,6 +22,8 @@ export interface ContainerView {
   /** Only when the image defines a HEALTHCHECK. */
   health?: 'starting' | 'healthy' | 'unhealthy';
   cmd: string[];
+  /** The image's entrypoint when the container was created without one; [] when neither has one. */
+  entrypoint: string[];
   binds: string[];
   networkMode: string;
   restartPolicy: string;
@@ -61,6 +63,8 @@ export function toContainerView(info: ContainerInspectInfo): ContainerView {
     labels: info.Config.Labels ?? {},
     ...(health === 'starting' || health === 'healthy' || health === 'unhealthy' ? { health } : {}),
     cmd: info.Config.Cmd ?? [],
+    // null when neither the image nor the create request set one, though the typings say string[].
+    entrypoint: toList(info.Config.Entrypoint as string | string[] | null | undefined),
     binds: info.HostConfig.Binds ?? [],
     networkMode: info.HostConfig.NetworkMode ?? '',
     restartPolicy: info.HostConfig.RestartPolicy?.Name ?? '',
@@ -84,6 +88,10 @@ export function toManagedContainer(c: ContainerInfo): ManagedContainer {
 
 export function toVolumeView(v: VolumeInspectInfo): VolumeView {
   return { name: v.Name, labels: v.Labels ?? {}, mountpoint: v.Mountpoint };
+}
+
+function toList(value: string | string[] | null | undefined): string[] {
+  return value === null || value === undefined ? [] : typeof value === 'string' ? [value] : value;
 }
 
 function toDate(value: string | undefined): Date | undefined {
