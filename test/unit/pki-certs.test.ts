@@ -87,3 +87,20 @@ test('validity follows validDays and the given clock', async (t) => {
   const leaf = await issueCert(ca, { commonName: 'x', usage: 'peer', validDays: 2, now });
   t.is(certExpiry(leaf.certPem).toISOString(), '2026-01-03T00:00:00.000Z');
 });
+
+test('certProblem says why a member certificate must be issued again, and nothing when it serves', async (t) => {
+  const { certProblem, createSelfSignedClient } = await import('../../src/pki/certs.js');
+  const now = new Date('2026-06-01T00:00:00Z');
+  const ca = await createCa('ca', { now });
+  const member = await issueCert(ca, { commonName: 'm', usage: 'peer', altNames: ['10.0.0.1', '127.0.0.1', '::1', 'node1'], validDays: 365, now });
+  t.is(certProblem(member.certPem, ca.certPem, ['10.0.0.1', '::1', 'node1'], now, 30), undefined);
+  t.is(certProblem(member.certPem, ca.certPem, ['10.0.0.2'], now, 30), 'does not cover 10.0.0.2');
+  t.is(certProblem(member.certPem, (await createCa('other', { now })).certPem, [], now, 30), 'not signed by this CA');
+  t.is(certProblem(member.certPem, ca.certPem, [], new Date('2027-05-15T00:00:00Z'), 30), 'expires in 17 days');
+  t.is(certProblem(member.certPem, ca.certPem, [], new Date('2027-07-01T00:00:00Z'), 30), 'expired');
+  t.is(certProblem('garbage', ca.certPem, [], now, 30), 'not a certificate');
+  // flannel's throwaway client certificate: self-signed, not a CA, client auth only.
+  const client = new X509Certificate((await createSelfSignedClient('flannel')).certPem);
+  t.false(client.ca);
+  t.true(client.checkIssued(client));
+});
