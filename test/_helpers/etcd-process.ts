@@ -6,17 +6,23 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, constants as fsConstants } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { noop } from 'cockatiel';
-import { Etcd3 } from 'etcd3';
+import { Etcd3, type IOptions } from 'etcd3';
+import { createCa, issueCert, type CertAndKey } from '../../src/pki/certs.js';
+import { newPassword } from '../../src/pki/token.js';
 
 export interface EtcdProcess {
-  /** Client URL, e.g. `http://127.0.0.1:40123`. */
+  /** Client URL, e.g. `http://127.0.0.1:40123` (`https://` with TLS). */
   endpoint: string;
+  /** With `tls`: the CA that signed the server's certificate (key included, to sign more). */
+  ca?: CertAndKey;
+  /** With `auth`: user `root`'s password (auth is enabled before the process is returned). */
+  rootPassword?: string;
   clientPort: number;
   peerPort: number;
   dataDir: string;
@@ -36,6 +42,13 @@ export interface EtcdProcess {
 export interface StartEtcdOptions {
   /** How long to wait for etcd to answer over the v3 API. */
   readyTimeoutMs?: number;
+  /**
+   * Serve clients over TLS with a server certificate for 127.0.0.1 from our own CA (src/pki), as
+   * `ignite-net init` does: no --trusted-ca-file, clients authenticate by password, not certificate.
+   */
+  tls?: boolean;
+  /** Create user root (role root) with a random password and `auth enable`. */
+  auth?: boolean;
 }
 
 const ETCD_CANDIDATES = ['/usr/bin/etcd', '/usr/local/bin/etcd'];
@@ -92,7 +105,7 @@ export async function startEtcd(options: StartEtcdOptions = {}): Promise<EtcdPro
   let lastError: unknown;
   for (let attempt = 1; attempt <= BIND_ATTEMPTS; attempt++) {
     try {
-      return await startOnce(binary, options.readyTimeoutMs ?? READY_TIMEOUT_MS);
+      return await startOnce(binary, options);
     } catch (error) {
       // Another process may grab a port between choosing it and etcd binding it: choose again.
       if (!(error instanceof PortTakenError)) throw error;
@@ -112,11 +125,28 @@ export async function startEtcdFor(
   return etcd;
 }
 
-async function startOnce(binary: string, readyTimeoutMs: number): Promise<EtcdProcess> {
+interface ServerTls {
+  ca: CertAndKey;
+  dir: string;
+  args: string[];
+}
+
+async function serverTls(): Promise<ServerTls> {
+  const ca = await createCa('ignite-net test CA');
+  const server = await issueCert(ca, { commonName: 'ignite-net test etcd', usage: 'server', altNames: ['127.0.0.1'], validDays: 1 });
+  const dir = await mkdtemp(path.join(tmpdir(), 'ignite-net-etcd-tls-'));
+  await writeFile(path.join(dir, 'server.pem'), server.certPem + ca.certPem, { mode: 0o600 });
+  await writeFile(path.join(dir, 'server-key.pem'), server.keyPem, { mode: 0o600 });
+  return { ca, dir, args: [`--cert-file=${path.join(dir, 'server.pem')}`, `--key-file=${path.join(dir, 'server-key.pem')}`] };
+}
+
+async function startOnce(binary: string, options: StartEtcdOptions): Promise<EtcdProcess> {
+  const readyTimeoutMs = options.readyTimeoutMs ?? READY_TIMEOUT_MS;
   const clientPort = await freeLoopbackPort();
   let peerPort = await freeLoopbackPort();
   while (peerPort === clientPort) peerPort = await freeLoopbackPort();
-  const endpoint = `http://127.0.0.1:${clientPort}`;
+  const tls = options.tls === true ? await serverTls() : undefined;
+  const endpoint = `${tls ? 'https' : 'http'}://127.0.0.1:${clientPort}`;
   const peerUrl = `http://127.0.0.1:${peerPort}`;
   const dataDir = await mkdtemp(path.join(tmpdir(), 'ignite-net-etcd-'));
   const name = `test-${clientPort}`;
@@ -134,6 +164,7 @@ async function startOnce(binary: string, readyTimeoutMs: number): Promise<EtcdPr
       '--initial-cluster-state=new',
       '--logger=zap',
       '--log-level=warn',
+      ...(tls?.args ?? []),
     ],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
@@ -174,12 +205,21 @@ async function startOnce(binary: string, readyTimeoutMs: number): Promise<EtcdPr
     stopped ??= (async () => {
       await killAndWait();
       await rm(dataDir, { recursive: true, force: true });
+      if (tls) await rm(tls.dir, { recursive: true, force: true });
     })();
     return stopped;
   };
 
+  const clientOptions: IOptions = {
+    hosts: endpoint,
+    faultHandling: { host: () => noop, global: noop },
+    grpcOptions: { 'grpc.initial_reconnect_backoff_ms': 50, 'grpc.max_reconnect_backoff_ms': 200 },
+    ...(tls ? { credentials: { rootCertificate: Buffer.from(tls.ca.certPem) } } : {}),
+  };
+  let rootPassword: string | undefined;
   try {
-    await waitReady(endpoint, readyTimeoutMs, exited, spawnError, () => log);
+    await waitReady(clientOptions, readyTimeoutMs, exited, spawnError, () => log);
+    if (options.auth === true) rootPassword = await enableAuth(clientOptions);
   } catch (error) {
     await stop();
     if (/address already in use/i.test(log)) throw new PortTakenError(log);
@@ -188,6 +228,8 @@ async function startOnce(binary: string, readyTimeoutMs: number): Promise<EtcdPr
 
   return {
     endpoint,
+    ...(tls ? { ca: tls.ca } : {}),
+    ...(rootPassword === undefined ? {} : { rootPassword }),
     clientPort,
     peerPort,
     dataDir,
@@ -206,7 +248,7 @@ async function startOnce(binary: string, readyTimeoutMs: number): Promise<EtcdPr
 
 /** Ready means a v3 (gRPC) Status call answers and the member sees a leader, so writes will work. */
 async function waitReady(
-  endpoint: string,
+  clientOptions: IOptions,
   timeoutMs: number,
   exited: Promise<void>,
   spawnError: Promise<Error>,
@@ -221,11 +263,8 @@ async function waitReady(
   void spawnError.then((error) => {
     child.spawnError = error;
   });
-  const client = new Etcd3({
-    hosts: endpoint,
-    faultHandling: { host: () => noop, global: noop },
-    grpcOptions: { 'grpc.initial_reconnect_backoff_ms': 50, 'grpc.max_reconnect_backoff_ms': 200 },
-  });
+  const endpoint = String(clientOptions.hosts);
+  const client = new Etcd3(clientOptions);
   let lastError = 'no answer yet';
   try {
     while (Date.now() < deadline) {
@@ -250,4 +289,18 @@ async function waitReady(
   } finally {
     client.close();
   }
+}
+
+/** As etcdctl's `user add root`, `user grant-role root root`, `auth enable`; independent of src/adapters/etcd/admin.ts. */
+async function enableAuth(clientOptions: IOptions): Promise<string> {
+  const password = newPassword();
+  const client = new Etcd3(clientOptions);
+  try {
+    await client.auth.userAdd({ name: 'root', password });
+    await client.auth.userGrantRole({ user: 'root', role: 'root' });
+    await client.auth.authEnable();
+  } finally {
+    client.close();
+  }
+  return password;
 }

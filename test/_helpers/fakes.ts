@@ -211,7 +211,14 @@ export class FakeEtcd {
       },
       get: async (key: string) => (up(), this.keys.get(key)?.value),
       put: async (key: string, value: string) => void (up(), this.keys.set(key, { value })),
+      putUnderLease: async (key: string, value: string) => void (up(), this.keys.set(key, { value, leaseId: String(this.nextLease++) })),
       delete: async (key: string) => (up(), this.keys.delete(key)),
+      takeKey: async (key: string) => {
+        up();
+        const value = this.keys.get(key)?.value;
+        this.keys.delete(key);
+        return value;
+      },
       close: () => {
         closed = true;
       },

@@ -7,16 +7,25 @@ import { ConstantBackoff, handleWhen, noop, retry } from 'cockatiel';
 import { Etcd3, GRPCUnavailableError, type IOptions } from 'etcd3';
 import { usageError } from '../../core/errors.js';
 import { PORTS } from '../../defaults.js';
+import { authClientOptions, authenticateOverClientChannels, type EtcdAuth } from './auth.js';
+import { tlsClientOptions, type EtcdTls } from './tls.js';
 
 export interface ConnectOptions {
   /** Deadline for every single call (and so for connecting); no call waits longer. */
   timeoutMs: number;
+  /** Speak TLS (endpoints become https://), verifying the server against this CA. */
+  tls?: EtcdTls;
+  /** Authenticate as this etcd user. */
+  auth?: EtcdAuth;
 }
 
-/** Accepts `http://host:port`, `https://…`, `host:port` or `host` (port 2379). */
-export function normalizeEndpoint(endpoint: string): string {
+/**
+ * Accepts `http://host:port`, `https://…`, `host:port` or `host` (port 2379). Without a scheme the
+ * endpoint is https:// when `tls` is set; an explicit http:// with `tls` is a contradiction.
+ */
+export function normalizeEndpoint(endpoint: string, tls = false): string {
   const trimmed = endpoint.trim();
-  const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(trimmed) ? trimmed : `http://${trimmed}`;
+  const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(trimmed) ? trimmed : `${tls ? 'https' : 'http'}://${trimmed}`;
   let url: URL;
   try {
     url = new URL(withScheme);
@@ -26,17 +35,27 @@ export function normalizeEndpoint(endpoint: string): string {
   if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.hostname === '') {
     throw usageError(`invalid etcd endpoint "${endpoint}"`, 'Give it as http://<host>:2379 or <host>.');
   }
+  if (tls && url.protocol === 'http:') {
+    throw usageError(
+      `etcd endpoint "${endpoint}" is plain http:// but TLS to etcd is configured`,
+      'Give it as https://<host>:2379 or just <host>: the overlay\'s etcd speaks only TLS.',
+    );
+  }
   return `${url.protocol}//${url.hostname}:${url.port || PORTS.etcdClient}`;
 }
 
 /** `endpoints` already normalized. */
 export function connectClient(endpoints: readonly string[], options: ConnectOptions): Etcd3 {
-  return new Etcd3(clientOptions(endpoints, options));
+  const client = new Etcd3(clientOptions(endpoints, options));
+  if (options.auth) authenticateOverClientChannels(client);
+  return client;
 }
 
 function clientOptions(endpoints: readonly string[], options: ConnectOptions): IOptions {
   return {
     hosts: [...endpoints],
+    ...(options.tls ? tlsClientOptions(options.tls) : {}),
+    ...(options.auth ? authClientOptions(options.auth) : {}),
     // The client's default retries and circuit breaker would turn a dead peer into minutes of
     // silence; the caller decides whether to retry (waitUntilReady) and with which timeout. The
     // one exception: an endpoint that refuses the connection is skipped for the next one, at most
@@ -63,4 +82,11 @@ function clientOptions(endpoints: readonly string[], options: ConnectOptions): I
       'grpc.use_local_subchannel_pool': 1,
     },
   };
+}
+
+/** One endpoint or several, normalized (https:// with `options.tls`); none is a usage error. */
+export function normalizeEndpoints(endpoint: string | readonly string[], options: Pick<ConnectOptions, 'tls'>): string[] {
+  const endpoints = (typeof endpoint === 'string' ? [endpoint] : [...endpoint]).map((e) => normalizeEndpoint(e, options.tls !== undefined));
+  if (endpoints.length === 0) throw usageError('no etcd endpoint given');
+  return endpoints;
 }

@@ -46,19 +46,10 @@ export function toIgniteError(error: unknown, endpoints: readonly string[], time
   const where = endpoints.join(', ');
   const raw = error instanceof Error ? error.message : String(error);
 
-  if (
-    error instanceof EtcdPermissionDeniedError ||
-    error instanceof EtcdAuthenticationFailedError ||
-    error instanceof EtcdInvalidAuthTokenError ||
-    error instanceof GRPCUnauthenticatedError
-  ) {
-    return etcdError(
-      `etcd at ${where} refused the request`,
-      trimReason(raw),
-      'This etcd requires authentication or denies these keys; use the etcd that `ignite-net init` set up.',
-      error,
-    );
-  }
+  const refused = authRefusal(error, raw, where);
+  if (refused) return refused;
+  const tls = tlsFailure(error, raw, where, endpoints);
+  if (tls) return tls;
   if (error instanceof GRPCResourceExhastedError && /space exceeded/i.test(raw)) {
     return etcdError(
       `etcd at ${where} is out of space`,
@@ -81,7 +72,8 @@ export function toIgniteError(error: unknown, endpoints: readonly string[], time
       error,
     );
   }
-  if (error instanceof GRPCGenericError || error instanceof EtcdError) {
+  // etcd3's classes for "user name not found", "role name already exists", … extend Error only.
+  if (error instanceof GRPCGenericError || error instanceof EtcdError || /\betcdserver: /.test(raw)) {
     return etcdError(
       `etcd at ${where} failed the request`,
       trimReason(raw),
@@ -90,6 +82,69 @@ export function toIgniteError(error: unknown, endpoints: readonly string[], time
     );
   }
   return error;
+}
+
+/** etcd's refusals of an identity; none of them quotes a secret (etcd never echoes the password). */
+function authRefusal(error: unknown, raw: string, where: string): IgniteError | undefined {
+  if (/user name is empty/.test(raw)) {
+    return new IgniteError('permission', `etcd at ${where} requires a user name and password (user name is empty)`, {
+      hint: 'This etcd has authentication on: run the command on the init host or on a host that joined the overlay (its credentials are in the state directory).',
+      cause: error,
+    });
+  }
+  if (error instanceof EtcdAuthenticationFailedError || /authentication failed, invalid user ID or password/.test(raw)) {
+    return new IgniteError('permission', `etcd at ${where} does not know this identity (authentication failed)`, {
+      hint: 'The etcd user was revoked (`hosts revoke`, `token delete`) or its password is wrong: a revoked host joins again with a new token (`ignite-net token create` on the init host).',
+      cause: error,
+    });
+  }
+  if (error instanceof EtcdPermissionDeniedError || error instanceof GRPCUnauthenticatedError) {
+    return new IgniteError('permission', `etcd at ${where} refused the request (${trimReason(raw)})`, {
+      hint: "This etcd identity's role does not allow it: ignite-net's admin commands run on the init host, as etcd's root.",
+      cause: error,
+    });
+  }
+  if (error instanceof EtcdInvalidAuthTokenError || /invalid auth token/.test(raw)) {
+    // etcd3 itself authenticates again on this error, so it only gets here when that fails too.
+    return etcdError(`etcd at ${where} rejected the session`, 'invalid auth token', 'Run the command again.', error);
+  }
+  if (/revision of auth store is old/.test(raw)) {
+    return etcdError(`etcd at ${where} changed its users or roles during the request`, 'revision of auth store is old', 'Run the command again.', error);
+  }
+  if (/authentication is not enabled/.test(raw)) {
+    return etcdError(
+      `etcd at ${where} has authentication off, but this host has credentials for it`,
+      'authentication is not enabled',
+      "This is not the overlay's secured etcd, or its auth was disabled: check the endpoint.",
+      error,
+    );
+  }
+  return undefined;
+}
+
+/** Certificate problems cannot be waited out, unlike an unreachable endpoint. */
+function tlsFailure(error: unknown, raw: string, where: string, endpoints: readonly string[]): IgniteError | undefined {
+  const caHint = "This is not the overlay's etcd, or the CA is another overlay's: check the endpoint and the CA in the state directory (pki/ca.pem).";
+  if (/self[- ]signed certificate|unable to verify|unable to get (local )?issuer|unknown authority|UNABLE_TO_VERIFY_LEAF_SIGNATURE|SELF_SIGNED_CERT|UNABLE_TO_GET_ISSUER/i.test(raw)) {
+    return etcdError(`etcd at ${where} presented a certificate the overlay's CA did not sign`, tlsReason(raw), caHint, error);
+  }
+  if (/certificate has expired|CERT_HAS_EXPIRED|certificate is not yet valid|CERT_NOT_YET_VALID/i.test(raw)) {
+    return etcdError(`etcd at ${where} presented a certificate outside its validity`, tlsReason(raw), 'Check the clocks of both hosts; an expired server certificate is renewed on the init host.', error);
+  }
+  if (/altnames|does not match certificate|ERR_TLS_CERT_ALTNAME_INVALID/i.test(raw)) {
+    return etcdError(`etcd at ${where} presented a certificate for another address`, tlsReason(raw), 'Connect to the address the overlay was set up with (`ignite-net status` on the init host shows it).', error);
+  }
+  const secure = endpoints.some((e) => e.startsWith('https:'));
+  if (secure && /disconnected before secure TLS connection|wrong version number|packet length too long|EPROTO/i.test(raw)) {
+    return etcdError(`etcd at ${where} does not speak TLS`, 'connection closed during the TLS handshake', "It is not the overlay's secured etcd (an etcd without TLS, or another service on that port): check the endpoint.", error);
+  }
+  return undefined;
+}
+
+/** Node's words for the certificate problem, without gRPC's wrapping ("… Last error: Error: <this>. Resolution note: "). */
+function tlsReason(raw: string): string {
+  const match = /Last error: (?:Error: )?(.*?)(?:\. Resolution note:|$)/.exec(raw.split('\n')[0] ?? raw);
+  return trimReason(match?.[1] ?? raw);
 }
 
 export function unreachableHint(endpoints: readonly string[]): string {
@@ -111,6 +166,10 @@ function unreachableReason(error: unknown, raw: string, timeoutMs: number | unde
   if (/ETIMEDOUT/.test(raw)) return 'connection timed out';
   if (/ECONNRESET/.test(raw)) return 'connection reset';
   if (/no leader/i.test(raw)) return 'no leader';
+  if (/Failed to connect \(/.test(raw)) {
+    // grpc-js's words when the HTTP/2 session fails after TCP connected: a TLS-only port to a plain client.
+    return 'no plain HTTP/2 answer; if it serves TLS, connect with https:// and the overlay\'s CA';
+  }
   if (error instanceof GRPCProtocolError || /protocol error|http2|TLS|handshake/i.test(raw)) {
     return `not an etcd v3 endpoint: ${trimReason(raw)}`;
   }

@@ -9,7 +9,7 @@ import { IgniteError, interruptedError, usageError } from '../../core/errors.js'
 import { ETCD_KEYS } from '../../defaults.js';
 import { parseCidr, subnetToLeaseKey } from '../../net/cidr.js';
 import { hasLease, leaseIdHex, toLease, type KnownTtl, type Lease, type LeaseRead } from '../../net/lease.js';
-import { connectClient, normalizeEndpoint, type ConnectOptions } from './connect.js';
+import { connectClient, normalizeEndpoints, type ConnectOptions } from './connect.js';
 import { EtcdUnreachableError, toIgniteError, unreachableHint } from './errors.js';
 
 export interface EtcdStoreOptions extends ConnectOptions {
@@ -66,28 +66,37 @@ export interface EtcdStore {
   get(key: string): Promise<string | undefined>;
   /** With ttlSeconds, the key is attached to a new etcd lease of that TTL (not kept alive). */
   put(key: string, value: string, options?: { ttlSeconds?: number }): Promise<void>;
+  /** Put attached to a new etcd lease of `ttlSeconds` (not kept alive): etcd deletes the key when it expires. */
+  putUnderLease(key: string, value: string, ttlSeconds: number): Promise<void>;
   delete(key: string): Promise<boolean>;
+  /**
+   * Deletes the key and returns the value it had, in one call (DeleteRange with prev_kv): of any
+   * number of concurrent callers exactly one gets the value, the others undefined. Needs read and
+   * write on the key.
+   */
+  takeKey(key: string): Promise<string | undefined>;
   /** Idempotent; the store is unusable afterwards. */
   close(): void;
 }
 
 const SEED_ATTEMPTS = 5;
 const READY_POLL_MS = 250;
+const AUTH_REVISION_ATTEMPTS = 5;
 
 export function openEtcd(endpoint: string | readonly string[], options: EtcdStoreOptions): EtcdStore {
-  const endpoints = (typeof endpoint === 'string' ? [endpoint] : [...endpoint]).map(normalizeEndpoint);
-  if (endpoints.length === 0) throw usageError('no etcd endpoint given');
-  return new Store(endpoints, options);
+  return new Store(normalizeEndpoints(endpoint, options), options);
 }
 
-class Store implements EtcdStore {
+/** Exported for admin.ts only, which extends it with auth management over the same client. */
+export class Store implements EtcdStore {
   readonly keys: { readonly config: string; readonly subnets: string };
-  private readonly client: Etcd3;
+  /** Replaced once by the admin when it turns auth on (a client without credentials is refused then). */
+  protected client: Etcd3;
   private closed = false;
 
   constructor(
     readonly endpoints: readonly string[],
-    private readonly options: EtcdStoreOptions,
+    protected readonly options: EtcdStoreOptions,
   ) {
     const prefix = (options.prefix ?? ETCD_KEYS.prefix).replace(/\/+$/, '');
     this.keys = { config: `${prefix}/config`, subnets: `${prefix}/subnets/` };
@@ -238,18 +247,26 @@ class Store implements EtcdStore {
   }
 
   async put(key: string, value: string, options: { ttlSeconds?: number } = {}): Promise<void> {
+    if (options.ttlSeconds !== undefined) return this.putUnderLease(key, value, options.ttlSeconds);
     await this.call(async () => {
-      if (options.ttlSeconds === undefined) {
-        await this.client.put(key).value(value);
-        return;
-      }
-      const granted = await this.client.leaseClient.leaseGrant({ TTL: options.ttlSeconds });
+      await this.client.put(key).value(value);
+    });
+  }
+
+  async putUnderLease(key: string, value: string, ttlSeconds: number): Promise<void> {
+    if (!Number.isInteger(ttlSeconds) || ttlSeconds < 1) throw new Error(`putUnderLease: TTL ${ttlSeconds} is not a whole number of seconds >= 1`);
+    await this.call(async () => {
+      const granted = await this.client.leaseClient.leaseGrant({ TTL: ttlSeconds });
       await this.client.put(key).value(value).lease(granted.ID);
     });
   }
 
   async delete(key: string): Promise<boolean> {
     return this.call(async () => Number((await this.client.delete().key(key)).deleted) > 0);
+  }
+
+  async takeKey(key: string): Promise<string | undefined> {
+    return this.call(async () => (await this.client.delete().key(key).getPrevious())[0]?.value.toString('utf8'));
   }
 
   close(): void {
@@ -264,10 +281,20 @@ class Store implements EtcdStore {
     return subnetToLeaseKey(parseCidr(subnet.trim().replace(/-(\d+)$/, '/$1'), { label: 'subnet' }), this.keys.subnets);
   }
 
-  private async call<T>(work: () => Promise<T>, timeoutMs = this.options.timeoutMs): Promise<T> {
+  protected async call<T>(work: () => Promise<T>, timeoutMs = this.options.timeoutMs): Promise<T> {
     if (this.closed) throw new Error('etcd store used after close()');
     try {
-      return await work();
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await work();
+        } catch (error) {
+          // A write raced a change of users or roles (committed between etcd's permission check and
+          // its apply). etcd3 does not retry this as Go's client does; with etcd's default simple
+          // tokens the next attempt is checked against the new revision.
+          if (attempt >= AUTH_REVISION_ATTEMPTS || !(error instanceof Error) || !/revision of auth store is old/.test(error.message)) throw error;
+          await sleep(20 * attempt);
+        }
+      }
     } catch (error) {
       throw toIgniteError(error, this.endpoints, timeoutMs);
     }

@@ -1,0 +1,49 @@
+import { ETCD_KEYS } from '../defaults.js';
+
+/**
+ * The etcd users and roles ignite-net makes, and the keys each role may touch (docs/security.md,
+ * "Identities and roles" and "Join token"). Pure: the admin adapter (src/adapters/etcd/admin.ts)
+ * applies them.
+ */
+
+/** One grant: a single key, or every key starting with `key` when `prefix`. */
+export interface EtcdPermission {
+  permission: 'read' | 'write' | 'readwrite';
+  key: string;
+  prefix?: boolean;
+}
+
+export const ROOT_USER = 'root';
+/** etcd's built-in role that may do everything, auth management included. */
+export const ROOT_ROLE = 'root';
+export const FLANNEL_ROLE = 'ignite-flannel';
+
+/** Where ignite-net's own keys live (never under flannel's prefix, so flannel's role cannot reach them). */
+export const IGNITE_PREFIX = '/ignite-net';
+
+/** What flanneld does with etcd: read the network config, create and renew its subnet lease. */
+export function flannelPermissions(prefix: string = ETCD_KEYS.prefix): EtcdPermission[] {
+  const base = prefix.replace(/\/+$/, '');
+  return [
+    { permission: 'read', key: `${base}/config` },
+    // No trailing slash: flannel ranges over [<prefix>/subnets, <prefix>/subnett).
+    { permission: 'readwrite', key: `${base}/subnets`, prefix: true },
+  ];
+}
+
+export const hostUser = (id: string): string => `ignite-host-${id}`;
+export const tokenUser = (id: string): string => `ignite-token-${id}`;
+export const tokenRole = (id: string): string => `ignite-token-${id}`;
+
+export const bootstrapKey = (id: string): string => `${IGNITE_PREFIX}/bootstrap/${id}`;
+export const joinKey = (id: string): string => `${IGNITE_PREFIX}/joins/${id}`;
+/** Root-only metadata for `token list`. */
+export const tokenKey = (id: string): string => `${IGNITE_PREFIX}/tokens/${id}`;
+
+/** A join token's user may take its sealed identity once and record the join: two single keys. */
+export function tokenPermissions(id: string): EtcdPermission[] {
+  return [
+    { permission: 'readwrite', key: bootstrapKey(id) },
+    { permission: 'readwrite', key: joinKey(id) },
+  ];
+}
