@@ -1,4 +1,5 @@
 import { isIPv6 } from 'node:net';
+import { join } from 'node:path';
 import type { ContainerCreateOptions } from 'dockerode';
 import { CONTAINER_NAMES, ETCD_KEYS, LABELS, PATHS, PORTS, type ContainerRole } from '../defaults.js';
 import { bracketHost } from '../net/host-arg.js';
@@ -34,6 +35,11 @@ export interface EtcdSpecInput {
 }
 
 export const ETCD_DATA_DIR = '/var/lib/etcd';
+
+/** The host directory mounted into etcd with tls: copies of ca.pem, member.pem, member-key.pem (never the CA key). */
+export function etcdTlsHostDir(stateDir: string): string {
+  return join(stateDir, 'etcd-tls');
+}
 /** Where the etcd container sees `<stateDir>/etcd-tls` (read-only). */
 export const ETCD_TLS_DIR = '/etc/ignite-net/etcd';
 
@@ -103,9 +109,16 @@ export interface FlannelSpecInput {
 }
 
 export const FLANNEL_RUN_DIR = '/run/flannel';
+
+/** The host directory mounted into flannel with secure: ca.pem, client.pem, client-key.pem, etcd-password. */
+export function flannelTlsHostDir(stateDir: string): string {
+  return join(stateDir, 'flannel-tls');
+}
+
+export const FLANNEL_PASSWORD_FILE_NAME = 'etcd-password';
 /** Where the flannel container sees `<stateDir>/flannel-tls` (read-only). */
 export const FLANNEL_TLS_DIR = '/etc/ignite-net/flannel';
-export const FLANNEL_PASSWORD_FILE = `${FLANNEL_TLS_DIR}/etcd-password`;
+export const FLANNEL_PASSWORD_FILE = `${FLANNEL_TLS_DIR}/${FLANNEL_PASSWORD_FILE_NAME}`;
 
 /**
  * The secure flannel container's entrypoint: the password reaches flanneld as FLANNELD_ETCD_PASSWORD

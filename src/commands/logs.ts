@@ -5,6 +5,8 @@
  */
 import type { Options } from '../options.js';
 import { dockerOnDemand } from '../adapters/docker/connect.js';
+import { readIfExists } from '../adapters/host-files.js';
+import { logSecrets } from '../adapters/log-secrets.js';
 import type { Services } from '../adapters/services.js';
 import type { DockerClient } from '../adapters/docker/client.js';
 import { LogDecoder, type LogLine } from '../adapters/docker/log-frames.js';
@@ -77,10 +79,21 @@ function writeError(streams: ReporterStreams, error: IgniteError): number {
   return view.exitCode;
 }
 
-/** `services`: only Docker, connected as hostServices does (dockerOnDemand), without loading the etcd client. */
-export async function runLogs(options: Options, streams: ReporterStreams, signal: AbortSignal, services: Pick<Services, 'docker'> = { docker: dockerOnDemand(options, { env: streams.env }) }): Promise<number> {
+type LogsServices = Pick<Services, 'docker'> & { files: Pick<Services['files'], 'readIfExists'> };
+
+/**
+ * `services`: only Docker, connected as hostServices does (dockerOnDemand), without loading the etcd
+ * client, and the state dir's flannel password, which the decoder redacts (LogDecoder).
+ */
+export async function runLogs(
+  options: Options,
+  streams: ReporterStreams,
+  signal: AbortSignal,
+  services: LogsServices = { docker: dockerOnDemand(options, { env: streams.env }), files: { readIfExists } },
+): Promise<number> {
   try {
     const docker = await services.docker();
+    const secrets = await logSecrets(services.files, options.stateDir);
     const roles = options.logsTarget === undefined ? ROLES : [options.logsTarget];
     const found = (await docker.listManaged()).filter((c): c is ManagedContainer & { role: ContainerRole } => c.role !== undefined && roles.includes(c.role));
     found.sort((a, b) => ROLES.indexOf(a.role) - ROLES.indexOf(b.role) || a.name.localeCompare(b.name));
@@ -90,12 +103,12 @@ export async function runLogs(options: Options, streams: ReporterStreams, signal
     }
     const width = found.length > 1 ? Math.max(...found.map((c) => c.name.length)) : undefined;
     if (!options.follow) {
-      const perContainer = await Promise.all(found.map((c) => readAll(docker, c, options.tail)));
+      const perContainer = await Promise.all(found.map((c) => readAll(docker, c, options.tail, secrets)));
       const lines = mergeByTime(perContainer).map((line) => `${formatLine(line, width)}\n`);
       if (lines.length > 0) streams.stdout.write(lines.join(''));
       return ExitCode.ok;
     }
-    await follow(docker, found, options.tail, width, streams, signal);
+    await follow(docker, found, options.tail, width, secrets, streams, signal);
     return ExitCode.ok;
   } catch (error) {
     if (error instanceof IgniteError) return writeError(streams, error);
@@ -108,9 +121,9 @@ function toSourced(container: ManagedContainer, line: LogLine): SourcedLine {
   return { container: container.name, ...(time === undefined ? {} : { time }), text };
 }
 
-async function readAll(docker: DockerClient, container: ManagedContainer, tail: number): Promise<SourcedLine[]> {
+async function readAll(docker: DockerClient, container: ManagedContainer, tail: number, secrets: readonly string[]): Promise<SourcedLine[]> {
   const stream = await docker.logStream(container.id, { tail, follow: false, timestamps: true });
-  const decoder = new LogDecoder();
+  const decoder = new LogDecoder(secrets);
   const lines: LogLine[] = [];
   for await (const chunk of stream) lines.push(...decoder.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk)));
   lines.push(...decoder.end());
@@ -126,6 +139,7 @@ async function follow(
   containers: ManagedContainer[],
   tail: number,
   width: number | undefined,
+  secrets: readonly string[],
   streams: ReporterStreams,
   signal: AbortSignal,
 ): Promise<void> {
@@ -145,7 +159,7 @@ async function follow(
       opened.map(
         ({ container, stream }) =>
           new Promise<void>((resolve) => {
-            const decoder = new LogDecoder();
+            const decoder = new LogDecoder(secrets);
             const write = (lines: LogLine[]): void => {
               if (lines.length === 0) return;
               const text = lines.map((line) => `${formatLine(toSourced(container, line), width)}\n`).join('');

@@ -1,5 +1,6 @@
 import { flannelSpec, specMatches } from '../adapters/container-specs.js';
 import type { EtcdStore } from '../adapters/etcd/store.js';
+import { logSecrets } from '../adapters/log-secrets.js';
 import type { Services } from '../adapters/services.js';
 import { formatDuration } from '../core/duration.js';
 import { IgniteError } from '../core/errors.js';
@@ -99,7 +100,7 @@ async function waitForLease(ctx: CommandContext, store: EtcdStore, io: StepIO, i
     timeoutMs: ctx.options.timeoutMs,
     signal: io.signal,
     onTimeout: async (last) => {
-      const logs = await docker.containerLogs(id, 20).catch(() => []);
+      const logs = await docker.containerLogs(id, 20, await logSecrets(ctx.services.files, ctx.options.stateDir)).catch(() => []);
       return new IgniteError('timeout', `flannel did not take a lease within ${formatDuration(ctx.options.timeoutMs)}${last ? `: ${last}` : ''}`, {
         hint: `See \`docker logs ${CONTAINER_NAMES.flannel}\`; check that ${ctx.etcdEndpoint ?? 'etcd'} is reachable from this host.`,
         details: logs.length > 0 ? ['last log lines of ignite-flannel:', ...logs] : [],

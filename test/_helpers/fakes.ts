@@ -7,6 +7,7 @@ import { dirname } from 'node:path';
 import { Readable } from 'node:stream';
 import type { ContainerCreateOptions } from 'dockerode';
 import type { DockerClient } from '../../src/adapters/docker/client.js';
+import { decodeLog } from '../../src/adapters/docker/log-frames.js';
 import type { ContainerView, ManagedContainer, VolumeView } from '../../src/adapters/docker/view.js';
 import type { EtcdStatus, EtcdStore, EtcdStoreOptions, SeedOptions, SeedOutcome } from '../../src/adapters/etcd/store.js';
 import type { IptablesFamily } from '../../src/adapters/ip-tools.js';
@@ -101,19 +102,22 @@ export class FakeDocker implements DockerClient {
     this.calls.push(`stopAndRemove ${id}`);
     return this.containers.delete(id) ? 'removed' : 'absent';
   }
-  async containerLogs(id: string, tail: number): Promise<string[]> {
-    return (this.logs.get(id) ?? []).slice(-tail);
+  /** Through the real decoder, as DockerEngine's: redacted the same way. */
+  async containerLogs(id: string, tail: number, secrets: readonly string[] = []): Promise<string[]> {
+    return decodeLog(Buffer.concat(this.frames(id, tail)), secrets).map((line) => line.text);
   }
   /** The logs as Docker sends them: stdout frames (8-byte header: stream 1, size big-endian), then the end. */
   async logStream(id: string, options: { tail: number }): Promise<NodeJS.ReadableStream> {
-    const frames = (this.logs.get(id) ?? []).slice(-options.tail).map((line) => {
+    return Readable.from(this.frames(id, options.tail));
+  }
+  private frames(id: string, tail: number): Buffer[] {
+    return (this.logs.get(id) ?? []).slice(-tail).map((line) => {
       const body = Buffer.from(`${line}\n`);
       const header = Buffer.alloc(8);
       header[0] = 1;
       header.writeUInt32BE(body.length, 4);
       return Buffer.concat([header, body]);
     });
-    return Readable.from(frames);
   }
   async removeByName(name: string): Promise<boolean> {
     this.calls.push(`removeByName ${name}`);

@@ -53,3 +53,20 @@ test('logBytes: a logs answer docker-modem parsed as JSON goes back to bytes', (
   t.deepEqual(logBytes('text'), Buffer.from('text'));
   t.deepEqual(logBytes({ level: 'info' }), Buffer.from('{"level":"info"}'));
 });
+
+test('every line leaves the decoder redacted: the etcdPassword field always, known secrets anywhere, also when cut between chunks', (t) => {
+  const whole = decodeLog(Buffer.concat([frame(1, 'CLI flags config: {etcdUsername:u etcdPassword:s3cret help:false}\n'), frame(2, 'retry with s3cret\n')]), ['s3cret']);
+  t.deepEqual(whole, [
+    { stream: 'stdout', text: 'CLI flags config: {etcdUsername:u etcdPassword:[redacted] help:false}' },
+    { stream: 'stderr', text: 'retry with [redacted]' },
+  ]);
+  t.deepEqual(decodeLog(frame(1, '{etcdPassword:s3cret}\n')), [{ stream: 'stdout', text: '{etcdPassword:[redacted]}' }], 'no known secrets: the field still');
+
+  // The password split across two frames and two chunks: lines are redacted only once whole.
+  const decoder = new LogDecoder(['s3cret']);
+  const bytes = Buffer.concat([frame(1, 'say s3'), frame(1, 'cret now\nand s3cret at the end')]);
+  const lines = [];
+  for (let i = 0; i < bytes.length; i += 5) lines.push(...decoder.push(bytes.subarray(i, i + 5)));
+  lines.push(...decoder.end());
+  t.deepEqual(lines.map((l) => l.text), ['say [redacted] now', 'and [redacted] at the end']);
+});

@@ -76,6 +76,22 @@ test('a lease held by another PublicIP is not ours: a timeout saying so, with th
   t.is(host.clock.slept, 3_000, 'gave up at the deadline, not before');
 });
 
+test('the log tail in the timeout error is redacted: flanneld\'s etcdPassword field and the state dir\'s password', async (t) => {
+  const { host, ctx, io, writeEnv } = harness(['--timeout', '1s']);
+  const password = 'Zx9-kP2_qR7vW4mN8sT1uY6a';
+  host.files.put(`${ctx.options.stateDir}/flannel-tls/etcd-password`, `${password}\n`);
+  host.docker.onStart = (view) => {
+    writeEnv('10.50.31.1/24');
+    host.docker.logs.set(view.id, [`I1202 CLI flags config: {etcdUsername:ignite-host-abc123 etcdPassword:${password} help:false}`, `E1202 rejected ${password}`]);
+  };
+  const error = await t.throwsAsync(flannelStep.run(ctx, io), { instanceOf: IgniteError });
+  t.deepEqual(error?.details, [
+    'last log lines of ignite-flannel:',
+    'I1202 CLI flags config: {etcdUsername:ignite-host-abc123 etcdPassword:[redacted] help:false}',
+    'E1202 rejected [redacted]',
+  ]);
+});
+
 test('no subnet.env ever: the timeout names the missing file', async (t) => {
   const { ctx, io, envPath } = harness(['--timeout', '2s']);
   const error = await t.throwsAsync(flannelStep.run(ctx, io), { instanceOf: IgniteError });

@@ -19,8 +19,9 @@ export interface DockerClient {
   inspectContainer(nameOrId: string): Promise<ContainerView | undefined>;
   createAndStart(spec: ContainerCreateOptions): Promise<ContainerView>;
   stopAndRemove(id: string, timeoutSec: number): Promise<'removed' | 'absent'>;
-  containerLogs(id: string, tail: number): Promise<string[]>;
-  /** A container's raw log stream (Docker's multiplexed frames; log-frames.ts decodes them), for `ignite-net logs`. */
+  /** The last lines, redacted (log-frames.ts): flanneld's etcdPassword field always, `secrets` anywhere. */
+  containerLogs(id: string, tail: number, secrets?: readonly string[]): Promise<string[]>;
+  /** A container's raw log stream (Docker's multiplexed frames; log-frames.ts decodes and redacts them), for `ignite-net logs`. */
   logStream(id: string, options: { tail: number; follow: boolean; timestamps: boolean }): Promise<NodeJS.ReadableStream>;
   removeByName(name: string): Promise<boolean>;
   ensureVolume(name: string, labels: Record<string, string>): Promise<'created' | 'present'>;

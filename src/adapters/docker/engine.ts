@@ -181,12 +181,12 @@ export class DockerEngine implements DockerClient {
     });
   }
 
-  /** The last `tail` lines of stdout and stderr, interleaved as written; [] for a missing container. */
-  async containerLogs(id: string, tail: number): Promise<string[]> {
+  /** The last `tail` lines of stdout and stderr, interleaved as written and redacted; [] for a missing container. */
+  async containerLogs(id: string, tail: number, secrets: readonly string[] = []): Promise<string[]> {
     return this.call(`read logs of ${id}`, async () => {
       const raw: unknown = await absentOn404(() => this.docker.getContainer(id).logs({ stdout: true, stderr: true, tail, follow: false }));
       if (raw === undefined) return [];
-      return decodeLog(logBytes(raw))
+      return decodeLog(logBytes(raw), secrets)
         .map((line) => line.text)
         .slice(-tail);
     });

@@ -4,6 +4,7 @@
  * decide which. Used whole (containerLogs) and in chunks (`ignite-net logs -f`).
  */
 import { StringDecoder } from 'node:string_decoder';
+import { redactSecrets } from '../../core/redact.js';
 
 export interface LogLine {
   stream: 'stdout' | 'stderr';
@@ -14,12 +15,17 @@ export interface LogLine {
  * Frames and UTF-8 characters may be cut anywhere between chunks, so bytes wait until their frame is
  * whole and text waits until its newline; each stream's lines stay whole (an unfinished stdout line
  * is not split by a stderr frame). Lines lose their newline and a trailing \r.
+ *
+ * Every line leaves redacted (core/redact.ts): flanneld's etcdPassword field always, and `secrets`
+ * wherever they appear. This is the one place every log ignite-net shows passes through.
  */
 export class LogDecoder {
   private pending: Buffer = Buffer.alloc(0);
   private framed: boolean | undefined;
   private readonly text = { stdout: new StringDecoder('utf8'), stderr: new StringDecoder('utf8') };
   private readonly partial = { stdout: '', stderr: '' };
+
+  constructor(private readonly secrets: readonly string[] = []) {}
 
   push(chunk: Buffer): LogLine[] {
     this.pending = this.pending.length === 0 ? chunk : Buffer.concat([this.pending, chunk]);
@@ -54,7 +60,7 @@ export class LogDecoder {
     for (const stream of ['stdout', 'stderr'] as const) {
       const rest = this.partial[stream] + this.text[stream].end();
       this.partial[stream] = '';
-      if (rest !== '') lines.push({ stream, text: rest.replace(/\r$/, '') });
+      if (rest !== '') lines.push({ stream, text: redactSecrets(rest.replace(/\r$/, ''), this.secrets) });
     }
     return lines;
   }
@@ -62,13 +68,13 @@ export class LogDecoder {
   private add(stream: LogLine['stream'], bytes: Buffer): LogLine[] {
     const parts = (this.partial[stream] + this.text[stream].write(bytes)).split('\n');
     this.partial[stream] = parts.pop() ?? '';
-    return parts.map((text) => ({ stream, text: text.replace(/\r$/, '') }));
+    return parts.map((text) => ({ stream, text: redactSecrets(text.replace(/\r$/, ''), this.secrets) }));
   }
 }
 
 /** A whole log at once: LogDecoder over one chunk. */
-export function decodeLog(bytes: Buffer): LogLine[] {
-  const decoder = new LogDecoder();
+export function decodeLog(bytes: Buffer, secrets: readonly string[] = []): LogLine[] {
+  const decoder = new LogDecoder(secrets);
   return [...decoder.push(bytes), ...decoder.end()];
 }
 
