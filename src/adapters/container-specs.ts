@@ -1,5 +1,4 @@
 import { isIPv6 } from 'node:net';
-import { join } from 'node:path';
 import type { ContainerCreateOptions } from 'dockerode';
 import { CONTAINER_NAMES, ETCD_KEYS, LABELS, PATHS, PORTS, type ContainerRole } from '../defaults.js';
 import { bracketHost } from '../net/host-arg.js';
@@ -28,18 +27,13 @@ export interface EtcdSpecInput {
   name?: string;
   version?: string;
   /**
-   * Serve clients and peers over TLS. hostDir (`<stateDir>/etcd-tls`) holds ca.pem, member.pem and
+   * Serve clients and peers over TLS. hostDir (pkiLayout(stateDir).etcdTls.dir) holds ca.pem, member.pem and
    * member-key.pem; without tls etcd serves plain HTTP (--insecure).
    */
   tls?: { hostDir: string };
 }
 
 export const ETCD_DATA_DIR = '/var/lib/etcd';
-
-/** The host directory mounted into etcd with tls: copies of ca.pem, member.pem, member-key.pem (never the CA key). */
-export function etcdTlsHostDir(stateDir: string): string {
-  return join(stateDir, 'etcd-tls');
-}
 /** Where the etcd container sees `<stateDir>/etcd-tls` (read-only). */
 export const ETCD_TLS_DIR = '/etc/ignite-net/etcd';
 
@@ -102,23 +96,16 @@ export interface FlannelSpecInput {
   name?: string;
   version?: string;
   /**
-   * TLS to etcd and a password identity. hostDir (`<stateDir>/flannel-tls`) holds ca.pem, client.pem,
+   * TLS to etcd and a password identity. hostDir (pkiLayout(stateDir).flannelTls.dir) holds ca.pem, client.pem,
    * client-key.pem and etcd-password; the user name is not secret and goes on the command line.
    */
   secure?: { hostDir: string; username: string };
 }
 
 export const FLANNEL_RUN_DIR = '/run/flannel';
-
-/** The host directory mounted into flannel with secure: ca.pem, client.pem, client-key.pem, etcd-password. */
-export function flannelTlsHostDir(stateDir: string): string {
-  return join(stateDir, 'flannel-tls');
-}
-
-export const FLANNEL_PASSWORD_FILE_NAME = 'etcd-password';
 /** Where the flannel container sees `<stateDir>/flannel-tls` (read-only). */
 export const FLANNEL_TLS_DIR = '/etc/ignite-net/flannel';
-export const FLANNEL_PASSWORD_FILE = `${FLANNEL_TLS_DIR}/${FLANNEL_PASSWORD_FILE_NAME}`;
+export const FLANNEL_PASSWORD_FILE = `${FLANNEL_TLS_DIR}/etcd-password`;
 
 /**
  * The secure flannel container's entrypoint: the password reaches flanneld as FLANNELD_ETCD_PASSWORD

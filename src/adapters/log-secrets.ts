@@ -1,5 +1,4 @@
-import { join } from 'node:path';
-import { FLANNEL_PASSWORD_FILE_NAME, flannelTlsHostDir } from './container-specs.js';
+import { pkiLayout } from '../pki/layout.js';
 
 /**
  * The secret values that may appear in this host's container logs, for the log decoder to redact:
@@ -7,7 +6,7 @@ import { FLANNEL_PASSWORD_FILE_NAME, flannelTlsHostDir } from './container-specs
  * file cannot be read (not root): flanneld's etcdPassword field is redacted all the same.
  */
 export async function logSecrets(files: { readIfExists(path: string): Promise<string | undefined> }, stateDir: string): Promise<string[]> {
-  const text = await files.readIfExists(join(flannelTlsHostDir(stateDir), FLANNEL_PASSWORD_FILE_NAME)).catch(() => undefined);
+  const text = await files.readIfExists(pkiLayout(stateDir).flannelTls.password).catch(() => undefined);
   // As the entrypoint's "$(cat …)" reads it: trailing newlines dropped.
   const password = text?.replace(/\n+$/, '');
   return password ? [password] : [];
