@@ -6,7 +6,8 @@
  * - TEST_ETCD_IMAGE: Debian's etcd 3.4 binaries at /usr/local/bin/etcd and /usr/local/bin/etcdctl plus the
  *   libraries `ldd` lists; no entrypoint (the command names the binary), like gcr.io/etcd-development/etcd.
  * - TEST_FLANNEL_IMAGE: the flannel STAND-IN test fixture (test/fixtures/flannel-standin/, NOT flannel),
- *   entrypoint /opt/bin/flanneld like ghcr.io/flannel-io/flannel.
+ *   entrypoint /opt/bin/flanneld like ghcr.io/flannel-io/flannel, and /bin/sh and /bin/cat (Debian's
+ *   static busybox) as upstream's alpine base has: the secure flannel spec's entrypoint is a shell.
  *
  * Each image carries a content hash label; `ensureTestImages` rebuilds only when that hash changes.
  */
@@ -56,7 +57,8 @@ function which(name: string, hint: string): string {
 export function lddLibraries(binary: string): string[] {
   let out: string;
   try {
-    out = execFileSync('ldd', [binary], { encoding: 'utf8' });
+    // stderr piped: a static binary's "not a dynamic executable" is no news.
+    out = execFileSync('ldd', [binary], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
   } catch {
     return []; // "not a dynamic executable": a static binary needs nothing more
   }
@@ -181,9 +183,10 @@ async function flannelSpec(): Promise<ImageSpec> {
   const bundle = await buildStandinBundle();
   const node = realpathSync(process.execPath);
   const ipBin = which('ip', 'apt-get install iproute2');
+  const busybox = which('busybox', 'apt-get install busybox-static');
   const nodeStat = statSync(node);
   // The node binary is ~100 MB: its path, size and mtime identify it well enough, and cheaply.
-  const hash = sha256(LAYOUT_VERSION, bundle.hash, node, String(nodeStat.size), String(nodeStat.mtimeMs), process.version, readFileSync(ipBin));
+  const hash = sha256(LAYOUT_VERSION, bundle.hash, node, String(nodeStat.size), String(nodeStat.mtimeMs), process.version, readFileSync(ipBin), 'busybox', readFileSync(busybox));
   const protoDir = join(CACHE_DIR, 'proto');
   return {
     name: TEST_FLANNEL_IMAGE,
@@ -196,8 +199,9 @@ async function flannelSpec(): Promise<ImageSpec> {
       'LABEL org.opencontainers.image.description="ignite-net TEST FIXTURE: flannel stand-in, not flannel"',
     ],
     entries: () => {
-      // The kernel runs /opt/bin/flanneld through its shebang: no shell is needed in the image, and a
-      // file without extension outside any package.json scope is loaded by node as CommonJS.
+      // The kernel runs /opt/bin/flanneld through its shebang (the image's own entrypoint needs no shell),
+      // and a file without extension outside any package.json scope is loaded by node as CommonJS.
+      // /bin/sh and /bin/cat are busybox, as on upstream's alpine base, for the secure spec's entrypoint.
       const code = readFileSync(bundle.path, 'utf8').replace(/^#!.*\n/, '');
       return withParents(
         [
@@ -209,7 +213,11 @@ async function flannelSpec(): Promise<ImageSpec> {
             .map((f): TarEntry => ({ type: 'file', path: `/opt/proto/${f}`, source: join(protoDir, f) })),
           { type: 'file', path: '/usr/sbin/ip', source: ipBin, mode: 0o755 },
           { type: 'symlink', path: '/sbin/ip', target: '/usr/sbin/ip' },
-          ...libraryEntries([node, ipBin]),
+          { type: 'file', path: '/bin/busybox', source: busybox, mode: 0o755 },
+          { type: 'symlink', path: '/bin/sh', target: '/bin/busybox' },
+          { type: 'symlink', path: '/bin/cat', target: '/bin/busybox' },
+          // busybox-static needs none; a dynamic busybox brings its own.
+          ...libraryEntries([node, ipBin, busybox]),
         ],
         [{ path: '/tmp', mode: 0o1777 }, { path: '/run/flannel' }, { path: '/etc/cni/net.d' }],
       );
