@@ -79,6 +79,10 @@ test('TLS failures are one-line etcd errors that waiting will not fix', (t) => {
     t.true(error.message.startsWith(`etcd at https://10.0.0.11:2379 ${message}`), error.message);
     t.false(error.message.includes('\n'));
   }
+  const reset = toIgniteError(grpc('Error: read ECONNRESET'), TLS);
+  if (!(reset instanceof EtcdUnreachableError)) return t.fail(String(reset));
+  t.is(reset.reason, 'connection reset; an etcd without TLS does this too');
+  t.is((toIgniteError(grpc('Error: read ECONNRESET'), PLAIN) as EtcdUnreachableError).reason, 'connection reset');
   // A plain client at a TLS port: grpc-js only says "Failed to connect"; still worth waiting for (a restart looks alike).
   const plain = toIgniteError(grpc('Failed to connect (2026-12-02T01:26:35.649Z)'), PLAIN);
   if (!(plain instanceof EtcdUnreachableError)) return t.fail(String(plain));

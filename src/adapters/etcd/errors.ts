@@ -67,7 +67,7 @@ export function toIgniteError(error: unknown, endpoints: readonly string[], time
   if (unreachable) {
     return new EtcdUnreachableError(
       `etcd at ${where} is not answering over the v3 API`,
-      unreachableReason(error, raw, timeoutMs),
+      unreachableReason(error, raw, timeoutMs, endpoints),
       unreachableHint(endpoints),
       error,
     );
@@ -156,7 +156,7 @@ export function unreachableHint(endpoints: readonly string[]): string {
   );
 }
 
-function unreachableReason(error: unknown, raw: string, timeoutMs: number | undefined): string {
+function unreachableReason(error: unknown, raw: string, timeoutMs: number | undefined, endpoints: readonly string[]): string {
   if (error instanceof GRPCDeadlineExceededError || /deadline exceeded/i.test(raw)) {
     return timeoutMs === undefined ? 'no answer in time' : `no answer within ${formatDuration(timeoutMs)}`;
   }
@@ -164,7 +164,10 @@ function unreachableReason(error: unknown, raw: string, timeoutMs: number | unde
   if (/ENOTFOUND|EAI_AGAIN/.test(raw)) return 'host name not found';
   if (/EHOSTUNREACH|ENETUNREACH/.test(raw)) return 'no route to host';
   if (/ETIMEDOUT/.test(raw)) return 'connection timed out';
-  if (/ECONNRESET/.test(raw)) return 'connection reset';
+  if (/ECONNRESET/.test(raw)) {
+    // A plain etcd answers a TLS ClientHello by closing, now and then with a reset instead.
+    return endpoints.some((e) => e.startsWith('https:')) ? 'connection reset; an etcd without TLS does this too' : 'connection reset';
+  }
   if (/no leader/i.test(raw)) return 'no leader';
   if (/Failed to connect \(/.test(raw)) {
     // grpc-js's words when the HTTP/2 session fails after TCP connected: a TLS-only port to a plain client.
