@@ -274,6 +274,26 @@ test('container lifecycle: create/start, inspect, list by label, logs, stop/remo
   t.deepEqual(await engine.containerLogs(view.id, 5), []);
 });
 
+test('inspect reports the entrypoint; containerLogs redacts flanneld\'s etcdPassword field and the secrets it is given', async (t) => {
+  const name = testName('redact');
+  t.teardown(() => engine.removeByName(name).then(() => undefined));
+  const script = 'echo "CLI flags config: {etcdUsername:u etcdPassword:s3cret help:false}"; sleep 0.05; echo "retry with s3cret" >&2; sleep 30';
+  const view = await engine.createAndStart({ ...busyboxSpec(name, script), Entrypoint: ['/bin/sh', '-c'], Cmd: [script] });
+  t.deepEqual(view.entrypoint, ['/bin/sh', '-c']);
+  t.deepEqual(view.cmd, [script]);
+  let logs: string[] = [];
+  for (let i = 0; i < 50 && logs.length < 2; i++) {
+    logs = await engine.containerLogs(view.id, 10, ['s3cret']);
+    if (logs.length < 2) await new Promise((r) => setTimeout(r, 50));
+  }
+  t.deepEqual(logs, ['CLI flags config: {etcdUsername:u etcdPassword:[redacted] help:false}', 'retry with [redacted]']);
+  t.deepEqual(await engine.containerLogs(view.id, 10), ['CLI flags config: {etcdUsername:u etcdPassword:[redacted] help:false}', 'retry with s3cret']);
+  // Created without one, from an image without one: none.
+  const plain = testName('redact-plain');
+  t.teardown(() => engine.removeByName(plain).then(() => undefined));
+  t.deepEqual((await engine.createAndStart(busyboxSpec(plain, 'sleep 30'))).entrypoint, []);
+});
+
 test('stopAndRemove: an already stopped container (304) is removed', async (t) => {
   const name = testName('exited');
   t.teardown(() => engine.removeByName(name).then(() => undefined));
