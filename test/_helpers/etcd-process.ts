@@ -125,6 +125,9 @@ export async function startEtcdFor(
   return etcd;
 }
 
+/** A DNS name the TLS server's certificate carries besides 127.0.0.1 (for EtcdTls.serverName). */
+export const TEST_SERVER_NAME = 'etcd.ignite-net.test';
+
 interface ServerTls {
   ca: CertAndKey;
   dir: string;
@@ -133,7 +136,7 @@ interface ServerTls {
 
 async function serverTls(): Promise<ServerTls> {
   const ca = await createCa('ignite-net test CA');
-  const server = await issueCert(ca, { commonName: 'ignite-net test etcd', usage: 'server', altNames: ['127.0.0.1'], validDays: 1 });
+  const server = await issueCert(ca, { commonName: 'ignite-net test etcd', usage: 'server', altNames: ['127.0.0.1', TEST_SERVER_NAME], validDays: 1 });
   const dir = await mkdtemp(path.join(tmpdir(), 'ignite-net-etcd-tls-'));
   await writeFile(path.join(dir, 'server.pem'), server.certPem + ca.certPem, { mode: 0o600 });
   await writeFile(path.join(dir, 'server-key.pem'), server.keyPem, { mode: 0o600 });

@@ -1,4 +1,5 @@
-import { inspect } from 'node:util';
+import { execFile } from 'node:child_process';
+import { inspect, promisify } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
 import test, { type ExecutionContext } from 'ava';
 import { Etcd3, Range } from 'etcd3';
@@ -19,7 +20,7 @@ import {
   tokenUser,
 } from '../../src/pki/etcd-roles.js';
 import { newPassword } from '../../src/pki/token.js';
-import { startEtcd, type EtcdProcess } from '../_helpers/etcd-process.js';
+import { startEtcd, TEST_SERVER_NAME, type EtcdProcess } from '../_helpers/etcd-process.js';
 
 // One etcd as `ignite-net init` runs it (TLS from our CA, auth on), one plain for enableAuth itself.
 let secured: EtcdProcess | undefined;
@@ -100,6 +101,31 @@ test('a client trusting another CA refuses the server at once (no waiting it out
   const error = await refused(t, client.waitUntilReady(10_000), 'etcd', /did not sign/);
   t.false(error instanceof EtcdUnreachableError);
   t.true(Date.now() - started < 5_000, `waited ${Date.now() - started} ms`);
+});
+
+test('serverName verifies the certificate for that name instead of the address', async (t) => {
+  const root = { username: 'root', password: etcd().rootPassword };
+  await t.notThrowsAsync(store(t, { tls: { ...tlsOf(), serverName: TEST_SERVER_NAME }, auth: root }).getConfig());
+  await refused(t, store(t, { tls: { ...tlsOf(), serverName: 'other.ignite-net.test' }, auth: root }).getConfig(), 'etcd', /presented a certificate for another address/);
+});
+
+test('with serverName an IP endpoint over TLS prints no Node warning; without, DEP0123 is printed', async (t) => {
+  // A warning is printed once per process, so each variant runs in a process of its own.
+  const script = [
+    "import { openEtcd } from './src/adapters/etcd/store.ts';",
+    'const env = process.env;',
+    "const tls = { caPem: env.T_CA, ...(env.T_NAME ? { serverName: env.T_NAME } : {}) };",
+    "const s = openEtcd(env.T_ENDPOINT, { timeoutMs: 10000, tls, auth: { username: 'root', password: env.T_PW } });",
+    'await s.ping(); s.close();',
+  ].join('\n');
+  const run = async (name: string) => {
+    const env = { ...process.env, T_CA: etcd().ca.certPem, T_ENDPOINT: etcd().endpoint, T_PW: etcd().rootPassword, T_NAME: name };
+    const { stderr } = await promisify(execFile)(process.execPath, ['--import=tsx', '--input-type=module', '-e', script], { env, timeout: 30_000 });
+    return stderr;
+  };
+  const [named, bare] = await Promise.all([run(TEST_SERVER_NAME), run('')]);
+  t.is(named, '');
+  t.regex(bare, /DEP0123/);
 });
 
 test('a TLS client against a plain etcd says it does not speak TLS', async (t) => {

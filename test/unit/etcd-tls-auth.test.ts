@@ -28,6 +28,9 @@ test('TLS options: the CA as root certificate; a client certificate only with it
   const both = tlsClientOptions({ caPem: CA, certPem: 'CERT', keyPem: 'KEY' });
   t.deepEqual(both.credentials, { rootCertificate: Buffer.from(CA), certChain: Buffer.from('CERT'), privateKey: Buffer.from('KEY') });
   t.throws(() => tlsClientOptions({ caPem: CA, certPem: 'CERT' }), { instanceOf: IgniteError, message: /both the certificate and its key/ });
+  t.deepEqual(tlsClientOptions({ caPem: CA, serverName: 'etcd.ignite-net' }).grpcOptions, { 'grpc.ssl_target_name_override': 'etcd.ignite-net' });
+  t.deepEqual(only.grpcOptions, {});
+  t.throws(() => tlsClientOptions({ caPem: CA, serverName: '10.0.0.1/x' }), { instanceOf: IgniteError, message: /not a DNS name/ });
   t.throws(() => tlsClientOptions({ caPem: 'not a pem' }), { instanceOf: IgniteError, message: /not a PEM certificate/ });
 });
 

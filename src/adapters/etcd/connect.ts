@@ -52,9 +52,10 @@ export function connectClient(endpoints: readonly string[], options: ConnectOpti
 }
 
 function clientOptions(endpoints: readonly string[], options: ConnectOptions): IOptions {
+  const tls = options.tls ? tlsClientOptions(options.tls) : undefined;
   return {
     hosts: [...endpoints],
-    ...(options.tls ? tlsClientOptions(options.tls) : {}),
+    ...(tls ? { credentials: tls.credentials } : {}),
     ...(options.auth ? authClientOptions(options.auth) : {}),
     // The client's default retries and circuit breaker would turn a dead peer into minutes of
     // silence; the caller decides whether to retry (waitUntilReady) and with which timeout. The
@@ -80,6 +81,7 @@ function clientOptions(endpoints: readonly string[], options: ConnectOptions): I
       'grpc.initial_reconnect_backoff_ms': 200,
       'grpc.max_reconnect_backoff_ms': 1_000,
       'grpc.use_local_subchannel_pool': 1,
+      ...tls?.grpcOptions,
     },
   };
 }

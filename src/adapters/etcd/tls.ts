@@ -11,16 +11,29 @@ export interface EtcdTls {
   caPem: string;
   certPem?: string;
   keyPem?: string;
+  /**
+   * Verify the server's certificate for this DNS name (also sent as SNI) instead of the endpoint's
+   * address. With an IP endpoint Node warns on stderr (DEP0123: SNI must not be an IP address);
+   * a name in the server certificate's SANs avoids that.
+   */
+  serverName?: string;
 }
 
-export function tlsClientOptions(tls: EtcdTls): Pick<IOptions, 'credentials'> {
+/** gRPC's channel option for `serverName`, merged into the client's grpcOptions by connect.ts. */
+export const SERVER_NAME_OPTION = 'grpc.ssl_target_name_override';
+
+export function tlsClientOptions(tls: EtcdTls): Pick<IOptions, 'credentials'> & { grpcOptions: Record<string, string> } {
   if (!/-----BEGIN CERTIFICATE-----/.test(tls.caPem)) {
     throw usageError('the etcd CA is not a PEM certificate', 'Give the overlay\'s ca.pem (from the init host\'s state directory).');
   }
   if ((tls.certPem === undefined) !== (tls.keyPem === undefined)) {
     throw usageError('an etcd client certificate needs both the certificate and its key');
   }
+  if (tls.serverName !== undefined && !/^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/i.test(tls.serverName)) {
+    throw usageError(`the etcd server name "${tls.serverName}" is not a DNS name`);
+  }
   return {
+    grpcOptions: tls.serverName === undefined ? {} : { [SERVER_NAME_OPTION]: tls.serverName },
     credentials: {
       rootCertificate: Buffer.from(tls.caPem),
       ...(tls.certPem === undefined || tls.keyPem === undefined
