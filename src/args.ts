@@ -12,6 +12,7 @@ import { OPTION_SPECS, commandHelp, globalHelp } from './help.js';
 import type { OptionSpec } from './help.js';
 import { parseAdvertiseAddress, parseHostArg } from './net/host-arg.js';
 import { buildNetworkConfig } from './net/network-config.js';
+import { parseCaPin, parseToken, type JoinToken } from './pki/token.js';
 import { COMMANDS, isCommand, type Command, type Options } from './options.js';
 
 
@@ -129,6 +130,8 @@ function buildOptions(command: Command, args: string[], values: Values, env: Nod
     timeoutMs: parseTimeout(str('timeout')),
     ignorePreflightErrors: parseIgnored(values.get('ignore-preflight-errors')),
     force: flag('force'),
+    insecure: flag('insecure'),
+    ...parseJoinSecret(str('token'), str('ca-cert-hash')),
     keepOnFailure: flag('keep-on-failure'),
     purge: flag('purge'),
     stateDir: parseDir('state-dir', str('state-dir') ?? PATHS.stateDir),
@@ -141,6 +144,15 @@ function buildOptions(command: Command, args: string[], values: Values, env: Nod
     tail: parseInteger('tail', str('tail')) ?? 100,
     explicit: new Set(values.keys()),
   };
+}
+
+/** --token and --ca-cert-hash come together: a token without the pin would trust whatever answers. */
+function parseJoinSecret(token: string | undefined, pin: string | undefined): { join?: { token: JoinToken; caPin: string } } {
+  if (token === undefined && pin === undefined) return {};
+  if (token === undefined || pin === undefined) {
+    throw usageError(`${token === undefined ? '--ca-cert-hash' : '--token'} needs ${token === undefined ? '--token' : '--ca-cert-hash'} too`, 'Copy the whole join command that `ignite-net init` or `ignite-net token create` printed on the init host.');
+  }
+  return { join: { token: parseToken(token), caPin: parseCaPin(pin) } };
 }
 
 function parseLogsTarget(args: string[]): 'etcd' | 'flannel' | undefined {

@@ -4,6 +4,7 @@
  */
 import type { PullPolicy } from './defaults.js';
 import type { NetworkConfig } from './net/network-config.js';
+import type { JoinToken } from './pki/token.js';
 
 export const COMMANDS = ['init', 'join', 'cleanup', 'status', 'doctor', 'logs'] as const;
 export type Command = (typeof COMMANDS)[number];
@@ -34,6 +35,10 @@ export interface Options {
   /** Check names as given; preflight compares them case-insensitively. */
   ignorePreflightErrors: Set<string> | 'all';
   force: boolean;
+  /** init: plain HTTP and no etcd auth (a throwaway lab). */
+  insecure: boolean;
+  /** join: the token and the CA pin, both or neither (docs/security.md). */
+  join?: { token: JoinToken; caPin: string };
   keepOnFailure: boolean;
   purge: boolean;
   /** Where the state file and the lock live. */

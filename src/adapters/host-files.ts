@@ -42,7 +42,8 @@ export async function writeFileAtomic(path: string, content: string, mode = 0o64
   }
 }
 
-export async function ensureDir(path: string): Promise<'created' | 'exists'> {
+/** mode applies to the directories it creates (secret ones are 0700). */
+export async function ensureDir(path: string, mode = 0o755): Promise<'created' | 'exists'> {
   try {
     const info = await stat(path);
     if (!info.isDirectory()) {
@@ -58,7 +59,7 @@ export async function ensureDir(path: string): Promise<'created' | 'exists'> {
     }
   }
   try {
-    await mkdir(path, { recursive: true, mode: 0o755 });
+    await mkdir(path, { recursive: true, mode });
     return 'created';
   } catch (error) {
     throw fileError('create', path, error);

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { networkInterfaces } from 'node:os';
+import { hostname, networkInterfaces } from 'node:os';
 import { networkOf, parseProcNetRoute, type HostAddress, type Route } from '../net/interfaces.js';
 
 /** What this host has on its interfaces and in its routing table; the readers are thin, the parsing pure (net/interfaces.ts). */
@@ -22,3 +22,6 @@ export async function readRoutes(path = '/proc/net/route'): Promise<Route[]> {
     return [];
   }
 }
+
+/** This host's name, for its certificate's subject alternative names. */
+export const hostName = (): string => hostname();

@@ -38,7 +38,7 @@ export type HostFiles = Pick<
   /** The text of the conflist template ignite-net ships (templates/), for cni/conflist.ts to render. */
   conflistTemplate(): Promise<string>;
 };
-export type HostNetwork = Pick<typeof hostNetwork, 'readAddresses' | 'readRoutes'> & Pick<typeof ipTools, 'listLinks' | 'deleteLink' | 'listTable' | 'iptables'>;
+export type HostNetwork = Pick<typeof hostNetwork, 'readAddresses' | 'readRoutes' | 'hostName'> & Pick<typeof ipTools, 'listLinks' | 'deleteLink' | 'listTable' | 'iptables'>;
 export type HostKernel = Pick<typeof hostKernel, 'readProcValue' | 'readInterfaceMtu' | 'readIptablesForward' | 'listFiles'>;
 export type Probes = Pick<typeof probes, 'tcpProbe' | 'udpProbe' | 'isTcpPortFree' | 'isUdpPortFree'>;
 export type StateFiles = Pick<typeof state, 'readState' | 'writeState' | 'removeState' | 'readLeaseCache' | 'writeLeaseCache' | 'acquireLock'>;

@@ -26,6 +26,8 @@ export interface CommandContext {
   advertise?: { address: string; iface?: string };
   /** What the advertise step found, as the AdvertiseAddress check reports it. */
   advertiseFinding?: Omit<CheckResult, 'name'>;
+  /** The overlay's CA and its pin, once the pki step (init) or the peer step (join) knows them; undefined with --insecure. */
+  security?: { caPem: string; pin: string };
   /** etcd client URL(s) flannel is pointed at. */
   etcdEndpoint?: string;
   store?: EtcdStore;

@@ -253,8 +253,14 @@ export class FakeFiles implements HostFiles {
 
   readIfExists = async (path: string): Promise<string | undefined> => this.read(path);
   exists = async (path: string): Promise<boolean> => this.files.has(path) || this.dirs.has(path);
-  writeFileAtomic = async (path: string, content: string): Promise<void> => this.put(path, content);
-  ensureDir = async (path: string): Promise<'created' | 'exists'> => {
+  /** The mode each file and directory was last written or created with. */
+  readonly modes = new Map<string, number>();
+  writeFileAtomic = async (path: string, content: string, mode = 0o644): Promise<void> => {
+    this.put(path, content);
+    this.modes.set(path, mode);
+  };
+  ensureDir = async (path: string, mode = 0o755): Promise<'created' | 'exists'> => {
+    if (!this.dirs.has(path)) this.modes.set(path, mode);
     if (this.dirs.has(path)) return 'exists';
     for (let dir = path; dir !== '/' && dir !== '.'; dir = dirname(dir)) this.dirs.add(dir);
     return 'created';
@@ -298,6 +304,8 @@ export class FakeNetwork implements HostNetwork {
   readonly iptablesCalls: string[] = [];
   readonly deletedLinks: string[] = [];
 
+  hostNameValue = 'node1';
+  hostName = (): string => this.hostNameValue;
   readAddresses = (): HostAddress[] => this.addresses;
   readRoutes = async (): Promise<Route[]> => this.routes;
   listLinks = async (): Promise<IpLinkJson[] | undefined> => this.links;
