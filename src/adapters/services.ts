@@ -2,12 +2,14 @@ import type { Options } from '../options.js';
 import { interruptedError } from '../core/errors.js';
 import type { DockerClient } from './docker/client.js';
 import { dockerOnDemand } from './docker/connect.js';
+import { openEtcdAdmin, type EtcdAdmin } from './etcd/admin.js';
 import { openEtcd, type EtcdStore, type EtcdStoreOptions } from './etcd/store.js';
 import * as hostFiles from './host-files.js';
 import * as hostKernel from './host-kernel.js';
 import * as hostNetwork from './host-network.js';
 import * as ipTools from './ip-tools.js';
 import * as probes from './probes.js';
+import * as tlsProbe from './tls-probe.js';
 import * as state from './state.js';
 import { loadTemplate } from './templates.js';
 
@@ -21,6 +23,8 @@ export interface Services {
   docker(): Promise<DockerClient>;
   /** An etcd client; the caller closes it (or leaves it to the command's end, see `closeAll`). */
   etcd(endpoints: string | readonly string[], options: EtcdStoreOptions): EtcdStore;
+  /** etcd's user, role and auth management; root's credentials once auth is on. */
+  etcdAdmin(endpoints: string | readonly string[], options: EtcdStoreOptions): EtcdAdmin;
   files: HostFiles;
   network: HostNetwork;
   kernel: HostKernel;
@@ -40,7 +44,7 @@ export type HostFiles = Pick<
 };
 export type HostNetwork = Pick<typeof hostNetwork, 'readAddresses' | 'readRoutes' | 'hostName'> & Pick<typeof ipTools, 'listLinks' | 'deleteLink' | 'listTable' | 'iptables'>;
 export type HostKernel = Pick<typeof hostKernel, 'readProcValue' | 'readInterfaceMtu' | 'readIptablesForward' | 'listFiles'>;
-export type Probes = Pick<typeof probes, 'tcpProbe' | 'udpProbe' | 'isTcpPortFree' | 'isUdpPortFree'>;
+export type Probes = Pick<typeof probes, 'tcpProbe' | 'udpProbe' | 'isTcpPortFree' | 'isUdpPortFree'> & Pick<typeof tlsProbe, 'fetchPresentedCa'>;
 export type StateFiles = Pick<typeof state, 'readState' | 'writeState' | 'removeState' | 'readLeaseCache' | 'writeLeaseCache' | 'acquireLock'>;
 
 export interface Clock {
@@ -83,10 +87,15 @@ export function hostServices(options: Pick<Options, 'dockerHost' | 'dockerHostSo
       stores.push(store);
       return store;
     },
+    etcdAdmin(endpoints, storeOptions) {
+      const admin = openEtcdAdmin(endpoints, storeOptions);
+      stores.push(admin);
+      return admin;
+    },
     files: { ...hostFiles, conflistTemplate: () => loadTemplate() },
     network: { ...hostNetwork, ...ipTools },
     kernel: hostKernel,
-    probes,
+    probes: { ...probes, ...tlsProbe },
     state,
     clock: systemClock,
     closeAll() {

@@ -22,6 +22,8 @@ export interface HostState {
   network: NetworkConfig;
   /** cniStateDir is optional: state files written before it existed still read. */
   paths: { cniConfDir: string; cniBinDir: string; runDir: string; cniStateDir?: string };
+  /** Secure overlays (absent: plain HTTP, as 0.1 and --insecure): the CA's pin and this host's etcd user. */
+  security?: { caPin: string; etcdUser: string };
   /** Files ignite-net moved aside and must put back: original path → where it is now. */
   movedAside: Record<string, string>;
   toolVersion: string;

@@ -2,7 +2,7 @@ import { X509Certificate } from 'node:crypto';
 import tls from 'node:tls';
 import { formatDuration } from '../core/duration.js';
 import { IgniteError } from '../core/errors.js';
-import { caPin } from '../pki/certs.js';
+import { caPin } from '../pki/inspect.js';
 
 /**
  * Trust on first use, pinned: fetches the certificate chain a TLS server presents WITHOUT trusting it,

@@ -1,13 +1,16 @@
 import type { Step } from '../core/step.js';
+import { authStep } from '../steps/auth.js';
 import { cniStep } from '../steps/cni.js';
 import type { CommandContext } from '../steps/context.js';
 import { etcdStep } from '../steps/etcd.js';
 import { flannelStep } from '../steps/flannel.js';
 import { imagesStep } from '../steps/images.js';
 import { networkConfigStep } from '../steps/network-config.js';
+import { pkiStep } from '../steps/pki.js';
 import { initChecks, preflightStep } from '../steps/preflight.js';
 import { advertiseStep, dockerStep } from '../steps/resolve.js';
 import { loadStateStep, saveStateStep } from '../steps/state.js';
+import { tokenStep } from '../steps/token.js';
 import type { CommandSpec } from './command.js';
 import { restartIgnitedNote } from './command.js';
 
@@ -18,10 +21,13 @@ const steps: Step<CommandContext>[] = [
   advertiseStep,
   preflightStep(initChecks()),
   imagesStep(['etcd', 'flannel']),
+  pkiStep,
   etcdStep,
+  authStep,
   networkConfigStep,
   flannelStep,
   cniStep,
+  tokenStep,
   saveStateStep('init'),
 ];
 
@@ -38,9 +44,16 @@ export const initCommand: CommandSpec = {
         { label: 'advertise address', value: `${address}${ctx.advertise?.iface ? ` (${ctx.advertise.iface})` : ''}` },
         { label: 'this host\'s subnet', value: ctx.subnet ?? '?' },
         { label: 'etcd endpoint', value: ctx.etcdEndpoint ?? '?' },
+        { label: 'security', value: ctx.security ? `TLS, CA ${ctx.security.pin}; this host is ${ctx.identity ?? '?'}` : 'none (--insecure)' },
         { label: 'network', value: `${ctx.network.Network} (${ctx.network.Backend.Type} on ${ctx.network.Backend.Port}/udp)` },
       ],
-      next: [`On every other host: sudo ignite-net join ${address}`, ...(already ? [] : [restartIgnitedNote])],
+      // The join command alone on its line, so it can be copied whole (it carries the token: one host, 24 h).
+      next: [
+        ...(ctx.joinCommand
+          ? ['On the next host (the token joins one host within 24 h; `sudo ignite-net token create` makes another):', ctx.joinCommand]
+          : [`On every other host: sudo ignite-net join ${address}`, 'This overlay is insecure (--insecure): etcd serves plain HTTP without authentication.']),
+        ...(already ? [] : [restartIgnitedNote]),
+      ],
     };
   },
 };

@@ -1,5 +1,6 @@
 import { cniStep } from '../steps/cni.js';
 import { flannelStep } from '../steps/flannel.js';
+import { identityStep } from '../steps/identity.js';
 import { imagesStep } from '../steps/images.js';
 import { peerStep } from '../steps/peer.js';
 import { joinChecks, preflightStep } from '../steps/preflight.js';
@@ -21,6 +22,7 @@ export const joinCommand: CommandSpec = {
     advertiseStep,
     preflightStep(joinChecks()),
     imagesStep(['flannel']),
+    identityStep,
     flannelStep,
     cniStep,
     verifyOverlayStep,

@@ -116,8 +116,8 @@ export function hostFromUrl(url: string | URL): string {
 }
 
 /** The etcd client URL flannel and our etcd client use for a peer. */
-export function etcdEndpoint(host: string, port: number = PORTS.etcdClient): string {
-  return `http://${bracketHost(host)}:${port}`;
+export function etcdEndpoint(host: string, port: number = PORTS.etcdClient, scheme: 'http' | 'https' = 'http'): string {
+  return `${scheme}://${bracketHost(host)}:${port}`;
 }
 
 /**

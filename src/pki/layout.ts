@@ -11,7 +11,7 @@ export interface PkiLayout {
   caKey: string;
   rootCredential: string;
   etcdTls: { dir: string; ca: string; cert: string; key: string };
-  flannelTls: { dir: string; ca: string; cert: string; key: string; password: string };
+  flannelTls: { dir: string; ca: string; cert: string; key: string; username: string; password: string };
 }
 
 export function pkiLayout(stateDir: string): PkiLayout {
@@ -24,7 +24,7 @@ export function pkiLayout(stateDir: string): PkiLayout {
     caKey: join(dir, 'ca-key.pem'),
     rootCredential: join(stateDir, 'etcd-root.json'),
     etcdTls: { dir: etcd, ca: join(etcd, 'ca.pem'), cert: join(etcd, 'member.pem'), key: join(etcd, 'member-key.pem') },
-    flannelTls: { dir: flannel, ca: join(flannel, 'ca.pem'), cert: join(flannel, 'client.pem'), key: join(flannel, 'client-key.pem'), password: join(flannel, 'etcd-password') },
+    flannelTls: { dir: flannel, ca: join(flannel, 'ca.pem'), cert: join(flannel, 'client.pem'), key: join(flannel, 'client-key.pem'), username: join(flannel, 'etcd-username'), password: join(flannel, 'etcd-password') },
   };
 }
 

@@ -2,6 +2,8 @@ import type { Options } from '../options.js';
 import type { IgniteError } from '../core/errors.js';
 import type { CheckResult } from '../core/events.js';
 import type { DockerClient } from '../adapters/docker/client.js';
+import type { EtcdAdmin } from '../adapters/etcd/admin.js';
+import type { EtcdAuth } from '../adapters/etcd/auth.js';
 import type { EtcdStore } from '../adapters/etcd/store.js';
 import type { Services } from '../adapters/services.js';
 import type { HostState } from '../adapters/state.js';
@@ -26,6 +28,14 @@ export interface CommandContext {
   advertise?: { address: string; iface?: string };
   /** What the advertise step found, as the AdvertiseAddress check reports it. */
   advertiseFinding?: Omit<CheckResult, 'name'>;
+  /** init: root's client, once the auth step has turned auth on (also ctx.store then). */
+  admin?: EtcdAdmin;
+  /** This host's etcd user (flannel's), once the auth step (init) or the identity step (join) set it. */
+  identity?: string;
+  /** join with a token: the identity the token opened, and the token's own client (to take the box). */
+  joining?: { identity: EtcdAuth; tokenStore?: EtcdStore };
+  /** init: the whole join command for the other hosts (the summary prints it). */
+  joinCommand?: string;
   /** The overlay's CA and its pin, once the pki step (init) or the peer step (join) knows them; undefined with --insecure. */
   security?: { caPem: string; pin: string };
   /** etcd client URL(s) flannel is pointed at. */

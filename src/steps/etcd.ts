@@ -4,6 +4,7 @@ import { IgniteError } from '../core/errors.js';
 import type { Step } from '../core/step.js';
 import { CONTAINER_NAMES, ETCD_VOLUME, PORTS } from '../defaults.js';
 import { etcdEndpoint } from '../net/host-arg.js';
+import { pkiLayout } from '../pki/layout.js';
 import { required, type CommandContext } from './context.js';
 import { inspectManaged, removeForeignNamed, STOP_TIMEOUT_SEC } from './containers.js';
 import { imageFor } from './images.js';
@@ -19,13 +20,23 @@ export const etcdStep: Step<CommandContext> = {
   async run(ctx, io) {
     const docker = required(ctx.docker, 'docker');
     const advertise = required(ctx.advertise, 'advertise address').address;
-    const endpoint = etcdEndpoint(advertise);
+    // Secure unless --insecure: the pki step has made the certificates (docs/security.md).
+    const tls = ctx.security ? { caPem: ctx.security.caPem } : undefined;
+    const endpoint = etcdEndpoint(advertise, PORTS.etcdClient, tls ? 'https' : 'http');
     ctx.etcdEndpoint = endpoint;
-    const spec = etcdSpec({ image: imageFor(ctx, 'etcd'), advertiseAddress: advertise, volume: ETCD_VOLUME, name: CONTAINER_NAMES.etcd });
+    const spec = etcdSpec({
+      image: imageFor(ctx, 'etcd'),
+      advertiseAddress: advertise,
+      volume: ETCD_VOLUME,
+      name: CONTAINER_NAMES.etcd,
+      ...(tls ? { tls: { hostDir: pkiLayout(ctx.options.stateDir).etcdTls.dir } } : {}),
+    });
     const existing = await inspectManaged(docker, 'etcd');
+    const storeOptions = { timeoutMs: 5_000, ...(tls ? { tls } : {}) };
 
-    if (existing && existing.running && specMatches(spec, existing)) {
-      ctx.store = ctx.services.etcd(endpoint, { timeoutMs: 5_000 });
+    // A renewed certificate is read at start only: etcd must start again to serve it.
+    if (existing && existing.running && specMatches(spec, existing) && (!tls || ctx.unchanged.has('pki'))) {
+      ctx.store = ctx.services.etcd(endpoint, storeOptions);
       try {
         await ctx.store.waitUntilReady(Math.min(ctx.options.timeoutMs, 10_000), io.signal);
         ctx.unchanged.add('etcd');
@@ -47,7 +58,7 @@ export const etcdStep: Step<CommandContext> = {
     io.changed({ title: `remove container ${CONTAINER_NAMES.etcd}`, run: async () => void (await docker.stopAndRemove(id, STOP_TIMEOUT_SEC)) });
 
     io.progress(`waiting for etcd to answer over the v3 API at ${endpoint}`);
-    const store = ctx.services.etcd(endpoint, { timeoutMs: 5_000 });
+    const store = ctx.services.etcd(endpoint, storeOptions);
     ctx.store = store;
     try {
       await store.waitUntilReady(ctx.options.timeoutMs, io.signal);

@@ -9,6 +9,7 @@ import { CONTAINER_NAMES } from '../defaults.js';
 import { contains, parseCidr } from '../net/cidr.js';
 import { isFlannelDeviceName } from '../net/flannel-devices.js';
 import { parseSubnetEnv, subnetEnvPath } from '../net/subnet-env.js';
+import { pkiLayout } from '../pki/layout.js';
 import { required, type CommandContext } from './context.js';
 import { inspectManaged, removeForeignNamed, STOP_TIMEOUT_SEC } from './containers.js';
 import { imageFor } from './images.js';
@@ -48,6 +49,7 @@ export const flannelStep: Step<CommandContext> = {
       advertiseAddress: advertise,
       runDir: ctx.options.runDir,
       name: CONTAINER_NAMES.flannel,
+      ...(ctx.security ? { secure: { hostDir: pkiLayout(ctx.options.stateDir).flannelTls.dir, username: required(ctx.identity, "this host's etcd identity") } } : {}),
     });
     const existing = await inspectManaged(docker, 'flannel');
     if (existing && existing.running && specMatches(spec, existing)) {

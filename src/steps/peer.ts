@@ -4,6 +4,12 @@ import type { Step, StepIO } from '../core/step.js';
 import { PORTS } from '../defaults.js';
 import { etcdEndpoint, parseHostArg, resolveHost } from '../net/host-arg.js';
 import { diffNetworkConfig, parseNetworkConfig, validateNetworkConfig, type NetworkConfig } from '../net/network-config.js';
+import type { EtcdAuth } from '../adapters/etcd/auth.js';
+import type { PresentedCa } from '../adapters/tls-probe.js';
+import { bootstrapKey, hostUser, tokenUser } from '../pki/etcd-roles.js';
+import { pkiLayout } from '../pki/layout.js';
+import { open } from '../pki/token.js';
+import { readHostIdentity } from './auth.js';
 import { required, type CommandContext } from './context.js';
 
 const PROBE_TIMEOUT_MS = 3_000;
@@ -66,10 +72,63 @@ export async function reachPeerEtcd(ctx: CommandContext, io: StepIO): Promise<{ 
       hint: `Is ${host} initialised (\`ignite-net init\`) and is ${PORTS.etcdClient}/tcp open between the hosts?`,
     });
   }
-  const endpoint = etcdEndpoint(address);
-  const store = ctx.services.etcd(endpoint, { timeoutMs: peerTimeout });
-  ctx.store = store;
+  const join = ctx.options.join;
+  const presented: PresentedCa | Error = await ctx.services.probes.fetchPresentedCa(address, PORTS.etcdClient, peerTimeout).catch((error: unknown) => (error instanceof Error ? error : new Error(String(error))));
+  if (join === undefined) {
+    if (!(presented instanceof Error)) {
+      throw new IgniteError('usage', `${host} runs a secure overlay (etcd over TLS, with authentication): join needs its token`, {
+        hint: `On ${host} run \`sudo ignite-net token create\` and run the join command it prints here.`,
+      });
+    }
+    const endpoint = etcdEndpoint(address);
+    const store = ctx.services.etcd(endpoint, { timeoutMs: peerTimeout });
+    ctx.store = store;
+    ctx.etcdEndpoint = endpoint;
+    await store.ping();
+    return { endpoint, rttMs: tcp.rttMs };
+  }
+  if (presented instanceof Error) {
+    throw new IgniteError('usage', `${host} serves etcd over plain HTTP: its overlay is insecure (\`init --insecure\`, or ignite-net 0.1), and a token is for a secure one`, {
+      hint: `Join it without --token/--ca-cert-hash, or run \`sudo ignite-net init\` on ${host} again to secure it.`,
+    });
+  }
+  if (presented.pin !== join.caPin) {
+    throw new IgniteError('peer', `the CA at ${host}:${PORTS.etcdClient} is not the one in the token: ${join.caPin} expected, ${presented.pin} found — is someone in between, or was init run again?`, {
+      hint: `Check the address, and run \`sudo ignite-net token create\` on ${host} for a join command with its current CA.`,
+    });
+  }
+  ctx.security = { caPem: presented.caPem, pin: presented.pin };
+  const endpoint = etcdEndpoint(address, PORTS.etcdClient, 'https');
   ctx.etcdEndpoint = endpoint;
+  const tls = { caPem: presented.caPem };
+  const already = await readHostIdentity(ctx.services.files, pkiLayout(ctx.options.stateDir));
+  let identity: EtcdAuth;
+  if (already?.username === hostUser(join.token.id)) {
+    // Joined with this token before (join again): the identity is on this host already.
+    identity = already;
+    ctx.joining = { identity };
+  } else {
+    const tokenStore = ctx.services.etcd(endpoint, { timeoutMs: peerTimeout, tls, auth: { username: tokenUser(join.token.id), password: join.token.secret } });
+    const box = await tokenStore.get(bootstrapKey(join.token.id)).catch((error: unknown) => {
+      if (error instanceof IgniteError && error.kind === 'permission') {
+        throw new IgniteError('permission', `the token ${join.token.id}.… is not known to the overlay at ${host}: it was deleted, or is mistyped`, {
+          hint: `On ${host} run \`sudo ignite-net token create\` and use the join command it prints.`,
+        });
+      }
+      throw error;
+    });
+    if (box === undefined) {
+      throw new IgniteError('permission', `the token ${join.token.id}.… has expired or was already used by another host`, {
+        hint: `A token joins one host within its TTL: on ${host} run \`sudo ignite-net token create\` for another.`,
+      });
+    }
+    const opened = open(join.token, box);
+    if (opened === undefined) throw new IgniteError('permission', `the token ${join.token.id}.… does not open what the overlay holds for it`, { hint: 'Copy the whole join command again, exactly as printed.' });
+    identity = JSON.parse(opened) as EtcdAuth;
+    ctx.joining = { identity, tokenStore };
+  }
+  const store = ctx.services.etcd(endpoint, { timeoutMs: peerTimeout, tls, auth: identity });
+  ctx.store = store;
   await store.ping();
   return { endpoint, rttMs: tcp.rttMs };
 }

@@ -1,6 +1,7 @@
 import type { HostFiles } from '../adapters/services.js';
 import type { Step, StepIO } from '../core/step.js';
-import { caPin, certProblem, createCa, createSelfSignedClient, issueCert, type CertAndKey } from '../pki/certs.js';
+import { createCa, createSelfSignedClient, issueCert, type CertAndKey } from '../pki/certs.js';
+import { caPin, certProblem } from '../pki/inspect.js';
 import { pkiLayout, SECRET_DIR_MODE, SECRET_MODE } from '../pki/layout.js';
 import { required, type CommandContext } from './context.js';
 

@@ -49,6 +49,7 @@ export function saveStateStep(role: HostState['role']): Step<CommandContext> {
         ...(ctx.subnet ? { subnet: ctx.subnet } : {}),
         images: { ...(role === 'init' ? { etcd: options.etcdImage } : {}), flannel: options.flannelImage },
         network: ctx.network,
+        ...(ctx.security && ctx.identity ? { security: { caPin: ctx.security.pin, etcdUser: ctx.identity } } : {}),
         paths: { cniConfDir: options.cniConfDir, cniBinDir: options.cniBinDir, runDir: options.runDir, cniStateDir: options.cniStateDir },
         movedAside: ctx.movedAside,
         toolVersion: version,

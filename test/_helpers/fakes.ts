@@ -12,6 +12,7 @@ import type { ContainerView, ManagedContainer, VolumeView } from '../../src/adap
 import type { EtcdStatus, EtcdStore, EtcdStoreOptions, SeedOptions, SeedOutcome } from '../../src/adapters/etcd/store.js';
 import type { IptablesFamily } from '../../src/adapters/ip-tools.js';
 import type { TcpProbeResult, UdpProbeResult } from '../../src/adapters/probes.js';
+import type { PresentedCa } from '../../src/adapters/tls-probe.js';
 import type { Clock, HostFiles, HostKernel, HostNetwork, Probes, Services, StateFiles } from '../../src/adapters/services.js';
 import type { HostState, Lock } from '../../src/adapters/state.js';
 import { loadTemplate } from '../../src/adapters/templates.js';
@@ -341,6 +342,12 @@ export class FakeProbes implements Probes {
   tcpProbe = async (host: string, port: number): Promise<TcpProbeResult> =>
     this.tcp.get(`${host}:${port}`) ?? { ok: false, reason: 'refused', message: 'connection refused (fake)' };
   udpProbe = async (): Promise<UdpProbeResult> => this.udp;
+  /** What a TLS server on the peer presents; undefined: it speaks plain HTTP. */
+  presented: PresentedCa | undefined;
+  fetchPresentedCa = async (host: string, port: number): Promise<PresentedCa> => {
+    if (!this.presented) throw new IgniteError('peer', `${host}:${port} does not speak TLS`);
+    return this.presented;
+  };
   isTcpPortFree = async (port: number): Promise<boolean> => !this.busyTcp.has(port);
   isUdpPortFree = async (port: number): Promise<boolean> => !this.busyUdp.has(port);
 }

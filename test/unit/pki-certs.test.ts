@@ -3,7 +3,8 @@ import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import tls from 'node:tls';
 import test from 'ava';
-import { caPin, certExpiry, createCa, issueCert } from '../../src/pki/certs.js';
+import { createCa, createSelfSignedClient, issueCert } from '../../src/pki/certs.js';
+import { caPin, certExpiry, certProblem } from '../../src/pki/inspect.js';
 
 /** A TLS handshake on loopback: the server demands a client certificate signed by `trustedCa`. */
 async function handshake(server: { certPem: string; keyPem: string }, trustedCa: string, client: { ca: string; cert?: string; key?: string; servername?: string }): Promise<string> {
@@ -89,7 +90,7 @@ test('validity follows validDays and the given clock', async (t) => {
 });
 
 test('certProblem says why a member certificate must be issued again, and nothing when it serves', async (t) => {
-  const { certProblem, createSelfSignedClient } = await import('../../src/pki/certs.js');
+
   const now = new Date('2026-06-01T00:00:00Z');
   const ca = await createCa('ca', { now });
   const member = await issueCert(ca, { commonName: 'm', usage: 'peer', altNames: ['10.0.0.1', '127.0.0.1', '::1', 'node1'], validDays: 365, now });

@@ -1,7 +1,7 @@
 /** init's pki step against fake files: a CA kept across runs, the member certificate for this host's names, modes. */
 import { X509Certificate } from 'node:crypto';
 import test from 'ava';
-import { caPin } from '../../src/pki/certs.js';
+import { caPin } from '../../src/pki/inspect.js';
 import { pkiLayout } from '../../src/pki/layout.js';
 import { pkiStep } from '../../src/steps/pki.js';
 import { fakeServices } from '../_helpers/fakes.js';

@@ -3,7 +3,8 @@ import net, { type AddressInfo } from 'node:net';
 import tls from 'node:tls';
 import test from 'ava';
 import { fetchPresentedCa } from '../../src/adapters/tls-probe.js';
-import { caPin, createCa, issueCert } from '../../src/pki/certs.js';
+import { createCa, issueCert } from '../../src/pki/certs.js';
+import { caPin } from '../../src/pki/inspect.js';
 
 async function listen(server: net.Server): Promise<number> {
   server.listen(0, '127.0.0.1');

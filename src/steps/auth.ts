@@ -1,0 +1,66 @@
+import type { EtcdAuth } from '../adapters/etcd/auth.js';
+import type { EtcdAdmin } from '../adapters/etcd/admin.js';
+import type { HostFiles } from '../adapters/services.js';
+import { IgniteError } from '../core/errors.js';
+import type { Step } from '../core/step.js';
+import { FLANNEL_ROLE, flannelPermissions, hostUser, ROOT_USER } from '../pki/etcd-roles.js';
+import { pkiLayout, SECRET_MODE, type PkiLayout } from '../pki/layout.js';
+import { newPassword, newToken } from '../pki/token.js';
+import { required, type CommandContext } from './context.js';
+import { writeWithUndo } from './pki.js';
+
+/** The root credential init keeps on this host (0600, never mounted), made on the first run. */
+async function rootCredential(files: HostFiles, layout: PkiLayout): Promise<{ auth: EtcdAuth; made: boolean }> {
+  const text = await files.readIfExists(layout.rootCredential);
+  if (text === undefined) return { auth: { username: ROOT_USER, password: newPassword() }, made: true };
+  try {
+    const parsed = JSON.parse(text) as Partial<EtcdAuth>;
+    if (typeof parsed.username === 'string' && typeof parsed.password === 'string') return { auth: { username: parsed.username, password: parsed.password }, made: false };
+  } catch {
+    // reported below
+  }
+  throw new IgniteError('conflict', `${layout.rootCredential} is corrupt`, {
+    hint: 'It holds etcd\'s root password; restore it from a backup. Without it this host cannot manage the overlay\'s users.',
+  });
+}
+
+/** This host's own etcd identity (flannel's), as the files flannel reads hold it; undefined before the first run. */
+export async function readHostIdentity(files: HostFiles, layout: PkiLayout): Promise<EtcdAuth | undefined> {
+  const [username, password] = await Promise.all([files.readIfExists(layout.flannelTls.username), files.readIfExists(layout.flannelTls.password)]);
+  return username !== undefined && password !== undefined ? { username: username.trim(), password } : undefined;
+}
+
+export async function writeHostIdentity(files: HostFiles, io: Parameters<Step<CommandContext>['run']>[1], layout: PkiLayout, identity: EtcdAuth): Promise<void> {
+  await writeWithUndo(files, io, layout.flannelTls.password, identity.password, SECRET_MODE);
+  await writeWithUndo(files, io, layout.flannelTls.username, `${identity.username}\n`, 0o644);
+}
+
+/**
+ * init's etcd auth (docs/security.md): root with the password kept here, the role flannel needs, and
+ * this host's own identity for its flannel; then `auth enable`. From here on the command's store is
+ * root's. Running it again changes nothing.
+ */
+export const authStep: Step<CommandContext> = {
+  id: 'auth',
+  title: 'etcd users and roles',
+  skip: (ctx) => (ctx.options.insecure ? '--insecure: no etcd authentication' : undefined),
+  async run(ctx, io) {
+    const { files } = ctx.services;
+    const layout = pkiLayout(ctx.options.stateDir);
+    const security = required(ctx.security, 'the overlay CA');
+    const root = await rootCredential(files, layout);
+    if (root.made) await writeWithUndo(files, io, layout.rootCredential, `${JSON.stringify(root.auth)}\n`, SECRET_MODE);
+    const admin: EtcdAdmin = ctx.services.etcdAdmin(required(ctx.etcdEndpoint, 'etcd endpoint'), { timeoutMs: 5_000, tls: { caPem: security.caPem } });
+    const enabled = await admin.enableAuth(root.auth.password);
+    const role = await admin.ensureRole(FLANNEL_ROLE, flannelPermissions());
+    const identity = (await readHostIdentity(files, layout)) ?? { username: hostUser(newToken().id), password: newPassword() };
+    const user = await admin.ensureUser(identity.username, identity.password, [FLANNEL_ROLE]);
+    await writeHostIdentity(files, io, layout, identity);
+    ctx.store?.close();
+    ctx.store = admin;
+    ctx.admin = admin;
+    ctx.identity = identity.username;
+    if (enabled === 'unchanged' && role === 'unchanged' && user === 'unchanged') ctx.unchanged.add('auth');
+    return { detail: `auth ${enabled === 'enabled' ? 'enabled' : 'on'}, this host is ${identity.username}` };
+  },
+};

@@ -1,0 +1,46 @@
+import type { Step } from '../core/step.js';
+import { IgniteError } from '../core/errors.js';
+import { createSelfSignedClient } from '../pki/certs.js';
+import { bootstrapKey, joinKey } from '../pki/etcd-roles.js';
+import { pkiLayout, SECRET_DIR_MODE, SECRET_MODE } from '../pki/layout.js';
+import { writeHostIdentity } from './auth.js';
+import { required, type CommandContext } from './context.js';
+import { writeWithUndo } from './pki.js';
+
+/**
+ * join with a token, after preflight: takes the sealed identity out of etcd (one delete that returns
+ * it, so exactly one host gets it), records the join for `token list`, and writes what this host's
+ * flannel reads (the CA, its throwaway client pair, its user and password; 0600 in a 0700 dir).
+ */
+export const identityStep: Step<CommandContext> = {
+  id: 'identity',
+  title: "This host's etcd identity",
+  skip: (ctx) => (ctx.options.join === undefined ? 'no token: an insecure overlay' : undefined),
+  async run(ctx, io) {
+    const join = required(ctx.options.join, 'join token');
+    const joining = required(ctx.joining, 'the identity the token opened');
+    const security = required(ctx.security, 'the overlay CA');
+    const { files, clock, network } = ctx.services;
+    const layout = pkiLayout(ctx.options.stateDir);
+    if (joining.tokenStore) {
+      const taken = await joining.tokenStore.takeKey(bootstrapKey(join.token.id));
+      if (taken === undefined) {
+        throw new IgniteError('permission', `the token ${join.token.id}.… was used by another host while this one joined`, {
+          hint: `On ${ctx.peer?.host ?? 'the init host'} run \`sudo ignite-net token create\` for another.`,
+        });
+      }
+      const record = { address: required(ctx.advertise, 'advertise address').address, hostname: network.hostName(), user: joining.identity.username, at: new Date(clock.now()).toISOString() };
+      await joining.tokenStore.put(joinKey(join.token.id), JSON.stringify(record));
+    }
+    await files.ensureDir(layout.flannelTls.dir, SECRET_DIR_MODE);
+    await writeWithUndo(files, io, layout.flannelTls.ca, security.caPem, 0o644);
+    if ((await files.readIfExists(layout.flannelTls.key)) === undefined) {
+      const client = await createSelfSignedClient('ignite-net flannel', { now: new Date(clock.now()) });
+      await writeWithUndo(files, io, layout.flannelTls.key, client.keyPem, SECRET_MODE);
+      await writeWithUndo(files, io, layout.flannelTls.cert, client.certPem, 0o644);
+    }
+    await writeHostIdentity(files, io, layout, joining.identity);
+    ctx.identity = joining.identity.username;
+    return { detail: joining.identity.username };
+  },
+};

@@ -1,0 +1,43 @@
+import type { EtcdAdmin } from '../adapters/etcd/admin.js';
+import type { Step } from '../core/step.js';
+import { bootstrapKey, FLANNEL_ROLE, hostUser, tokenKey, tokenPermissions, tokenRole, tokenUser } from '../pki/etcd-roles.js';
+import { joinCommand, newPassword, newToken, seal, type JoinToken } from '../pki/token.js';
+import { required, type CommandContext } from './context.js';
+
+export const DEFAULT_TOKEN_TTL_SECONDS = 24 * 60 * 60;
+
+export interface CreatedToken {
+  token: JoinToken;
+  expiresAt: Date;
+}
+
+/**
+ * A join token (docs/security.md): its user may take one sealed host identity, which etcd deletes by
+ * itself when the TTL passes (it lives under an etcd lease of that TTL), so an unused token expires
+ * without any process running. Root only.
+ */
+export async function createJoinToken(admin: EtcdAdmin, ttlSeconds: number, now: Date): Promise<CreatedToken> {
+  const token = newToken();
+  const identity = { username: hostUser(token.id), password: newPassword() };
+  await admin.ensureUser(identity.username, identity.password, [FLANNEL_ROLE]);
+  await admin.ensureRole(tokenRole(token.id), tokenPermissions(token.id));
+  await admin.ensureUser(tokenUser(token.id), token.secret, [tokenRole(token.id)]);
+  const expiresAt = new Date(now.getTime() + ttlSeconds * 1000);
+  await admin.putUnderLease(bootstrapKey(token.id), seal(token, JSON.stringify(identity)), ttlSeconds);
+  await admin.put(tokenKey(token.id), JSON.stringify({ id: token.id, user: identity.username, createdAt: now.toISOString(), expiresAt: expiresAt.toISOString() }));
+  return { token, expiresAt };
+}
+
+/** init's last etcd step: a token for the next host, printed in the summary as the whole join command. */
+export const tokenStep: Step<CommandContext> = {
+  id: 'token',
+  title: 'Make a join token',
+  skip: (ctx) => (ctx.options.insecure ? '--insecure: hosts join without a token' : undefined),
+  async run(ctx) {
+    const admin = required(ctx.admin, 'etcd admin');
+    const security = required(ctx.security, 'the overlay CA');
+    const { token, expiresAt } = await createJoinToken(admin, DEFAULT_TOKEN_TTL_SECONDS, new Date(ctx.services.clock.now()));
+    ctx.joinCommand = joinCommand(required(ctx.advertise, 'advertise address').address, token, security.pin);
+    return { detail: `token ${token.id}, valid until ${expiresAt.toISOString().replace(/:\d\d\.\d+Z$/, ' UTC').replace('T', ' ')}` };
+  },
+};
