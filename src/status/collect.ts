@@ -6,6 +6,7 @@
  */
 import { join } from 'node:path';
 import type { Options } from '../options.js';
+import { etcdAccess } from '../steps/etcd-access.js';
 import type { EtcdStore } from '../adapters/etcd/store.js';
 import { hostServices, type HostFiles, type Probes, type Services, type StateFiles } from '../adapters/services.js';
 import { applyState, statePath, type HostState } from '../adapters/state.js';
@@ -80,7 +81,8 @@ export async function openStatusSession(given: Options, services: Services): Pro
     endpoint = { url: `http://127.0.0.1:${PORTS.etcdClient}`, source: 'local-etcd' };
   }
 
-  const store: EtcdStore = services.etcd(endpoint.url, { timeoutMs: statusTimeoutMs(options) });
+  const access = endpoint.url.startsWith('https:') ? await etcdAccess(services.files, options.stateDir) : {};
+  const store: EtcdStore = services.etcd(endpoint.url, { timeoutMs: statusTimeoutMs(options), ...access });
   const leaseCache = { current: parseLeaseExpiryCache(await services.state.readLeaseCache(options.stateDir)) };
   return {
     endpoint,

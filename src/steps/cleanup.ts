@@ -14,6 +14,7 @@ import { leaseSubnet, parseSubnetEnv, subnetEnvPath, type SubnetEnv } from '../n
 import { cniPaths } from './cni.js';
 import { STOP_TIMEOUT_SEC } from './containers.js';
 import type { CommandContext } from './context.js';
+import { etcdAccess } from './etcd-access.js';
 
 /**
  * cleanup, in the order that keeps every step possible: flannel stops first (a live flannel exits
@@ -127,7 +128,8 @@ export const releaseLeaseStep: Step<CommandContext> = {
     const { subnet } = host;
 
     io.progress(`asking etcd at ${endpoint}`);
-    const store = ctx.services.etcd(endpoint, { timeoutMs: Math.min(ctx.options.timeoutMs, LEASE_ETCD_TIMEOUT_MS) });
+    const access = endpoint.startsWith('https:') ? await etcdAccess(ctx.services.files, ctx.options.stateDir) : {};
+    const store = ctx.services.etcd(endpoint, { timeoutMs: Math.min(ctx.options.timeoutMs, LEASE_ETCD_TIMEOUT_MS), ...access });
     try {
       const leases = await store.listLeases();
       const { release, keep } = selectLeasesToRelease(leases, host);
