@@ -10,6 +10,7 @@ import {
   stopFlannelStep,
   volumeStep,
 } from '../steps/cleanup.js';
+import { removeKeysStep } from '../steps/cleanup-keys.js';
 import { loadStateStep, removeStateStep } from '../steps/state.js';
 import type { CommandSpec } from './command.js';
 
@@ -29,6 +30,7 @@ export const cleanupCommand: CommandSpec = {
     removeRunStateStep,
     removeCniStateStep,
     volumeStep,
+    removeKeysStep,
     removeStateStep,
   ],
   summary(ctx) {

@@ -371,7 +371,9 @@ export const volumeStep: Step<CommandContext> = {
       ctx.removed.push(`volume ${ETCD_VOLUME}`);
       return { detail: `removed ${ETCD_VOLUME}` };
     }
+    ctx.cleanup.volumeKept = true;
     ctx.left.push(`volume ${ETCD_VOLUME} (etcd data, kept for a later init): remove with \`ignite-net cleanup --purge\``);
     return { detail: `kept ${ETCD_VOLUME} (--purge removes it)` };
   },
 };
+

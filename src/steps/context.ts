@@ -67,6 +67,8 @@ export interface CleanupFacts {
   flannelEtcdEndpoint?: string;
   flannelPublicIP?: string;
   hadEtcdContainer: boolean;
+  /** The etcd data volume stays (no --purge): so do the CA and root credential that open it. */
+  volumeKept?: boolean;
 }
 
 /** What doctor found, kept on its context so the summary can list every check. */

@@ -420,6 +420,10 @@ export function fakeServices(): FakeHost {
       return host.docker;
     },
     etcd: (endpoints, options) => host.etcd.store(endpoints, options),
+    // Auth management is tested against a real etcd (test/etcd/auth.test.ts), not faked.
+    etcdAdmin: () => {
+      throw new Error('fake services: etcdAdmin is not faked; test auth against a real etcd');
+    },
     files: host.files,
     network: host.network,
     kernel: fakeKernel,

@@ -29,6 +29,7 @@ test('init with no options: every default from defaults.ts', (t) => {
     timeoutMs: 60_000,
     ignorePreflightErrors: new Set(),
     force: false,
+    insecure: false,
     keepOnFailure: false,
     purge: false,
     stateDir: '/var/lib/ignite-net',
@@ -312,12 +313,16 @@ test('every option in the table parses on every command it is listed for', (t) =
     interval: '5s',
     peer: '192.168.1.2',
     tail: '20',
+    token: 'abc123.0123456789abcdef',
+    'ca-cert-hash': `sha256:${'0'.repeat(64)}`,
   };
+  // The token and the CA pin come together.
+  const companion: Record<string, string[]> = { token: ['--ca-cert-hash', `sha256:${'0'.repeat(64)}`], 'ca-cert-hash': ['--token', 'abc123.0123456789abcdef'] };
   for (const spec of OPTION_SPECS) {
     if (spec.name === 'help' || spec.name === 'version') continue;
     for (const command of spec.commands) {
       const value = sample[spec.name];
-      const argv = spec.type === 'boolean' ? [command, `--${spec.name}`] : [command, `--${spec.name}`, value ?? 'missing-sample'];
+      const argv = spec.type === 'boolean' ? [command, `--${spec.name}`] : [command, `--${spec.name}`, value ?? 'missing-sample', ...(companion[spec.name] ?? [])];
       t.notThrows(() => run(argv), argv.join(' '));
     }
   }
@@ -351,4 +356,17 @@ test('help lines stay within 100 columns', (t) => {
   for (const text of [globalHelp(), ...COMMANDS.map((c) => commandHelp(c))]) {
     for (const line of text.split('\n')) t.true(line.length <= 100, line);
   }
+});
+
+test('join --token and --ca-cert-hash come together and are checked without echoing the secret', (t) => {
+  const pin = `sha256:${'ab'.repeat(32)}`;
+  const ok = parseArgs(['join', '192.168.1.2', '--token', 'abc123.zyxwvutsrq987654', '--ca-cert-hash', pin], {});
+  t.is(ok.kind, 'run');
+  if (ok.kind === 'run') t.deepEqual(ok.options.join, { token: { id: 'abc123', secret: 'zyxwvutsrq987654' }, caPin: pin });
+  t.throws(() => parseArgs(['join', '192.168.1.2', '--token', 'abc123.zyxwvutsrq987654'], {}), { message: '--token needs --ca-cert-hash too' });
+  t.throws(() => parseArgs(['join', '192.168.1.2', '--ca-cert-hash', pin], {}), { message: '--ca-cert-hash needs --token too' });
+  const garbled = t.throws(() => parseArgs(['join', '192.168.1.2', '--token', 'abc123.zyxwvutsrq98765', '--ca-cert-hash', pin], {}));
+  t.regex(garbled?.message ?? '', /^--token is not a join token/);
+  t.false(garbled?.message.includes('zyxwvutsrq') ?? true);
+  t.throws(() => parseArgs(['init', '--token', 'abc123.zyxwvutsrq987654'], {}), { message: /--token is not an option of init/ });
 });

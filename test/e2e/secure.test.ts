@@ -1,0 +1,93 @@
+/**
+ * The secure default end to end on simulated hosts: init makes a CA, serves etcd over TLS with auth,
+ * and prints the join command; join with it pins the CA and takes its own identity; every wrong join
+ * is refused before anything on the joining host changes; no secret leaks into output or containers.
+ */
+import test from 'ava';
+import { readdir } from 'node:fs/promises';
+import { LABELS } from '../../src/defaults.js';
+import { describe, hostsWithTestImages, runCli, TEST_FLANNEL_FLAGS, TEST_IMAGE_FLAGS } from '../_helpers/cli.js';
+import type { SimHost } from '../_helpers/hosts.js';
+
+async function assertUntouched(t: import('ava').ExecutionContext, host: SimHost): Promise<void> {
+  const containers = await host.docker.listContainers({ all: true, filters: { label: [`${LABELS.managed}=true`] } });
+  t.deepEqual(containers.map((c) => c.Names[0]), [], `no ignite-net containers on ${host.name}`);
+  t.deepEqual(await readdir(host.dirs.cniConfDir), [], `${host.name}'s CNI conf dir untouched`);
+}
+
+const STATE_DIR = '/var/lib/ignite-net';
+const cat = async (host: SimHost, path: string): Promise<string> => (await host.exec('cat', [`${STATE_DIR}/${path}`])).stdout;
+
+/** The join command init printed, alone on its line. */
+function joinCommandOf(output: string): string[] {
+  const line = output.split('\n').map((l) => l.trim()).find((l) => l.startsWith('sudo ignite-net join '));
+  if (!line) throw new Error(`no join command in:\n${output}`);
+  return line.split(/\s+/).slice(2);
+}
+
+test.serial('secure by default: init prints a join command that pins the CA; join works with it and every wrong one is refused', async (t) => {
+  const [node1, node2, node3] = (await hostsWithTestImages(t, 3)) as [SimHost, SimHost, SimHost];
+  const init = await runCli(node1, ['init', ...TEST_IMAGE_FLAGS]);
+  t.is(init.code, 0, describe(init));
+  const joinArgs = joinCommandOf(init.stdout);
+  t.deepEqual(joinArgs.slice(0, 2), ['join', node1.address]);
+  t.regex(joinArgs.join(' '), /--token [a-z0-9]{6}\.[a-z0-9]{16} --ca-cert-hash sha256:[0-9a-f]{64}$/);
+  const tokenIndex = joinArgs.indexOf('--token') + 1;
+  const pinIndex = joinArgs.indexOf('--ca-cert-hash') + 1;
+
+  // Without a token, with a wrong pin, with a garbled token: refused, node3 unchanged.
+  const noToken = await runCli(node3, ['join', node1.address, ...TEST_FLANNEL_FLAGS]);
+  t.not(noToken.code, 0, describe(noToken));
+  t.regex(noToken.stderr, /runs a secure overlay .*: join needs its token/);
+  const wrongPin = [...joinArgs];
+  wrongPin[pinIndex] = `sha256:${'0'.repeat(64)}`;
+  const pinned = await runCli(node3, [...wrongPin, ...TEST_FLANNEL_FLAGS]);
+  t.is(pinned.code, 6, describe(pinned));
+  t.regex(pinned.stderr, /the CA at .*:2379 is not the one in the token: sha256:0{64} expected, sha256:[0-9a-f]{64} found/);
+  const garbled = [...joinArgs];
+  garbled[tokenIndex] = `${joinArgs[tokenIndex]?.slice(0, -1)}`;
+  const bad = await runCli(node3, [...garbled, ...TEST_FLANNEL_FLAGS]);
+  t.is(bad.code, 2, describe(bad));
+  t.regex(bad.stderr, /--token is not a join token/);
+  const unknown = [...joinArgs];
+  unknown[tokenIndex] = `zzzzzz.${joinArgs[tokenIndex]?.split('.')[1] ?? ''}`;
+  const deleted = await runCli(node3, [...unknown, ...TEST_FLANNEL_FLAGS]);
+  t.is(deleted.code, 9, describe(deleted));
+  t.regex(deleted.stderr, /the token zzzzzz\.… is not known to the overlay/);
+  await assertUntouched(t, node3);
+
+  // The real join, then the same token again from another host.
+  const joined = await runCli(node2, [...joinArgs, ...TEST_FLANNEL_FLAGS]);
+  t.is(joined.code, 0, describe(joined));
+  t.regex(joined.stdout + joined.stderr, /answered in (<1|\d+)ms \(overlay up after /);
+  const reused = await runCli(node3, [...joinArgs, ...TEST_FLANNEL_FLAGS]);
+  t.is(reused.code, 9, describe(reused));
+  t.regex(reused.stderr, /has expired or was already used by another host/);
+  await assertUntouched(t, node3);
+
+  // etcd answers nothing over plain HTTP.
+  const plain = await node3.exec('etcdctl', ['--endpoints', `http://${node1.address}:2379`, '--dial-timeout', '2s', 'get', '/coreos.com/network/config'], { env: { ETCDCTL_API: '3' }, timeoutMs: 15_000 });
+  t.not(plain.code, 0, 'plain HTTP gets nothing');
+
+  // Secrets: never in any output, nor in the containers' command lines or environment; their files are 0600.
+  const secrets = [joinArgs[tokenIndex]?.split('.')[1] ?? '', (await cat(node1, 'etcd-root.json')).match(/"password":"([^"]+)"/)?.[1] ?? ''];
+  for (const node of [node1, node2]) secrets.push(await cat(node, 'flannel-tls/etcd-password'));
+  t.true(secrets.every((s) => s.length >= 16), 'found the secrets to look for');
+  const outputs = [init.stderr, joined.stdout, joined.stderr, noToken.stderr, pinned.stderr, bad.stderr, deleted.stderr, reused.stderr];
+  for (const node of [node1, node2]) {
+    for (const info of await node.docker.listContainers({ all: true })) {
+      const inspected = await node.docker.getContainer(info.Id).inspect();
+      outputs.push(JSON.stringify({ cmd: inspected.Config.Cmd, env: inspected.Config.Env, entrypoint: inspected.Config.Entrypoint }));
+    }
+    const logs = await runCli(node, ['logs', '--tail', '200']);
+    outputs.push(logs.stdout, logs.stderr);
+    const status = await runCli(node, ['status', '--json']);
+    outputs.push(status.stdout);
+  }
+  // The password of node2's own flannel shows in its own start-up log line only as [redacted].
+  for (const secret of secrets) t.false(outputs.some((o) => o.includes(secret)), 'a secret leaked into an output');
+  for (const node of [node1, node2]) {
+    const modes = await node.exec('stat', ['-c', '%a %n', `${STATE_DIR}/flannel-tls/etcd-password`, `${STATE_DIR}/flannel-tls/client-key.pem`, `${STATE_DIR}/flannel-tls`]);
+    t.deepEqual(modes.stdout.trim().split('\n').map((l) => l.split(' ')[0]), ['600', '600', '700'], modes.stdout);
+  }
+});
