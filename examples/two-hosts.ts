@@ -1,7 +1,8 @@
 /**
  * Try ignite-net without two machines: two simulated hosts on this one (network namespaces joined by
  * a veth switch, a dockerd in each, each with its own /etc/cni, /opt/cni/bin and /run/flannel), then
- * the real CLI runs `init` on node1, `join` on node2, shows the leases, and `cleanup` on both.
+ * the real CLI runs `init` on node1 (secure by default: a CA, etcd over TLS with authentication), the
+ * join command it printed on node2, `status` on both, and `cleanup` on both.
  *
  * Run it through examples/two-hosts.sh, which installs and builds what it needs. No registry is
  * reached: etcd is Debian's, packed as an image, and flannel is the test-only stand-in described in
@@ -9,15 +10,16 @@
  * Every address used lives inside the namespaces this script creates; it removes them when done.
  */
 import Dockerode from 'dockerode';
-import { runCli, TEST_FLANNEL_FLAGS, TEST_IMAGE_FLAGS, etcdGetPrefix } from '../test/_helpers/cli.js';
+import { joinCommandOf, runCli, TEST_FLANNEL_FLAGS, TEST_IMAGE_FLAGS } from '../test/_helpers/cli.js';
 import { createHosts, type SimHost } from '../test/_helpers/hosts.js';
 import { ensureTestImages } from '../test/_helpers/images.js';
 
-async function step(host: SimHost, args: string[], allowed: number[] = [0]): Promise<void> {
+async function step(host: SimHost, args: string[], allowed: number[] = [0]): Promise<string> {
   process.stdout.write(`\n[${host.name} ${host.address}]$ ignite-net ${args.join(' ')}\n`);
   const result = await runCli(host, args);
   process.stdout.write(result.stderr + result.stdout);
   if (!allowed.includes(result.code ?? -1)) throw new Error(`ignite-net ${args[0]} on ${host.name} exited with ${result.code}`);
+  return result.stdout;
 }
 
 const images = await ensureTestImages(new Dockerode(), (line) => process.stdout.write(`${line}\n`));
@@ -28,14 +30,12 @@ const stop = (): void => void sim.destroy().finally(() => process.exit(130));
 process.once('SIGINT', stop);
 try {
   const [node1, node2] = sim.hosts as [SimHost, SimHost];
-  await step(node1, ['init', ...TEST_IMAGE_FLAGS]);
-  await step(node2, ['join', node1.address, ...TEST_FLANNEL_FLAGS]);
+  const init = await step(node1, ['init', ...TEST_IMAGE_FLAGS]);
+  // The join command init printed (it carries a one-host token and the CA's pin), as an operator copies it.
+  await step(node2, [...joinCommandOf(init), ...TEST_FLANNEL_FLAGS]);
   // The simulated hosts have no CNI plugin binaries, so status reports them missing (exit 10).
+  await step(node1, ['status'], [0, 10]);
   await step(node2, ['status'], [0, 10]);
-  process.stdout.write('\nleases in etcd (etcdctl get --prefix /coreos.com/network/subnets/):\n');
-  for (const [key, value] of await etcdGetPrefix(node1, node1.address, '/coreos.com/network/subnets/')) {
-    process.stdout.write(`  ${key}  ${value}\n`);
-  }
   await step(node2, ['cleanup', '--yes']);
   await step(node1, ['cleanup', '--yes', '--purge']);
 } catch (error) {

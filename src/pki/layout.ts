@@ -31,3 +31,6 @@ export function pkiLayout(stateDir: string): PkiLayout {
 /** Keys, passwords and every directory holding them: root only. */
 export const SECRET_MODE = 0o600;
 export const SECRET_DIR_MODE = 0o700;
+
+/** Every etcd member certificate carries this name; ignite-net's clients check it (etcd/tls.ts serverName). */
+export const ETCD_SERVER_NAME = 'ignite-etcd';

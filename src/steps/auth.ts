@@ -4,7 +4,7 @@ import type { HostFiles } from '../adapters/services.js';
 import { IgniteError } from '../core/errors.js';
 import type { Step } from '../core/step.js';
 import { FLANNEL_ROLE, flannelPermissions, hostUser, ROOT_USER } from '../pki/etcd-roles.js';
-import { pkiLayout, SECRET_MODE, type PkiLayout } from '../pki/layout.js';
+import { ETCD_SERVER_NAME, pkiLayout, SECRET_MODE, type PkiLayout } from '../pki/layout.js';
 import { newPassword, newToken } from '../pki/token.js';
 import { required, type CommandContext } from './context.js';
 import { writeWithUndo } from './pki.js';
@@ -50,7 +50,7 @@ export const authStep: Step<CommandContext> = {
     const security = required(ctx.security, 'the overlay CA');
     const root = await rootCredential(files, layout);
     if (root.made) await writeWithUndo(files, io, layout.rootCredential, `${JSON.stringify(root.auth)}\n`, SECRET_MODE);
-    const admin: EtcdAdmin = ctx.services.etcdAdmin(required(ctx.etcdEndpoint, 'etcd endpoint'), { timeoutMs: 5_000, tls: { caPem: security.caPem } });
+    const admin: EtcdAdmin = ctx.services.etcdAdmin(required(ctx.etcdEndpoint, 'etcd endpoint'), { timeoutMs: 5_000, tls: { caPem: security.caPem, serverName: ETCD_SERVER_NAME } });
     const enabled = await admin.enableAuth(root.auth.password);
     const role = await admin.ensureRole(FLANNEL_ROLE, flannelPermissions());
     const identity = (await readHostIdentity(files, layout)) ?? { username: hostUser(newToken().id), password: newPassword() };

@@ -1,7 +1,7 @@
 import type { EtcdAuth } from '../adapters/etcd/auth.js';
 import type { EtcdTls } from '../adapters/etcd/tls.js';
 import type { HostFiles } from '../adapters/services.js';
-import { pkiLayout } from '../pki/layout.js';
+import { ETCD_SERVER_NAME, pkiLayout } from '../pki/layout.js';
 import { readHostIdentity } from './auth.js';
 
 /**
@@ -24,5 +24,5 @@ export async function etcdAccess(files: HostFiles, stateDir: string): Promise<{ 
     }
   }
   auth ??= await readHostIdentity(files, layout);
-  return { tls: { caPem }, ...(auth ? { auth } : {}) };
+  return { tls: { caPem, serverName: ETCD_SERVER_NAME }, ...(auth ? { auth } : {}) };
 }

@@ -4,7 +4,7 @@ import { IgniteError } from '../core/errors.js';
 import type { Step } from '../core/step.js';
 import { CONTAINER_NAMES, ETCD_VOLUME, PORTS } from '../defaults.js';
 import { etcdEndpoint } from '../net/host-arg.js';
-import { pkiLayout } from '../pki/layout.js';
+import { ETCD_SERVER_NAME, pkiLayout } from '../pki/layout.js';
 import { required, type CommandContext } from './context.js';
 import { inspectManaged, removeForeignNamed, STOP_TIMEOUT_SEC } from './containers.js';
 import { imageFor } from './images.js';
@@ -21,7 +21,7 @@ export const etcdStep: Step<CommandContext> = {
     const docker = required(ctx.docker, 'docker');
     const advertise = required(ctx.advertise, 'advertise address').address;
     // Secure unless --insecure: the pki step has made the certificates (docs/security.md).
-    const tls = ctx.security ? { caPem: ctx.security.caPem } : undefined;
+    const tls = ctx.security ? { caPem: ctx.security.caPem, serverName: ETCD_SERVER_NAME } : undefined;
     const endpoint = etcdEndpoint(advertise, PORTS.etcdClient, tls ? 'https' : 'http');
     ctx.etcdEndpoint = endpoint;
     const spec = etcdSpec({

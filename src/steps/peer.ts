@@ -7,7 +7,7 @@ import { diffNetworkConfig, parseNetworkConfig, validateNetworkConfig, type Netw
 import type { EtcdAuth } from '../adapters/etcd/auth.js';
 import type { PresentedCa } from '../adapters/tls-probe.js';
 import { bootstrapKey, hostUser, tokenUser } from '../pki/etcd-roles.js';
-import { pkiLayout } from '../pki/layout.js';
+import { ETCD_SERVER_NAME, pkiLayout } from '../pki/layout.js';
 import { open } from '../pki/token.js';
 import { readHostIdentity } from './auth.js';
 import { required, type CommandContext } from './context.js';
@@ -100,7 +100,7 @@ export async function reachPeerEtcd(ctx: CommandContext, io: StepIO): Promise<{ 
   ctx.security = { caPem: presented.caPem, pin: presented.pin };
   const endpoint = etcdEndpoint(address, PORTS.etcdClient, 'https');
   ctx.etcdEndpoint = endpoint;
-  const tls = { caPem: presented.caPem };
+  const tls = { caPem: presented.caPem, serverName: ETCD_SERVER_NAME };
   const already = await readHostIdentity(ctx.services.files, pkiLayout(ctx.options.stateDir));
   let identity: EtcdAuth;
   if (already?.username === hostUser(join.token.id)) {

@@ -2,7 +2,7 @@ import type { HostFiles } from '../adapters/services.js';
 import type { Step, StepIO } from '../core/step.js';
 import { createCa, createSelfSignedClient, issueCert, type CertAndKey } from '../pki/certs.js';
 import { caPin, certProblem } from '../pki/inspect.js';
-import { pkiLayout, SECRET_DIR_MODE, SECRET_MODE } from '../pki/layout.js';
+import { ETCD_SERVER_NAME, pkiLayout, SECRET_DIR_MODE, SECRET_MODE } from '../pki/layout.js';
 import { required, type CommandContext } from './context.js';
 
 /** A member certificate is issued again this long before it expires (status warns at the same mark). */
@@ -54,7 +54,7 @@ export const pkiStep: Step<CommandContext> = {
       done.push('new CA');
     }
 
-    const names = [required(ctx.advertise, 'advertise address').address, '127.0.0.1', '::1', network.hostName()];
+    const names = [required(ctx.advertise, 'advertise address').address, '127.0.0.1', '::1', network.hostName(), ETCD_SERVER_NAME];
     const member = await files.readIfExists(layout.etcdTls.cert);
     const problem = member === undefined ? 'none yet' : certProblem(member, ca.certPem, names, now, RENEW_WITHIN_DAYS);
     if (problem !== undefined) {

@@ -14,6 +14,18 @@ export function assertBuilt(): void {
 /** Flags that point the CLI at the locally built test images (no registry here). */
 export const TEST_IMAGE_FLAGS = ['--pull', 'never', '--etcd-image', TEST_ETCD_IMAGE, '--flannel-image', TEST_FLANNEL_IMAGE];
 export const TEST_FLANNEL_FLAGS = ['--pull', 'never', '--flannel-image', TEST_FLANNEL_IMAGE];
+/**
+ * init with the test images and plain HTTP (`--insecure`), for the tests of everything but security,
+ * whose joins then need no token. test/e2e/secure.test.ts runs the secure default.
+ */
+export const TEST_INSECURE_INIT_FLAGS = [...TEST_IMAGE_FLAGS, '--insecure'];
+
+/** The join command that init (or `token create`) printed alone on its line, as argv after `sudo ignite-net`. */
+export function joinCommandOf(output: string): string[] {
+  const line = output.split('\n').map((l) => l.trim()).find((l) => l.startsWith('sudo ignite-net join '));
+  if (!line) throw new Error(`no join command in:\n${output}`);
+  return line.split(/\s+/).slice(2);
+}
 
 /**
  * `count` simulated hosts with the test etcd and flannel images loaded and the default paths bound

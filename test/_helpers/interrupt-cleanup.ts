@@ -14,7 +14,7 @@ import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { cleanupCommand } from '../../src/commands/cleanup.js';
 import { CNI_FILES, ETCD_VOLUME } from '../../src/defaults.js';
-import { describe, hostsWithTestImages, runCli, TEST_IMAGE_FLAGS } from './cli.js';
+import { describe, hostsWithTestImages, runCli, TEST_INSECURE_INIT_FLAGS } from './cli.js';
 import { interruptAtPause, managedContainers, optionsFor, readHostState, readSubnetEnv, startCli, waitHealthy } from './faults.js';
 import type { SimHost } from './hosts.js';
 
@@ -31,7 +31,7 @@ export function registerCleanupInterruptTests(test: TestFn, include: (index: num
     test.serial(`Ctrl-C before cleanup step "${stepId}": stops at once, cleanup again completes`, async (t) => {
       const host = (await hostsWithTestImages(t, 1))[0] as SimHost;
       await writeFile(join(host.dirs.cniConfDir, CNI_FILES.ignite), IGNITE_CONFLIST);
-      const init = await runCli(host, ['init', ...TEST_IMAGE_FLAGS]);
+      const init = await runCli(host, ['init', ...TEST_INSECURE_INIT_FLAGS]);
       t.is(init.code, 0, describe(init));
       const subnet = await waitHealthy(host, host, 'init');
       const containers = (await managedContainers(host)).map((c) => c.id);

@@ -12,7 +12,7 @@ import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { joinCommand } from '../../src/commands/join.js';
 import { CNI_FILES } from '../../src/defaults.js';
-import { describe, hostsWithTestImages, runCli, TEST_FLANNEL_FLAGS, TEST_IMAGE_FLAGS } from './cli.js';
+import { describe, hostsWithTestImages, runCli, TEST_FLANNEL_FLAGS, TEST_INSECURE_INIT_FLAGS } from './cli.js';
 import { assertUndoneOnceNewestFirst, flannelLinks, interruptAtPause, leases, managedContainers, optionsFor, readHostState, readSubnetEnv, startCli, waitHealthy } from './faults.js';
 import type { SimHost } from './hosts.js';
 
@@ -33,7 +33,7 @@ export function registerJoinInterruptTests(test: TestFn, include: (index: number
     test.serial(`Ctrl-C before join step "${stepId}": undone exactly once, host unchanged, join again completes`, async (t) => {
       const [node1, node2] = (await hostsWithTestImages(t, 2)) as [SimHost, SimHost];
       await writeFile(join(node2.dirs.cniConfDir, CNI_FILES.ignite), IGNITE_CONFLIST);
-      const init = await runCli(node1, ['init', ...TEST_IMAGE_FLAGS]);
+      const init = await runCli(node1, ['init', ...TEST_INSECURE_INIT_FLAGS]);
       t.is(init.code, 0, describe(init));
       const node1Subnet = await waitHealthy(node1, node1, 'init');
       const node1Containers = (await managedContainers(node1)).map((c) => c.id);

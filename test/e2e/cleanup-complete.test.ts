@@ -4,7 +4,7 @@ import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CNI_FILES, LABELS } from '../../src/defaults.js';
 import { leaseSubnet, parseSubnetEnv } from '../../src/net/subnet-env.js';
-import { describe, etcdGetPrefix, hostsWithTestImages, runCli, TEST_FLANNEL_FLAGS, TEST_IMAGE_FLAGS } from '../_helpers/cli.js';
+import { describe, etcdGetPrefix, hostsWithTestImages, runCli, TEST_FLANNEL_FLAGS, TEST_INSECURE_INIT_FLAGS } from '../_helpers/cli.js';
 import { createHosts, type SimHost } from '../_helpers/hosts.js';
 
 /**
@@ -140,7 +140,7 @@ test.serial('cleanup removes exactly what flannel leaves (devices, chains, CNI s
 test.serial("cleanup on a joined host releases its lease and no other; the init host's cleanup releases its own", async (t) => {
   const [node1, node2] = (await hostsWithTestImages(t, 2)) as [SimHost, SimHost];
 
-  const init = await runCli(node1, ['init', ...TEST_IMAGE_FLAGS]);
+  const init = await runCli(node1, ['init', ...TEST_INSECURE_INIT_FLAGS]);
   t.is(init.code, 0, describe(init));
   const joined = await runCli(node2, ['join', node1.address, ...TEST_FLANNEL_FLAGS]);
   t.is(joined.code, 0, describe(joined));
@@ -174,7 +174,7 @@ test.serial("cleanup on a joined host releases its lease and no other; the init 
 test.serial('fault 7: etcd unreachable during cleanup on a joined host — cleanup completes and says the lease expires by itself', async (t) => {
   const [node1, node2] = (await hostsWithTestImages(t, 2)) as [SimHost, SimHost];
 
-  t.is((await runCli(node1, ['init', ...TEST_IMAGE_FLAGS])).code, 0);
+  t.is((await runCli(node1, ['init', ...TEST_INSECURE_INIT_FLAGS])).code, 0);
   const joined = await runCli(node2, ['join', node1.address, ...TEST_FLANNEL_FLAGS]);
   t.is(joined.code, 0, describe(joined));
   const subnet2 = leaseSubnet(parseSubnetEnv(await readFile(join(node2.dirs.runDir, 'subnet.env'), 'utf8')));

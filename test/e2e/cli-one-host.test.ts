@@ -7,7 +7,7 @@ import { renderConflist } from '../../src/cni/conflist.js';
 import { ABORT_GRACE_MS } from '../../src/core/runner.js';
 import { CNI_FILES, ETCD_VOLUME, LABELS } from '../../src/defaults.js';
 import { leaseSubnet, parseSubnetEnv } from '../../src/net/subnet-env.js';
-import { CLI, describe, etcdGetPrefix, hostsWithTestImages, runCli, TEST_IMAGE_FLAGS } from '../_helpers/cli.js';
+import { CLI, describe, etcdGetPrefix, hostsWithTestImages, runCli, TEST_INSECURE_INIT_FLAGS } from '../_helpers/cli.js';
 import { createHosts, type SimHost } from '../_helpers/hosts.js';
 import { ensureTestImages } from '../_helpers/images.js';
 
@@ -31,7 +31,7 @@ test.serial('init, init again, cleanup and cleanup again on one simulated host',
   await writeFile(ignitePath, IGNITE_CONFLIST);
 
   // init
-  const first = await runCli(host, ['init', ...TEST_IMAGE_FLAGS]);
+  const first = await runCli(host, ['init', ...TEST_INSECURE_INIT_FLAGS]);
   t.is(first.code, 0, describe(first));
   t.regex(first.stdout, new RegExp(`ignite-net join ${host.address.replaceAll('.', '\\.')}`));
   t.regex(first.stdout, /restart/i, 'the summary reminds to restart ignited');
@@ -60,13 +60,13 @@ test.serial('init, init again, cleanup and cleanup again on one simulated host',
   await t.throwsAsync(readFile(ignitePath, 'utf8'), { code: 'ENOENT' }, '10-ignite.conflist moved aside');
 
   // init again: nothing restarted
-  const again = await runCli(host, ['init', ...TEST_IMAGE_FLAGS]);
+  const again = await runCli(host, ['init', ...TEST_INSECURE_INIT_FLAGS]);
   t.is(again.code, 0, describe(again));
   t.regex(again.stdout, /already initialised/);
   t.deepEqual((await managed(host)).map((c) => c.id).sort(), containers.map((c) => c.id).sort());
 
   // a different network config is refused with the difference, and nothing is restarted
-  const other = await runCli(host, ['init', ...TEST_IMAGE_FLAGS, '--network', '10.60.0.0/16']);
+  const other = await runCli(host, ['init', ...TEST_INSECURE_INIT_FLAGS, '--network', '10.60.0.0/16']);
   t.is(other.code, 8, describe(other));
   t.regex(other.stderr, /etcd already holds a different network config/);
   t.regex(other.stderr, /Network: 10\.50\.0\.0\/16 → 10\.60\.0\.0\/16/);
@@ -76,7 +76,7 @@ test.serial('init, init again, cleanup and cleanup again on one simulated host',
   // a dead flannel is recreated and gets the same subnet back (its lease matches this PublicIP)
   const flannel = containers.find((c) => c.name === 'ignite-flannel')!;
   await host.docker.getContainer(flannel.id).remove({ force: true });
-  const repair = await runCli(host, ['init', ...TEST_IMAGE_FLAGS]);
+  const repair = await runCli(host, ['init', ...TEST_INSECURE_INIT_FLAGS]);
   t.is(repair.code, 0, describe(repair));
   t.notRegex(repair.stdout, /already initialised/);
   const repaired = await managed(host);

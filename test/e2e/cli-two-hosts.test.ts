@@ -3,7 +3,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CNI_FILES, LABELS } from '../../src/defaults.js';
 import { leaseSubnet, parseSubnetEnv } from '../../src/net/subnet-env.js';
-import { describe, etcdGetPrefix, hostsWithTestImages, runCli, TEST_FLANNEL_FLAGS, TEST_IMAGE_FLAGS } from '../_helpers/cli.js';
+import { describe, etcdGetPrefix, hostsWithTestImages, runCli, TEST_FLANNEL_FLAGS, TEST_INSECURE_INIT_FLAGS } from '../_helpers/cli.js';
 import type { SimHost } from '../_helpers/hosts.js';
 import { TEST_ETCD_IMAGE } from '../_helpers/images.js';
 
@@ -49,7 +49,7 @@ test.serial('init on one host, join from another; failed joins leave the joining
   await bare.remove({ force: true });
 
   // The real thing.
-  const init = await runCli(node1, ['init', ...TEST_IMAGE_FLAGS]);
+  const init = await runCli(node1, ['init', ...TEST_INSECURE_INIT_FLAGS]);
   t.is(init.code, 0, describe(init));
   const joined = await runCli(node2, ['join', node1.address, ...TEST_FLANNEL_FLAGS]);
   t.is(joined.code, 0, describe(joined));

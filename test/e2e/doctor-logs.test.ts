@@ -2,7 +2,7 @@ import test from 'ava';
 import { readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LABELS } from '../../src/defaults.js';
-import { CLI, describe, hostsWithTestImages, runCli, TEST_FLANNEL_FLAGS, TEST_IMAGE_FLAGS } from '../_helpers/cli.js';
+import { CLI, describe, hostsWithTestImages, runCli, TEST_FLANNEL_FLAGS, TEST_INSECURE_INIT_FLAGS } from '../_helpers/cli.js';
 import type { SimHost } from '../_helpers/hosts.js';
 
 /** Every check doctor runs on an init host (or a host about to init), in order. */
@@ -82,7 +82,7 @@ test.serial('doctor on a broken fresh host fails naming checks and fixes, change
   squatter.kill('SIGKILL');
   await rm(join(host.dirs.cniConfDir, '00-other.conflist'));
   t.is((await host.exec('sysctl', ['-w', 'net.ipv4.ip_forward=1'])).code, 0);
-  const init = await runCli(host, ['init', ...TEST_IMAGE_FLAGS]);
+  const init = await runCli(host, ['init', ...TEST_INSECURE_INIT_FLAGS]);
   t.is(init.code, 0, describe(init));
   const afterInit = await snapshot(host);
   const healthy = await runCli(host, ['doctor']);
@@ -144,7 +144,7 @@ test.serial('doctor --peer runs join\'s peer checks; on a joined host the state 
   t.regex(early.stderr, new RegExp(`\\[ERROR PeerEtcd\\] cannot reach etcd at ${node1.address.replaceAll('.', '\\.')}:2379/tcp`));
   t.regex(early.stdout, /^ {2}PeerNetworkConfig +not run \(needs PeerEtcd\)$/m);
 
-  t.is((await runCli(node1, ['init', ...TEST_IMAGE_FLAGS])).code, 0);
+  t.is((await runCli(node1, ['init', ...TEST_INSECURE_INIT_FLAGS])).code, 0);
   const ready = await runCli(node2, ['doctor', '--peer', node1.address]);
   t.is(ready.code, 0, describe(ready));
   for (const name of ['PeerAddress', 'HostRole', 'PeerEtcd', 'PeerNetworkConfig', 'PeerBackendPort']) t.regex(ready.stdout, new RegExp(`^ {2}${name} +ok `, 'm'));

@@ -6,7 +6,7 @@
 import test from 'ava';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CONTAINER_NAMES } from '../../src/defaults.js';
-import { describe, hostsWithTestImages, runCli, TEST_FLANNEL_FLAGS, TEST_IMAGE_FLAGS } from '../_helpers/cli.js';
+import { describe, hostsWithTestImages, runCli, TEST_FLANNEL_FLAGS, TEST_INSECURE_INIT_FLAGS } from '../_helpers/cli.js';
 import { eventually, getMarker, installCniPlugins, leases, managedContainers, putMarker, readSubnetEnv, waitHealthy, waitStatusHealthy } from '../_helpers/faults.js';
 import type { SimHost } from '../_helpers/hosts.js';
 
@@ -16,7 +16,7 @@ async function overlay(t: import('ava').ExecutionContext, joined: number): Promi
   const hosts = await hostsWithTestImages(t, 1 + joined);
   const [node1, ...others] = hosts as [SimHost, ...SimHost[]];
   await installCniPlugins(hosts);
-  const init = await runCli(node1, ['init', ...TEST_IMAGE_FLAGS]);
+  const init = await runCli(node1, ['init', ...TEST_INSECURE_INIT_FLAGS]);
   t.is(init.code, 0, describe(init));
   for (const host of others) {
     const join = await runCli(host, ['join', node1.address, ...TEST_FLANNEL_FLAGS]);

@@ -6,7 +6,7 @@
  * healthy, and a marker key written into etcd is still there (nothing lost).
  */
 import test from 'ava';
-import { describe, hostsWithTestImages, runCli, TEST_FLANNEL_FLAGS, TEST_IMAGE_FLAGS } from '../_helpers/cli.js';
+import { describe, hostsWithTestImages, runCli, TEST_FLANNEL_FLAGS, TEST_INSECURE_INIT_FLAGS } from '../_helpers/cli.js';
 import { getMarker, hasOurConflist, installCniPlugins, leases, managedContainers, putMarker, readHostState, waitHealthy, waitStatusHealthy } from '../_helpers/faults.js';
 import type { SimHost } from '../_helpers/hosts.js';
 
@@ -15,7 +15,7 @@ const MARKER = '/ignite-net-test/marker';
 async function twoHostOverlay(t: import('ava').ExecutionContext): Promise<{ node1: SimHost; node2: SimHost; subnet1: string; subnet2: string }> {
   const [node1, node2] = (await hostsWithTestImages(t, 2)) as [SimHost, SimHost];
   await installCniPlugins([node1, node2]);
-  const init = await runCli(node1, ['init', ...TEST_IMAGE_FLAGS]);
+  const init = await runCli(node1, ['init', ...TEST_INSECURE_INIT_FLAGS]);
   t.is(init.code, 0, describe(init));
   const join = await runCli(node2, ['join', node1.address, ...TEST_FLANNEL_FLAGS]);
   t.is(join.code, 0, describe(join));
@@ -63,7 +63,7 @@ test.serial('dockerd restarted after init and after join: etcd and flannel come 
   await assertOverlayBack(t, node1, node2, subnet1, subnet2, 'dockerd restart on the joined host');
 
   // init and join again: nothing to repair, and etcd's data (the marker) survives the re-run.
-  const init = await runCli(node1, ['init', ...TEST_IMAGE_FLAGS]);
+  const init = await runCli(node1, ['init', ...TEST_INSECURE_INIT_FLAGS]);
   t.is(init.code, 0, describe(init));
   t.regex(init.stdout, /already initialised/, describe(init));
   const join = await runCli(node2, ['join', node1.address, ...TEST_FLANNEL_FLAGS]);

@@ -7,13 +7,13 @@
  */
 import test from 'ava';
 import { readdir } from 'node:fs/promises';
-import { describe, hostsWithTestImages, runCli, TEST_FLANNEL_FLAGS, TEST_IMAGE_FLAGS } from '../_helpers/cli.js';
+import { describe, hostsWithTestImages, runCli, TEST_FLANNEL_FLAGS, TEST_INSECURE_INIT_FLAGS } from '../_helpers/cli.js';
 import { escapeRegex, flannelLinks, managedContainers, readHostState, readSubnetEnv, startCli, waitHealthy } from '../_helpers/faults.js';
 import type { SimHost } from '../_helpers/hosts.js';
 
 async function initialised(t: import('ava').ExecutionContext): Promise<[SimHost, SimHost]> {
   const [node1, node2] = (await hostsWithTestImages(t, 2)) as [SimHost, SimHost];
-  const init = await runCli(node1, ['init', ...TEST_IMAGE_FLAGS]);
+  const init = await runCli(node1, ['init', ...TEST_INSECURE_INIT_FLAGS]);
   t.is(init.code, 0, describe(init));
   await waitHealthy(node1, node1, 'init');
   return [node1, node2];

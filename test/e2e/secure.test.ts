@@ -6,7 +6,7 @@
 import test from 'ava';
 import { readdir } from 'node:fs/promises';
 import { LABELS } from '../../src/defaults.js';
-import { describe, hostsWithTestImages, runCli, TEST_FLANNEL_FLAGS, TEST_IMAGE_FLAGS } from '../_helpers/cli.js';
+import { describe, hostsWithTestImages, joinCommandOf, runCli, TEST_FLANNEL_FLAGS, TEST_IMAGE_FLAGS } from '../_helpers/cli.js';
 import type { SimHost } from '../_helpers/hosts.js';
 
 async function assertUntouched(t: import('ava').ExecutionContext, host: SimHost): Promise<void> {
@@ -17,13 +17,6 @@ async function assertUntouched(t: import('ava').ExecutionContext, host: SimHost)
 
 const STATE_DIR = '/var/lib/ignite-net';
 const cat = async (host: SimHost, path: string): Promise<string> => (await host.exec('cat', [`${STATE_DIR}/${path}`])).stdout;
-
-/** The join command init printed, alone on its line. */
-function joinCommandOf(output: string): string[] {
-  const line = output.split('\n').map((l) => l.trim()).find((l) => l.startsWith('sudo ignite-net join '));
-  if (!line) throw new Error(`no join command in:\n${output}`);
-  return line.split(/\s+/).slice(2);
-}
 
 test.serial('secure by default: init prints a join command that pins the CA; join works with it and every wrong one is refused', async (t) => {
   const [node1, node2, node3] = (await hostsWithTestImages(t, 3)) as [SimHost, SimHost, SimHost];
@@ -81,7 +74,10 @@ test.serial('secure by default: init prints a join command that pins the CA; joi
     }
     const logs = await runCli(node, ['logs', '--tail', '200']);
     outputs.push(logs.stdout, logs.stderr);
+    // status reads the secure etcd with this host's credentials (root on the init host, its identity elsewhere).
     const status = await runCli(node, ['status', '--json']);
+    t.true(status.code === 0 || status.code === 10, describe(status));
+    t.is((JSON.parse(status.stdout) as { etcd: { ok: boolean } }).etcd.ok, true, status.stdout);
     outputs.push(status.stdout);
   }
   // The password of node2's own flannel shows in its own start-up log line only as [redacted].

@@ -2,7 +2,7 @@ import test from 'ava';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CNI_PLUGINS } from '../../src/defaults.js';
-import { describe, hostsWithTestImages, runCli, TEST_FLANNEL_FLAGS, TEST_IMAGE_FLAGS } from '../_helpers/cli.js';
+import { describe, hostsWithTestImages, runCli, TEST_FLANNEL_FLAGS, TEST_INSECURE_INIT_FLAGS } from '../_helpers/cli.js';
 import type { SimHost } from '../_helpers/hosts.js';
 
 interface StatusDoc {
@@ -35,7 +35,7 @@ test.serial('status on the init host and on a joined host; a stopped flannel is 
     for (const plugin of CNI_PLUGINS) await writeFile(join(host.dirs.cniBinDir, plugin), '#!/bin/sh\n', { mode: 0o755 });
   }
 
-  const init = await runCli(node1, ['init', ...TEST_IMAGE_FLAGS]);
+  const init = await runCli(node1, ['init', ...TEST_INSECURE_INIT_FLAGS]);
   t.is(init.code, 0, describe(init));
   const joined = await runCli(node2, ['join', node1.address, ...TEST_FLANNEL_FLAGS]);
   t.is(joined.code, 0, describe(joined));
