@@ -155,7 +155,8 @@ export const releaseLeaseStep: Step<CommandContext> = {
       }
       return { detail: released.length > 0 ? `released ${released.join(', ')}` : 'no lease of this host in etcd' };
     } catch (error) {
-      if (!(error instanceof IgniteError) || error.kind !== 'etcd') throw error;
+      // Not answering, or no longer letting this host in (revoked): the lease expires by itself either way.
+      if (!(error instanceof IgniteError) || (error.kind !== 'etcd' && error.kind !== 'permission')) throw error;
       const what = subnet ? `the lease ${subnet}` : "this host's lease";
       if (isInitHost) {
         // etcd is this host's own: its data (and the lease in it) stays in the volume unless --purge.
@@ -168,7 +169,9 @@ export const releaseLeaseStep: Step<CommandContext> = {
       }
       const expires = formatTime(leaseExpiresBy(new Date(ctx.services.clock.now()), await ctx.services.files.modifiedAt(subnetEnvPath(ctx.options.runDir))));
       const key = subnet ? subnetToLeaseKey(subnet, ETCD_KEYS.subnets) : `${ETCD_KEYS.subnets}<subnet>`;
-      const remedy = `docker exec ${CONTAINER_NAMES.etcd} etcdctl del ${key}`;
+      const remedy = endpoint.startsWith('https:')
+        ? `docker exec -it ${CONTAINER_NAMES.etcd} etcdctl --endpoints https://127.0.0.1:2379 --cacert /etc/ignite-net/etcd/ca.pem --user root del ${key} (root's password is in /var/lib/ignite-net/etcd-root.json)`
+        : `docker exec ${CONTAINER_NAMES.etcd} etcdctl del ${key}`;
       io.warn(
         `${error.message}: ${what} stays in etcd until it expires by itself, by ${expires} at the latest (24 h after flannel's last renewal)`,
         `To free it sooner, run on the init host: ${remedy}`,
