@@ -100,7 +100,8 @@ function buildOptions(command: Command, args: string[], values: Values, env: Nod
   };
   const flag = (name: string): boolean => values.get(name) === true;
 
-  const host = command === 'logs' ? undefined : positionalHost(command, args);
+  const host = command === 'logs' || command === 'token' ? undefined : positionalHost(command, args);
+  const token = command === 'token' ? parseTokenAction(args) : undefined;
   const logsTarget = command === 'logs' ? parseLogsTarget(args) : undefined;
   const etcdEndpoint = str('etcd-endpoint');
   const peer = str('peer');
@@ -131,6 +132,8 @@ function buildOptions(command: Command, args: string[], values: Values, env: Nod
     ignorePreflightErrors: parseIgnored(values.get('ignore-preflight-errors')),
     force: flag('force'),
     insecure: flag('insecure'),
+    ...(token === undefined ? {} : { token }),
+    ttlMs: parseDuration('ttl', str('ttl'), 24 * 60 * 60 * 1000),
     ...parseJoinSecret(str('token'), str('ca-cert-hash')),
     keepOnFailure: flag('keep-on-failure'),
     purge: flag('purge'),
@@ -153,6 +156,20 @@ function parseJoinSecret(token: string | undefined, pin: string | undefined): { 
     throw usageError(`${token === undefined ? '--ca-cert-hash' : '--token'} needs ${token === undefined ? '--token' : '--ca-cert-hash'} too`, 'Copy the whole join command that `ignite-net init` or `ignite-net token create` printed on the init host.');
   }
   return { join: { token: parseToken(token), caPin: parseCaPin(pin) } };
+}
+
+function parseTokenAction(args: string[]): { action: 'create' | 'list' | 'delete'; id?: string } {
+  const [action, id, ...extra] = args;
+  const hint = 'Use `ignite-net token create`, `ignite-net token list` or `ignite-net token delete <id>`.';
+  if (action !== 'create' && action !== 'list' && action !== 'delete') {
+    throw usageError(action === undefined ? 'token needs what to do: create, list or delete' : `unknown token action "${action}"`, hint);
+  }
+  if (action === 'delete') {
+    if (id === undefined || extra.length > 0 || !/^[a-z0-9]{6}$/.test(id)) throw usageError(id === undefined ? 'token delete needs the token id' : `"${args.slice(1).join(' ')}" is not a token id (6 lower-case letters and digits)`, 'Take it from `ignite-net token list`.');
+    return { action, id };
+  }
+  if (id !== undefined) throw usageError(`token ${action} takes no more arguments (got "${args.slice(1).join(' ')}")`, hint);
+  return { action };
 }
 
 function parseLogsTarget(args: string[]): 'etcd' | 'flannel' | undefined {

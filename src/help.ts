@@ -94,6 +94,7 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   { name: 'peer', type: 'string', value: '<host>', commands: ['doctor'], description: "Run join's checks against this init host instead of init's" },
   { name: 'follow', short: 'f', type: 'boolean', commands: ['logs'], description: 'Keep printing new log lines' },
   { name: 'tail', type: 'string', value: '<lines>', commands: ['logs'], description: 'How many of the last lines to show per container', default: '100' },
+  { name: 'ttl', type: 'string', value: '<duration>', commands: ['token'], description: 'How long a new token can be used (one host joins with it)', default: '24h' },
   { name: 'purge', type: 'boolean', commands: ['cleanup'], description: `Also remove etcd's data volume (${ETCD_VOLUME})` },
   { name: 'help', short: 'h', type: 'boolean', commands: ALL, description: 'Show help' },
   { name: 'version', short: 'v', type: 'boolean', commands: ALL, description: 'Print the version' },
@@ -143,6 +144,14 @@ export const COMMAND_SPECS: Record<Command, CommandSpec> = {
     description:
       "Run every preflight check of init, or of join with --peer, plus the things flannel operators trip on (br_netfilter, ip_forward, the FORWARD policy, CNI configs that sort before ours, MTU), and say how to fix each failure. Changes nothing.",
     examples: ['sudo ignite-net doctor', 'sudo ignite-net doctor --peer 192.168.1.2'],
+  },
+  token: {
+    usage: 'token create|list|delete [id] [options]',
+    summary: 'Make, list or delete join tokens (on the init host)',
+    description:
+      "A join token lets one host join within its TTL (--ttl, default 24h): `create` prints the whole join command, `list` shows every token and which host used it, `delete` takes an unused token back. After its TTL a token opens nothing: etcd itself deletes what it held.",
+    arguments: [['create|list|delete', 'What to do'], ['id', 'delete: the token id (the part before the dot)']],
+    examples: ['sudo ignite-net token create', 'sudo ignite-net token create --ttl 2h', 'sudo ignite-net token list', 'sudo ignite-net token delete abc123'],
   },
   logs: {
     usage: 'logs [etcd|flannel] [options]',

@@ -6,7 +6,7 @@ import type { PullPolicy } from './defaults.js';
 import type { NetworkConfig } from './net/network-config.js';
 import type { JoinToken } from './pki/token.js';
 
-export const COMMANDS = ['init', 'join', 'cleanup', 'status', 'doctor', 'logs'] as const;
+export const COMMANDS = ['init', 'join', 'cleanup', 'status', 'doctor', 'logs', 'token'] as const;
 export type Command = (typeof COMMANDS)[number];
 
 export const isCommand = (value: string): value is Command => (COMMANDS as readonly string[]).includes(value);
@@ -35,6 +35,9 @@ export interface Options {
   /** Check names as given; preflight compares them case-insensitively. */
   ignorePreflightErrors: Set<string> | 'all';
   force: boolean;
+  /** token: what to do, the token id for delete, and create's --ttl. */
+  token?: { action: 'create' | 'list' | 'delete'; id?: string };
+  ttlMs: number;
   /** init: plain HTTP and no etcd auth (a throwaway lab). */
   insecure: boolean;
   /** join: the token and the CA pin, both or neither (docs/security.md). */

@@ -58,15 +58,39 @@ test.serial('secure by default: init prints a join command that pins the CA; joi
   t.regex(reused.stderr, /has expired or was already used by another host/);
   await assertUntouched(t, node3);
 
+  // token create makes another one-host token; a deleted one opens nothing; list says who used which.
+  const created = await runCli(node1, ['token', 'create', '--ttl', '2h']);
+  t.is(created.code, 0, describe(created));
+  const second = joinCommandOf(created.stdout);
+  const secondId = second[second.indexOf('--token') + 1]?.split('.')[0] ?? '';
+  const removed = await runCli(node1, ['token', 'delete', secondId]);
+  t.is(removed.code, 0, describe(removed));
+  const afterDelete = await runCli(node3, [...second, ...TEST_FLANNEL_FLAGS]);
+  t.is(afterDelete.code, 9, describe(afterDelete));
+  t.regex(afterDelete.stderr, new RegExp(`the token ${secondId}\\.… is not known to the overlay`));
+  await assertUntouched(t, node3);
+  const third = joinCommandOf((await runCli(node1, ['token', 'create'])).stdout);
+  const joined3 = await runCli(node3, [...third, ...TEST_FLANNEL_FLAGS]);
+  t.is(joined3.code, 0, describe(joined3));
+  const list = await runCli(node1, ['token', 'list']);
+  t.is(list.code, 0, describe(list));
+  t.regex(list.stdout, new RegExp(`${joinArgs[tokenIndex]?.split('.')[0] ?? ''} +created .*; used by ${node2.address.replaceAll('.', '\\.')}`));
+  t.regex(list.stdout, new RegExp(`${third[third.indexOf('--token') + 1]?.split('.')[0] ?? ''} +created .*; used by ${node3.address.replaceAll('.', '\\.')}`));
+  t.false(list.stdout.includes(secondId), 'a deleted token is not listed');
+  const onJoined = await runCli(node2, ['token', 'create']);
+  t.is(onJoined.code, 2, describe(onJoined));
+  t.regex(onJoined.stderr, /tokens are made on the init host/);
+
   // etcd answers nothing over plain HTTP.
   const plain = await node3.exec('etcdctl', ['--endpoints', `http://${node1.address}:2379`, '--dial-timeout', '2s', 'get', '/coreos.com/network/config'], { env: { ETCDCTL_API: '3' }, timeoutMs: 15_000 });
   t.not(plain.code, 0, 'plain HTTP gets nothing');
 
   // Secrets: never in any output, nor in the containers' command lines or environment; their files are 0600.
   const secrets = [joinArgs[tokenIndex]?.split('.')[1] ?? '', (await cat(node1, 'etcd-root.json')).match(/"password":"([^"]+)"/)?.[1] ?? ''];
-  for (const node of [node1, node2]) secrets.push(await cat(node, 'flannel-tls/etcd-password'));
+  for (const node of [node1, node2, node3]) secrets.push(await cat(node, 'flannel-tls/etcd-password'));
   t.true(secrets.every((s) => s.length >= 16), 'found the secrets to look for');
-  const outputs = [init.stderr, joined.stdout, joined.stderr, noToken.stderr, pinned.stderr, bad.stderr, deleted.stderr, reused.stderr];
+  const outputs = [init.stderr, joined.stdout, joined.stderr, noToken.stderr, pinned.stderr, bad.stderr, deleted.stderr, reused.stderr, list.stdout, list.stderr, afterDelete.stderr, joined3.stdout, joined3.stderr];
+  secrets.push(third[third.indexOf('--token') + 1]?.split('.')[1] ?? '');
   for (const node of [node1, node2]) {
     for (const info of await node.docker.listContainers({ all: true })) {
       const inspected = await node.docker.getContainer(info.Id).inspect();

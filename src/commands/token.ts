@@ -1,0 +1,115 @@
+import { IgniteError } from '../core/errors.js';
+import type { SummaryLine } from '../core/events.js';
+import type { Step } from '../core/step.js';
+import { bootstrapKey, joinKey, tokenKey, tokenRole, tokenUser } from '../pki/etcd-roles.js';
+import { pkiLayout } from '../pki/layout.js';
+import { joinCommand } from '../pki/token.js';
+import { required, type CommandContext } from '../steps/context.js';
+import { etcdAccess } from '../steps/etcd-access.js';
+import { loadStateStep } from '../steps/state.js';
+import { createJoinToken } from '../steps/token.js';
+import type { CommandSpec } from './command.js';
+
+/** Root's client on the init host: tokens are etcd users, which only root may make. */
+const connectAsRoot: Step<CommandContext> = {
+  id: 'connect',
+  title: "Connect to etcd as root",
+  async run(ctx) {
+    const state = ctx.state;
+    const layout = pkiLayout(ctx.options.stateDir);
+    if (!state?.security) {
+      throw new IgniteError('usage', state ? 'this overlay is insecure (init --insecure): hosts join it without a token' : 'ignite-net is not set up on this host', {
+        hint: state ? 'Run `sudo ignite-net init` without --insecure to secure it.' : 'Run `ignite-net token` on the init host.',
+      });
+    }
+    if (!(await ctx.services.files.exists(layout.rootCredential))) {
+      throw new IgniteError('usage', 'tokens are made on the init host: this host has no etcd root credential', { hint: `Run \`sudo ignite-net token ${ctx.options.token?.action ?? 'create'}\` on ${state.peer ?? 'the init host'}.` });
+    }
+    const access = await etcdAccess(ctx.services.files, ctx.options.stateDir);
+    ctx.admin = ctx.services.etcdAdmin(state.etcdEndpoint, { timeoutMs: Math.min(ctx.options.timeoutMs, 10_000), ...access });
+    ctx.store = ctx.admin;
+    await ctx.admin.ping();
+    return { detail: state.etcdEndpoint };
+  },
+};
+
+interface TokenRecord {
+  id: string;
+  user: string;
+  createdAt: string;
+  expiresAt: string;
+}
+
+interface JoinRecord {
+  address: string;
+  hostname: string;
+  at: string;
+}
+
+const parse = <T>(text: string | undefined): T | undefined => {
+  if (text === undefined) return undefined;
+  try {
+    return JSON.parse(text) as T;
+  } catch {
+    return undefined;
+  }
+};
+
+const when = (iso: string): string => iso.replace('T', ' ').replace(/:\d\d(\.\d+)?Z$/, ' UTC');
+
+const actionStep: Step<CommandContext> = {
+  id: 'token',
+  title: 'Join tokens',
+  async run(ctx) {
+    const admin = required(ctx.admin, 'etcd admin');
+    const action = required(ctx.options.token, 'token action');
+    const now = new Date(ctx.services.clock.now());
+    const tokens = ctx.tokens ?? (ctx.tokens = []);
+    if (action.action === 'create') {
+      const state = required(ctx.state, 'state');
+      const { token, expiresAt } = await createJoinToken(admin, Math.round(ctx.options.ttlMs / 1000), now);
+      ctx.joinCommand = joinCommand(state.advertiseAddress, token, state.security?.caPin ?? '');
+      return { detail: `token ${token.id}, valid until ${when(expiresAt.toISOString())}` };
+    }
+    const ids = (await admin.listUsers()).filter((u) => u.startsWith(tokenUser(''))).map((u) => u.slice(tokenUser('').length));
+    if (action.action === 'delete') {
+      const id = required(action.id, 'token id');
+      if (!ids.includes(id)) throw new IgniteError('usage', `there is no token ${id}`, { hint: 'See `ignite-net token list`.' });
+      await admin.deleteUser(tokenUser(id));
+      await admin.deleteRole(tokenRole(id));
+      for (const key of [bootstrapKey(id), tokenKey(id)]) await admin.delete(key);
+      tokens.push({ label: id, value: 'deleted: it can no longer be used (a host that joined with it keeps its identity; `hosts revoke` takes that back)' });
+      return { detail: `deleted ${id}` };
+    }
+    for (const id of ids.sort()) {
+      const [meta, joined, unused] = await Promise.all([admin.get(tokenKey(id)), admin.get(joinKey(id)), admin.get(bootstrapKey(id))]);
+      const record = parse<TokenRecord>(meta);
+      const host = parse<JoinRecord>(joined);
+      const fate = host
+        ? `used by ${host.address} (${host.hostname}) at ${when(host.at)}`
+        : unused !== undefined
+          ? `unused, expires ${record ? when(record.expiresAt) : '?'}`
+          : 'expired unused (it opens nothing now)';
+      tokens.push({ label: id, value: `created ${record ? when(record.createdAt) : '?'}; ${fate}` });
+    }
+    return { detail: `${ids.length} token${ids.length === 1 ? '' : 's'}` };
+  },
+};
+
+/** `ignite-net token create|list|delete`: join tokens, made and kept in etcd by root (docs/security.md). */
+export const tokenCommand: CommandSpec = {
+  name: 'token',
+  changesHost: false,
+  steps: () => [loadStateStep('strict'), connectAsRoot, actionStep],
+  summary(ctx) {
+    if (ctx.joinCommand) {
+      return {
+        title: 'ignite-net: a join token for one host',
+        lines: [],
+        next: ['On the host to join (within the token\'s TTL):', ctx.joinCommand],
+      };
+    }
+    const lines: SummaryLine[] = ctx.tokens ?? [];
+    return { title: ctx.options.token?.action === 'delete' ? 'ignite-net: token deleted' : `ignite-net: ${lines.length} join token${lines.length === 1 ? '' : 's'}`, lines, next: [] };
+  },
+};
