@@ -114,15 +114,15 @@ export const COMMAND_SPECS: Record<Command, CommandSpec> = {
     summary: 'Start etcd and flannel here, seed the network config, write the CNI config',
     description:
       'Make this host the first of the overlay: run etcd and flannel in Docker, seed the network config into etcd (v3 API), wait until flannel holds a subnet, and write the CNI conflist.',
-    examples: ['sudo ignite-net init', 'sudo ignite-net init --network 10.60.0.0/16 --subnet-len 26', 'sudo ignite-net init --advertise-address 192.168.1.2 --yes'],
+    examples: ['sudo ignite-net init', 'sudo ignite-net init --network 10.60.0.0/16 --subnet-len 26', 'sudo ignite-net init --advertise-address 192.168.1.2 --yes', 'sudo ignite-net init --insecure   # plain HTTP, no auth: a throwaway lab only'],
   },
   join: {
     usage: 'join [host] [options]',
     summary: "Start flannel here, pointed at the init host's etcd; write the CNI config",
     description:
-      "Add this host to the overlay: check the peer, run flannel pointed at <host>'s etcd, wait until it holds a subnet, and write the CNI conflist. The network settings come from the init host.",
+      "Add this host to the overlay: check the peer (its CA against the token's pin), take this host's own etcd identity with the token, run flannel pointed at <host>'s etcd over TLS, wait until it holds a subnet, and write the CNI conflist. The network settings come from the init host. A token joins one host: `ignite-net token create` on the init host makes the next.",
     arguments: [['host', 'IPv4/IPv6 address or DNS name of the host where `ignite-net init` ran (no port, no URL)']],
-    examples: ['sudo ignite-net join 192.168.1.2', 'sudo ignite-net join 192.168.1.2 --advertise-address 192.168.1.3 --json'],
+    examples: ['sudo ignite-net join 192.168.1.2 --token abcdef.0123456789abcdef --ca-cert-hash sha256:<64 hex>', 'sudo ignite-net join 192.168.1.2   # an insecure overlay: no token'],
   },
   cleanup: {
     usage: 'cleanup [options]',
@@ -209,8 +209,9 @@ export function globalHelp(): string {
     ...table(globals.map((spec) => [optionLabel(spec), spec.description])),
     '',
     'Examples:',
-    '  [node1]$ sudo ignite-net init                # etcd + flannel, seed 10.50.0.0/16, write CNI config',
-    '  [node2]$ sudo ignite-net join 192.168.1.2    # flannel pointed at node1\'s etcd, CNI config',
+    '  [node1]$ sudo ignite-net init                # CA, etcd over TLS with auth, flannel; prints:',
+    '  [node2]$ sudo ignite-net join 192.168.1.2 --token <id.secret> --ca-cert-hash sha256:<hex>',
+    '  [node1]$ sudo ignite-net token create        # the join command for one more host',
     '  [node*]$ sudo ignite-net cleanup             # tear it all down',
     '',
     'Run `ignite-net <command> --help` for the options of a command.',

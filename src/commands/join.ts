@@ -36,6 +36,7 @@ export const joinCommand: CommandSpec = {
         { label: 'advertise address', value: ctx.advertise?.address ?? '?' },
         { label: 'this host\'s subnet', value: ctx.subnet ?? '?' },
         { label: 'etcd endpoint', value: ctx.etcdEndpoint ?? '?' },
+        { label: 'security', value: ctx.security ? `TLS, CA ${ctx.security.pin}; this host is ${ctx.identity ?? '?'}` : 'none: the overlay is insecure (plain HTTP, no authentication)' },
         { label: 'network', value: ctx.network.Network },
       ],
       next: already ? [] : [restartIgnitedNote],

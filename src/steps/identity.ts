@@ -32,7 +32,9 @@ export const identityStep: Step<CommandContext> = {
       const record = { address: required(ctx.advertise, 'advertise address').address, hostname: network.hostName(), user: joining.identity.username, at: new Date(clock.now()).toISOString() };
       await joining.tokenStore.put(joinKey(join.token.id), JSON.stringify(record));
     }
-    await files.ensureDir(layout.flannelTls.dir, SECRET_DIR_MODE);
+    if ((await files.ensureDir(layout.flannelTls.dir, SECRET_DIR_MODE)) === 'created') {
+      io.changed({ title: `remove ${layout.flannelTls.dir}`, run: async () => void (await files.removeTree(layout.flannelTls.dir)) });
+    }
     await writeWithUndo(files, io, layout.flannelTls.ca, security.caPem, 0o644);
     if ((await files.readIfExists(layout.flannelTls.key)) === undefined) {
       const client = await createSelfSignedClient('ignite-net flannel', { now: new Date(clock.now()) });

@@ -43,7 +43,9 @@ export const pkiStep: Step<CommandContext> = {
     const layout = pkiLayout(ctx.options.stateDir);
     const now = new Date(clock.now());
     const done: string[] = [];
-    for (const dir of [layout.dir, layout.etcdTls.dir, layout.flannelTls.dir]) await files.ensureDir(dir, SECRET_DIR_MODE);
+    for (const dir of [layout.dir, layout.etcdTls.dir, layout.flannelTls.dir]) {
+      if ((await files.ensureDir(dir, SECRET_DIR_MODE)) === 'created') io.changed({ title: `remove ${dir}`, run: async () => void (await files.removeTree(dir)) });
+    }
 
     let ca = await readPair(files, layout.caCert, layout.caKey);
     if (!ca) {

@@ -11,7 +11,7 @@ import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { initCommand } from '../../src/commands/init.js';
 import { CNI_FILES, ETCD_VOLUME } from '../../src/defaults.js';
-import { describe, runCli, TEST_IMAGE_FLAGS } from '../_helpers/cli.js';
+import { describe, runCli, TEST_INSECURE_INIT_FLAGS } from '../_helpers/cli.js';
 import { assertUndoneOnceNewestFirst, flannelLinks, interruptAtPause, managedContainers, optionsFor, readHostState, readSubnetEnv, startCli, waitHealthy } from '../_helpers/faults.js';
 import { createHosts, type SimHost } from '../_helpers/hosts.js';
 import { ensureTestImages } from '../_helpers/images.js';
@@ -57,7 +57,7 @@ for (const [index, stepId] of stepIds.entries()) {
     const { host, destroy } = await setUp();
     t.teardown(destroy);
 
-    const run = startCli(host, ['init', ...TEST_IMAGE_FLAGS], stepId);
+    const run = startCli(host, ['init', ...TEST_INSECURE_INIT_FLAGS], stepId);
     const { result, output } = await interruptAtPause(t, run);
     t.regex(result.stderr, /✖ init failed after .* \(exit 130\)/, output);
     t.notRegex(result.stderr, /undo failed/, output);
@@ -69,7 +69,7 @@ for (const [index, stepId] of stepIds.entries()) {
 
     await assertUnchanged(t, host, output);
 
-    const again = await runCli(host, ['init', ...TEST_IMAGE_FLAGS]);
+    const again = await runCli(host, ['init', ...TEST_INSECURE_INIT_FLAGS]);
     t.is(again.code, 0, describe(again));
     const subnet = await waitHealthy(host, host, 'init');
     t.is((await readHostState(host))?.['subnet'], subnet);
@@ -80,7 +80,7 @@ test.serial('Ctrl-C before init step "save-state" with --keep-on-failure leaves 
   const { host, destroy } = await setUp();
   t.teardown(destroy);
 
-  const run = startCli(host, ['init', ...TEST_IMAGE_FLAGS, '--keep-on-failure'], 'save-state');
+  const run = startCli(host, ['init', ...TEST_INSECURE_INIT_FLAGS, '--keep-on-failure'], 'save-state');
   await run.paused();
   run.child.kill('SIGINT');
   const result = await run.exited;
@@ -100,7 +100,7 @@ test.serial('Ctrl-C before init step "save-state" with --keep-on-failure leaves 
   t.is(await readHostState(host), undefined, 'the interrupted step did not write the state file');
 
   // Running init again finishes it without recreating anything.
-  const again = await runCli(host, ['init', ...TEST_IMAGE_FLAGS]);
+  const again = await runCli(host, ['init', ...TEST_INSECURE_INIT_FLAGS]);
   t.is(again.code, 0, describe(again));
   t.is(await waitHealthy(host, host, 'init'), subnet);
   t.is((await readHostState(host))?.['subnet'], subnet);

@@ -30,6 +30,7 @@ test('init with no options: every default from defaults.ts', (t) => {
     ignorePreflightErrors: new Set(),
     force: false,
     insecure: false,
+    ttlMs: 86_400_000,
     keepOnFailure: false,
     purge: false,
     stateDir: '/var/lib/ignite-net',
@@ -186,7 +187,7 @@ const globalHint = /Run `ignite-net --help` for usage\./;
 
 const bad: [string[], RegExp, RegExp][] = [
   // commands and positionals
-  [['frob'], /^unknown command "frob"$/, /Commands are init, join, cleanup, status, doctor, logs\./],
+  [['frob'], /^unknown command "frob"$/, /Commands are init, join, cleanup, status, doctor, logs, token\./],
   [['--json', 'stats'], /^unknown command "stats"$/, globalHint],
   [['help', 'frob'], /^unknown command "frob"$/, globalHint],
   [['--json'], /^missing command$/, /Put a command first/],
@@ -315,6 +316,7 @@ test('every option in the table parses on every command it is listed for', (t) =
     tail: '20',
     token: 'abc123.0123456789abcdef',
     'ca-cert-hash': `sha256:${'0'.repeat(64)}`,
+    ttl: '2h',
   };
   // The token and the CA pin come together.
   const companion: Record<string, string[]> = { token: ['--ca-cert-hash', `sha256:${'0'.repeat(64)}`], 'ca-cert-hash': ['--token', 'abc123.0123456789abcdef'] };
@@ -322,7 +324,8 @@ test('every option in the table parses on every command it is listed for', (t) =
     if (spec.name === 'help' || spec.name === 'version') continue;
     for (const command of spec.commands) {
       const value = sample[spec.name];
-      const argv = spec.type === 'boolean' ? [command, `--${spec.name}`] : [command, `--${spec.name}`, value ?? 'missing-sample', ...(companion[spec.name] ?? [])];
+      const head = command === 'token' ? [command, 'list'] : [command];
+      const argv = spec.type === 'boolean' ? [...head, `--${spec.name}`] : [...head, `--${spec.name}`, value ?? 'missing-sample', ...(companion[spec.name] ?? [])];
       t.notThrows(() => run(argv), argv.join(' '));
     }
   }
@@ -369,4 +372,17 @@ test('join --token and --ca-cert-hash come together and are checked without echo
   t.regex(garbled?.message ?? '', /^--token is not a join token/);
   t.false(garbled?.message.includes('zyxwvutsrq') ?? true);
   t.throws(() => parseArgs(['init', '--token', 'abc123.zyxwvutsrq987654'], {}), { message: /--token is not an option of init/ });
+});
+
+test('token create|list|delete <id>, with --ttl', (t) => {
+  const create = parseArgs(['token', 'create', '--ttl', '2h'], {});
+  t.true(create.kind === 'run' && create.options.token?.action === 'create' && create.options.ttlMs === 7_200_000);
+  const del = parseArgs(['token', 'delete', 'abc123'], {});
+  t.true(del.kind === 'run' && del.options.token?.id === 'abc123');
+  t.throws(() => parseArgs(['token'], {}), { message: 'token needs what to do: create, list or delete' });
+  t.throws(() => parseArgs(['token', 'make'], {}), { message: 'unknown token action "make"' });
+  t.throws(() => parseArgs(['token', 'delete'], {}), { message: 'token delete needs the token id' });
+  t.throws(() => parseArgs(['token', 'delete', 'ABC'], {}), { message: '"ABC" is not a token id (6 lower-case letters and digits)' });
+  t.throws(() => parseArgs(['token', 'list', 'x'], {}), { message: 'token list takes no more arguments (got "x")' });
+  t.throws(() => parseArgs(['token', 'create', '--ttl', '2d'], {}), { message: '--ttl "2d" is not a duration' });
 });
