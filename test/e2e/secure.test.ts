@@ -110,4 +110,18 @@ test.serial('secure by default: init prints a join command that pins the CA; joi
     const modes = await node.exec('stat', ['-c', '%a %n', `${STATE_DIR}/flannel-tls/etcd-password`, `${STATE_DIR}/flannel-tls/client-key.pem`, `${STATE_DIR}/flannel-tls`]);
     t.deepEqual(modes.stdout.trim().split('\n').map((l) => l.split(' ')[0]), ['600', '600', '700'], modes.stdout);
   }
+
+  // cleanup over TLS: a joined host releases its own lease with its identity; the init host with
+  // --purge leaves no key, certificate or credential behind.
+  const leaving = await runCli(node3, ['cleanup', '--yes']);
+  t.is(leaving.code, 0, describe(leaving));
+  t.regex(leaving.stdout, /removed +lease 10\.50\.\d+\.0\/24 in etcd at https:/);
+  for (const [node, args] of [[node2, ['cleanup', '--yes']], [node1, ['cleanup', '--yes', '--purge']]] as const) {
+    const done = await runCli(node, [...args]);
+    t.is(done.code, 0, describe(done));
+  }
+  for (const node of [node1, node2, node3]) {
+    const left = await node.exec('sh', ['-c', `find ${STATE_DIR} -type f 2>/dev/null || true`]);
+    t.is(left.stdout.trim(), '', `nothing left in ${STATE_DIR} on ${node.name}`);
+  }
 });
