@@ -65,8 +65,12 @@ function validity(now: Date, days: number): { notBefore: Date; notAfter: Date } 
   return { notBefore: new Date(now.getTime() - 60_000), notAfter: new Date(now.getTime() + days * DAY_MS) };
 }
 
-/** A new self-signed CA that may sign end-entity certificates only (path length 0). */
-export async function createCa(commonName: string, options: { validDays?: number; now?: Date } = {}): Promise<CertAndKey> {
+interface SelfSignedOptions {
+  validDays?: number;
+  now?: Date;
+}
+
+async function selfSigned(commonName: string, options: SelfSignedOptions, extensions: (keys: CryptoKeyPair) => Promise<x509.Extension[]>): Promise<CertAndKey> {
   const keys = await newKeys();
   const cert = await x509.X509CertificateGenerator.createSelfSigned({
     serialNumber: newSerial(),
@@ -74,34 +78,30 @@ export async function createCa(commonName: string, options: { validDays?: number
     ...validity(options.now ?? new Date(), options.validDays ?? CA_VALID_DAYS),
     keys,
     signingAlgorithm: SIGNING_ALGORITHM,
-    extensions: [
-      new x509.BasicConstraintsExtension(true, 0, true),
-      new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign | x509.KeyUsageFlags.digitalSignature, true),
-      await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
-    ],
+    extensions: await extensions(keys),
   });
   return { certPem: pemLine(cert.toString('pem')), keyPem: await keyToPem(keys.privateKey) };
+}
+
+/** A new self-signed CA that may sign end-entity certificates only (path length 0). */
+export function createCa(commonName: string, options: SelfSignedOptions = {}): Promise<CertAndKey> {
+  return selfSigned(commonName, options, async (keys) => [
+    new x509.BasicConstraintsExtension(true, 0, true),
+    new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign | x509.KeyUsageFlags.digitalSignature, true),
+    await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
+  ]);
 }
 
 /**
  * A self-signed client certificate that no one verifies: flanneld turns TLS on only when it has a
  * certificate and a key (docs/security.md), and etcd here asks clients for none.
  */
-export async function createSelfSignedClient(commonName: string, options: { validDays?: number; now?: Date } = {}): Promise<CertAndKey> {
-  const keys = await newKeys();
-  const cert = await x509.X509CertificateGenerator.createSelfSigned({
-    serialNumber: newSerial(),
-    name: [{ CN: [commonName] }],
-    ...validity(options.now ?? new Date(), options.validDays ?? CA_VALID_DAYS),
-    keys,
-    signingAlgorithm: SIGNING_ALGORITHM,
-    extensions: [
-      new x509.BasicConstraintsExtension(false, undefined, true),
-      new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
-      new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.clientAuth]),
-    ],
-  });
-  return { certPem: pemLine(cert.toString('pem')), keyPem: await keyToPem(keys.privateKey) };
+export function createSelfSignedClient(commonName: string, options: SelfSignedOptions = {}): Promise<CertAndKey> {
+  return selfSigned(commonName, options, async () => [
+    new x509.BasicConstraintsExtension(false, undefined, true),
+    new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
+    new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.clientAuth]),
+  ]);
 }
 
 const EXTENDED_USAGES: Record<CertUsage, string[]> = {
