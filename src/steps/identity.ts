@@ -15,14 +15,14 @@ import { writeWithUndo } from './pki.js';
 export const identityStep: Step<CommandContext> = {
   id: 'identity',
   title: "This host's etcd identity",
-  skip: (ctx) => (ctx.options.join === undefined ? 'no token: an insecure overlay' : undefined),
+  skip: (ctx) => (ctx.joining === undefined ? 'an insecure overlay: no identity' : undefined),
   async run(ctx, io) {
-    const join = required(ctx.options.join, 'join token');
     const joining = required(ctx.joining, 'the identity the token opened');
     const security = required(ctx.security, 'the overlay CA');
     const { files, clock, network } = ctx.services;
     const layout = pkiLayout(ctx.options.stateDir);
     if (joining.tokenStore) {
+      const join = required(ctx.options.join, 'join token');
       const taken = await joining.tokenStore.takeKey(bootstrapKey(join.token.id));
       if (taken === undefined) {
         throw new IgniteError('permission', `the token ${join.token.id}.… was used by another host while this one joined`, {

@@ -74,6 +74,21 @@ export async function reachPeerEtcd(ctx: CommandContext, io: StepIO): Promise<{ 
   }
   const join = ctx.options.join;
   const presented: PresentedCa | Error = await ctx.services.probes.fetchPresentedCa(address, PORTS.etcdClient, peerTimeout).catch((error: unknown) => (error instanceof Error ? error : new Error(String(error))));
+  const known = ctx.state?.security;
+  if (join === undefined && known && !(presented instanceof Error) && presented.pin === known.caPin) {
+    // This host joined this overlay before (join again, doctor): its own identity, pinned to the CA it recorded.
+    const identity = await readHostIdentity(ctx.services.files, pkiLayout(ctx.options.stateDir));
+    if (identity) {
+      ctx.security = { caPem: presented.caPem, pin: presented.pin };
+      ctx.joining = { identity };
+      const endpoint = etcdEndpoint(address, PORTS.etcdClient, 'https');
+      const store = ctx.services.etcd(endpoint, { timeoutMs: peerTimeout, tls: { caPem: presented.caPem, serverName: ETCD_SERVER_NAME }, auth: identity });
+      ctx.store = store;
+      ctx.etcdEndpoint = endpoint;
+      await store.ping();
+      return { endpoint, rttMs: tcp.rttMs };
+    }
+  }
   if (join === undefined) {
     if (!(presented instanceof Error)) {
       throw new IgniteError('usage', `${host} runs a secure overlay (etcd over TLS, with authentication): join needs its token`, {

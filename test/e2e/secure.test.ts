@@ -111,6 +111,13 @@ test.serial('secure by default: init prints a join command that pins the CA; joi
     t.deepEqual(modes.stdout.trim().split('\n').map((l) => l.split(' ')[0]), ['600', '600', '700'], modes.stdout);
   }
 
+  // A joined host reaches the overlay again with its own identity: join again needs no token, doctor's peer checks pass.
+  const again = await runCli(node2, ['join', node1.address, ...TEST_FLANNEL_FLAGS]);
+  t.is(again.code, 0, describe(again));
+  t.regex(again.stdout, /already joined, nothing changed/);
+  const doctor = await runCli(node2, ['doctor']);
+  t.regex(doctor.stdout, /PeerEtcd +ok +etcd v3 answers at https:/, describe(doctor));
+
   // cleanup over TLS: a joined host releases its own lease with its identity; the init host with
   // --purge leaves no key, certificate or credential behind.
   const leaving = await runCli(node3, ['cleanup', '--yes']);
