@@ -4,13 +4,9 @@ import type { Step, StepIO } from '../core/step.js';
 import { PORTS } from '../defaults.js';
 import { etcdEndpoint, parseHostArg, resolveHost } from '../net/host-arg.js';
 import { diffNetworkConfig, parseNetworkConfig, validateNetworkConfig, type NetworkConfig } from '../net/network-config.js';
-import type { EtcdAuth } from '../adapters/etcd/auth.js';
 import type { PresentedCa } from '../adapters/tls-probe.js';
-import { bootstrapKey, hostUser, tokenUser } from '../pki/etcd-roles.js';
-import { ETCD_SERVER_NAME, pkiLayout } from '../pki/layout.js';
-import { open } from '../pki/token.js';
-import { readHostIdentity } from './auth.js';
 import { required, type CommandContext } from './context.js';
+import { secureAccess } from './peer-secure.js';
 
 const PROBE_TIMEOUT_MS = 3_000;
 
@@ -72,78 +68,14 @@ export async function reachPeerEtcd(ctx: CommandContext, io: StepIO): Promise<{ 
       hint: `Is ${host} initialised (\`ignite-net init\`) and is ${PORTS.etcdClient}/tcp open between the hosts?`,
     });
   }
-  const join = ctx.options.join;
-  const presented: PresentedCa | Error = await ctx.services.probes.fetchPresentedCa(address, PORTS.etcdClient, peerTimeout).catch((error: unknown) => (error instanceof Error ? error : new Error(String(error))));
-  const known = ctx.state?.security;
-  if (join === undefined && known && !(presented instanceof Error) && presented.pin === known.caPin) {
-    // This host joined this overlay before (join again, doctor): its own identity, pinned to the CA it recorded.
-    const identity = await readHostIdentity(ctx.services.files, pkiLayout(ctx.options.stateDir));
-    if (identity) {
-      ctx.security = { caPem: presented.caPem, pin: presented.pin };
-      ctx.joining = { identity };
-      const endpoint = etcdEndpoint(address, PORTS.etcdClient, 'https');
-      const store = ctx.services.etcd(endpoint, { timeoutMs: peerTimeout, tls: { caPem: presented.caPem, serverName: ETCD_SERVER_NAME }, auth: identity });
-      ctx.store = store;
-      ctx.etcdEndpoint = endpoint;
-      await store.ping();
-      return { endpoint, rttMs: tcp.rttMs };
-    }
-  }
-  if (join === undefined) {
-    if (!(presented instanceof Error)) {
-      throw new IgniteError('usage', `${host} runs a secure overlay (etcd over TLS, with authentication): join needs its token`, {
-        hint: `On ${host} run \`sudo ignite-net token create\` and run the join command it prints here.`,
-      });
-    }
-    const endpoint = etcdEndpoint(address);
-    const store = ctx.services.etcd(endpoint, { timeoutMs: peerTimeout });
-    ctx.store = store;
-    ctx.etcdEndpoint = endpoint;
-    await store.ping();
-    return { endpoint, rttMs: tcp.rttMs };
-  }
-  if (presented instanceof Error) {
-    throw new IgniteError('usage', `${host} serves etcd over plain HTTP: its overlay is insecure (\`init --insecure\`, or ignite-net 0.1), and a token is for a secure one`, {
-      hint: `Join it without --token/--ca-cert-hash, or run \`sudo ignite-net init\` on ${host} again to secure it.`,
-    });
-  }
-  if (presented.pin !== join.caPin) {
-    throw new IgniteError('peer', `the CA at ${host}:${PORTS.etcdClient} is not the one in the token: ${join.caPin} expected, ${presented.pin} found — is someone in between, or was init run again?`, {
-      hint: `Check the address, and run \`sudo ignite-net token create\` on ${host} for a join command with its current CA.`,
-    });
-  }
-  ctx.security = { caPem: presented.caPem, pin: presented.pin };
-  const endpoint = etcdEndpoint(address, PORTS.etcdClient, 'https');
-  ctx.etcdEndpoint = endpoint;
-  const tls = { caPem: presented.caPem, serverName: ETCD_SERVER_NAME };
-  const already = await readHostIdentity(ctx.services.files, pkiLayout(ctx.options.stateDir));
-  let identity: EtcdAuth;
-  if (already?.username === hostUser(join.token.id)) {
-    // Joined with this token before (join again): the identity is on this host already.
-    identity = already;
-    ctx.joining = { identity };
-  } else {
-    const tokenStore = ctx.services.etcd(endpoint, { timeoutMs: peerTimeout, tls, auth: { username: tokenUser(join.token.id), password: join.token.secret } });
-    const box = await tokenStore.get(bootstrapKey(join.token.id)).catch((error: unknown) => {
-      if (error instanceof IgniteError && error.kind === 'permission') {
-        throw new IgniteError('permission', `the token ${join.token.id}.… is not known to the overlay at ${host}: it was deleted, or is mistyped`, {
-          hint: `On ${host} run \`sudo ignite-net token create\` and use the join command it prints.`,
-        });
-      }
-      throw error;
-    });
-    if (box === undefined) {
-      throw new IgniteError('permission', `the token ${join.token.id}.… has expired or was already used by another host`, {
-        hint: `A token joins one host within its TTL: on ${host} run \`sudo ignite-net token create\` for another.`,
-      });
-    }
-    const opened = open(join.token, box);
-    if (opened === undefined) throw new IgniteError('permission', `the token ${join.token.id}.… does not open what the overlay holds for it`, { hint: 'Copy the whole join command again, exactly as printed.' });
-    identity = JSON.parse(opened) as EtcdAuth;
-    ctx.joining = { identity, tokenStore };
-  }
-  const store = ctx.services.etcd(endpoint, { timeoutMs: peerTimeout, tls, auth: identity });
+  const presented: PresentedCa | Error = await ctx.services.probes
+    .fetchPresentedCa(address, PORTS.etcdClient, peerTimeout)
+    .catch((error: unknown) => (error instanceof Error ? error : new Error(String(error))));
+  const access = await secureAccess(ctx, presented, peerTimeout);
+  const endpoint = etcdEndpoint(address, PORTS.etcdClient, access ? 'https' : 'http');
+  const store = ctx.services.etcd(endpoint, { timeoutMs: peerTimeout, ...access });
   ctx.store = store;
+  ctx.etcdEndpoint = endpoint;
   await store.ping();
   return { endpoint, rttMs: tcp.rttMs };
 }

@@ -1,0 +1,74 @@
+import type { EtcdAuth } from '../adapters/etcd/auth.js';
+import type { EtcdTls } from '../adapters/etcd/tls.js';
+import type { PresentedCa } from '../adapters/tls-probe.js';
+import { IgniteError } from '../core/errors.js';
+import { PORTS } from '../defaults.js';
+import { etcdEndpoint } from '../net/host-arg.js';
+import { bootstrapKey, hostUser, tokenUser } from '../pki/etcd-roles.js';
+import { ETCD_SERVER_NAME, pkiLayout } from '../pki/layout.js';
+import { open, type JoinToken } from '../pki/token.js';
+import { readHostIdentity } from './auth.js';
+import { required, type CommandContext } from './context.js';
+
+/**
+ * How this host may talk to the peer's etcd (docs/security.md), decided before anything changes:
+ * undefined for an insecure overlay (plain HTTP, joined without a token); else TLS pinned to the CA
+ * and an identity — this host's own when it joined this overlay before (join again, doctor), else the
+ * one the token opens. Every mismatch is refused with its own line. Sets ctx.security and ctx.joining.
+ */
+export async function secureAccess(ctx: CommandContext, presented: PresentedCa | Error, timeoutMs: number): Promise<{ tls: EtcdTls; auth: EtcdAuth } | undefined> {
+  const { host, address } = required(ctx.peer, 'peer');
+  const join = ctx.options.join;
+  const tlsOn = !(presented instanceof Error);
+  if (!tlsOn) {
+    if (join === undefined) return undefined;
+    throw new IgniteError('usage', `${host} serves etcd over plain HTTP: its overlay is insecure (\`init --insecure\`, or ignite-net 0.1), and a token is for a secure one`, {
+      hint: `Join it without --token/--ca-cert-hash, or run \`sudo ignite-net init\` on ${host} again to secure it.`,
+    });
+  }
+  const layout = pkiLayout(ctx.options.stateDir);
+  const mine = await readHostIdentity(ctx.services.files, layout);
+  const tls = { caPem: presented.caPem, serverName: ETCD_SERVER_NAME };
+  const pinned = join?.caPin ?? ctx.state?.security?.caPin;
+  if (join === undefined && (pinned === undefined || mine === undefined)) {
+    throw new IgniteError('usage', `${host} runs a secure overlay (etcd over TLS, with authentication): join needs its token`, {
+      hint: `On ${host} run \`sudo ignite-net token create\` and run the join command it prints here.`,
+    });
+  }
+  if (presented.pin !== pinned) {
+    throw new IgniteError('peer', `the CA at ${host}:${PORTS.etcdClient} is not the one ${join ? 'in the token' : 'this host joined'}: ${pinned} expected, ${presented.pin} found — is someone in between, or was init run again?`, {
+      hint: `Check the address, and run \`sudo ignite-net token create\` on ${host} for a join command with its current CA.`,
+    });
+  }
+  ctx.security = { caPem: presented.caPem, pin: presented.pin };
+  // Joined this overlay before (with this token, or any token when none is given): the identity is here.
+  if (mine !== undefined && (join === undefined || mine.username === hostUser(join.token.id))) {
+    ctx.joining = { identity: mine };
+    return { tls, auth: mine };
+  }
+  const token = required(join, 'join token').token;
+  const tokenStore = ctx.services.etcd(etcdEndpoint(address, PORTS.etcdClient, 'https'), { timeoutMs, tls, auth: { username: tokenUser(token.id), password: token.secret } });
+  const identity = await openBox(tokenStore, token, host);
+  ctx.joining = { identity, tokenStore };
+  return { tls, auth: identity };
+}
+
+/** The identity `token create` sealed for this token; read, not taken (the identity step takes it). */
+async function openBox(tokenStore: { get(key: string): Promise<string | undefined> }, token: JoinToken, host: string): Promise<EtcdAuth> {
+  const box = await tokenStore.get(bootstrapKey(token.id)).catch((error: unknown) => {
+    if (error instanceof IgniteError && error.kind === 'permission') {
+      throw new IgniteError('permission', `the token ${token.id}.… is not known to the overlay at ${host}: it was deleted, or is mistyped`, {
+        hint: `On ${host} run \`sudo ignite-net token create\` and use the join command it prints.`,
+      });
+    }
+    throw error;
+  });
+  if (box === undefined) {
+    throw new IgniteError('permission', `the token ${token.id}.… has expired or was already used by another host`, {
+      hint: `A token joins one host within its TTL: on ${host} run \`sudo ignite-net token create\` for another.`,
+    });
+  }
+  const opened = open(token, box);
+  if (opened === undefined) throw new IgniteError('permission', `the token ${token.id}.… does not open what the overlay holds for it`, { hint: 'Copy the whole join command again, exactly as printed.' });
+  return JSON.parse(opened) as EtcdAuth;
+}
