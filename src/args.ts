@@ -100,8 +100,9 @@ function buildOptions(command: Command, args: string[], values: Values, env: Nod
   };
   const flag = (name: string): boolean => values.get(name) === true;
 
-  const host = command === 'logs' || command === 'token' ? undefined : positionalHost(command, args);
+  const host = command === 'logs' || command === 'token' || command === 'hosts' ? undefined : positionalHost(command, args);
   const token = command === 'token' ? parseTokenAction(args) : undefined;
+  const hosts = command === 'hosts' ? parseHostsAction(args) : undefined;
   const logsTarget = command === 'logs' ? parseLogsTarget(args) : undefined;
   const etcdEndpoint = str('etcd-endpoint');
   const peer = str('peer');
@@ -133,6 +134,7 @@ function buildOptions(command: Command, args: string[], values: Values, env: Nod
     force: flag('force'),
     insecure: flag('insecure'),
     ...(token === undefined ? {} : { token }),
+    ...(hosts === undefined ? {} : { hosts }),
     ttlMs: parseDuration('ttl', str('ttl'), 24 * 60 * 60 * 1000),
     ...parseJoinSecret(str('token'), str('ca-cert-hash')),
     keepOnFailure: flag('keep-on-failure'),
@@ -170,6 +172,15 @@ function parseTokenAction(args: string[]): { action: 'create' | 'list' | 'delete
   }
   if (id !== undefined) throw usageError(`token ${action} takes no more arguments (got "${args.slice(1).join(' ')}")`, hint);
   return { action };
+}
+
+function parseHostsAction(args: string[]): { action: 'list' | 'revoke'; host?: string } {
+  const [action, host, ...extra] = args;
+  if (action === 'list' && host === undefined) return { action };
+  if (action === 'revoke' && host !== undefined && extra.length === 0) return { action, host };
+  if (action === 'revoke') throw usageError(host === undefined ? 'hosts revoke needs the host' : `hosts revoke takes one host (got "${args.slice(1).join(' ')}")`, 'Give its advertise address or name, as `ignite-net hosts list` shows it.');
+  if (action === 'list') throw usageError(`hosts list takes no more arguments (got "${args.slice(1).join(' ')}")`, 'Use `ignite-net hosts list`.');
+  throw usageError(action === undefined ? 'hosts needs what to do: list or revoke' : `unknown hosts action "${action}"`, 'Use `ignite-net hosts list` or `ignite-net hosts revoke <host>`.');
 }
 
 function parseLogsTarget(args: string[]): 'etcd' | 'flannel' | undefined {

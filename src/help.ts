@@ -153,6 +153,14 @@ export const COMMAND_SPECS: Record<Command, CommandSpec> = {
     arguments: [['create|list|delete', 'What to do'], ['id', 'delete: the token id (the part before the dot)']],
     examples: ['sudo ignite-net token create', 'sudo ignite-net token create --ttl 2h', 'sudo ignite-net token list', 'sudo ignite-net token delete abc123'],
   },
+  hosts: {
+    usage: 'hosts list|revoke [host] [options]',
+    summary: "List the overlay's hosts and their etcd identities, or revoke one (on the init host)",
+    description:
+      "`list` shows every host identity: which host holds it (address, name), when it joined, and its lease. `revoke <host>` deletes that host's etcd identity: from its next call etcd refuses it; its flannel keeps its lease until the next renewal fails (24 h leases, renewed an hour before they end), then the subnet is free. Other hosts are untouched.",
+    arguments: [['list|revoke', 'What to do'], ['host', 'revoke: the advertise address or host name, as `hosts list` shows it']],
+    examples: ['sudo ignite-net hosts list', 'sudo ignite-net hosts revoke 192.168.1.3'],
+  },
   logs: {
     usage: 'logs [etcd|flannel] [options]',
     summary: "Show the logs of ignite-net's containers",

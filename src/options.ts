@@ -6,7 +6,7 @@ import type { PullPolicy } from './defaults.js';
 import type { NetworkConfig } from './net/network-config.js';
 import type { JoinToken } from './pki/token.js';
 
-export const COMMANDS = ['init', 'join', 'cleanup', 'status', 'doctor', 'logs', 'token'] as const;
+export const COMMANDS = ['init', 'join', 'cleanup', 'status', 'doctor', 'logs', 'token', 'hosts'] as const;
 export type Command = (typeof COMMANDS)[number];
 
 export const isCommand = (value: string): value is Command => (COMMANDS as readonly string[]).includes(value);
@@ -38,6 +38,8 @@ export interface Options {
   /** token: what to do, the token id for delete, and create's --ttl. */
   token?: { action: 'create' | 'list' | 'delete'; id?: string };
   ttlMs: number;
+  /** hosts: list them, or revoke one (by its advertise address or host name). */
+  hosts?: { action: 'list' | 'revoke'; host?: string };
   /** init: plain HTTP and no etcd auth (a throwaway lab). */
   insecure: boolean;
   /** join: the token and the CA pin, both or neither (docs/security.md). */

@@ -2,36 +2,12 @@ import { IgniteError } from '../core/errors.js';
 import type { SummaryLine } from '../core/events.js';
 import type { Step } from '../core/step.js';
 import { bootstrapKey, joinKey, tokenKey, tokenRole, tokenUser } from '../pki/etcd-roles.js';
-import { pkiLayout } from '../pki/layout.js';
 import { joinCommand } from '../pki/token.js';
 import { required, type CommandContext } from '../steps/context.js';
-import { etcdAccess } from '../steps/etcd-access.js';
+import { connectAsRoot } from '../steps/root-access.js';
 import { loadStateStep } from '../steps/state.js';
 import { createJoinToken } from '../steps/token.js';
 import type { CommandSpec } from './command.js';
-
-/** Root's client on the init host: tokens are etcd users, which only root may make. */
-const connectAsRoot: Step<CommandContext> = {
-  id: 'connect',
-  title: "Connect to etcd as root",
-  async run(ctx) {
-    const state = ctx.state;
-    const layout = pkiLayout(ctx.options.stateDir);
-    if (!state?.security) {
-      throw new IgniteError('usage', state ? 'this overlay is insecure (init --insecure): hosts join it without a token' : 'ignite-net is not set up on this host', {
-        hint: state ? 'Run `sudo ignite-net init` without --insecure to secure it.' : 'Run `ignite-net token` on the init host.',
-      });
-    }
-    if (!(await ctx.services.files.exists(layout.rootCredential))) {
-      throw new IgniteError('usage', 'tokens are made on the init host: this host has no etcd root credential', { hint: `Run \`sudo ignite-net token ${ctx.options.token?.action ?? 'create'}\` on ${state.peer ?? 'the init host'}.` });
-    }
-    const access = await etcdAccess(ctx.services.files, ctx.options.stateDir);
-    ctx.admin = ctx.services.etcdAdmin(state.etcdEndpoint, { timeoutMs: Math.min(ctx.options.timeoutMs, 10_000), ...access });
-    ctx.store = ctx.admin;
-    await ctx.admin.ping();
-    return { detail: state.etcdEndpoint };
-  },
-};
 
 interface TokenRecord {
   id: string;

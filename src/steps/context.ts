@@ -34,7 +34,7 @@ export interface CommandContext {
   identity?: string;
   /** join with a token: the identity the token opened, and the token's own client (to take the box). */
   joining?: { identity: EtcdAuth; tokenStore?: EtcdStore };
-  /** token list/delete: one summary line per token. */
+  /** token and hosts: one summary line per token or host. */
   tokens?: { label: string; value: string }[];
   /** init: the whole join command for the other hosts (the summary prints it). */
   joinCommand?: string;

@@ -79,7 +79,7 @@ test.serial('secure by default: init prints a join command that pins the CA; joi
   t.false(list.stdout.includes(secondId), 'a deleted token is not listed');
   const onJoined = await runCli(node2, ['token', 'create']);
   t.is(onJoined.code, 2, describe(onJoined));
-  t.regex(onJoined.stderr, /tokens are made on the init host/);
+  t.regex(onJoined.stderr, /token runs on the init host: this host has no etcd root credential/);
 
   // etcd answers nothing over plain HTTP.
   const plain = await node3.exec('etcdctl', ['--endpoints', `http://${node1.address}:2379`, '--dial-timeout', '2s', 'get', '/coreos.com/network/config'], { env: { ETCDCTL_API: '3' }, timeoutMs: 15_000 });
@@ -118,15 +118,29 @@ test.serial('secure by default: init prints a join command that pins the CA; joi
   const doctor = await runCli(node2, ['doctor']);
   t.regex(doctor.stdout, /PeerEtcd +ok +etcd v3 answers at https:/, describe(doctor));
 
-  // cleanup over TLS: a joined host releases its own lease with its identity; the init host with
-  // --purge leaves no key, certificate or credential behind.
+  // hosts list names every identity; revoking node3 shuts it out of etcd and leaves node2 alone.
+  const hostsList = await runCli(node1, ['hosts', 'list']);
+  t.is(hostsList.code, 0, describe(hostsList));
+  for (const node of [node1, node2, node3]) t.regex(hostsList.stdout, new RegExp(`${node.address.replaceAll('.', '\\.')} \\(`));
+  const revoked = await runCli(node1, ['hosts', 'revoke', node3.address]);
+  t.is(revoked.code, 0, describe(revoked));
+  t.regex(revoked.stdout, /etcd refuses it from its next call; its lease 10\.50\.\d+\.0\/24 stays until flannel fails to renew it/);
+  const shutOut = await runCli(node3, ['status', '--json']);
+  t.is((JSON.parse(shutOut.stdout) as { etcd?: { ok: boolean } }).etcd?.ok ?? false, false, shutOut.stdout);
+  const stillIn = await runCli(node2, ['status', '--json']);
+  t.is((JSON.parse(stillIn.stdout) as { etcd: { ok: boolean } }).etcd.ok, true, stillIn.stdout);
+  t.is((await runCli(node1, ['hosts', 'revoke', node1.address])).code, 2, 'the init host cannot revoke itself');
+
+  // cleanup over TLS: a joined host releases its own lease with its identity (a revoked one cannot,
+  // and says so); the init host with --purge leaves no key, certificate or credential behind.
   const leaving = await runCli(node3, ['cleanup', '--yes']);
   t.is(leaving.code, 0, describe(leaving));
-  t.regex(leaving.stdout, /removed +lease 10\.50\.\d+\.0\/24 in etcd at https:/);
-  for (const [node, args] of [[node2, ['cleanup', '--yes']], [node1, ['cleanup', '--yes', '--purge']]] as const) {
-    const done = await runCli(node, [...args]);
-    t.is(done.code, 0, describe(done));
-  }
+  t.regex(leaving.stderr, /stays in etcd until it expires by itself/);
+  const left2 = await runCli(node2, ['cleanup', '--yes']);
+  t.is(left2.code, 0, describe(left2));
+  t.regex(left2.stdout, /removed +lease 10\.50\.\d+\.0\/24 in etcd at https:/);
+  const purged = await runCli(node1, ['cleanup', '--yes', '--purge']);
+  t.is(purged.code, 0, describe(purged));
   for (const node of [node1, node2, node3]) {
     const left = await node.exec('sh', ['-c', `find ${STATE_DIR} -type f 2>/dev/null || true`]);
     t.is(left.stdout.trim(), '', `nothing left in ${STATE_DIR} on ${node.name}`);

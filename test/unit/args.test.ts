@@ -187,7 +187,7 @@ const globalHint = /Run `ignite-net --help` for usage\./;
 
 const bad: [string[], RegExp, RegExp][] = [
   // commands and positionals
-  [['frob'], /^unknown command "frob"$/, /Commands are init, join, cleanup, status, doctor, logs, token\./],
+  [['frob'], /^unknown command "frob"$/, /Commands are init, join, cleanup, status, doctor, logs, token, hosts\./],
   [['--json', 'stats'], /^unknown command "stats"$/, globalHint],
   [['help', 'frob'], /^unknown command "frob"$/, globalHint],
   [['--json'], /^missing command$/, /Put a command first/],
@@ -324,7 +324,7 @@ test('every option in the table parses on every command it is listed for', (t) =
     if (spec.name === 'help' || spec.name === 'version') continue;
     for (const command of spec.commands) {
       const value = sample[spec.name];
-      const head = command === 'token' ? [command, 'list'] : [command];
+      const head = command === 'token' || command === 'hosts' ? [command, 'list'] : [command];
       const argv = spec.type === 'boolean' ? [...head, `--${spec.name}`] : [...head, `--${spec.name}`, value ?? 'missing-sample', ...(companion[spec.name] ?? [])];
       t.notThrows(() => run(argv), argv.join(' '));
     }
@@ -385,4 +385,13 @@ test('token create|list|delete <id>, with --ttl', (t) => {
   t.throws(() => parseArgs(['token', 'delete', 'ABC'], {}), { message: '"ABC" is not a token id (6 lower-case letters and digits)' });
   t.throws(() => parseArgs(['token', 'list', 'x'], {}), { message: 'token list takes no more arguments (got "x")' });
   t.throws(() => parseArgs(['token', 'create', '--ttl', '2d'], {}), { message: '--ttl "2d" is not a duration' });
+});
+
+test('hosts list | revoke <host>', (t) => {
+  const revoke = parseArgs(['hosts', 'revoke', '192.168.1.3'], {});
+  t.true(revoke.kind === 'run' && revoke.options.hosts?.action === 'revoke' && revoke.options.hosts.host === '192.168.1.3');
+  t.throws(() => parseArgs(['hosts'], {}), { message: 'hosts needs what to do: list or revoke' });
+  t.throws(() => parseArgs(['hosts', 'revoke'], {}), { message: 'hosts revoke needs the host' });
+  t.throws(() => parseArgs(['hosts', 'list', 'x'], {}), { message: 'hosts list takes no more arguments (got "x")' });
+  t.throws(() => parseArgs(['hosts', 'kick', 'x'], {}), { message: 'unknown hosts action "kick"' });
 });
