@@ -14,6 +14,8 @@ export interface PresentedCa {
   /** The self-signed root at the end of the presented chain, PEM. */
   caPem: string;
   pin: string;
+  /** When the server's own certificate expires. */
+  serverCertExpiresAt: Date;
 }
 
 export async function fetchPresentedCa(host: string, port: number, timeoutMs: number): Promise<PresentedCa> {
@@ -46,7 +48,7 @@ export async function fetchPresentedCa(host: string, port: number, timeoutMs: nu
     });
   }
   const caPem = new X509Certificate(root.raw).toString();
-  return { caPem, pin: caPin(root.raw) };
+  return { caPem, pin: caPin(root.raw), serverCertExpiresAt: new Date(chain.valid_to) };
 }
 
 /** The last certificate of the chain, when it is self-signed (node links a root to itself). */

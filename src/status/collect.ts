@@ -154,6 +154,7 @@ async function collect(ctx: CollectContext): Promise<StatusModel> {
       ? { state: { path: statePath(options.stateDir), role: state.role, advertiseAddress: state.advertiseAddress, ...(state.peer ? { peer: state.peer } : {}), createdAt: state.createdAt } }
       : { stateMissing: `no state file at ${statePath(options.stateDir)}` }),
     etcd,
+    security: await readSecurity(ctx),
     ...(network ? { network } : {}),
     docker,
     subnetEnv,
@@ -308,4 +309,17 @@ async function mapLimit<T>(items: readonly T[], limit: number, work: (item: T) =
     }
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}
+
+/** TLS or not, as the endpoint says; the CA pin and identity this host recorded; the expiry the server presents. */
+async function readSecurity(ctx: CollectContext): Promise<StatusInputs['security']> {
+  if (!ctx.endpoint.url.startsWith('https:')) return { tls: false };
+  const url = new URL(ctx.endpoint.url);
+  const presented = await ctx.services.probes.fetchPresentedCa(url.hostname.replace(/^\[(.*)\]$/, '$1'), Number(url.port || PORTS.etcdClient), statusTimeoutMs(ctx.options)).catch(() => undefined);
+  const recorded = ctx.state?.security;
+  return {
+    tls: true,
+    ...(recorded ? { caPin: recorded.caPin, identity: recorded.etcdUser } : {}),
+    ...(presented ? { certExpiresAt: presented.serverCertExpiresAt.toISOString() } : {}),
+  };
 }

@@ -6,7 +6,7 @@
 import { CNI_FILES } from '../defaults.js';
 import { ExitCode } from '../core/errors.js';
 import { hostRows, thisHostMatcher } from './hosts.js';
-import { cniRule, containerRows, containersRule, etcdRule, leaseRule, probesRule, statusFacts, subnetEnvRule, thisHostRow } from './rules.js';
+import { cniRule, containerRows, containersRule, etcdRule, leaseRule, probesRule, statusFacts, subnetEnvRule, thisHostRow, securityRule } from './rules.js';
 import type { Problem, StatusInputs, StatusModel, Verdict } from './types.js';
 
 export type * from './types.js';
@@ -21,6 +21,7 @@ export function buildStatusModel(inputs: StatusInputs): StatusModel {
   const mine = thisHostRow(rows.hosts);
   const problems: Problem[] = [
     ...etcdRule(facts),
+    ...securityRule(facts),
     ...containersRule(facts, containers),
     ...subnetEnvRule(facts),
     ...cniRule(facts),
@@ -38,6 +39,7 @@ export function buildStatusModel(inputs: StatusInputs): StatusModel {
     state: inputs.state
       ? { path: inputs.state.path, role: inputs.state.role, ...(inputs.state.peer ? { peer: inputs.state.peer } : {}), since: inputs.state.createdAt }
       : { ...(inputs.stateMissing ? { missing: inputs.stateMissing } : {}) },
+    security: inputs.security ?? { tls: false },
     ...(config ? { network: config } : {}),
     hosts: rows.hosts,
     thisHost: {

@@ -176,3 +176,19 @@ export function probesRule({ inputs }: StatusFacts): Problem[] {
   const { limit, candidates } = inputs.probeLimit;
   return candidates > limit ? [{ severity: 'warning', code: 'probes-limited', message: `probed ${limit} of ${candidates} other hosts; the rest were not checked` }] : [];
 }
+
+/** etcd's certificate warns 30 days before it ends (init issues a new one then), and fails once it has. */
+export function securityRule({ inputs, now }: StatusFacts): Problem[] {
+  const expires = inputs.security?.certExpiresAt;
+  if (expires === undefined) return [];
+  const days = (Date.parse(expires) - now) / 86_400_000;
+  if (days >= 30) return [];
+  return [
+    {
+      severity: days < 0 ? 'error' : 'warning',
+      code: 'cert-expiring',
+      message: days < 0 ? `etcd's certificate expired on ${expires.slice(0, 10)}` : `etcd's certificate expires in ${Math.floor(days)} days (${expires.slice(0, 10)})`,
+      hint: 'Run `sudo ignite-net init` again on the init host: it issues a new one.',
+    },
+  ];
+}

@@ -49,6 +49,8 @@ export interface StatusInputs {
         leaseTtls?: { asked: number; remembered: number };
       }
     | { ok: false; message: string; hint?: string };
+  /** How this host reaches etcd: TLS (with the CA pin this host recorded, the server certificate's expiry, its identity) or not. */
+  security?: SecurityView;
   /** Parsed from etcd's config by collect (parsing throws on bad data; the message lands here). */
   network?: { config?: NetworkConfig; problem?: string };
   docker: { ok: true; where: string; containers: ContainerInput[] } | { ok: false; message: string; hint?: string };
@@ -82,6 +84,7 @@ export type Severity = 'error' | 'warning';
 /** Stable ids for scripts, one per rule and finding (status/rules.ts, status/hosts.ts). */
 export type ProblemCode =
   | 'etcd-unreachable'
+  | 'cert-expiring'
   | 'network-config-missing'
   | 'network-config-invalid'
   | 'docker-unreachable'
@@ -152,12 +155,21 @@ export interface ContainerRow extends ContainerInput {
   health?: 'starting' | 'healthy' | 'unhealthy';
 }
 
+export interface SecurityView {
+  tls: boolean;
+  caPin?: string;
+  /** The etcd server certificate's expiry, as the server presented it. */
+  certExpiresAt?: string;
+  identity?: string;
+}
+
 export type Verdict = 'healthy' | 'degraded' | 'unhealthy';
 
 export interface StatusModel {
   generatedAt: string;
   etcd: { endpoint: string; source: EndpointSource; ok: boolean; version?: string; readMs?: number; leaseTtls?: { asked: number; remembered: number }; message?: string };
   state: { path?: string; role?: 'init' | 'joined'; peer?: string; since?: string; missing?: string };
+  security: SecurityView;
   network?: NetworkConfig;
   hosts: HostRow[];
   thisHost: {

@@ -56,6 +56,13 @@ export function overviewLines(model: StatusModel): { label: string; value: strin
       ? `${etcd.endpoint} (from ${SOURCE[etcd.source]}): v${etcd.version ?? '?'}, read in ${etcd.readMs === undefined ? '?' : formatDuration(etcd.readMs)}`
       : `${etcd.endpoint} (from ${SOURCE[etcd.source]}): not answering`,
   });
+  const sec = model.security;
+  lines.push({
+    label: 'security',
+    value: sec.tls
+      ? `TLS${sec.caPin ? `, CA ${sec.caPin.slice(0, 23)}…` : ''}${sec.certExpiresAt ? `, certificate until ${sec.certExpiresAt.slice(0, 10)}` : ''}${sec.identity ? `, this host is ${sec.identity}` : ''}`
+      : 'none: plain HTTP, no authentication',
+  });
   const n = model.network;
   if (n) lines.push({ label: 'network', value: `${n.Network}, /${n.SubnetLen} subnets ${n.SubnetMin}–${n.SubnetMax}, ${n.Backend.Type}${n.Backend.Type === 'host-gw' ? '' : ` on ${n.Backend.Port}/udp`}` });
   const me = model.thisHost;

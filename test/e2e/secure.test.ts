@@ -115,6 +115,8 @@ test.serial('secure by default: init prints a join command that pins the CA; joi
   const again = await runCli(node2, ['join', node1.address, ...TEST_FLANNEL_FLAGS]);
   t.is(again.code, 0, describe(again));
   t.regex(again.stdout, /already joined, nothing changed/);
+  const text = await runCli(node2, ['status']);
+  t.regex(text.stdout, /security +TLS, CA sha256:[0-9a-f]{16}…, certificate until \d{4}-\d\d-\d\d, this host is ignite-host-[a-z0-9]{6}/, describe(text));
   const doctor = await runCli(node2, ['doctor']);
   t.regex(doctor.stdout, /PeerEtcd +ok +etcd v3 answers at https:/, describe(doctor));
 

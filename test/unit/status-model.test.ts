@@ -220,3 +220,17 @@ test('formatTtl', (t) => {
   t.is(formatTtl(600), '10m');
   t.is(formatTtl(42), '42s');
 });
+
+test('etcd\'s certificate: nothing while it has 30 days or more, a warning under 30, an error once expired', (t) => {
+  const secure = (certExpiresAt: string): StatusInputs => inputs({ endpoint: { url: 'https://10.0.0.1:2379', source: 'state' }, security: { tls: true, caPin: `sha256:${'a'.repeat(64)}`, certExpiresAt, identity: 'ignite-host-abc123' } });
+  const far = buildStatusModel(secure('2026-01-01T12:00:00.000Z'));
+  t.deepEqual(far.problems.filter((p) => p.code === 'cert-expiring'), []);
+  t.deepEqual(far.security, { tls: true, caPin: `sha256:${'a'.repeat(64)}`, certExpiresAt: '2026-01-01T12:00:00.000Z', identity: 'ignite-host-abc123' });
+  const soon = buildStatusModel(secure('2025-01-11T12:00:00.000Z')).problems.find((p) => p.code === 'cert-expiring');
+  t.is(soon?.severity, 'warning');
+  t.is(soon?.message, "etcd's certificate expires in 10 days (2025-01-11)");
+  const gone = buildStatusModel(secure('2024-12-31T12:00:00.000Z'));
+  t.is(gone.problems.find((p) => p.code === 'cert-expiring')?.severity, 'error');
+  t.is(gone.verdict, 'unhealthy');
+  t.deepEqual(buildStatusModel(inputs()).security, { tls: false });
+});
