@@ -1,6 +1,7 @@
 import { IgniteError } from '../core/errors.js';
 import type { Step } from '../core/step.js';
 import { hostUser, joinKey } from '../pki/etcd-roles.js';
+import { parseJoinRecord, type JoinRecord } from '../pki/records.js';
 import { required, type CommandContext } from '../steps/context.js';
 import { loadStateStep } from '../steps/state.js';
 import { connectAsRoot } from '../steps/root-access.js';
@@ -22,22 +23,15 @@ async function hostIdentities(ctx: CommandContext): Promise<HostIdentity[]> {
   const users = (await admin.listUsers()).filter((u) => u.startsWith(prefix));
   return Promise.all(
     users.map(async (user) => {
-      const record = user === ctx.state?.security?.etcdUser ? { address: ctx.state.advertiseAddress, hostname: 'this host (init)' } : parseRecord(await admin.get(joinKey(user.slice(prefix.length))));
+      const record = user === ctx.state?.security?.etcdUser ? { address: ctx.state.advertiseAddress, hostname: 'this host (init)' } : joinedAs(parseJoinRecord(await admin.get(joinKey(user.slice(prefix.length)))));
       const subnet = record?.address ? leases.find((l) => l.publicIP === record.address)?.subnet : undefined;
       return { user, ...record, ...(subnet ? { subnet } : {}) };
     }),
   );
 }
 
-function parseRecord(text: string | undefined): { address?: string; hostname?: string; joinedAt?: string } | undefined {
-  if (text === undefined) return undefined;
-  try {
-    const parsed = JSON.parse(text) as { address?: string; hostname?: string; at?: string };
-    return { ...(parsed.address ? { address: parsed.address } : {}), ...(parsed.hostname ? { hostname: parsed.hostname } : {}), ...(parsed.at ? { joinedAt: parsed.at } : {}) };
-  } catch {
-    return undefined;
-  }
-}
+const joinedAs = (record: JoinRecord | undefined): Pick<HostIdentity, 'address' | 'hostname' | 'joinedAt'> | undefined =>
+  record && { address: record.address, hostname: record.hostname, joinedAt: record.at };
 
 const actionStep: Step<CommandContext> = {
   id: 'hosts',
@@ -46,7 +40,7 @@ const actionStep: Step<CommandContext> = {
     const admin = required(ctx.admin, 'etcd admin');
     const action = required(ctx.options.hosts, 'hosts action');
     const identities = await hostIdentities(ctx);
-    const lines = (ctx.tokens = [] as { label: string; value: string }[]);
+    const lines = (ctx.summaryLines = [] as { label: string; value: string }[]);
     if (action.action === 'list') {
       for (const h of identities) {
         lines.push({ label: h.user, value: h.address ? `${h.address} (${h.hostname ?? '?'})${h.joinedAt ? `, joined ${h.joinedAt}` : ''}${h.subnet ? `, lease ${h.subnet}` : ', no lease'}` : 'not used yet (its token was not used)' });
@@ -74,7 +68,7 @@ export const hostsCommand: CommandSpec = {
   changesHost: false,
   steps: () => [loadStateStep('strict'), connectAsRoot, actionStep],
   summary(ctx) {
-    const lines = ctx.tokens ?? [];
+    const lines = ctx.summaryLines ?? [];
     return { title: ctx.options.hosts?.action === 'revoke' ? 'ignite-net: host revoked' : `ignite-net: ${lines.length} host identit${lines.length === 1 ? 'y' : 'ies'}`, lines, next: [] };
   },
 };

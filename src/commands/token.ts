@@ -2,34 +2,13 @@ import { IgniteError } from '../core/errors.js';
 import type { SummaryLine } from '../core/events.js';
 import type { Step } from '../core/step.js';
 import { bootstrapKey, joinKey, tokenKey, tokenRole, tokenUser } from '../pki/etcd-roles.js';
+import { parseJoinRecord, parseTokenRecord } from '../pki/records.js';
 import { joinCommand } from '../pki/token.js';
 import { required, type CommandContext } from '../steps/context.js';
 import { connectAsRoot } from '../steps/root-access.js';
 import { loadStateStep } from '../steps/state.js';
 import { createJoinToken } from '../steps/token.js';
 import type { CommandSpec } from './command.js';
-
-interface TokenRecord {
-  id: string;
-  user: string;
-  createdAt: string;
-  expiresAt: string;
-}
-
-interface JoinRecord {
-  address: string;
-  hostname: string;
-  at: string;
-}
-
-const parse = <T>(text: string | undefined): T | undefined => {
-  if (text === undefined) return undefined;
-  try {
-    return JSON.parse(text) as T;
-  } catch {
-    return undefined;
-  }
-};
 
 const when = (iso: string): string => iso.replace('T', ' ').replace(/:\d\d(\.\d+)?Z$/, ' UTC');
 
@@ -40,7 +19,7 @@ const actionStep: Step<CommandContext> = {
     const admin = required(ctx.admin, 'etcd admin');
     const action = required(ctx.options.token, 'token action');
     const now = new Date(ctx.services.clock.now());
-    const tokens = ctx.tokens ?? (ctx.tokens = []);
+    const tokens = ctx.summaryLines ?? (ctx.summaryLines = []);
     if (action.action === 'create') {
       const state = required(ctx.state, 'state');
       const { token, expiresAt } = await createJoinToken(admin, Math.round(ctx.options.ttlMs / 1000), now);
@@ -59,8 +38,8 @@ const actionStep: Step<CommandContext> = {
     }
     for (const id of ids.sort()) {
       const [meta, joined, unused] = await Promise.all([admin.get(tokenKey(id)), admin.get(joinKey(id)), admin.get(bootstrapKey(id))]);
-      const record = parse<TokenRecord>(meta);
-      const host = parse<JoinRecord>(joined);
+      const record = parseTokenRecord(meta);
+      const host = parseJoinRecord(joined);
       const fate = host
         ? `used by ${host.address} (${host.hostname}) at ${when(host.at)}`
         : unused !== undefined
@@ -85,7 +64,7 @@ export const tokenCommand: CommandSpec = {
         next: ['On the host to join (within the token\'s TTL):', ctx.joinCommand],
       };
     }
-    const lines: SummaryLine[] = ctx.tokens ?? [];
+    const lines: SummaryLine[] = ctx.summaryLines ?? [];
     return { title: ctx.options.token?.action === 'delete' ? 'ignite-net: token deleted' : `ignite-net: ${lines.length} join token${lines.length === 1 ? '' : 's'}`, lines, next: [] };
   },
 };

@@ -35,7 +35,7 @@ export interface CommandContext {
   /** join with a token: the identity the token opened, and the token's own client (to take the box). */
   joining?: { identity: EtcdAuth; tokenStore?: EtcdStore };
   /** token and hosts: one summary line per token or host. */
-  tokens?: { label: string; value: string }[];
+  summaryLines?: { label: string; value: string }[];
   /** init: the whole join command for the other hosts (the summary prints it). */
   joinCommand?: string;
   /** The overlay's CA and its pin, once the pki step (init) or the peer step (join) knows them; undefined with --insecure. */

@@ -2,6 +2,7 @@ import type { Step } from '../core/step.js';
 import { IgniteError } from '../core/errors.js';
 import { createSelfSignedClient } from '../pki/certs.js';
 import { bootstrapKey, joinKey } from '../pki/etcd-roles.js';
+import type { JoinRecord } from '../pki/records.js';
 import { pkiLayout, SECRET_DIR_MODE, SECRET_MODE } from '../pki/layout.js';
 import { writeHostIdentity } from './auth.js';
 import { required, type CommandContext } from './context.js';
@@ -29,7 +30,7 @@ export const identityStep: Step<CommandContext> = {
           hint: `On ${ctx.peer?.host ?? 'the init host'} run \`sudo ignite-net token create\` for another.`,
         });
       }
-      const record = { address: required(ctx.advertise, 'advertise address').address, hostname: network.hostName(), user: joining.identity.username, at: new Date(clock.now()).toISOString() };
+      const record: JoinRecord = { address: required(ctx.advertise, 'advertise address').address, hostname: network.hostName(), user: joining.identity.username, at: new Date(clock.now()).toISOString() };
       await joining.tokenStore.put(joinKey(join.token.id), JSON.stringify(record));
     }
     if ((await files.ensureDir(layout.flannelTls.dir, SECRET_DIR_MODE)) === 'created') {

@@ -1,6 +1,7 @@
 import type { EtcdAdmin } from '../adapters/etcd/admin.js';
 import type { Step } from '../core/step.js';
 import { bootstrapKey, FLANNEL_ROLE, hostUser, tokenKey, tokenPermissions, tokenRole, tokenUser } from '../pki/etcd-roles.js';
+import type { TokenRecord } from '../pki/records.js';
 import { joinCommand, newPassword, newToken, seal, type JoinToken } from '../pki/token.js';
 import { required, type CommandContext } from './context.js';
 
@@ -24,7 +25,8 @@ export async function createJoinToken(admin: EtcdAdmin, ttlSeconds: number, now:
   await admin.ensureUser(tokenUser(token.id), token.secret, [tokenRole(token.id)]);
   const expiresAt = new Date(now.getTime() + ttlSeconds * 1000);
   await admin.putUnderLease(bootstrapKey(token.id), seal(token, JSON.stringify(identity)), ttlSeconds);
-  await admin.put(tokenKey(token.id), JSON.stringify({ id: token.id, user: identity.username, createdAt: now.toISOString(), expiresAt: expiresAt.toISOString() }));
+  const record: TokenRecord = { id: token.id, user: identity.username, createdAt: now.toISOString(), expiresAt: expiresAt.toISOString() };
+  await admin.put(tokenKey(token.id), JSON.stringify(record));
   return { token, expiresAt };
 }
 

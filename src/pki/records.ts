@@ -1,0 +1,35 @@
+/**
+ * What ignite-net keeps about tokens and joins in etcd (root-only keys, see etcd-roles.ts): written by
+ * `token create` and by join's identity step, read by `token list` and `hosts list`. One shape each.
+ */
+
+/** At tokenKey(id). */
+export interface TokenRecord {
+  id: string;
+  /** The host identity the token carries. */
+  user: string;
+  createdAt: string;
+  expiresAt: string;
+}
+
+/** At joinKey(id), written by the host that used the token. */
+export interface JoinRecord {
+  address: string;
+  hostname: string;
+  user: string;
+  at: string;
+}
+
+/** undefined for a missing or unreadable record: listings show "?" rather than fail. */
+function parse<T>(text: string | undefined, fields: readonly (keyof T)[]): T | undefined {
+  if (text === undefined) return undefined;
+  try {
+    const value = JSON.parse(text) as Record<string, unknown>;
+    return fields.every((f) => typeof value[f as string] === 'string') ? (value as T) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export const parseTokenRecord = (text: string | undefined): TokenRecord | undefined => parse<TokenRecord>(text, ['id', 'user', 'createdAt', 'expiresAt']);
+export const parseJoinRecord = (text: string | undefined): JoinRecord | undefined => parse<JoinRecord>(text, ['address', 'hostname', 'user', 'at']);
