@@ -72,7 +72,9 @@ if docker_answers; then
 else
   echo "starting dockerd (log: ${DOCKERD_LOG})"
   # setsid + nohup: the daemon outlives this script, so a re-run (and later test runs) find it up.
-  setsid nohup dockerd >>"$DOCKERD_LOG" 2>&1 </dev/null &
+  # Every other inherited fd is closed first: a lock held around this script (`flock <file> npm test`)
+  # would otherwise be held by dockerd for as long as it runs.
+  setsid nohup bash -c 'for fd in $(ls /proc/$$/fd); do [ "$fd" -gt 2 ] && eval "exec $fd>&-"; done; exec dockerd' >>"$DOCKERD_LOG" 2>&1 </dev/null &
   for _ in $(seq 1 120); do
     docker_answers && break
     sleep 0.5
