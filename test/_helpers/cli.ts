@@ -15,8 +15,9 @@ export function assertBuilt(): void {
 export const TEST_IMAGE_FLAGS = ['--pull', 'never', '--etcd-image', TEST_ETCD_IMAGE, '--flannel-image', TEST_FLANNEL_IMAGE];
 export const TEST_FLANNEL_FLAGS = ['--pull', 'never', '--flannel-image', TEST_FLANNEL_IMAGE];
 /**
- * init with the test images and plain HTTP (`--insecure`), for the tests of everything but security,
- * whose joins then need no token. test/e2e/secure.test.ts runs the secure default.
+ * init with the test images and plain HTTP (`--insecure`), a supported mode for a throwaway lab whose
+ * joins need no token. The e2e suites run the secure default (TEST_IMAGE_FLAGS and joinArgsFrom);
+ * cli-two-hosts keeps one --insecure overlay.
  */
 export const TEST_INSECURE_INIT_FLAGS = [...TEST_IMAGE_FLAGS, '--insecure'];
 
@@ -43,16 +44,44 @@ export async function runCli(host: SimHost, args: string[], timeoutMs = 120_000)
   return host.exec(process.execPath, [CLI, ...args, '--timeout', '40s'], { timeoutMs, env: { CI: 'true', NO_COLOR: '1' } });
 }
 
-/** What etcdctl (v3 API) reads under a prefix on a host's etcd, as key → value. */
+/** The default state dir inside a simulated host (bindDefaultPaths). */
+export const HOST_STATE_DIR = '/var/lib/ignite-net';
+
+/**
+ * etcdctl's environment (v3 API) to reach `endpointHost`'s etcd from `via`. On the init host of a
+ * secure overlay (its state dir holds the CA and etcd's root credential): TLS pinned to that CA, as
+ * root. Elsewhere (an --insecure overlay, or no state yet): plain HTTP. The credential goes in the
+ * environment, not on etcdctl's command line.
+ */
+export async function etcdctlEnv(via: SimHost, endpointHost: string): Promise<Record<string, string>> {
+  const root = await via.exec('cat', [`${HOST_STATE_DIR}/etcd-root.json`]);
+  if (root.code !== 0) return { ETCDCTL_API: '3', ETCDCTL_ENDPOINTS: `http://${endpointHost}:2379` };
+  const { username, password } = JSON.parse(root.stdout) as { username: string; password: string };
+  return { ETCDCTL_API: '3', ETCDCTL_ENDPOINTS: `https://${endpointHost}:2379`, ETCDCTL_CACERT: `${HOST_STATE_DIR}/pki/ca.pem`, ETCDCTL_USER: `${username}:${password}` };
+}
+
+/** etcdctl run inside `via` against `endpointHost`'s etcd (see etcdctlEnv); never rejects on exit code. */
+export async function etcdctl(via: SimHost, endpointHost: string, args: string[], timeoutMs = 10_000): Promise<ExecResult> {
+  return via.exec('etcdctl', args, { env: await etcdctlEnv(via, endpointHost), timeoutMs });
+}
+
+/** What etcdctl reads under a prefix on a host's etcd, as key → value. */
 export async function etcdGetPrefix(host: SimHost, endpointHost: string, prefix: string): Promise<Map<string, string>> {
-  const result = await host.exec('etcdctl', ['--endpoints', `http://${endpointHost}:2379`, 'get', '--prefix', prefix, '-w', 'json'], {
-    env: { ETCDCTL_API: '3' },
-    timeoutMs: 10_000,
-  });
+  const result = await etcdctl(host, endpointHost, ['get', '--prefix', prefix, '-w', 'json']);
   if (result.code !== 0) throw new Error(`etcdctl failed: ${result.stderr}`);
   const parsed = JSON.parse(result.stdout) as { kvs?: { key: string; value: string }[] };
   const decode = (b64: string): string => Buffer.from(b64, 'base64').toString('utf8');
   return new Map((parsed.kvs ?? []).map((kv) => [decode(kv.key), decode(kv.value)]));
+}
+
+/**
+ * The argv (after `sudo ignite-net`) of a join with a fresh token from `token create` on the init
+ * host: tokens are single-use, so every join but the first (init's printed command) needs its own.
+ */
+export async function joinArgsFrom(initHost: SimHost): Promise<string[]> {
+  const created = await runCli(initHost, ['token', 'create']);
+  if (created.code !== 0) throw new Error(`token create on ${initHost.name} failed:\n${describe(created)}`);
+  return joinCommandOf(created.stdout);
 }
 
 export const describe = (r: ExecResult): string => `exit ${r.code}\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`;

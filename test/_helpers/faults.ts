@@ -12,7 +12,7 @@ import type { Options } from '../../src/options.js';
 import { TEST_PAUSE_ENV } from '../../src/commands/command.js';
 import { CNI_FILES, CNI_PLUGINS, CONTAINER_NAMES, LABELS } from '../../src/defaults.js';
 import { leaseSubnet, parseSubnetEnv } from '../../src/net/subnet-env.js';
-import { CLI, describe, etcdGetPrefix } from './cli.js';
+import { CLI, describe, etcdctl, etcdGetPrefix } from './cli.js';
 import type { SimHost } from './hosts.js';
 
 /** Options as the CLI would parse them for `argv`, to ask a command module for its steps. */
@@ -218,9 +218,9 @@ export function escapeRegex(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
-/** Writes a marker key through etcdctl (v3 API); "nothing lost" tests read it back after each fault. */
+/** Writes a marker key through etcdctl (as root on a secure overlay's init host, see etcdctlEnv); "nothing lost" tests read it back after each fault. */
 export async function putMarker(via: SimHost, etcdHost: string, key: string, value: string): Promise<void> {
-  const r = await via.exec('etcdctl', ['--endpoints', `http://${etcdHost}:2379`, 'put', key, value], { env: { ETCDCTL_API: '3' }, timeoutMs: 10_000 });
+  const r = await etcdctl(via, etcdHost, ['put', key, value]);
   if (r.code !== 0) throw new Error(`etcdctl put failed: ${r.stderr}`);
 }
 
@@ -229,24 +229,32 @@ export async function getMarker(via: SimHost, etcdHost: string, key: string): Pr
 }
 
 /** `ignite-net status --json` inside the host, parsed (the document's own exitCode and verdict included). */
-export async function statusJson(host: SimHost): Promise<{ code: number | null; doc: { verdict?: string; exitCode?: number; thisHost?: { subnet?: string }; problems?: { severity: string; code: string; message: string }[] } }> {
+export interface StatusDoc {
+  verdict?: string;
+  exitCode?: number;
+  thisHost?: { subnet?: string };
+  security?: { tls: boolean; identity?: string };
+  problems?: { severity: string; code: string; message: string }[];
+}
+
+export async function statusJson(host: SimHost): Promise<{ code: number | null; doc: StatusDoc }> {
   const r = await host.exec(process.execPath, [CLI, 'status', '--json'], { timeoutMs: 60_000, env: { CI: 'true', NO_COLOR: '1' } });
   try {
-    return { code: r.code, doc: JSON.parse(r.stdout) as Awaited<ReturnType<typeof statusJson>>['doc'] };
+    return { code: r.code, doc: JSON.parse(r.stdout) as StatusDoc };
   } catch {
     throw new Error(`status --json printed no JSON (exit ${r.code}):\n${r.stdout}\n${r.stderr}`);
   }
 }
 
-/** Waits until `status --json` on the host says healthy (exit 0) with `subnet` as this host's lease. */
-export async function waitStatusHealthy(host: SimHost, subnet: string, timeoutMs = 30_000): Promise<void> {
+/** Waits until `status --json` on the host says healthy (exit 0) with `subnet` as this host's lease; returns that document. */
+export async function waitStatusHealthy(host: SimHost, subnet: string, timeoutMs = 30_000): Promise<StatusDoc> {
   let last = '';
-  await eventually(
+  return eventually(
     `${host.name}: status --json healthy with ${subnet}`,
     async () => {
       const { code, doc } = await statusJson(host);
       last = JSON.stringify({ code, verdict: doc.verdict, subnet: doc.thisHost?.subnet, problems: doc.problems });
-      return code === 0 && doc.verdict !== 'unhealthy' && doc.thisHost?.subnet === subnet ? true : undefined;
+      return code === 0 && doc.verdict !== 'unhealthy' && doc.thisHost?.subnet === subnet ? doc : undefined;
     },
     timeoutMs,
   ).catch((error: unknown) => {
