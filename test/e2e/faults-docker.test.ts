@@ -3,10 +3,11 @@
  * dockerd restarted (after init, after join) and a simulated reboot (every process killed, runtime
  * links and /run emptied as a tmpfs would be, dockerd started again). etcd and flannel come back by
  * their restart policy, every host keeps its subnet, subnet.env is written again, `status --json` is
- * healthy, and a marker key written into etcd is still there (nothing lost).
+ * healthy, and a marker key written into etcd is still there (nothing lost). The overlay is the secure
+ * default: etcd comes back with TLS and auth from its volume and files, flannel with its identity.
  */
 import test from 'ava';
-import { describe, hostsWithTestImages, runCli, TEST_FLANNEL_FLAGS, TEST_INSECURE_INIT_FLAGS } from '../_helpers/cli.js';
+import { describe, hostsWithTestImages, joinCommandOf, runCli, TEST_FLANNEL_FLAGS, TEST_IMAGE_FLAGS } from '../_helpers/cli.js';
 import { getMarker, hasOurConflist, installCniPlugins, leases, managedContainers, putMarker, readHostState, waitHealthy, waitStatusHealthy } from '../_helpers/faults.js';
 import type { SimHost } from '../_helpers/hosts.js';
 
@@ -15,9 +16,9 @@ const MARKER = '/ignite-net-test/marker';
 async function twoHostOverlay(t: import('ava').ExecutionContext): Promise<{ node1: SimHost; node2: SimHost; subnet1: string; subnet2: string }> {
   const [node1, node2] = (await hostsWithTestImages(t, 2)) as [SimHost, SimHost];
   await installCniPlugins([node1, node2]);
-  const init = await runCli(node1, ['init', ...TEST_INSECURE_INIT_FLAGS]);
+  const init = await runCli(node1, ['init', ...TEST_IMAGE_FLAGS]);
   t.is(init.code, 0, describe(init));
-  const join = await runCli(node2, ['join', node1.address, ...TEST_FLANNEL_FLAGS]);
+  const join = await runCli(node2, [...joinCommandOf(init.stdout), ...TEST_FLANNEL_FLAGS]);
   t.is(join.code, 0, describe(join));
   const subnet1 = await waitHealthy(node1, node1, 'init');
   const subnet2 = await waitHealthy(node2, node1, 'joined');
@@ -44,8 +45,15 @@ async function assertOverlayBack(t: import('ava').ExecutionContext, node1: SimHo
     t.true(await hasOurConflist(host), `${host.name}'s conflist kept after ${after}`);
     t.truthy(await readHostState(host), `${host.name}'s state file kept after ${after}`);
   }
-  await waitStatusHealthy(node1, subnet1);
-  await waitStatusHealthy(node2, subnet2);
+  // Still the secure overlay: status reads etcd over TLS, each host as its own identity.
+  const identities = [];
+  for (const [host, subnet] of [[node1, subnet1], [node2, subnet2]] as const) {
+    const doc = await waitStatusHealthy(host, subnet);
+    t.is(doc.security?.tls, true, `${host.name} reaches etcd over TLS after ${after}`);
+    identities.push(doc.security?.identity);
+  }
+  for (const identity of identities) t.regex(identity ?? '', /^ignite-host-[a-z0-9]{6}$/, `each host keeps its own identity after ${after}`);
+  t.not(identities[0], identities[1], `two identities after ${after}`);
 }
 
 test.serial('dockerd restarted after init and after join: etcd and flannel come back with the same subnets', async (t) => {
@@ -63,7 +71,8 @@ test.serial('dockerd restarted after init and after join: etcd and flannel come 
   await assertOverlayBack(t, node1, node2, subnet1, subnet2, 'dockerd restart on the joined host');
 
   // init and join again: nothing to repair, and etcd's data (the marker) survives the re-run.
-  const init = await runCli(node1, ['init', ...TEST_INSECURE_INIT_FLAGS]);
+  // A joined host's identity lets it join again without a token.
+  const init = await runCli(node1, ['init', ...TEST_IMAGE_FLAGS]);
   t.is(init.code, 0, describe(init));
   t.regex(init.stdout, /already initialised/, describe(init));
   const join = await runCli(node2, ['join', node1.address, ...TEST_FLANNEL_FLAGS]);
