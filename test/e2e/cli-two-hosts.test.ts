@@ -3,7 +3,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CNI_FILES, LABELS } from '../../src/defaults.js';
 import { leaseSubnet, parseSubnetEnv } from '../../src/net/subnet-env.js';
-import { describe, etcdGetPrefix, hostsWithTestImages, runCli, TEST_FLANNEL_FLAGS, TEST_INSECURE_INIT_FLAGS } from '../_helpers/cli.js';
+import { describe, etcdGetPrefix, hostsWithTestImages, joinCommandOf, runCli, TEST_FLANNEL_FLAGS, TEST_IMAGE_FLAGS, TEST_INSECURE_INIT_FLAGS } from '../_helpers/cli.js';
 import type { SimHost } from '../_helpers/hosts.js';
 import { TEST_ETCD_IMAGE } from '../_helpers/images.js';
 
@@ -48,23 +48,15 @@ test.serial('init on one host, join from another; failed joins leave the joining
   await assertUntouched(t, node3);
   await bare.remove({ force: true });
 
-  // The real thing.
-  const init = await runCli(node1, ['init', ...TEST_INSECURE_INIT_FLAGS]);
+  // The real thing, secure by default: node2 joins with the command init printed.
+  const init = await runCli(node1, ['init', ...TEST_IMAGE_FLAGS]);
   t.is(init.code, 0, describe(init));
-  const joined = await runCli(node2, ['join', node1.address, ...TEST_FLANNEL_FLAGS]);
+  const joinArgs = joinCommandOf(init.stdout);
+  const joined = await runCli(node2, [...joinArgs, ...TEST_FLANNEL_FLAGS]);
   t.is(joined.code, 0, describe(joined));
   t.regex(joined.stderr + joined.stdout, /Verify the overlay/);
   t.regex(joined.stderr + joined.stdout, /answered in (<1|\d+)ms \(overlay up after /);
-
-  const leases = await etcdGetPrefix(node1, node1.address, '/coreos.com/network/subnets/');
-  const publicIps = [...leases.values()].map((v) => (JSON.parse(v) as { PublicIP: string }).PublicIP).sort();
-  t.deepEqual(publicIps, [node1.address, node2.address].sort());
-  for (const host of [node1, node2]) {
-    const env = parseSubnetEnv(await readFile(join(host.dirs.runDir, 'subnet.env'), 'utf8'));
-    const lease = leases.get(`/coreos.com/network/subnets/${leaseSubnet(env).replace('/', '-')}`);
-    t.is((JSON.parse(lease ?? '{}') as { PublicIP?: string }).PublicIP, host.address, `${host.name}'s subnet.env matches its lease`);
-    t.truthy(await readFile(join(host.dirs.cniConfDir, CNI_FILES.ours), 'utf8'));
-  }
+  await assertLeases(t, node1, [node1, node2]);
 
   // Joining again changes nothing; a host cannot join itself; the init host cannot join.
   const again = await runCli(node2, ['join', node1.address, ...TEST_FLANNEL_FLAGS]);
@@ -82,4 +74,34 @@ test.serial('init on one host, join from another; failed joins leave the joining
     const clean = await runCli(host, ['cleanup', '--yes', '--purge']);
     t.is(clean.code, 0, describe(clean));
   }
+
+  // --insecure stays a supported mode: a token is refused by a plain-HTTP overlay, a join without one works.
+  const insecure = await runCli(node1, ['init', ...TEST_INSECURE_INIT_FLAGS]);
+  t.is(insecure.code, 0, describe(insecure));
+  t.regex(insecure.stdout, new RegExp(`On every other host: sudo ignite-net join ${node1.address.replaceAll('.', '\\.')}\n`));
+  const withToken = await runCli(node2, [...joinArgs, ...TEST_FLANNEL_FLAGS]);
+  t.is(withToken.code, 2, describe(withToken));
+  t.regex(withToken.stderr, new RegExp(`${node1.address.replaceAll('.', '\\.')} serves etcd over plain HTTP: its overlay is insecure .* and a token is for a secure one`));
+  await assertUntouched(t, node2);
+  const plainJoin = await runCli(node2, ['join', node1.address, ...TEST_FLANNEL_FLAGS]);
+  t.is(plainJoin.code, 0, describe(plainJoin));
+  t.regex(plainJoin.stdout, /security +none: the overlay is insecure/);
+  await assertLeases(t, node1, [node1, node2]);
+  for (const host of [node2, node1]) {
+    const clean = await runCli(host, ['cleanup', '--yes', '--purge']);
+    t.is(clean.code, 0, describe(clean));
+  }
 });
+
+/** One lease per host in etcd (read on the init host), each naming its host and matching its subnet.env; our conflist in place. */
+async function assertLeases(t: import('ava').ExecutionContext, initHost: SimHost, hosts: SimHost[]): Promise<void> {
+  const leases = await etcdGetPrefix(initHost, initHost.address, '/coreos.com/network/subnets/');
+  const publicIps = [...leases.values()].map((v) => (JSON.parse(v) as { PublicIP: string }).PublicIP).sort();
+  t.deepEqual(publicIps, hosts.map((h) => h.address).sort());
+  for (const host of hosts) {
+    const env = parseSubnetEnv(await readFile(join(host.dirs.runDir, 'subnet.env'), 'utf8'));
+    const lease = leases.get(`/coreos.com/network/subnets/${leaseSubnet(env).replace('/', '-')}`);
+    t.is((JSON.parse(lease ?? '{}') as { PublicIP?: string }).PublicIP, host.address, `${host.name}'s subnet.env matches its lease`);
+    t.truthy(await readFile(join(host.dirs.cniConfDir, CNI_FILES.ours), 'utf8'));
+  }
+}
