@@ -32,21 +32,24 @@ export interface CommandRun {
 export const TEST_PAUSE_ENV = 'IGNITE_NET_TEST_PAUSE_AT';
 
 /**
- * Test hook, inert unless IGNITE_NET_TEST_PAUSE_AT names a step id of this command: the runner waits
- * before that step (printing a marker warning) until SIGUSR2 continues the run or SIGINT interrupts it,
- * so tests can deliver Ctrl-C (or cut the network) at a chosen step.
+ * Test hook, inert unless IGNITE_NET_TEST_PAUSE_AT names a step id of this command (`<step>`: before
+ * it; `<step>:<n>`: inside it, right after the n-th change it declares): the runner waits there
+ * (printing a marker warning) until SIGUSR2 continues the run or SIGINT interrupts it, so tests can
+ * deliver Ctrl-C (or cut the network) at a chosen point.
  */
 function testPause(spec: CommandSpec, options: Options, run: CommandRun): { pauseBefore?: RunOptions['pauseBefore'] } {
-  const stepId = run.env[TEST_PAUSE_ENV];
-  if (stepId === undefined || stepId === '') return {};
+  const value = run.env[TEST_PAUSE_ENV];
+  if (value === undefined || value === '') return {};
+  const [, stepId = '', change] = /^([^:]*)(?::([1-9]\d*))?$/.exec(value) ?? [];
   const known = spec.steps(options).map((step) => step.id);
   if (!known.includes(stepId)) {
-    run.emit({ type: 'warning', message: `${TEST_PAUSE_ENV}=${stepId} names no step of ${spec.name} (${known.join(', ')}); not pausing` });
+    run.emit({ type: 'warning', message: `${TEST_PAUSE_ENV}=${value} names no step of ${spec.name} (${known.join(', ')}); not pausing` });
     return {};
   }
   const resumed = new Promise<void>((resolve) => process.once('SIGUSR2', () => resolve()));
-  const message = `${TEST_PAUSE_ENV}: paused before step ${stepId} (pid ${process.pid}); SIGUSR2 continues, SIGINT interrupts`;
-  return { pauseBefore: { stepId, resumed, message } };
+  const where = change === undefined ? `before step ${stepId}` : `in step ${stepId} after change ${change}`;
+  const message = `${TEST_PAUSE_ENV}: paused ${where} (pid ${process.pid}); SIGUSR2 continues, SIGINT interrupts`;
+  return { pauseBefore: { stepId, ...(change === undefined ? {} : { afterChange: Number(change) }), resumed, message } };
 }
 
 /**

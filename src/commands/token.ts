@@ -15,14 +15,14 @@ const when = (iso: string): string => iso.replace('T', ' ').replace(/:\d\d(\.\d+
 const actionStep: Step<CommandContext> = {
   id: 'token',
   title: 'Join tokens',
-  async run(ctx) {
+  async run(ctx, io) {
     const admin = required(ctx.admin, 'etcd admin');
     const action = required(ctx.options.token, 'token action');
     const now = new Date(ctx.services.clock.now());
     const tokens = ctx.summaryLines ?? (ctx.summaryLines = []);
     if (action.action === 'create') {
       const state = required(ctx.state, 'state');
-      const { token, expiresAt } = await createJoinToken(admin, Math.round(ctx.options.ttlMs / 1000), now);
+      const { token, expiresAt } = await createJoinToken(admin, Math.round(ctx.options.ttlMs / 1000), now, io.changed);
       ctx.joinCommand = joinCommand(state.advertiseAddress, token, state.security?.caPin ?? '');
       return { detail: `token ${token.id}, valid until ${when(expiresAt.toISOString())}` };
     }

@@ -15,10 +15,11 @@ export interface RunOptions {
   now?: () => number;
   /**
    * Test hook, inert unless given (commands/command.ts sets it from IGNITE_NET_TEST_PAUSE_AT): before
-   * the step with this id (before its skip check) emit `message` as a warning and wait until `resumed`
-   * settles or the run is interrupted, so a test can deliver Ctrl-C at a chosen step.
+   * the step with this id (before its skip check), or with afterChange inside it right after the
+   * change it declared as that one (1 = its first io.changed), emit `message` as a warning and wait
+   * until `resumed` settles or the run is interrupted, so a test can deliver Ctrl-C at a chosen point.
    */
-  pauseBefore?: { stepId: string; resumed: Promise<void>; message: string };
+  pauseBefore?: { stepId: string; afterChange?: number; resumed: Promise<void>; message: string };
 }
 
 export interface RunOutcome {
@@ -91,7 +92,8 @@ export async function runSteps<C>(steps: Step<C>[], ctx: C, options: RunOptions)
   const undos: Undo[] = [];
 
   for (const step of steps) {
-    if (options.pauseBefore?.stepId === step.id) await pauseUntil(options.pauseBefore, signal, emit);
+    const pause = options.pauseBefore?.stepId === step.id ? options.pauseBefore : undefined;
+    if (pause && pause.afterChange === undefined) await pauseUntil(pause, signal, emit);
     if (signal.aborted) return finish(interruptedError());
     const reason = await step.skip?.(ctx);
     if (reason !== undefined) {
@@ -100,13 +102,24 @@ export async function runSteps<C>(steps: Step<C>[], ctx: C, options: RunOptions)
     }
     emit({ type: 'step-start', id: step.id, title: step.title });
     const started = now();
+    let changes = 0;
     const io: StepIO = {
       progress: (message, pull) => emit({ type: 'step-progress', id: step.id, message, ...(pull ? { pull } : {}) }),
       warn: (message, hint) => emit({ type: 'warning', stepId: step.id, message, ...(hint ? { hint } : {}) }),
       check: (check) => emit({ type: 'check', stepId: step.id, check }),
       prompter: options.prompter,
       signal,
-      changed: (undo) => void undos.push(undo),
+      changed: (undo) => {
+        undos.push(undo);
+        changes += 1;
+        const count = changes;
+        const settled = (async () => {
+          if (pause?.afterChange === count) await pauseUntil(pause, signal, emit);
+          if (signal.aborted) throw interruptedError();
+        })();
+        settled.catch(() => undefined); // not awaited by the step: no unhandled rejection
+        return settled;
+      },
     };
     try {
       const settled = await settleOrAbandon(step.run(ctx, io), signal, graceMs);

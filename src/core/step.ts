@@ -8,9 +8,11 @@ export interface StepIO {
   check(result: CheckResult): void;
   /**
    * Declares a change this step just made and how to take it back, as soon as it is made: if the
-   * step (or a later one) fails or is interrupted, the runner undoes it, also mid-step.
+   * step (or a later one) fails or is interrupted, the runner undoes it, also mid-step. Await it: it
+   * rejects (kind 'interrupted') once the run is interrupted, so Ctrl-C stops a step at its next change
+   * rather than letting it run on (a call not awaited is harmless: the step then stops at its end).
    */
-  changed(undo: Undo): void;
+  changed(undo: Undo): Promise<void>;
   prompter: Prompter;
   signal: AbortSignal;
 }

@@ -35,7 +35,7 @@ export const cniStep: Step<CommandContext> = {
         }
         await writeFileAtomic(paths.foreignBackup, current);
       }
-      io.changed({ title: `restore previous ${paths.ours}`, run: () => writeFileAtomic(paths.ours, current) });
+      await io.changed({ title: `restore previous ${paths.ours}`, run: () => writeFileAtomic(paths.ours, current) });
     }
     if (await exists(paths.ignite)) {
       if (await exists(paths.movedAside)) {
@@ -43,7 +43,7 @@ export const cniStep: Step<CommandContext> = {
       } else {
         await moveFile(paths.ignite, paths.movedAside);
         ctx.movedAside[paths.ignite] = paths.movedAside;
-        io.changed({
+        await io.changed({
           title: `move ${CNI_FILES.ignite} back`,
           run: async () => {
             await moveFile(paths.movedAside, paths.ignite);
@@ -55,7 +55,7 @@ export const cniStep: Step<CommandContext> = {
     }
     if (!unchanged) {
       await writeFileAtomic(paths.ours, rendered);
-      if (current === undefined) io.changed({ title: `remove ${paths.ours}`, run: async () => void (await removeFile(paths.ours)) });
+      if (current === undefined) await io.changed({ title: `remove ${paths.ours}`, run: async () => void (await removeFile(paths.ours)) });
     } else {
       ctx.unchanged.add('cni');
     }

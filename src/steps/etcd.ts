@@ -52,10 +52,10 @@ export const etcdStep: Step<CommandContext> = {
     }
     await removeForeignNamed(docker, CONTAINER_NAMES.etcd);
     if ((await docker.ensureVolume(ETCD_VOLUME, managedLabels('etcd'))) === 'created') {
-      io.changed({ title: `remove volume ${ETCD_VOLUME}`, run: async () => void (await docker.removeVolume(ETCD_VOLUME)) });
+      await io.changed({ title: `remove volume ${ETCD_VOLUME}`, run: async () => void (await docker.removeVolume(ETCD_VOLUME)) });
     }
     const { id } = await docker.createAndStart(spec);
-    io.changed({ title: `remove container ${CONTAINER_NAMES.etcd}`, run: async () => void (await docker.stopAndRemove(id, STOP_TIMEOUT_SEC)) });
+    await io.changed({ title: `remove container ${CONTAINER_NAMES.etcd}`, run: async () => void (await docker.stopAndRemove(id, STOP_TIMEOUT_SEC)) });
 
     io.progress(`waiting for etcd to answer over the v3 API at ${endpoint}`);
     const store = ctx.services.etcd(endpoint, storeOptions);

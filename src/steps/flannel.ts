@@ -69,12 +69,12 @@ export const flannelStep: Step<CommandContext> = {
     await files.ensureDir(ctx.options.runDir);
     // Declared before the container's undo so it runs after it: nothing left to rewrite the file.
     const envPath = subnetEnvPath(ctx.options.runDir);
-    if (!(await files.exists(envPath))) io.changed({ title: `remove ${envPath}`, run: async () => void (await files.removeFile(envPath)) });
+    if (!(await files.exists(envPath))) await io.changed({ title: `remove ${envPath}`, run: async () => void (await files.removeFile(envPath)) });
     // flannel keeps its backend device (flannel0, flannel.<VNI>, …) when it stops: one it creates now
     // goes with the container's undo.
     const devicesBefore = await flannelDevices(network);
     if (devicesBefore !== undefined) {
-      io.changed({
+      await io.changed({
         title: 'remove the devices flannel created',
         run: async () => {
           for (const name of (await flannelDevices(network)) ?? []) if (!devicesBefore.includes(name)) await network.deleteLink(name);
@@ -82,7 +82,7 @@ export const flannelStep: Step<CommandContext> = {
       });
     }
     const { id } = await docker.createAndStart(spec);
-    io.changed({ title: `remove container ${CONTAINER_NAMES.flannel}`, run: async () => void (await docker.stopAndRemove(id, STOP_TIMEOUT_SEC)) });
+    await io.changed({ title: `remove container ${CONTAINER_NAMES.flannel}`, run: async () => void (await docker.stopAndRemove(id, STOP_TIMEOUT_SEC)) });
     ctx.subnet = await waitForLease(ctx, store, io, id);
     return { detail: `lease ${ctx.subnet}` };
   },

@@ -12,6 +12,7 @@ import { writeWithUndo } from './pki.js';
  * join with a token, after preflight: takes the sealed identity out of etcd (one delete that returns
  * it, so exactly one host gets it), records the join for `token list`, and writes what this host's
  * flannel reads (the CA, its throwaway client pair, its user and password; 0600 in a 0700 dir).
+ * A join that fails or is interrupted later gives the token back, so it can be run again as printed.
  */
 export const identityStep: Step<CommandContext> = {
   id: 'identity',
@@ -24,17 +25,22 @@ export const identityStep: Step<CommandContext> = {
     const layout = pkiLayout(ctx.options.stateDir);
     if (joining.tokenStore) {
       const join = required(ctx.options.join, 'join token');
-      const taken = await joining.tokenStore.takeKey(bootstrapKey(join.token.id));
+      const tokenStore = joining.tokenStore;
+      const key = bootstrapKey(join.token.id);
+      const taken = await tokenStore.takeKey(key);
       if (taken === undefined) {
         throw new IgniteError('permission', `the token ${join.token.id}.… was used by another host while this one joined`, {
           hint: `On ${ctx.peer?.host ?? 'the init host'} run \`sudo ignite-net token create\` for another.`,
         });
       }
+      // Undone, the token is unused again (on its own lease, so its TTL is unchanged): the same join command works.
+      await io.changed({ title: `give the token ${join.token.id}.… back (unused)`, run: async () => void (await tokenStore.putBack(key, taken)) });
       const record: JoinRecord = { address: required(ctx.advertise, 'advertise address').address, hostname: network.hostName(), user: joining.identity.username, at: new Date(clock.now()).toISOString() };
-      await joining.tokenStore.put(joinKey(join.token.id), JSON.stringify(record));
+      await tokenStore.put(joinKey(join.token.id), JSON.stringify(record));
+      await io.changed({ title: `remove the record of this join (${joinKey(join.token.id)})`, run: async () => void (await tokenStore.delete(joinKey(join.token.id))) });
     }
     if ((await files.ensureDir(layout.flannelTls.dir, SECRET_DIR_MODE)) === 'created') {
-      io.changed({ title: `remove ${layout.flannelTls.dir}`, run: async () => void (await files.removeTree(layout.flannelTls.dir)) });
+      await io.changed({ title: `remove ${layout.flannelTls.dir}`, run: async () => void (await files.removeTree(layout.flannelTls.dir)) });
     }
     await writeWithUndo(files, io, layout.flannelTls.ca, security.caPem, 0o644);
     if ((await files.readIfExists(layout.flannelTls.key)) === undefined) {

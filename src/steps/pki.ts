@@ -17,7 +17,7 @@ export async function writeWithUndo(files: HostFiles, io: StepIO, path: string, 
   const before = await files.readIfExists(path);
   if (before === content) return false;
   await files.writeFileAtomic(path, content, mode);
-  io.changed({
+  await io.changed({
     title: before === undefined ? `remove ${path}` : `put back the previous ${path}`,
     run: async () => void (before === undefined ? await files.removeFile(path) : await files.writeFileAtomic(path, before, mode)),
   });
@@ -44,7 +44,7 @@ export const pkiStep: Step<CommandContext> = {
     const now = new Date(clock.now());
     const done: string[] = [];
     for (const dir of [layout.dir, layout.etcdTls.dir, layout.flannelTls.dir]) {
-      if ((await files.ensureDir(dir, SECRET_DIR_MODE)) === 'created') io.changed({ title: `remove ${dir}`, run: async () => void (await files.removeTree(dir)) });
+      if ((await files.ensureDir(dir, SECRET_DIR_MODE)) === 'created') await io.changed({ title: `remove ${dir}`, run: async () => void (await files.removeTree(dir)) });
     }
 
     let ca = await readPair(files, layout.caCert, layout.caKey);

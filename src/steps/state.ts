@@ -58,7 +58,7 @@ export function saveStateStep(role: HostState['role']): Step<CommandContext> {
       };
       const previous = ctx.state;
       await writeState(options.stateDir, state);
-      io.changed({
+      await io.changed({
         title: previous ? 'restore the previous state file' : 'remove the state file',
         run: async () => {
           if (previous) await writeState(options.stateDir, previous);

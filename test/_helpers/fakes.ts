@@ -220,9 +220,14 @@ export class FakeEtcd {
       delete: async (key: string) => (up(), this.keys.delete(key)),
       takeKey: async (key: string) => {
         up();
-        const value = this.keys.get(key)?.value;
+        const entry = this.keys.get(key);
         this.keys.delete(key);
-        return value;
+        return entry ? { value: entry.value, leaseId: entry.leaseId ?? '0' } : undefined;
+      },
+      putBack: async (key: string, taken: { value: string; leaseId: string }) => {
+        up();
+        this.keys.set(key, { value: taken.value, ...(taken.leaseId === '0' ? {} : { leaseId: taken.leaseId }) });
+        return 'restored' as const;
       },
       close: () => {
         closed = true;

@@ -62,6 +62,13 @@ export function assertUndoneOnceNewestFirst(t: ExecutionContext, stderr: string,
   t.is(countMatches(stderr, /undone/), expected.length, `nothing else undone\n${output}`);
 }
 
+/** The hook's marker line for `<step>` (before it) or `<step>:<n>` (after its n-th change); any, without. */
+function pauseMarker(pauseAt: string | undefined): RegExp {
+  if (pauseAt === undefined) return new RegExp(`${TEST_PAUSE_ENV}: paused (before|in) step \\S+ `);
+  const [stepId, change] = pauseAt.split(':');
+  return new RegExp(`${TEST_PAUSE_ENV}: paused ${change === undefined ? `before step ${escapeRegex(stepId ?? '')}` : `in step ${escapeRegex(stepId ?? '')} after change ${change}`} `);
+}
+
 /**
  * Starts the built CLI inside `host` (plain output, no TTY), optionally paused before `pauseAt`.
  * The child's pid is the CLI's own (nsenter execs it), so `child.kill('SIGINT')` is a Ctrl-C.
@@ -110,7 +117,7 @@ export function startCli(host: SimHost, args: string[], pauseAt?: string, timeou
     child,
     stdout: () => out,
     stderr: () => err,
-    paused: (timeoutMs) => waitFor(new RegExp(`${TEST_PAUSE_ENV}: paused before step ${pauseAt ?? '\\S+'} `), timeoutMs),
+    paused: (timeoutMs) => waitFor(pauseMarker(pauseAt), timeoutMs),
     waitFor,
     exited,
   };

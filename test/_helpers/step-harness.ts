@@ -26,7 +26,7 @@ export function stepHarness(argv: string[], opts: { forbidChanges?: boolean; ser
     progress: (message) => void record.progress.push(message),
     warn: (message, hint) => void record.warnings.push({ message, ...(hint === undefined ? {} : { hint }) }),
     check: (c) => void record.checks.push(c),
-    changed: (undo) => {
+    changed: async (undo) => {
       if (opts.forbidChanges) throw new Error('this step must not change anything');
       record.undos.push(undo);
     },

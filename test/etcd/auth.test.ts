@@ -249,14 +249,31 @@ test('takeKey gives the value to exactly one of two concurrent token users', asy
   const b = store(t, { auth: { username: tokenUser(id), password: secret } });
   await Promise.all([a.getConfig().catch(() => undefined), b.getConfig().catch(() => undefined)]);
   const taken = await Promise.all([a.takeKey(bootstrapKey(id)), b.takeKey(bootstrapKey(id))]);
-  t.deepEqual(taken.filter((v) => v !== undefined), ['sealed identity']);
+  t.deepEqual(taken.filter((v) => v !== undefined).map((v) => v.value), ['sealed identity']);
   t.is(taken.filter((v) => v === undefined).length, 1);
   t.is(await admin.get(bootstrapKey(id)), undefined);
+  // An interrupted join puts it back on its own lease: the other one can take it then, once.
+  const mine = taken.find((v) => v !== undefined);
+  if (!mine) throw new Error('nothing taken');
+  t.not(mine.leaseId, '0');
+  t.is(await a.putBack(bootstrapKey(id), mine), 'restored');
+  t.deepEqual(await b.takeKey(bootstrapKey(id)), mine);
   // A token's user reaches its own keys only.
   const other = newId();
   await admin.put(bootstrapKey(other), 'someone else');
   await refused(t, a.takeKey(bootstrapKey(other)), 'permission', /permission denied/);
   t.is(await admin.get(bootstrapKey(other)), 'someone else');
+});
+
+test('putBack after the lease ran out: expired, nothing written', async (t) => {
+  const admin = rootAdmin(t);
+  const key = `/ignite-net/bootstrap/${newId()}`;
+  await admin.putUnderLease(key, 'short-lived', 1);
+  const taken = await admin.takeKey(key);
+  if (!taken) throw new Error('nothing taken');
+  await new Promise((resolve) => setTimeout(resolve, 2_500));
+  t.is(await admin.putBack(key, taken), 'expired');
+  t.is(await admin.get(key), undefined);
 });
 
 test('putUnderLease: etcd deletes the key when the TTL passes', async (t) => {

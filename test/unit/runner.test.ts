@@ -181,3 +181,53 @@ test('the test pause waits before the named step until resumed, and Ctrl-C while
   t.is((outcome.error as IgniteError).kind, 'interrupted');
   t.deepEqual(rec2.calls, ['run a', 'undo a']);
 });
+
+/** A step that declares three changes one by one, recording how far it got. */
+function threeChanges(rec: Recorder): Step<Recorder> {
+  return {
+    id: 'c',
+    title: 'Step c',
+    async run(_ctx, io) {
+      for (const n of [1, 2, 3]) {
+        rec.calls.push(`change ${n}`);
+        await io.changed({ title: `undo change ${n}`, run: async () => void rec.calls.push(`undo change ${n}`) });
+      }
+    },
+  };
+}
+
+test('the test pause inside a step waits after its n-th change; Ctrl-C there stops the step and undoes what it did', async (t) => {
+  const rec = setup();
+  const controller = new AbortController();
+  const paused = emitted(rec, (e) => e.type === 'warning' && e.message === 'paused in c');
+  const run = runSteps([fakeStep(rec, 'a'), threeChanges(rec), fakeStep(rec, 'b')], rec, {
+    ...options(rec, controller.signal),
+    pauseBefore: { stepId: 'c', afterChange: 2, resumed: new Promise(() => undefined), message: 'paused in c' },
+  });
+  await paused;
+  await turn();
+  t.deepEqual(rec.calls, ['run a', 'change 1', 'change 2'], 'paused right after the second change');
+  controller.abort();
+  const outcome = await run;
+  t.is((outcome.error as IgniteError).kind, 'interrupted');
+  t.deepEqual(rec.calls, ['run a', 'change 1', 'change 2', 'undo change 2', 'undo change 1', 'undo a'], 'the step stopped at its next change; each undone once, newest first');
+  t.like(rec.events.find((e) => e.type === 'step-fail'), { id: 'c' });
+});
+
+test('once interrupted, a step stops at its next declared change (a change not awaited is still undone)', async (t) => {
+  const rec = setup();
+  const controller = new AbortController();
+  const careless: Step<Recorder> = {
+    id: 'd',
+    title: 'Step d',
+    async run(_ctx, io) {
+      controller.abort();
+      void io.changed({ title: 'undo d1', run: async () => void rec.calls.push('undo d1') });
+      await turn();
+      rec.calls.push('d goes on');
+    },
+  };
+  const outcome = await runSteps([careless, threeChanges(rec)], rec, options(rec, controller.signal));
+  t.is((outcome.error as IgniteError).kind, 'interrupted');
+  t.deepEqual(rec.calls, ['d goes on', 'undo d1'], 'no unhandled rejection; the next step never ran');
+});

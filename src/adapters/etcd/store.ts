@@ -3,7 +3,7 @@
  * the shape of lease values, but never parses the network config: callers pass the comparison in.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Etcd3, IKeyValue, IRangeResponse } from 'etcd3';
+import { EtcdLeaseInvalidError, type Etcd3, type IKeyValue, type IRangeResponse } from 'etcd3';
 import { formatDuration } from '../../core/duration.js';
 import { IgniteError, interruptedError, usageError } from '../../core/errors.js';
 import { ETCD_KEYS } from '../../defaults.js';
@@ -70,13 +70,24 @@ export interface EtcdStore {
   putUnderLease(key: string, value: string, ttlSeconds: number): Promise<void>;
   delete(key: string): Promise<boolean>;
   /**
-   * Deletes the key and returns the value it had, in one call (DeleteRange with prev_kv): of any
-   * number of concurrent callers exactly one gets the value, the others undefined. Needs read and
-   * write on the key.
+   * Deletes the key and returns the value it had and its etcd lease, in one call (DeleteRange with
+   * prev_kv): of any number of concurrent callers exactly one gets it, the others undefined. Needs
+   * read and write on the key.
    */
-  takeKey(key: string): Promise<string | undefined>;
+  takeKey(key: string): Promise<TakenKey | undefined>;
+  /**
+   * Undoes takeKey: the value again, on the same etcd lease (so it still expires when it would have).
+   * 'expired' when that lease has run out meanwhile (etcd would have deleted the key by now anyway).
+   */
+  putBack(key: string, taken: TakenKey): Promise<'restored' | 'expired'>;
   /** Idempotent; the store is unusable afterwards. */
   close(): void;
+}
+
+/** A key takeKey removed: its value, and its etcd lease ID (decimal; '0' when it had none). */
+export interface TakenKey {
+  value: string;
+  leaseId: string;
 }
 
 const SEED_ATTEMPTS = 5;
@@ -265,8 +276,23 @@ export class Store implements EtcdStore {
     return this.call(async () => Number((await this.client.delete().key(key)).deleted) > 0);
   }
 
-  async takeKey(key: string): Promise<string | undefined> {
-    return this.call(async () => (await this.client.delete().key(key).getPrevious())[0]?.value.toString('utf8'));
+  async takeKey(key: string): Promise<TakenKey | undefined> {
+    return this.call(async () => {
+      const previous = (await this.client.delete().key(key).getPrevious())[0];
+      return previous ? { value: previous.value.toString('utf8'), leaseId: previous.lease } : undefined;
+    });
+  }
+
+  async putBack(key: string, taken: TakenKey): Promise<'restored' | 'expired'> {
+    return this.call(async () => {
+      try {
+        await (taken.leaseId === '0' ? this.client.put(key).value(taken.value) : this.client.put(key).value(taken.value).lease(taken.leaseId));
+        return 'restored';
+      } catch (error) {
+        if (error instanceof EtcdLeaseInvalidError) return 'expired';
+        throw error;
+      }
+    });
   }
 
   close(): void {
