@@ -53,8 +53,10 @@ export const authStep: Step<CommandContext> = {
     const admin: EtcdAdmin = ctx.services.etcdAdmin(required(ctx.etcdEndpoint, 'etcd endpoint'), { timeoutMs: 5_000, tls: { caPem: security.caPem, serverName: ETCD_SERVER_NAME } });
     const enabled = await admin.enableAuth(root.auth.password);
     const role = await admin.ensureRole(FLANNEL_ROLE, flannelPermissions());
+    if (role === 'created') await io.changed({ title: `remove etcd role ${FLANNEL_ROLE}`, run: async () => void (await admin.deleteRole(FLANNEL_ROLE)) });
     const identity = (await readHostIdentity(files, layout)) ?? { username: hostUser(newToken().id), password: newPassword() };
     const user = await admin.ensureUser(identity.username, identity.password, [FLANNEL_ROLE]);
+    if (user === 'created') await io.changed({ title: `remove etcd user ${identity.username}`, run: async () => void (await admin.deleteUser(identity.username)) });
     await writeHostIdentity(files, io, layout, identity);
     ctx.store?.close();
     ctx.store = admin;
