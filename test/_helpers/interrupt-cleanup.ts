@@ -3,18 +3,19 @@
  * module (cleanup's steps change: new ones are covered without editing the tests). Two test files
  * register half of the ids each (interrupt-cleanup-a/-b.test.ts).
  *
- * The host is initialised (Ignite's own conflist moved aside), then cleanup is paused at the step with
- * the IGNITE_NET_TEST_PAUSE_AT hook and interrupted. Expected: exit 130 within seconds, "interrupted"
- * and what to run next; before the first removal step the host is unchanged (same containers, same
- * lease); and `cleanup` run again completes: nothing of ignite-net left, Ignite's conflist back byte for
- * byte, the etcd data volume kept (no --purge).
+ * The host is initialised with the secure default (Ignite's own conflist moved aside), then cleanup is
+ * paused at the step with the IGNITE_NET_TEST_PAUSE_AT hook and interrupted. Expected: exit 130 within
+ * seconds, "interrupted" and what to run next; before the first removal step the host is unchanged
+ * (same containers, same lease, the keys and credentials in place); and `cleanup` run again completes:
+ * nothing of ignite-net left but the etcd data volume (no --purge) and the CA and root credential that
+ * open it, Ignite's conflist back byte for byte.
  */
 import type { TestFn } from 'ava';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { cleanupCommand } from '../../src/commands/cleanup.js';
 import { CNI_FILES, ETCD_VOLUME } from '../../src/defaults.js';
-import { describe, hostsWithTestImages, runCli, TEST_INSECURE_INIT_FLAGS } from './cli.js';
+import { describe, HOST_STATE_DIR, hostsWithTestImages, runCli, TEST_IMAGE_FLAGS } from './cli.js';
 import { interruptAtPause, managedContainers, optionsFor, readHostState, readSubnetEnv, startCli, waitHealthy } from './faults.js';
 import type { SimHost } from './hosts.js';
 
@@ -22,6 +23,12 @@ const IGNITE_CONFLIST = '{\n  "cniVersion": "0.4.0",\n  "name": "ignite-cni-brid
 
 /** Steps that never change the host: interrupted before any later one, the host is as it was. */
 const READ_ONLY = new Set(['state', 'confirm']);
+
+/** The state dir's entries besides the lock, sorted. */
+async function stateDirEntries(host: SimHost): Promise<string[]> {
+  const r = await host.exec('ls', ['-A', HOST_STATE_DIR]);
+  return r.stdout.split('\n').filter((name) => name !== '' && !name.startsWith('lock')).sort();
+}
 
 export const cleanupStepIds = cleanupCommand.steps(optionsFor(['cleanup', '--yes'])).map((step) => step.id);
 
@@ -31,7 +38,7 @@ export function registerCleanupInterruptTests(test: TestFn, include: (index: num
     test.serial(`Ctrl-C before cleanup step "${stepId}": stops at once, cleanup again completes`, async (t) => {
       const host = (await hostsWithTestImages(t, 1))[0] as SimHost;
       await writeFile(join(host.dirs.cniConfDir, CNI_FILES.ignite), IGNITE_CONFLIST);
-      const init = await runCli(host, ['init', ...TEST_INSECURE_INIT_FLAGS]);
+      const init = await runCli(host, ['init', ...TEST_IMAGE_FLAGS]);
       t.is(init.code, 0, describe(init));
       const subnet = await waitHealthy(host, host, 'init');
       const containers = (await managedContainers(host)).map((c) => c.id);
@@ -48,6 +55,7 @@ export function registerCleanupInterruptTests(test: TestFn, include: (index: num
         t.deepEqual((await managedContainers(host)).map((c) => c.id), containers, `unchanged\n${output}`);
         t.is(await waitHealthy(host, host, 'init'), subnet);
         t.truthy(await readHostState(host));
+        t.deepEqual(await stateDirEntries(host), ['etcd-root.json', 'etcd-tls', 'flannel-tls', 'pki', 'state.json'], output);
       }
 
       const again = await runCli(host, ['cleanup', '--yes']);
@@ -58,6 +66,7 @@ export function registerCleanupInterruptTests(test: TestFn, include: (index: num
       t.is(await readSubnetEnv(host), undefined);
       t.is(await readHostState(host), undefined);
       t.truthy(await host.docker.getVolume(ETCD_VOLUME).inspect(), 'the etcd data volume is kept without --purge');
+      t.deepEqual(await stateDirEntries(host), ['etcd-root.json', 'pki'], `only the CA and root credential that open the kept data\n${describe(again)}`);
     });
   }
 }
