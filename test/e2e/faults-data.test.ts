@@ -1,11 +1,12 @@
 /**
  * Nothing lost: the overlay's etcd data (a marker key written beside flannel's keys) survives init
  * re-runs, a flannel restart, a dockerd restart, and cleanup without --purge followed by init. Only
- * `cleanup --purge` removes it — which also shows the marker check can fail.
+ * `cleanup --purge` removes it — which also shows the marker check can fail. The overlay is the secure
+ * default: the marker is read as root over TLS, so cleanup without --purge must keep what opens the data.
  */
 import test from 'ava';
 import { CONTAINER_NAMES, ETCD_VOLUME } from '../../src/defaults.js';
-import { describe, hostsWithTestImages, runCli, TEST_INSECURE_INIT_FLAGS } from '../_helpers/cli.js';
+import { describe, hostsWithTestImages, runCli, TEST_IMAGE_FLAGS } from '../_helpers/cli.js';
 import { eventually, getMarker, managedContainers, putMarker, waitHealthy } from '../_helpers/faults.js';
 import type { SimHost } from '../_helpers/hosts.js';
 
@@ -14,7 +15,7 @@ const MARKER = '/ignite-net-test/marker';
 test.serial('a marker key in etcd survives init again, flannel and dockerd restarts, cleanup without --purge', async (t) => {
   const host = (await hostsWithTestImages(t, 1))[0] as SimHost;
   const init = async (): Promise<void> => {
-    const r = await runCli(host, ['init', ...TEST_INSECURE_INIT_FLAGS]);
+    const r = await runCli(host, ['init', ...TEST_IMAGE_FLAGS]);
     t.is(r.code, 0, describe(r));
   };
   const marker = (): Promise<string | undefined> => eventually('etcd answers', async () => ({ value: await getMarker(host, host.address, MARKER) }), 30_000).then((r) => r.value);
