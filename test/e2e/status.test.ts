@@ -2,7 +2,7 @@ import test from 'ava';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CNI_PLUGINS } from '../../src/defaults.js';
-import { describe, hostsWithTestImages, runCli, TEST_FLANNEL_FLAGS, TEST_INSECURE_INIT_FLAGS } from '../_helpers/cli.js';
+import { describe, hostsWithTestImages, joinCommandOf, runCli, TEST_FLANNEL_FLAGS, TEST_IMAGE_FLAGS } from '../_helpers/cli.js';
 import type { SimHost } from '../_helpers/hosts.js';
 
 interface StatusDoc {
@@ -10,6 +10,7 @@ interface StatusDoc {
   verdict: string;
   exitCode: number;
   etcd: { ok: boolean; endpoint: string; source: string };
+  security: { tls: boolean; identity?: string };
   hosts: { subnet: string; publicIP: string; thisHost: boolean; etcdHost: boolean; reserved: boolean; expiresAt?: string; backendReach: { state: string; text: string }; overlayReach: { state: string; text: string; rttMs?: number } }[];
   thisHost: { subnet?: string; containers: { name: string; role?: string; state: string; running: boolean; restartCount: number; image: string; uptimeSeconds?: number }[]; subnetEnv: { kind: string }; cni: { ours?: { written: boolean }; firstPick?: string; missingPlugins: string[] } };
   problems: { severity: string; code: string; message: string }[];
@@ -35,9 +36,9 @@ test.serial('status on the init host and on a joined host; a stopped flannel is 
     for (const plugin of CNI_PLUGINS) await writeFile(join(host.dirs.cniBinDir, plugin), '#!/bin/sh\n', { mode: 0o755 });
   }
 
-  const init = await runCli(node1, ['init', ...TEST_INSECURE_INIT_FLAGS]);
+  const init = await runCli(node1, ['init', ...TEST_IMAGE_FLAGS]);
   t.is(init.code, 0, describe(init));
-  const joined = await runCli(node2, ['join', node1.address, ...TEST_FLANNEL_FLAGS]);
+  const joined = await runCli(node2, [...joinCommandOf(init.stdout), ...TEST_FLANNEL_FLAGS]);
   t.is(joined.code, 0, describe(joined));
 
   const expected = [node1.address, node2.address].sort();
@@ -52,6 +53,9 @@ test.serial('status on the init host and on a joined host; a stopped flannel is 
     t.is(doc.verdict, 'healthy', JSON.stringify(doc.problems));
     t.true(doc.etcd.ok);
     t.is(doc.etcd.source, 'state');
+    t.is(doc.etcd.endpoint, `https://${node1.address}:2379`);
+    t.is(doc.security.tls, true);
+    t.regex(doc.security.identity ?? '', /^ignite-host-[a-z0-9]{6}$/, `${host.name} reads etcd as its own identity`);
     t.deepEqual(doc.hosts.map((h) => h.publicIP).sort(), expected, `${host.name} lists both hosts`);
     const self = doc.hosts.find((h) => h.thisHost);
     t.is(self?.publicIP, host.address, `${host.name}'s own row`);
