@@ -6,7 +6,7 @@
 import test from 'ava';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CONTAINER_NAMES } from '../../src/defaults.js';
-import { describe, hostsWithTestImages, runCli, TEST_FLANNEL_FLAGS, TEST_INSECURE_INIT_FLAGS } from '../_helpers/cli.js';
+import { describe, hostsWithTestImages, joinArgsFrom, joinCommandOf, runCli, TEST_FLANNEL_FLAGS, TEST_IMAGE_FLAGS } from '../_helpers/cli.js';
 import { eventually, getMarker, installCniPlugins, leases, managedContainers, putMarker, readSubnetEnv, waitHealthy, waitStatusHealthy } from '../_helpers/faults.js';
 import type { SimHost } from '../_helpers/hosts.js';
 
@@ -16,10 +16,12 @@ async function overlay(t: import('ava').ExecutionContext, joined: number): Promi
   const hosts = await hostsWithTestImages(t, 1 + joined);
   const [node1, ...others] = hosts as [SimHost, ...SimHost[]];
   await installCniPlugins(hosts);
-  const init = await runCli(node1, ['init', ...TEST_INSECURE_INIT_FLAGS]);
+  const init = await runCli(node1, ['init', ...TEST_IMAGE_FLAGS]);
   t.is(init.code, 0, describe(init));
-  for (const host of others) {
-    const join = await runCli(host, ['join', node1.address, ...TEST_FLANNEL_FLAGS]);
+  for (const [i, host] of others.entries()) {
+    // init's command for the first host; a token is single-use, so the others get their own.
+    const joinArgs = i === 0 ? joinCommandOf(init.stdout) : await joinArgsFrom(node1);
+    const join = await runCli(host, [...joinArgs, ...TEST_FLANNEL_FLAGS]);
     t.is(join.code, 0, describe(join));
   }
   const subnets = [await waitHealthy(node1, node1, 'init')];
