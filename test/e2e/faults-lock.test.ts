@@ -5,7 +5,7 @@
  */
 import test from 'ava';
 import { CONTAINER_NAMES } from '../../src/defaults.js';
-import { describe, hostsWithTestImages, TEST_FLANNEL_FLAGS, TEST_INSECURE_INIT_FLAGS } from '../_helpers/cli.js';
+import { describe, hostsWithTestImages, joinCommandOf, TEST_FLANNEL_FLAGS, TEST_IMAGE_FLAGS } from '../_helpers/cli.js';
 import { managedContainers, readHostState, startCli, waitHealthy } from '../_helpers/faults.js';
 import type { SimHost } from '../_helpers/hosts.js';
 
@@ -30,7 +30,7 @@ async function race(t: import('ava').ExecutionContext, host: SimHost, args: stri
 
 test.serial('two inits at the same moment on one host: one wins, the other says another ignite-net is running', async (t) => {
   const [host] = (await hostsWithTestImages(t, 1)) as [SimHost];
-  await race(t, host, ['init', ...TEST_INSECURE_INIT_FLAGS]);
+  await race(t, host, ['init', ...TEST_IMAGE_FLAGS]);
   t.deepEqual((await managedContainers(host)).map((c) => `${c.name}:${c.state}`), [`${CONTAINER_NAMES.etcd}:running`, `${CONTAINER_NAMES.flannel}:running`]);
   const subnet = await waitHealthy(host, host, 'init');
   const state = await readHostState(host);
@@ -41,9 +41,10 @@ test.serial('two inits at the same moment on one host: one wins, the other says 
 
 test.serial('two joins at the same moment on one host: one wins, nothing corrupted', async (t) => {
   const [node1, node2] = (await hostsWithTestImages(t, 2)) as [SimHost, SimHost];
-  const init = await startCli(node1, ['init', ...TEST_INSECURE_INIT_FLAGS]).exited;
+  const init = await startCli(node1, ['init', ...TEST_IMAGE_FLAGS]).exited;
   t.is(init.code, 0, describe({ ...init, timedOut: false }));
-  await race(t, node2, ['join', node1.address, ...TEST_FLANNEL_FLAGS]);
+  // Both with init's command: the loser stops at the lock, before it could use the token.
+  await race(t, node2, [...joinCommandOf(init.stdout), ...TEST_FLANNEL_FLAGS]);
   t.deepEqual((await managedContainers(node2)).map((c) => c.name), [CONTAINER_NAMES.flannel]);
   const subnet = await waitHealthy(node2, node1, 'joined');
   const state = await readHostState(node2);
@@ -55,9 +56,9 @@ test.serial('two joins at the same moment on one host: one wins, nothing corrupt
 test.serial('while init holds the lock, init, join and cleanup on that host are refused; then it completes', async (t) => {
   const [host] = (await hostsWithTestImages(t, 1)) as [SimHost];
   // Deterministic overlap: the first init waits before its etcd step, holding the lock.
-  const first = startCli(host, ['init', ...TEST_INSECURE_INIT_FLAGS], 'etcd');
+  const first = startCli(host, ['init', ...TEST_IMAGE_FLAGS], 'etcd');
   await first.paused();
-  for (const args of [['init', ...TEST_INSECURE_INIT_FLAGS], ['join', '10.231.0.1', ...TEST_FLANNEL_FLAGS], ['cleanup', '--yes']]) {
+  for (const args of [['init', ...TEST_IMAGE_FLAGS], ['join', '10.231.0.1', ...TEST_FLANNEL_FLAGS], ['cleanup', '--yes']]) {
     const other = await startCli(host, args).exited;
     const output = describe({ ...other, timedOut: false });
     t.is(other.code, CONFLICT, `${args[0]}\n${output}`);
