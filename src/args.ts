@@ -126,6 +126,8 @@ function buildOptions(command: Command, args: string[], values: Values, env: Nod
     ...(advertise === undefined ? {} : { advertiseAddress: parseAdvertiseAddress(advertise) }),
     etcdImage: parseImage('etcd-image', str('etcd-image') ?? DEFAULT_IMAGES.etcd),
     flannelImage: parseImage('flannel-image', str('flannel-image') ?? DEFAULT_IMAGES.flannel),
+    cniPluginImage: parseImage('cni-plugin-image', str('cni-plugin-image') ?? DEFAULT_IMAGES.cniPlugin),
+    installCniPlugins: flag('install-cni-plugins'),
     pull: parsePull(str('pull')),
     yes: flag('yes'),
     json: flag('json'),
@@ -238,7 +240,7 @@ const IMAGE = /^[a-z0-9][a-z0-9._\-/:@]*$/i;
 
 function parseImage(name: string, value: string): string {
   if (!IMAGE.test(value) || value.includes('://') || value.endsWith(':') || value.endsWith('/')) {
-    throw usageError(`--${name} "${value}" is not an image reference`, `Use repository[:tag] or repository@digest, e.g. --${name} ${name === 'etcd-image' ? DEFAULT_IMAGES.etcd : DEFAULT_IMAGES.flannel}.`);
+    throw usageError(`--${name} "${value}" is not an image reference`, `Use repository[:tag] or repository@digest, e.g. --${name} ${name === 'etcd-image' ? DEFAULT_IMAGES.etcd : name === 'cni-plugin-image' ? DEFAULT_IMAGES.cniPlugin : DEFAULT_IMAGES.flannel}.`);
   }
   return value;
 }

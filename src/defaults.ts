@@ -2,6 +2,8 @@
 export const DEFAULT_IMAGES = {
   etcd: 'gcr.io/etcd-development/etcd:v3.6.16',
   flannel: 'ghcr.io/flannel-io/flannel:v0.28.9',
+  /** The flannel CNI plugin (no longer in the CNI plugins package): the binary is the image's /flannel. */
+  cniPlugin: 'ghcr.io/flannel-io/flannel-cni-plugin:v1.9.1-flannel3',
 } as const;
 
 /** --pull: when to pull images (`missing`: only images not on the host). */
@@ -39,6 +41,13 @@ export const CNI_FILES = {
 } as const;
 
 export const CNI_PLUGINS = ['flannel', 'portmap', 'firewall', 'bridge', 'host-local'] as const;
+export type CniPluginName = (typeof CNI_PLUGINS)[number];
+
+/** Where the flannel plugin sits in its image (--cni-plugin-image). */
+export const CNI_PLUGIN_IMAGE_FILE = '/flannel';
+
+/** Where distributions' CNI plugins packages put the other plugins: Debian/Ubuntu, then Fedora/RHEL. */
+export const HOST_CNI_PLUGIN_DIRS = ['/usr/lib/cni', '/usr/libexec/cni'] as const;
 
 export const ETCD_KEYS = {
   prefix: '/coreos.com/network',

@@ -28,6 +28,10 @@ export interface Options {
   advertiseAddress?: string;
   etcdImage: string;
   flannelImage: string;
+  /** init/join: the image the flannel CNI plugin is copied out of. */
+  cniPluginImage: string;
+  /** init/join: install missing CNI plugins into cniBinDir without asking (needed without a terminal). */
+  installCniPlugins: boolean;
   pull: PullPolicy;
   yes: boolean;
   json: boolean;

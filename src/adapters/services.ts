@@ -4,6 +4,7 @@ import type { DockerClient } from './docker/client.js';
 import { dockerOnDemand } from './docker/connect.js';
 import { openEtcdAdmin, type EtcdAdmin } from './etcd/admin.js';
 import { openEtcd, type EtcdStore, type EtcdStoreOptions } from './etcd/store.js';
+import * as cniBinaries from './cni-binaries.js';
 import * as hostFiles from './host-files.js';
 import * as hostKernel from './host-kernel.js';
 import * as hostNetwork from './host-network.js';
@@ -26,6 +27,8 @@ export interface Services {
   /** etcd's user, role and auth management; root's credentials once auth is on. */
   etcdAdmin(endpoints: string | readonly string[], options: EtcdStoreOptions): EtcdAdmin;
   files: HostFiles;
+  /** CNI plugin binaries: the bin dir's, the host package's (sourceDirs), installing and asking their VERSION. */
+  cniBinaries: CniBinaries;
   network: HostNetwork;
   kernel: HostKernel;
   probes: Probes;
@@ -42,6 +45,8 @@ export type HostFiles = Pick<
   /** The text of the conflist template ignite-net ships (templates/), for cni/conflist.ts to render. */
   conflistTemplate(): Promise<string>;
 };
+export type CniBinaries = Pick<typeof cniBinaries, 'sourceDirs' | 'readBinary' | 'hashFile' | 'writeExecutable' | 'pluginVersion'> &
+  Pick<typeof hostFiles, 'ensureDir' | 'removeFile' | 'moveFile'>;
 export type HostNetwork = Pick<typeof hostNetwork, 'readAddresses' | 'readRoutes' | 'hostName'> & Pick<typeof ipTools, 'listLinks' | 'deleteLink' | 'listTable' | 'iptables'>;
 export type HostKernel = Pick<typeof hostKernel, 'readProcValue' | 'readInterfaceMtu' | 'readIptablesForward' | 'listFiles'>;
 export type Probes = Pick<typeof probes, 'tcpProbe' | 'udpProbe' | 'isTcpPortFree' | 'isUdpPortFree'> & Pick<typeof tlsProbe, 'fetchPresentedCa'>;
@@ -93,6 +98,7 @@ export function hostServices(options: Pick<Options, 'dockerHost' | 'dockerHostSo
       return admin;
     },
     files: { ...hostFiles, conflistTemplate: () => loadTemplate() },
+    cniBinaries: { ...cniBinaries, ensureDir: hostFiles.ensureDir, removeFile: hostFiles.removeFile, moveFile: hostFiles.moveFile },
     network: { ...hostNetwork, ...ipTools },
     kernel: hostKernel,
     probes: { ...probes, ...tlsProbe },

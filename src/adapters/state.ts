@@ -2,6 +2,7 @@ import { chmod, link, mkdir, readFile, rm, rmdir, writeFile } from 'node:fs/prom
 import { dirname, join } from 'node:path';
 import type { Options } from '../options.js';
 import { IgniteError } from '../core/errors.js';
+import type { InstalledPlugin } from '../cni/plugins.js';
 import type { NetworkConfig } from '../net/network-config.js';
 import { directoryWritableProblem, writeFileAtomic } from './host-files.js';
 
@@ -26,6 +27,8 @@ export interface HostState {
   security?: { caPin: string; etcdUser: string };
   /** Files ignite-net moved aside and must put back: original path → where it is now. */
   movedAside: Record<string, string>;
+  /** CNI plugin files ignite-net installed (absent in state files from before it did); cleanup removes only these. */
+  cniPlugins?: InstalledPlugin[];
   toolVersion: string;
   createdAt: string;
   updatedAt: string;
@@ -67,7 +70,13 @@ export async function readState(stateDir: string): Promise<HostState | undefined
   if (state.role !== 'init' && state.role !== 'joined') throw corrupt('no role');
   if (typeof state.etcdEndpoint !== 'string' || typeof state.advertiseAddress !== 'string') throw corrupt('no etcd endpoint or address');
   if (typeof state.paths !== 'object' || state.paths === null || typeof state.network !== 'object') throw corrupt('no paths or network');
+  if (state.cniPlugins !== undefined && !(Array.isArray(state.cniPlugins) && state.cniPlugins.every(isInstalledPlugin))) throw corrupt('bad cniPlugins');
   return { movedAside: {}, ...state } as HostState;
+}
+
+function isInstalledPlugin(value: unknown): value is InstalledPlugin {
+  const v = value as Partial<InstalledPlugin> | null;
+  return typeof v === 'object' && v !== null && typeof v.path === 'string' && v.path.startsWith('/') && typeof v.sha256 === 'string' && typeof v.source === 'string' && (v.backup === undefined || typeof v.backup === 'string');
 }
 
 export async function writeState(stateDir: string, state: HostState): Promise<void> {

@@ -11,6 +11,7 @@ import {
   volumeStep,
 } from '../steps/cleanup.js';
 import { removeKeysStep } from '../steps/cleanup-keys.js';
+import { removeCniPluginsStep } from '../steps/cleanup-plugins.js';
 import { loadStateStep, removeStateStep } from '../steps/state.js';
 import type { CommandSpec } from './command.js';
 
@@ -27,6 +28,7 @@ export const cleanupCommand: CommandSpec = {
     removeDevicesStep,
     removeIptablesStep,
     removeCniStep,
+    removeCniPluginsStep,
     removeRunStateStep,
     removeCniStateStep,
     volumeStep,

@@ -1,6 +1,7 @@
 import type { Step } from '../core/step.js';
 import { authStep } from '../steps/auth.js';
 import { cniStep } from '../steps/cni.js';
+import { cniPluginsStep } from '../steps/cni-plugins.js';
 import type { CommandContext } from '../steps/context.js';
 import { etcdStep } from '../steps/etcd.js';
 import { flannelStep } from '../steps/flannel.js';
@@ -21,6 +22,7 @@ const steps: Step<CommandContext>[] = [
   advertiseStep,
   preflightStep(initChecks()),
   imagesStep(['etcd', 'flannel']),
+  cniPluginsStep,
   pkiStep,
   etcdStep,
   authStep,
@@ -37,7 +39,7 @@ export const initCommand: CommandSpec = {
   steps: () => steps,
   summary(ctx) {
     const address = ctx.advertise?.address ?? '?';
-    const already = ['etcd', 'network-config', 'flannel', 'cni'].every((id) => ctx.unchanged.has(id));
+    const already = ['etcd', 'network-config', 'flannel', 'cni', 'cni-plugins'].every((id) => ctx.unchanged.has(id));
     return {
       title: already ? 'ignite-net: already initialised, nothing changed' : 'ignite-net: this host is initialised',
       lines: [

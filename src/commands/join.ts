@@ -1,4 +1,5 @@
 import { cniStep } from '../steps/cni.js';
+import { cniPluginsStep } from '../steps/cni-plugins.js';
 import { flannelStep } from '../steps/flannel.js';
 import { identityStep } from '../steps/identity.js';
 import { imagesStep } from '../steps/images.js';
@@ -22,6 +23,7 @@ export const joinCommand: CommandSpec = {
     advertiseStep,
     preflightStep(joinChecks()),
     imagesStep(['flannel']),
+    cniPluginsStep,
     identityStep,
     flannelStep,
     cniStep,
@@ -29,7 +31,7 @@ export const joinCommand: CommandSpec = {
     saveStateStep('joined'),
   ],
   summary(ctx) {
-    const already = ['flannel', 'cni'].every((id) => ctx.unchanged.has(id));
+    const already = ['flannel', 'cni', 'cni-plugins'].every((id) => ctx.unchanged.has(id));
     return {
       title: already ? 'ignite-net: already joined, nothing changed' : `ignite-net: joined ${ctx.peer?.host ?? ''}`,
       lines: [

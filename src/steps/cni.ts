@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { isOurConflist, renderConflist } from '../cni/conflist.js';
 import { IgniteError } from '../core/errors.js';
 import type { Step } from '../core/step.js';
-import { CNI_FILES, CNI_PLUGINS } from '../defaults.js';
+import { CNI_FILES } from '../defaults.js';
 import type { CommandContext } from './context.js';
 
 export const cniPaths = (confDir: string) => ({
@@ -18,7 +18,7 @@ export const cniStep: Step<CommandContext> = {
   id: 'cni',
   title: 'Write the CNI config',
   async run(ctx, io) {
-    const { cniConfDir, cniBinDir, force } = ctx.options;
+    const { cniConfDir, force } = ctx.options;
     const paths = cniPaths(cniConfDir);
     const rendered = renderConflist(await ctx.services.files.conflistTemplate(), {});
     const { ensureDir, exists, moveFile, readIfExists, removeFile, writeFileAtomic } = ctx.services.files;
@@ -60,16 +60,6 @@ export const cniStep: Step<CommandContext> = {
       ctx.unchanged.add('cni');
     }
 
-    const missing: string[] = [];
-    for (const plugin of CNI_PLUGINS) if (!(await exists(join(cniBinDir, plugin)))) missing.push(plugin);
-    if (missing.length > 0) {
-      io.warn(
-        `CNI plugins missing from ${cniBinDir}: ${missing.join(', ')} — every VM start will fail until they are there`,
-        missing.includes('flannel')
-          ? 'Install the CNI plugins (containernetworking-plugins) and copy /flannel from ghcr.io/flannel-io/flannel-cni-plugin to ' + `${cniBinDir}/flannel.`
-          : 'Install the CNI plugins package (containernetworking-plugins).',
-      );
-    }
     return { detail: unchanged ? `${paths.ours} unchanged` : paths.ours };
   },
 };

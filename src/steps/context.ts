@@ -7,6 +7,7 @@ import type { EtcdAuth } from '../adapters/etcd/auth.js';
 import type { EtcdStore } from '../adapters/etcd/store.js';
 import type { Services } from '../adapters/services.js';
 import type { HostState } from '../adapters/state.js';
+import type { InstalledPlugin } from '../cni/plugins.js';
 import type { NetworkConfig } from '../net/network-config.js';
 
 /** What the steps of one command share; steps fill it in as they learn things. */
@@ -49,6 +50,8 @@ export interface CommandContext {
   subnet?: string;
   /** What an earlier init/join recorded on this host, if anything. */
   state?: HostState;
+  /** CNI plugin files ignite-net installed, by this run or an earlier one (the cni-plugins step sets it). */
+  cniPlugins?: InstalledPlugin[];
   /** Files moved aside by this run or an earlier one: original path → where it is now. */
   movedAside: Record<string, string>;
   /** Set by steps that find everything already in place (init/join run again). */

@@ -52,6 +52,7 @@ export function saveStateStep(role: HostState['role']): Step<CommandContext> {
         ...(ctx.security && ctx.identity ? { security: { caPin: ctx.security.pin, etcdUser: ctx.identity } } : {}),
         paths: { cniConfDir: options.cniConfDir, cniBinDir: options.cniBinDir, runDir: options.runDir, cniStateDir: options.cniStateDir },
         movedAside: ctx.movedAside,
+        ...(ctx.cniPlugins?.length ? { cniPlugins: ctx.cniPlugins } : {}),
         toolVersion: version,
         createdAt: ctx.state?.createdAt ?? now,
         updatedAt: now,

@@ -13,7 +13,9 @@ import type { EtcdStatus, EtcdStore, EtcdStoreOptions, SeedOptions, SeedOutcome 
 import type { IptablesFamily } from '../../src/adapters/ip-tools.js';
 import type { TcpProbeResult, UdpProbeResult } from '../../src/adapters/probes.js';
 import type { PresentedCa } from '../../src/adapters/tls-probe.js';
-import type { Clock, HostFiles, HostKernel, HostNetwork, Probes, Services, StateFiles } from '../../src/adapters/services.js';
+import { sha256 } from '../../src/cni/plugins.js';
+import type { VersionAnswer } from '../../src/adapters/cni-binaries.js';
+import type { Clock, CniBinaries, HostFiles, HostKernel, HostNetwork, Probes, Services, StateFiles } from '../../src/adapters/services.js';
 import type { HostState, Lock } from '../../src/adapters/state.js';
 import { loadTemplate } from '../../src/adapters/templates.js';
 import { IgniteError, interruptedError } from '../../src/core/errors.js';
@@ -71,6 +73,14 @@ export class FakeDocker implements DockerClient {
     if (this.images.has(name)) return 'present';
     await this.pullImage(name);
     return 'pulled';
+  }
+  /** `${image} ${path}` → the file's bytes, for readImageFile. */
+  readonly imageFiles = new Map<string, Buffer>();
+  async readImageFile(image: string, path: string): Promise<Buffer> {
+    this.calls.push(`readImageFile ${image} ${path}`);
+    const content = this.imageFiles.get(`${image} ${path}`);
+    if (content === undefined) throw new IgniteError('docker', `Image ${image} has no ${path} (fake)`);
+    return content;
   }
   async listManaged(role?: ContainerRole): Promise<ManagedContainer[]> {
     return [...this.containers.values()]
@@ -297,6 +307,54 @@ export class FakeFiles implements HostFiles {
   conflistTemplate = (): Promise<string> => loadTemplate();
 }
 
+/** CNI plugin binaries as bytes, with what each answers to VERSION. */
+export class FakeCniBinaries implements CniBinaries {
+  readonly files = new Map<string, { content: Buffer; mode: number }>();
+  readonly dirs = new Set<string>();
+  /** path → its VERSION answer; a file without one answers with none. */
+  readonly versions = new Map<string, VersionAnswer>();
+  /** Every write, move and removal, e.g. "write /opt/cni/bin/flannel". */
+  readonly calls: string[] = [];
+  sourceDirs: readonly string[] = ['/usr/lib/cni'];
+
+  /** A file as the host already had it. */
+  put(path: string, content: string | Buffer, version?: string): void {
+    this.files.set(path, { content: Buffer.from(content), mode: 0o755 });
+    if (version !== undefined) this.versions.set(path, { ok: true, version: { cniVersion: version, supportedVersions: ['0.4.0', version] } });
+  }
+  read(path: string): string | undefined {
+    return this.files.get(path)?.content.toString();
+  }
+  readBinary = async (path: string): Promise<Buffer | undefined> => this.files.get(path)?.content;
+  hashFile = async (path: string): Promise<string | undefined> => {
+    const file = this.files.get(path);
+    return file === undefined ? undefined : sha256(file.content);
+  };
+  writeExecutable = async (path: string, content: Uint8Array): Promise<void> => {
+    this.calls.push(`write ${path}`);
+    this.files.set(path, { content: Buffer.from(content), mode: 0o755 });
+  };
+  pluginVersion = async (path: string): Promise<VersionAnswer> => this.versions.get(path) ?? { ok: false, reason: 'no VERSION answer' };
+  ensureDir = async (path: string): Promise<'created' | 'exists'> => {
+    if (this.dirs.has(path)) return 'exists';
+    this.dirs.add(path);
+    return 'created';
+  };
+  removeFile = async (path: string): Promise<boolean> => {
+    this.calls.push(`remove ${path}`);
+    return this.files.delete(path);
+  };
+  moveFile = async (from: string, to: string): Promise<void> => {
+    const file = this.files.get(from);
+    if (!file) throw new Error(`fake cni binaries: ${from} does not exist`);
+    this.calls.push(`move ${from} ${to}`);
+    this.files.delete(from);
+    this.files.set(to, file);
+    const version = this.versions.get(from);
+    if (version) this.versions.set(to, version);
+  };
+}
+
 // ---------------------------------------------------------------------------------------------
 // Network, kernel, probes, state, clock
 
@@ -400,6 +458,7 @@ export interface FakeHost {
   dockerProblem?: IgniteError;
   etcd: FakeEtcd;
   files: FakeFiles;
+  cniBinaries: FakeCniBinaries;
   network: FakeNetwork;
   probes: FakeProbes;
   state: FakeState;
@@ -413,6 +472,7 @@ export function fakeServices(): FakeHost {
     docker: new FakeDocker(),
     etcd: new FakeEtcd(),
     files: new FakeFiles(clock),
+    cniBinaries: new FakeCniBinaries(),
     network: new FakeNetwork(),
     probes: new FakeProbes(),
     state: new FakeState(),
@@ -430,6 +490,7 @@ export function fakeServices(): FakeHost {
       throw new Error('fake services: etcdAdmin is not faked; test auth against a real etcd');
     },
     files: host.files,
+    cniBinaries: host.cniBinaries,
     network: host.network,
     kernel: fakeKernel,
     probes: host.probes,

@@ -8,6 +8,8 @@
  * - TEST_FLANNEL_IMAGE: the flannel STAND-IN test fixture (test/fixtures/flannel-standin/, NOT flannel),
  *   entrypoint /opt/bin/flanneld like ghcr.io/flannel-io/flannel, and /bin/sh and /bin/cat (Debian's
  *   static busybox) as upstream's alpine base has: the secure flannel spec's entrypoint is a shell.
+ * - TEST_CNI_PLUGIN_IMAGE: the layout of ghcr.io/flannel-io/flannel-cni-plugin (the plugin at /flannel, no
+ *   entrypoint), but its /flannel is a TEST FIXTURE shell script that only answers CNI_COMMAND=VERSION.
  *
  * Each image carries a content hash label; `ensureTestImages` rebuilds only when that hash changes.
  */
@@ -23,6 +25,20 @@ import { writeTar, type TarEntry } from './tar.js';
 
 export const TEST_ETCD_IMAGE = 'ignite-net-test/etcd:3.4';
 export const TEST_FLANNEL_IMAGE = 'ignite-net-test/flannel-standin:latest';
+export const TEST_CNI_PLUGIN_IMAGE = 'ignite-net-test/flannel-cni-plugin:latest';
+
+/** The test image's /flannel: answers VERSION as flannel's CNI plugin v1.9.1 does; anything else is an error. */
+export const TEST_CNI_PLUGIN_SCRIPT = [
+  '#!/bin/sh',
+  '# ignite-net TEST FIXTURE standing in for the flannel CNI plugin: answers VERSION only.',
+  'if [ "$CNI_COMMAND" = VERSION ]; then',
+  '  echo \'{"cniVersion":"1.0.0","supportedVersions":["0.1.0","0.2.0","0.3.0","0.3.1","0.4.0","1.0.0"]}\'',
+  '  exit 0',
+  'fi',
+  'echo \'{"cniVersion":"1.0.0","code":4,"msg":"ignite-net test fixture: only VERSION is implemented"}\'',
+  'exit 1',
+  '',
+].join('\n');
 
 /** Label on both images: marks them as test fixtures (never `io.ignite-net.managed`, which cleanup owns). */
 export const TEST_FIXTURE_LABEL = 'io.ignite-net.test.fixture';
@@ -225,6 +241,20 @@ async function flannelSpec(): Promise<ImageSpec> {
   };
 }
 
+function cniPluginSpec(): ImageSpec {
+  const hash = sha256(LAYOUT_VERSION, TEST_CNI_PLUGIN_SCRIPT);
+  return {
+    name: TEST_CNI_PLUGIN_IMAGE,
+    hash,
+    changes: [
+      `LABEL ${TEST_FIXTURE_LABEL}=flannel-cni-plugin`,
+      `LABEL ${TEST_HASH_LABEL}=${hash}`,
+      'LABEL org.opencontainers.image.description="ignite-net TEST FIXTURE: the flannel CNI plugin image\'s layout, not the plugin"',
+    ],
+    entries: () => [{ type: 'file', path: '/flannel', content: TEST_CNI_PLUGIN_SCRIPT, mode: 0o755 }],
+  };
+}
+
 // ---------------------------------------------------------------------------------------------- docker
 
 async function imageHash(docker: Dockerode, name: string): Promise<{ id: string; hash: string | undefined } | undefined> {
@@ -301,22 +331,22 @@ async function withLock<T>(fn: () => Promise<T>): Promise<T> {
   }
 }
 
-let ensured: Promise<{ etcd: string; flannel: string }> | undefined;
+let ensured: Promise<{ etcd: string; flannel: string; cniPlugin: string }> | undefined;
 
 /**
- * Builds TEST_ETCD_IMAGE and TEST_FLANNEL_IMAGE when missing or out of date (idempotent; fast when both
- * are current). Returns their names.
+ * Builds TEST_ETCD_IMAGE, TEST_FLANNEL_IMAGE and TEST_CNI_PLUGIN_IMAGE when missing or out of date
+ * (idempotent; fast when all are current). Returns their names.
  */
 export function ensureTestImages(
   docker: Dockerode = new Dockerode(),
   log: (msg: string) => void = () => undefined,
-): Promise<{ etcd: string; flannel: string }> {
+): Promise<{ etcd: string; flannel: string; cniPlugin: string }> {
   ensured ??= (async () => {
-    const specs = [etcdSpec(), await flannelSpec()];
+    const specs = [etcdSpec(), await flannelSpec(), cniPluginSpec()];
     await withLock(async () => {
       for (const spec of specs) await ensureImage(docker, spec, log);
     });
-    return { etcd: TEST_ETCD_IMAGE, flannel: TEST_FLANNEL_IMAGE };
+    return { etcd: TEST_ETCD_IMAGE, flannel: TEST_FLANNEL_IMAGE, cniPlugin: TEST_CNI_PLUGIN_IMAGE };
   })();
   const p = ensured;
   p.catch(() => {

@@ -23,6 +23,8 @@ test('init with no options: every default from defaults.ts', (t) => {
     network: { Network: '10.50.0.0/16', SubnetLen: 24, SubnetMin: '10.50.10.0', SubnetMax: '10.50.99.0', Backend: { Type: 'udp', Port: 8285 } },
     etcdImage: DEFAULT_IMAGES.etcd,
     flannelImage: DEFAULT_IMAGES.flannel,
+    cniPluginImage: DEFAULT_IMAGES.cniPlugin,
+    installCniPlugins: false,
     pull: 'missing',
     yes: false,
     json: false,
@@ -86,6 +88,15 @@ test('init with every init option', (t) => {
   });
   t.deepEqual(options.ignorePreflightErrors, new Set(['Port-2379', 'TunDevice', 'IsPrivilegedUser']));
   t.false('host' in options);
+});
+
+test('--cni-plugin-image and --install-cni-plugins for init and join; not for cleanup', (t) => {
+  t.like(run(['join', '10.0.0.1', '--cni-plugin-image', 'ignite-test/cni:1', '--install-cni-plugins']), { cniPluginImage: 'ignite-test/cni:1', installCniPlugins: true });
+  t.like(run(['init', '--install-cni-plugins']), { cniPluginImage: DEFAULT_IMAGES.cniPlugin, installCniPlugins: true });
+  const error = t.throws(() => run(['init', '--cni-plugin-image', 'http://x']), { instanceOf: IgniteError });
+  t.regex(error?.message ?? '', /^--cni-plugin-image "http:\/\/x" is not an image reference/);
+  t.regex(error?.hint ?? '', /flannel-cni-plugin/);
+  t.throws(() => run(['cleanup', '--install-cni-plugins']), { message: /not an option of cleanup/ });
 });
 
 test('--network alone derives flannel\'s subnet range', (t) => {

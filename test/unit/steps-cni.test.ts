@@ -1,10 +1,8 @@
 /** The cni step against fake files: write, keep, move Ignite's aside, refuse a foreign conflist without --force. */
 import test from 'ava';
-import { join } from 'node:path';
 import { loadTemplate } from '../../src/adapters/templates.js';
 import { renderConflist } from '../../src/cni/conflist.js';
 import { IgniteError } from '../../src/core/errors.js';
-import { CNI_PLUGINS } from '../../src/defaults.js';
 import { cniPaths, cniStep } from '../../src/steps/cni.js';
 import { fakeServices } from '../_helpers/fakes.js';
 import { stepHarness } from '../_helpers/step-harness.js';
@@ -15,7 +13,6 @@ const IGNITE = '{ "cniVersion": "0.4.0", "name": "ignite-cni-bridge", "plugins":
 function harness(argv: string[] = []) {
   const host = fakeServices();
   const run = stepHarness(['init', ...argv], { services: host.services });
-  for (const plugin of CNI_PLUGINS) host.files.put(join(run.ctx.options.cniBinDir, plugin), 'binary');
   return { host, paths: cniPaths(run.ctx.options.cniConfDir), ...run };
 }
 
@@ -72,12 +69,4 @@ test("Ignite's own conflist is moved aside and recorded; the undo moves it back"
   await undos[0]?.run();
   t.is(host.files.read(paths.ignite), IGNITE);
   t.deepEqual(ctx.movedAside, {});
-});
-
-test('missing CNI plugins are a warning naming them', async (t) => {
-  const { host, ctx, io, warnings } = harness();
-  host.files.files.delete(join(ctx.options.cniBinDir, 'flannel'));
-  await cniStep.run(ctx, io);
-  t.is(warnings.length, 1);
-  t.regex(warnings[0]?.message ?? '', /^CNI plugins missing from \S+: flannel — /);
 });

@@ -15,6 +15,8 @@ export interface DockerClient {
     onProgress: (progress: PullProgress) => void,
     signal?: AbortSignal,
   ): Promise<'present' | 'pulled'>;
+  /** One file of an image (a container created, never started, then removed): the flannel CNI plugin. */
+  readImageFile(image: string, path: string, signal?: AbortSignal): Promise<Buffer>;
   listManaged(role?: ContainerRole): Promise<ManagedContainer[]>;
   inspectContainer(nameOrId: string): Promise<ContainerView | undefined>;
   createAndStart(spec: ContainerCreateOptions): Promise<ContainerView>;

@@ -22,11 +22,34 @@ import {
   stoppedOn304,
 } from './errors.js';
 import type { DockerHostSource } from './host.js';
+import { firstArchiveEntry } from './archive.js';
 import { decodeLog, logBytes } from './log-frames.js';
 import { pullWithProgress } from './pull-progress.js';
 import { toContainerView, toManagedContainer, toVolumeView, type ContainerView, type ManagedContainer, type VolumeView } from './view.js';
 
 export const PING_TIMEOUT_MS = 3_000;
+
+/** A CNI plugin is a few MB; anything this large is not one. */
+const MAX_IMAGE_FILE_BYTES = 256 * 1024 * 1024;
+
+async function readAll(stream: NodeJS.ReadableStream, limit: number, signal?: AbortSignal): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let total = 0;
+  const onAbort = (): void => void (stream as NodeJS.ReadableStream & { destroy?: (e?: Error) => void }).destroy?.(interruptedError());
+  signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    for await (const chunk of stream) {
+      const buffer = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk);
+      total += buffer.length;
+      if (total > limit) throw new IgniteError('docker', `the archive is larger than ${limit / 1024 / 1024} MiB`);
+      chunks.push(buffer);
+    }
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
+  }
+  if (signal?.aborted) throw interruptedError();
+  return Buffer.concat(chunks);
+}
 
 export class DockerEngine implements DockerClient {
   constructor(
@@ -104,6 +127,36 @@ export class DockerEngine implements DockerClient {
     }
     await this.pullImage(name, onProgress, signal);
     return 'pulled';
+  }
+
+  /**
+   * One file of an image, read without running it: a container is created (never started), the
+   * file read through the archive endpoint, the container removed. It carries our labels, so a
+   * cleanup finds one left by a run killed in between.
+   */
+  async readImageFile(image: string, path: string, signal?: AbortSignal): Promise<Buffer> {
+    if (signal?.aborted) throw interruptedError();
+    const labels = { [LABELS.managed]: 'true', [LABELS.role]: 'cni-plugin-copy' };
+    // The command is never run; Docker only wants one for an image without (the plugin image has none).
+    const container = await this.call(`create a container from ${image}`, () =>
+      this.docker.createContainer({ Image: image, Cmd: [path], Labels: labels, HostConfig: { NetworkMode: 'none' } }),
+    );
+    try {
+      const stream = await this.call(`read ${path} from ${image}`, async () => {
+        const found = await absentOn404(() => container.getArchive({ path }));
+        if (found === undefined) throw new IgniteError('docker', `Image ${image} has no ${path}`, { hint: 'Name an image with the upstream layout (the plugin at /flannel) with --cni-plugin-image.' });
+        return found;
+      });
+      const entry = firstArchiveEntry(await readAll(stream, MAX_IMAGE_FILE_BYTES, signal));
+      if (entry.kind !== 'file') {
+        throw new IgniteError('docker', `${path} in ${image} is not a regular file${entry.kind === 'link' ? ` (a link to ${entry.target})` : ''}`, {
+          hint: 'Name an image whose /flannel is the plugin binary itself with --cni-plugin-image.',
+        });
+      }
+      return entry.content;
+    } finally {
+      await container.remove({ force: true, v: true }).catch(() => undefined);
+    }
   }
 
   // -- containers ----------------------------------------------------------------------------

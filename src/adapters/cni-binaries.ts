@@ -1,0 +1,79 @@
+/**
+ * CNI plugin binaries on the host: their hashes, atomic installs with mode 0755, and their answer to
+ * CNI_COMMAND=VERSION. The cni-plugins step reaches them through services.cniBinaries.
+ */
+import { execFile } from 'node:child_process';
+import { chmod, open, readFile, rename, rm } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { parseVersionAnswer, sha256, type PluginVersion } from '../cni/plugins.js';
+import { IgniteError } from '../core/errors.js';
+import { HOST_CNI_PLUGIN_DIRS } from '../defaults.js';
+
+/** A plugin has this long to answer VERSION: a hung binary must not hold init up. */
+export const VERSION_TIMEOUT_MS = 5_000;
+
+/** Where the host's CNI plugins package put its plugins, in the order to look. */
+export const sourceDirs: readonly string[] = HOST_CNI_PLUGIN_DIRS;
+
+/** The file's bytes; undefined when it does not exist (a directory or an unreadable file is an error). */
+export async function readBinary(path: string): Promise<Buffer | undefined> {
+  try {
+    return await readFile(path);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw binaryError('read', path, error);
+  }
+}
+
+export async function hashFile(path: string): Promise<string | undefined> {
+  const content = await readBinary(path);
+  return content === undefined ? undefined : sha256(content);
+}
+
+/**
+ * Writes through a temp file beside the target and a rename, so CNI never runs half a plugin. The
+ * mode is set with chmod: the umask must not take the execute bits away.
+ */
+export async function writeExecutable(path: string, content: Uint8Array): Promise<void> {
+  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now()}.tmp`);
+  try {
+    const handle = await open(tmp, 'wx', 0o700);
+    try {
+      await handle.writeFile(content);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await chmod(tmp, 0o755);
+    await rename(tmp, path);
+  } catch (error) {
+    await rm(tmp, { force: true });
+    throw binaryError('write', path, error);
+  }
+}
+
+export type VersionAnswer = { ok: true; version: PluginVersion } | { ok: false; reason: string };
+
+/** Runs the plugin with CNI_COMMAND=VERSION (nothing else in its environment but PATH) and reads its answer. */
+export function pluginVersion(path: string, timeoutMs = VERSION_TIMEOUT_MS): Promise<VersionAnswer> {
+  return new Promise((resolve) => {
+    const child = execFile(
+      path,
+      [],
+      { env: { CNI_COMMAND: 'VERSION', PATH: process.env['PATH'] ?? '/usr/sbin:/usr/bin:/sbin:/bin' }, timeout: timeoutMs, killSignal: 'SIGKILL', maxBuffer: 64 * 1024 },
+      (error, stdout) => {
+        if (error && (error as { killed?: boolean }).killed) return resolve({ ok: false, reason: `no answer within ${timeoutMs / 1000}s` });
+        if (error && typeof (error as { code?: unknown }).code === 'string') return resolve({ ok: false, reason: `cannot run it (${String((error as { code: string }).code)})` });
+        const version = parseVersionAnswer(stdout);
+        resolve(version ? { ok: true, version } : { ok: false, reason: error ? `exited ${String(error.code)} without a VERSION answer` : 'no VERSION answer' });
+      },
+    );
+    child.stdin?.end();
+  });
+}
+
+function binaryError(verb: string, path: string, error: unknown): IgniteError {
+  const code = (error as NodeJS.ErrnoException).code ?? 'error';
+  const hint = code === 'EACCES' || code === 'EPERM' ? 'Run ignite-net as root (sudo).' : code === 'EROFS' ? `${dirname(path)} is read-only; pass a writable --cni-bin-dir.` : `Check ${path}.`;
+  return new IgniteError('permission', `cannot ${verb} ${path}: ${code}`, { hint, cause: error });
+}

@@ -1,0 +1,168 @@
+import { dirname, join } from 'node:path';
+import type { CniBinaries } from '../adapters/services.js';
+import {
+  describeSource,
+  formatVersion,
+  packageInstallCommand,
+  planPlugins,
+  sha256,
+  type InstalledPlugin,
+  type PluginAction,
+  type PluginFacts,
+} from '../cni/plugins.js';
+import type { Step, StepIO } from '../core/step.js';
+import { CNI_PLUGIN_IMAGE_FILE, CNI_PLUGINS, type CniPluginName } from '../defaults.js';
+import { required, type CommandContext } from './context.js';
+
+type Install = Extract<PluginAction, { kind: 'install' }>;
+
+/**
+ * Puts the CNI plugins VMs need into the CNI bin dir (cni/plugins.ts decides what and from where):
+ * asked first on a terminal, only with --install-cni-plugins without one; else the missing ones are
+ * a warning saying how to get them. Runs before anything else changes, so a failed install (an image
+ * that cannot be pulled) leaves the host as it was.
+ */
+export const cniPluginsStep: Step<CommandContext> = {
+  id: 'cni-plugins',
+  title: 'CNI plugins',
+  async run(ctx, io) {
+    const bins = ctx.services.cniBinaries;
+    const plan = planPlugins(await gatherFacts(ctx));
+    for (const { record, why } of plan.dropped) {
+      if (why === 'changed') io.warn(`${record.path} changed since ignite-net installed it: it is no longer treated as ignite-net's (cleanup leaves it)`);
+    }
+    ctx.cniPlugins = plan.keep;
+
+    const present: string[] = [];
+    for (const action of plan.actions) {
+      if (action.kind !== 'present') continue;
+      const version = await versionOf(bins, action.path);
+      present.push(`${action.name} (${action.ours ? "ignite-net's, " : ''}${version})`);
+      if (!action.ours && action.same === undefined) io.progress(`${action.path} is not ignite-net's (${version}): left as it is (--force replaces it)`);
+    }
+    const installs = plan.actions.filter((a): a is Install => a.kind === 'install');
+    const unavailable = plan.actions.filter((a) => a.kind === 'unavailable').map((a) => a.name);
+    const parts = (installed: string[], missing: string[]): string =>
+      [installed.length > 0 ? `installed ${installed.join(', ')}` : '', present.length > 0 ? `present: ${present.join(', ')}` : '', missing.length > 0 ? `missing: ${missing.join(', ')}` : '']
+        .filter((part) => part !== '')
+        .join('; ');
+
+    if (installs.length > 0 && !(await approved(ctx, io, installs))) {
+      const missing = [...installs.filter((a) => a.replaces === undefined).map((a) => a.name), ...unavailable];
+      if (missing.length > 0) io.warn(missingMessage(ctx, missing), `${installHint(installs)}${await unavailableHint(ctx, unavailable, '; ')}`);
+      ctx.unchanged.add('cni-plugins');
+      return { detail: parts([], missing) || 'nothing to do' };
+    }
+
+    const installed: string[] = [];
+    if (installs.length > 0 && (await bins.ensureDir(ctx.options.cniBinDir)) === 'created') io.progress(`created ${ctx.options.cniBinDir}`);
+    for (const action of installs) {
+      ctx.cniPlugins.push(await install(ctx, io, action));
+      const answer = await bins.pluginVersion(action.path);
+      if (!answer.ok) io.warn(`the ${action.name} plugin just installed does not answer CNI's VERSION command (${answer.reason})`, `Check that ${describeSource(action.source)} is a CNI plugin for this machine's architecture.`);
+      installed.push(`${action.name}${answer.ok ? ` (${formatVersion(answer.version)})` : ''}`);
+    }
+    if (unavailable.length > 0) io.warn(missingMessage(ctx, unavailable), await unavailableHint(ctx, unavailable));
+    if (installs.length === 0) ctx.unchanged.add('cni-plugins');
+    return { detail: parts(installed, unavailable) || 'nothing to do' };
+  },
+};
+
+async function gatherFacts(ctx: CommandContext): Promise<PluginFacts> {
+  const bins = ctx.services.cniBinaries;
+  const recorded = ctx.state?.cniPlugins ?? [];
+  const paths = [...CNI_PLUGINS.map((name) => join(ctx.options.cniBinDir, name)), ...recorded.map((r) => r.path)];
+  const hashes = new Map<string, string | undefined>();
+  for (const path of paths) if (!hashes.has(path)) hashes.set(path, await bins.hashFile(path));
+  const hostPlugins = new Map<CniPluginName, { path: string; sha256: string }>();
+  for (const name of CNI_PLUGINS) {
+    for (const dir of bins.sourceDirs) {
+      const path = join(dir, name);
+      // A source that cannot be read is no source; the bin dir's own files above must be readable.
+      const hash = await bins.hashFile(path).catch(() => undefined);
+      if (hash !== undefined) {
+        hostPlugins.set(name, { path, sha256: hash });
+        break;
+      }
+    }
+  }
+  return {
+    binDir: ctx.options.cniBinDir,
+    plugins: CNI_PLUGINS,
+    hashes,
+    hostPlugins,
+    recorded,
+    image: { image: ctx.options.cniPluginImage, file: CNI_PLUGIN_IMAGE_FILE },
+    force: ctx.options.force,
+  };
+}
+
+async function approved(ctx: CommandContext, io: StepIO, installs: Install[]): Promise<boolean> {
+  if (ctx.options.installCniPlugins) return true;
+  if (!io.prompter.interactive) return false;
+  if (ctx.options.yes) return true;
+  const replacing = installs.filter((a) => a.replaces !== undefined).map((a) => a.name);
+  return io.prompter.confirm(
+    `Install the CNI plugins VMs need into ${ctx.options.cniBinDir}: ${describeInstalls(installs)}${replacing.length > 0 ? ` (replacing ${replacing.join(', ')}: --force)` : ''}?`,
+    { flag: '--install-cni-plugins', initial: true },
+  );
+}
+
+/** "flannel (from <image>:/flannel), bridge, host-local (copied from /usr/lib/cni)". */
+function describeInstalls(installs: Install[]): string {
+  const groups = new Map<string, string[]>();
+  for (const action of installs) {
+    const from = action.source.kind === 'image' ? `from ${describeSource(action.source)}` : `copied from ${dirname(action.source.path)}`;
+    groups.set(from, [...(groups.get(from) ?? []), action.name]);
+  }
+  return [...groups].map(([from, names]) => `${names.join(', ')} (${from})`).join(', ');
+}
+
+function missingMessage(ctx: CommandContext, missing: string[]): string {
+  return `CNI plugins missing from ${ctx.options.cniBinDir}: ${missing.join(', ')} — every VM start will fail until they are there`;
+}
+
+function installHint(installs: Install[]): string {
+  return `Pass --install-cni-plugins (or answer yes in a terminal) to install ${describeInstalls(installs)}`;
+}
+
+async function unavailableHint(ctx: CommandContext, unavailable: string[], lead = ''): Promise<string> {
+  if (unavailable.length === 0) return '.';
+  const osRelease = await ctx.services.files.readIfExists('/etc/os-release').catch(() => undefined);
+  const command = `${ctx.options.command} --install-cni-plugins`;
+  return `${lead}${lead === '' ? '' : 'for '}${unavailable.join(', ')}: install the CNI plugins package (\`${packageInstallCommand(osRelease)}\`), then run \`ignite-net ${command}\` again to copy them in.`;
+}
+
+async function versionOf(bins: CniBinaries, path: string): Promise<string> {
+  const answer = await bins.pluginVersion(path);
+  return answer.ok ? formatVersion(answer.version) : `version unknown: ${answer.reason}`;
+}
+
+/** Writes one plugin atomically (a plugin --force replaces is kept aside first) and declares how to undo it. */
+async function install(ctx: CommandContext, io: StepIO, action: Install): Promise<InstalledPlugin> {
+  const bins = ctx.services.cniBinaries;
+  const { source, path } = action;
+  let content: Buffer | undefined;
+  if (source.kind === 'image') {
+    const docker = required(ctx.docker, 'docker');
+    io.progress(`checking ${source.image}`);
+    await docker.ensureImage(source.image, ctx.options.pull, (pull) => io.progress(`pulling ${source.image}`, pull), io.signal);
+    io.progress(`copying ${source.file} out of ${source.image}`);
+    content = await docker.readImageFile(source.image, source.file, io.signal);
+  } else {
+    content = await bins.readBinary(source.path);
+    if (content === undefined) throw new Error(`internal: ${source.path} went away while installing it`);
+  }
+  const previous = action.replaces ? await bins.readBinary(path) : undefined;
+  if (action.replaces === 'foreign' && action.backup && previous) await bins.writeExecutable(action.backup, previous);
+  await bins.writeExecutable(path, content);
+  io.changed({
+    title: previous ? `put back the previous ${path}` : `remove ${path}`,
+    run: async () => {
+      if (!previous) return void (await bins.removeFile(path));
+      await bins.writeExecutable(path, previous);
+      if (action.replaces === 'foreign' && action.backup) await bins.removeFile(action.backup);
+    },
+  });
+  return { path, sha256: sha256(content), source: describeSource(source), ...(action.backup ? { backup: action.backup } : {}) };
+}
