@@ -2,7 +2,10 @@
  * Try ignite-net without two machines: two simulated hosts on this one (network namespaces joined by
  * a veth switch, a dockerd in each, each with its own /etc/cni, /opt/cni/bin and /run/flannel), then
  * the real CLI runs `init` on node1 (secure by default: a CA, etcd over TLS with authentication), the
- * join command it printed on node2, `status` on both, and `cleanup` on both.
+ * join command it printed on node2, `status` on both, and `cleanup` on both. init and join install the CNI
+ * plugins (--install-cni-plugins): bridge, host-local, portmap and firewall copied from Debian's
+ * containernetworking-plugins, flannel's out of a test image with the upstream image's layout whose /flannel
+ * is a TEST FIXTURE that only answers CNI's VERSION command (so no VM is started here).
  *
  * Run it through examples/two-hosts.sh, which installs and builds what it needs. No registry is
  * reached: etcd is Debian's, packed as an image, and flannel is the test-only stand-in described in
@@ -10,7 +13,7 @@
  * Every address used lives inside the namespaces this script creates; it removes them when done.
  */
 import Dockerode from 'dockerode';
-import { joinCommandOf, runCli, TEST_FLANNEL_FLAGS, TEST_IMAGE_FLAGS } from '../test/_helpers/cli.js';
+import { joinCommandOf, runCli, TEST_CNI_PLUGIN_FLAGS, TEST_FLANNEL_FLAGS, TEST_IMAGE_FLAGS } from '../test/_helpers/cli.js';
 import { createHosts, type SimHost } from '../test/_helpers/hosts.js';
 import { ensureTestImages } from '../test/_helpers/images.js';
 
@@ -24,16 +27,16 @@ async function step(host: SimHost, args: string[], allowed: number[] = [0]): Pro
 
 const images = await ensureTestImages(new Dockerode(), (line) => process.stdout.write(`${line}\n`));
 process.stdout.write('creating two simulated hosts…\n');
-const sim = await createHosts(2, { images: [images.etcd, images.flannel], imagesFrom: new Dockerode(), bindDefaultPaths: true });
+const sim = await createHosts(2, { images: [images.etcd, images.flannel, images.cniPlugin], imagesFrom: new Dockerode(), bindDefaultPaths: true });
 let failed = false;
 const stop = (): void => void sim.destroy().finally(() => process.exit(130));
 process.once('SIGINT', stop);
 try {
   const [node1, node2] = sim.hosts as [SimHost, SimHost];
-  const init = await step(node1, ['init', ...TEST_IMAGE_FLAGS]);
+  const init = await step(node1, ['init', ...TEST_IMAGE_FLAGS, ...TEST_CNI_PLUGIN_FLAGS]);
   // The join command init printed (it carries a one-host token and the CA's pin), as an operator copies it.
-  await step(node2, [...joinCommandOf(init), ...TEST_FLANNEL_FLAGS]);
-  // The simulated hosts have no CNI plugin binaries, so status reports them missing (exit 10).
+  await step(node2, [...joinCommandOf(init), ...TEST_FLANNEL_FLAGS, ...TEST_CNI_PLUGIN_FLAGS]);
+  // Anything status still finds wrong ends it with exit 10.
   await step(node1, ['status'], [0, 10]);
   await step(node2, ['status'], [0, 10]);
   await step(node2, ['cleanup', '--yes']);

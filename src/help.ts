@@ -120,14 +120,14 @@ export const COMMAND_SPECS: Record<Command, CommandSpec> = {
     usage: 'init [options]',
     summary: 'Start etcd and flannel here, seed the network config, write the CNI config',
     description:
-      'Make this host the first of the overlay: run etcd and flannel in Docker, seed the network config into etcd (v3 API), wait until flannel holds a subnet, and write the CNI conflist.',
-    examples: ['sudo ignite-net init', 'sudo ignite-net init --network 10.60.0.0/16 --subnet-len 26', 'sudo ignite-net init --advertise-address 192.168.1.2 --yes', 'sudo ignite-net init --insecure   # plain HTTP, no auth: a throwaway lab only'],
+      'Make this host the first of the overlay: run etcd and flannel in Docker, seed the network config into etcd (v3 API), wait until flannel holds a subnet, and write the CNI conflist. Missing CNI plugins are installed into the CNI bin dir (flannel from --cni-plugin-image, the others copied from /usr/lib/cni) when a terminal says yes or --install-cni-plugins is given.',
+    examples: ['sudo ignite-net init', 'sudo ignite-net init --network 10.60.0.0/16 --subnet-len 26', 'sudo ignite-net init --advertise-address 192.168.1.2 --yes', 'sudo ignite-net init --install-cni-plugins   # no terminal: install the missing CNI plugins too', 'sudo ignite-net init --insecure   # plain HTTP, no auth: a throwaway lab only'],
   },
   join: {
     usage: 'join [host] [options]',
     summary: "Start flannel here, pointed at the init host's etcd; write the CNI config",
     description:
-      "Add this host to the overlay: check the peer (its CA against the token's pin), take this host's own etcd identity with the token, run flannel pointed at <host>'s etcd over TLS, wait until it holds a subnet, and write the CNI conflist. The network settings come from the init host. A token joins one host: `ignite-net token create` on the init host makes the next.",
+      "Add this host to the overlay: check the peer (its CA against the token's pin), take this host's own etcd identity with the token, run flannel pointed at <host>'s etcd over TLS, wait until it holds a subnet, and write the CNI conflist (installing missing CNI plugins as init does). The network settings come from the init host. A token joins one host: `ignite-net token create` on the init host makes the next.",
     arguments: [['host', 'IPv4/IPv6 address or DNS name of the host where `ignite-net init` ran (no port, no URL)']],
     examples: ['sudo ignite-net join 192.168.1.2 --token abcdef.0123456789abcdef --ca-cert-hash sha256:<64 hex>', 'sudo ignite-net join 192.168.1.2   # an insecure overlay: no token'],
   },
@@ -135,7 +135,7 @@ export const COMMAND_SPECS: Record<Command, CommandSpec> = {
     usage: 'cleanup [options]',
     summary: 'Remove what ignite-net set up on this host',
     description:
-      "Stop flannel, release this host's lease in etcd, remove etcd, flannel's devices (flannel0, flannel.<VNI>, flannel-wg, and cni0 when it is our network's) and iptables chains (FLANNEL-POSTRTG, FLANNEL-FWD), the CNI config and our network's CNI state, subnet.env and the state file — only what ignite-net and flannel created — and put back a conflist it moved aside. No reboot needed.",
+      "Stop flannel, release this host's lease in etcd, remove etcd, flannel's devices (flannel0, flannel.<VNI>, flannel-wg, and cni0 when it is our network's) and iptables chains (FLANNEL-POSTRTG, FLANNEL-FWD), the CNI config, the CNI plugins init/join installed (while unchanged) and our network's CNI state, subnet.env and the state file — only what ignite-net and flannel created — and put back a conflist it moved aside. No reboot needed.",
     examples: ['sudo ignite-net cleanup', 'sudo ignite-net cleanup --purge --yes'],
   },
   status: {

@@ -154,7 +154,7 @@ export function cniRule({ inputs, member }: StatusFacts): Problem[] {
       severity: 'error',
       code: 'cni-plugins-missing',
       message: `missing CNI plugin binaries in ${cni.binDir}: ${cni.missingPlugins.join(', ')}`,
-      hint: cni.missingPlugins.includes('flannel') ? 'The flannel plugin ships in ghcr.io/flannel-io/flannel-cni-plugin; the others in containernetworking/plugins.' : 'Install containernetworking/plugins into the CNI bin dir.',
+      hint: `Run init (or join) again with --install-cni-plugins: it copies ${cni.missingPlugins.includes('flannel') ? 'flannel out of ghcr.io/flannel-io/flannel-cni-plugin and ' : ''}the others from the CNI plugins package (containernetworking-plugins) into the bin dir.`,
     });
   }
   return problems;

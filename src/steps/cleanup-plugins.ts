@@ -11,7 +11,8 @@ export const removeCniPluginsStep: Step<CommandContext> = {
   title: 'Remove the CNI plugins ignite-net installed',
   async run(ctx, io) {
     const bins = ctx.services.cniBinaries;
-    const done: string[] = [];
+    const removed: string[] = [];
+    const restored: string[] = [];
     for (const record of ctx.state?.cniPlugins ?? []) {
       const now = await bins.hashFile(record.path);
       if (now === undefined) continue;
@@ -22,13 +23,14 @@ export const removeCniPluginsStep: Step<CommandContext> = {
       }
       if (record.backup !== undefined && (await bins.hashFile(record.backup)) !== undefined) {
         await bins.moveFile(record.backup, record.path);
-        done.push(`put back the ${record.path} that --force replaced`);
+        restored.push(record.path);
       } else {
         await bins.removeFile(record.path);
-        done.push(`removed ${record.path}`);
+        removed.push(record.path);
       }
       ctx.removed.push(record.path);
     }
-    return { detail: done.length === 0 ? 'none installed by ignite-net' : done.join(', ') };
+    const done = [...(removed.length > 0 ? [`removed ${removed.join(', ')}`] : []), ...(restored.length > 0 ? [`put back the plugin --force replaced at ${restored.join(', ')}`] : [])];
+    return { detail: done.length === 0 ? 'none installed by ignite-net' : done.join('; ') };
   },
 };

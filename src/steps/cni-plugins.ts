@@ -1,5 +1,4 @@
 import { dirname, join } from 'node:path';
-import type { CniBinaries } from '../adapters/services.js';
 import {
   describeSource,
   formatVersion,
@@ -33,17 +32,18 @@ export const cniPluginsStep: Step<CommandContext> = {
     }
     ctx.cniPlugins = plan.keep;
 
-    const present: string[] = [];
+    const present: Labelled[] = [];
     for (const action of plan.actions) {
       if (action.kind !== 'present') continue;
-      const version = await versionOf(bins, action.path);
-      present.push(`${action.name} (${action.ours ? "ignite-net's, " : ''}${version})`);
+      const answer = await bins.pluginVersion(action.path);
+      present.push({ name: action.name, note: `${action.ours ? "ignite-net's, " : ''}${answer.ok ? `CNI ${answer.version.cniVersion}` : 'version unknown'}` });
+      const version = answer.ok ? formatVersion(answer.version) : `version unknown: ${answer.reason}`;
       if (!action.ours && action.same === undefined) io.progress(`${action.path} is not ignite-net's (${version}): left as it is (--force replaces it)`);
     }
     const installs = plan.actions.filter((a): a is Install => a.kind === 'install');
     const unavailable = plan.actions.filter((a) => a.kind === 'unavailable').map((a) => a.name);
-    const parts = (installed: string[], missing: string[]): string =>
-      [installed.length > 0 ? `installed ${installed.join(', ')}` : '', present.length > 0 ? `present: ${present.join(', ')}` : '', missing.length > 0 ? `missing: ${missing.join(', ')}` : '']
+    const parts = (installed: Labelled[], missing: string[]): string =>
+      [installed.length > 0 ? `installed ${grouped(installed)}` : '', present.length > 0 ? `present: ${grouped(present)}` : '', missing.length > 0 ? `missing: ${missing.join(', ')}` : '']
         .filter((part) => part !== '')
         .join('; ');
 
@@ -54,13 +54,13 @@ export const cniPluginsStep: Step<CommandContext> = {
       return { detail: parts([], missing) || 'nothing to do' };
     }
 
-    const installed: string[] = [];
+    const installed: Labelled[] = [];
     if (installs.length > 0 && (await bins.ensureDir(ctx.options.cniBinDir)) === 'created') io.progress(`created ${ctx.options.cniBinDir}`);
     for (const action of installs) {
       ctx.cniPlugins.push(await install(ctx, io, action));
       const answer = await bins.pluginVersion(action.path);
       if (!answer.ok) io.warn(`the ${action.name} plugin just installed does not answer CNI's VERSION command (${answer.reason})`, `Check that ${describeSource(action.source)} is a CNI plugin for this machine's architecture.`);
-      installed.push(`${action.name}${answer.ok ? ` (${formatVersion(answer.version)})` : ''}`);
+      installed.push({ name: action.name, note: answer.ok ? `CNI ${answer.version.cniVersion}` : 'version unknown' });
     }
     if (unavailable.length > 0) io.warn(missingMessage(ctx, unavailable), await unavailableHint(ctx, unavailable));
     if (installs.length === 0) ctx.unchanged.add('cni-plugins');
@@ -133,9 +133,20 @@ async function unavailableHint(ctx: CommandContext, unavailable: string[], lead 
   return `${lead}${lead === '' ? '' : 'for '}${unavailable.join(', ')}: install the CNI plugins package (\`${packageInstallCommand(osRelease)}\`), then run \`ignite-net ${command}\` again to copy them in.`;
 }
 
-async function versionOf(bins: CniBinaries, path: string): Promise<string> {
-  const answer = await bins.pluginVersion(path);
-  return answer.ok ? formatVersion(answer.version) : `version unknown: ${answer.reason}`;
+interface Labelled {
+  name: string;
+  note: string;
+}
+
+/** "flannel, bridge (CNI 1.0.0), portmap (CNI 0.4.0)": neighbours with the same note share it. */
+function grouped(items: Labelled[]): string {
+  const runs: { names: string[]; note: string }[] = [];
+  for (const { name, note } of items) {
+    const last = runs[runs.length - 1];
+    if (last?.note === note) last.names.push(name);
+    else runs.push({ names: [name], note });
+  }
+  return runs.map((run) => `${run.names.join(', ')} (${run.note})`).join(', ');
 }
 
 /** Writes one plugin atomically (a plugin --force replaces is kept aside first) and declares how to undo it. */

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import Dockerode from 'dockerode';
 import { createHosts, type ExecResult, type SimHost } from './hosts.js';
-import { ensureTestImages, REPO_ROOT, TEST_ETCD_IMAGE, TEST_FLANNEL_IMAGE } from './images.js';
+import { ensureTestImages, REPO_ROOT, TEST_CNI_PLUGIN_IMAGE, TEST_ETCD_IMAGE, TEST_FLANNEL_IMAGE } from './images.js';
 
 /** The built CLI, run as a user runs it: `node dist/cli.js`, a subprocess inside the simulated host. */
 export const CLI = join(REPO_ROOT, 'dist/cli.js');
@@ -14,6 +14,8 @@ export function assertBuilt(): void {
 /** Flags that point the CLI at the locally built test images (no registry here). */
 export const TEST_IMAGE_FLAGS = ['--pull', 'never', '--etcd-image', TEST_ETCD_IMAGE, '--flannel-image', TEST_FLANNEL_IMAGE];
 export const TEST_FLANNEL_FLAGS = ['--pull', 'never', '--flannel-image', TEST_FLANNEL_IMAGE];
+/** init/join installing the CNI plugins: flannel's out of the test image, the others from Debian's /usr/lib/cni. */
+export const TEST_CNI_PLUGIN_FLAGS = ['--install-cni-plugins', '--cni-plugin-image', TEST_CNI_PLUGIN_IMAGE];
 /**
  * init with the test images and plain HTTP (`--insecure`), a supported mode for a throwaway lab whose
  * joins need no token. The e2e suites run the secure default (TEST_IMAGE_FLAGS and joinArgsFrom);
@@ -29,12 +31,12 @@ export function joinCommandOf(output: string): string[] {
 }
 
 /**
- * `count` simulated hosts with the test etcd and flannel images loaded and the default paths bound
+ * `count` simulated hosts with the test etcd, flannel and CNI plugin images loaded and the default paths bound
  * (as on a real host), destroyed when the test ends.
  */
 export async function hostsWithTestImages(t: { teardown(fn: () => Promise<void>): void }, count: number): Promise<SimHost[]> {
   const images = await ensureTestImages();
-  const sim = await createHosts(count, { images: [images.etcd, images.flannel], imagesFrom: new Dockerode(), bindDefaultPaths: true });
+  const sim = await createHosts(count, { images: [images.etcd, images.flannel, images.cniPlugin], imagesFrom: new Dockerode(), bindDefaultPaths: true });
   t.teardown(() => sim.destroy());
   return sim.hosts;
 }

@@ -76,7 +76,7 @@ test.serial('installs flannel out of the image and the host package\'s plugins, 
   const first = await run(dir, ['--install-cni-plugins']);
   const result = await cniPluginsStep.run(first.ctx, first.io);
   t.deepEqual(first.warnings, [], JSON.stringify(first.warnings));
-  t.regex(result?.detail ?? '', /^installed flannel \(CNI 1\.0\.0 \(0\.1\.0–1\.0\.0\)\), portmap \(CNI 1\.0\.0 .*host-local \(CNI 1\.0\.0 \(0\.1\.0–1\.0\.0\)\)$/);
+  t.is(result?.detail, 'installed flannel, portmap, firewall, bridge, host-local (CNI 1.0.0)');
   const bin = first.ctx.options.cniBinDir;
   t.is(await readFile(join(bin, 'flannel'), 'utf8'), TEST_CNI_PLUGIN_SCRIPT);
   for (const name of HOST_PLUGINS) t.true((await readFile(join(bin, name))).equals(await readFile(join('/usr/lib/cni', name))), name);
@@ -91,7 +91,7 @@ test.serial('installs flannel out of the image and the host package\'s plugins, 
   t.true(second.ctx.unchanged.has('cni-plugins'));
   t.deepEqual(second.undos, []);
   t.deepEqual(second.ctx.cniPlugins, state.cniPlugins);
-  t.regex(again?.detail ?? '', /^present: flannel \(ignite-net's, CNI 1\.0\.0/);
+  t.is(again?.detail, "present: flannel, portmap, firewall, bridge, host-local (ignite-net's, CNI 1.0.0)");
   t.deepEqual(await Promise.all(['flannel', ...HOST_PLUGINS].map(async (name) => (await stat(join(bin, name))).mtimeMs)), before, 'no file rewritten');
 
   // An unrelated plugin beside ours stays through cleanup.

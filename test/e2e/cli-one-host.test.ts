@@ -1,13 +1,13 @@
 import test from 'ava';
 import Dockerode from 'dockerode';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { loadTemplate } from '../../src/adapters/templates.js';
 import { renderConflist } from '../../src/cni/conflist.js';
 import { ABORT_GRACE_MS } from '../../src/core/runner.js';
 import { CNI_FILES, ETCD_VOLUME, LABELS } from '../../src/defaults.js';
 import { leaseSubnet, parseSubnetEnv } from '../../src/net/subnet-env.js';
-import { CLI, describe, etcdGetPrefix, hostsWithTestImages, runCli, TEST_INSECURE_INIT_FLAGS } from '../_helpers/cli.js';
+import { CLI, describe, etcdGetPrefix, hostsWithTestImages, runCli, TEST_CNI_PLUGIN_FLAGS, TEST_INSECURE_INIT_FLAGS } from '../_helpers/cli.js';
 import { createHosts, type SimHost } from '../_helpers/hosts.js';
 import { ensureTestImages } from '../_helpers/images.js';
 
@@ -84,10 +84,20 @@ test.serial('init, init again, cleanup and cleanup again on one simulated host',
   t.not(repaired.find((c) => c.name === 'ignite-flannel')?.id, flannel.id, 'flannel recreated');
   t.is(leaseSubnet(parseSubnetEnv(await readFile(join(host.dirs.runDir, 'subnet.env'), 'utf8'))), subnet);
 
+  // the CNI plugins: missing without --install-cni-plugins (a warning), installed with it, removed by cleanup
+  t.regex(first.stderr, /CNI plugins missing from \/opt\/cni\/bin: flannel, portmap, firewall, bridge, host-local .*--install-cni-plugins/);
+  const plugins = await runCli(host, ['init', ...TEST_INSECURE_INIT_FLAGS, ...TEST_CNI_PLUGIN_FLAGS]);
+  t.is(plugins.code, 0, describe(plugins));
+  t.regex(plugins.stderr, /✔ cni-plugins .* — installed flannel, portmap, firewall, bridge, host-local \(CNI 1\.0\.0\)$/m, describe(plugins));
+  t.notRegex(plugins.stdout, /already initialised/);
+  t.deepEqual((await readdir(host.dirs.cniBinDir)).sort(), ['bridge', 'firewall', 'flannel', 'host-local', 'portmap']);
+  t.regex((await runCli(host, ['init', ...TEST_INSECURE_INIT_FLAGS, ...TEST_CNI_PLUGIN_FLAGS])).stdout, /already initialised/);
+
   // cleanup
   const clean = await runCli(host, ['cleanup', '--yes']);
   t.is(clean.code, 0, describe(clean));
   t.deepEqual(await managed(host), []);
+  t.deepEqual(await readdir(host.dirs.cniBinDir), [], 'the plugins init installed are gone');
   await t.throwsAsync(readFile(join(host.dirs.cniConfDir, CNI_FILES.ours), 'utf8'), { code: 'ENOENT' });
   await t.throwsAsync(readFile(join(host.dirs.runDir, 'subnet.env'), 'utf8'), { code: 'ENOENT' });
   t.is(await readFile(ignitePath, 'utf8'), IGNITE_CONFLIST, '10-ignite.conflist restored byte for byte');
