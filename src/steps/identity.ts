@@ -34,7 +34,16 @@ export const identityStep: Step<CommandContext> = {
         });
       }
       // Undone, the token is unused again (on its own lease, so its TTL is unchanged): the same join command works.
-      await io.changed({ title: `give the token ${join.token.id}.… back (unused)`, run: async () => void (await tokenStore.putBack(key, taken)) });
+      const host = ctx.peer?.host ?? 'the init host';
+      await io.changed({
+        title: `give the token ${join.token.id}.… back (unused)`,
+        run: async () => {
+          await tokenStore.putBack(key, taken).catch((error: unknown) => {
+            // The runner shows an undo's message only: it says what to do.
+            throw new IgniteError('etcd', `${error instanceof Error ? error.message : String(error)}; the token stays used up: on ${host} run \`sudo ignite-net token create\` for another join command`, { cause: error });
+          });
+        },
+      });
       const record: JoinRecord = { address: required(ctx.advertise, 'advertise address').address, hostname: network.hostName(), user: joining.identity.username, at: new Date(clock.now()).toISOString() };
       await tokenStore.put(joinKey(join.token.id), JSON.stringify(record));
       await io.changed({ title: `remove the record of this join (${joinKey(join.token.id)})`, run: async () => void (await tokenStore.delete(joinKey(join.token.id))) });
