@@ -33,20 +33,24 @@ export const identityStep: Step<CommandContext> = {
           hint: `On ${ctx.peer?.host ?? 'the init host'} run \`sudo ignite-net token create\` for another.`,
         });
       }
-      // Undone, the token is unused again (on its own lease, so its TTL is unchanged): the same join command works.
+      // Undone, the token is unused again (on its own lease, so its TTL is unchanged) and this join not
+      // recorded: the same join command works. One undo for both, declared before the record is written.
       const host = ctx.peer?.host ?? 'the init host';
+      const recordKey = joinKey(join.token.id);
       await io.changed({
         title: `give the token ${join.token.id}.… back (unused)`,
         run: async () => {
-          await tokenStore.putBack(key, taken).catch((error: unknown) => {
+          try {
+            await tokenStore.putBack(key, taken);
+            await tokenStore.delete(recordKey);
+          } catch (error) {
             // The runner shows an undo's message only: it says what to do.
             throw new IgniteError('etcd', `${error instanceof Error ? error.message : String(error)}; the token stays used up: on ${host} run \`sudo ignite-net token create\` for another join command`, { cause: error });
-          });
+          }
         },
       });
       const record: JoinRecord = { address: required(ctx.advertise, 'advertise address').address, hostname: network.hostName(), user: joining.identity.username, at: new Date(clock.now()).toISOString() };
-      await tokenStore.put(joinKey(join.token.id), JSON.stringify(record));
-      await io.changed({ title: `remove the record of this join (${joinKey(join.token.id)})`, run: async () => void (await tokenStore.delete(joinKey(join.token.id))) });
+      await tokenStore.put(recordKey, JSON.stringify(record));
     }
     if ((await files.ensureDir(layout.flannelTls.dir, SECRET_DIR_MODE)) === 'created') {
       await io.changed({ title: `remove ${layout.flannelTls.dir}`, run: async () => void (await files.removeTree(layout.flannelTls.dir)) });
