@@ -44,8 +44,9 @@ export const identityStep: Step<CommandContext> = {
             await tokenStore.putBack(key, taken);
             await tokenStore.delete(recordKey);
           } catch (error) {
-            // The runner shows an undo's message only: it says what to do.
-            throw new IgniteError('etcd', `${error instanceof Error ? error.message : String(error)}; the token stays used up: on ${host} run \`sudo ignite-net token create\` for another join command`, { cause: error });
+            // The runner shows an undo's message only: it says what to do. A request that timed out may
+            // still reach etcd later (the kernel keeps sending it), so "may".
+            throw new IgniteError('etcd', `${error instanceof Error ? error.message : String(error)}; the token may stay used up: if the same join command is refused as used, run \`sudo ignite-net token create\` on ${host} for another`, { cause: error });
           }
         },
       });

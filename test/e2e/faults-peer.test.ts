@@ -72,17 +72,22 @@ for (const stepId of ['flannel', 'verify']) {
     // took, with its join record) cannot be given back while the peer is away, and join says so and what to do.
     const undoFailed = result.stderr.split('\n').filter((line) => /undo failed/.test(line));
     t.is(undoFailed.length, 1, output);
-    t.regex(undoFailed.join('\n'), /undo failed +give the token [a-z0-9]{6}\.… back \(unused\): etcd at https:\/\/\S+ is not answering.*; the token stays used up: on \S+ run `sudo ignite-net token create` for another join command$/, output);
+    t.regex(undoFailed.join('\n'), /undo failed +give the token [a-z0-9]{6}\.… back \(unused\): etcd at https:\/\/\S+ is not answering.*; the token may stay used up: if the same join command is refused as used, run `sudo ignite-net token create` on \S+ for another$/, output);
     t.regex(result.stderr, /left in place:\n +- give the token [a-z0-9]{6}\.… back \(unused\)\n/, output);
     t.regex(result.stderr, /undone\s+remove container ignite-flannel/, output);
     t.regex(result.stderr, /undone\s+remove \/var\/lib\/ignite-net\/flannel-tls\n/, output);
     t.true(took < 30_000, `gave up soon after the 6s timeout (took ${took} ms)`);
     await assertUnchanged(t, node2, output);
-    // Its token was not given back: refused as used, and a new token joins.
+    // The give-back timed out, but the kernel may still deliver it once the peer is back: the same
+    // command then joins; else it is refused as used, and a new token joins.
     await node1.reconnect();
-    const used = await runCli(node2, [...joinArgs, ...TEST_FLANNEL_FLAGS]);
-    t.is(used.code, 9, describe(used));
-    t.regex(used.stderr, /has expired or was already used by another host/, describe(used));
+    const same = await runCli(node2, [...joinArgs, ...TEST_FLANNEL_FLAGS]);
+    if (same.code === 0) {
+      await waitHealthy(node2, node1, 'joined');
+      return;
+    }
+    t.is(same.code, 9, describe(same));
+    t.regex(same.stderr, /has expired or was already used by another host/, describe(same));
     await joinAgain(t, node1, node2);
   });
 }
