@@ -185,3 +185,12 @@ function stateWith(cniPlugins: NonNullable<import('../../src/adapters/state.js')
     updatedAt: 'then',
   };
 }
+
+test('the flannel plugin cannot be had from its image: the step fails before writing anything', async (t) => {
+  const { host, ctx, io, bins, undos } = harness(['--install-cni-plugins', '--cni-plugin-image', 'example/no-plugin:1']);
+  const error = await t.throwsAsync(cniPluginsStep.run(ctx, io));
+  t.regex(error?.message ?? '', /example\/no-plugin:1 has no \/flannel/);
+  t.true(host.docker.calls.includes('readImageFile example/no-plugin:1 /flannel'));
+  t.deepEqual(bins.calls, []);
+  t.deepEqual(undos, []);
+});

@@ -107,7 +107,7 @@ export class DockerEngine implements DockerClient {
       new IgniteError('docker', `Cannot pull image ${name}: ${engineMessage(error)}`, {
         hint:
           'Check that this host can reach the registry, or load the image (`docker load -i <file>`) and run again, ' +
-          'or name an image you have with --etcd-image / --flannel-image.',
+          'or name an image you have with --etcd-image / --flannel-image / --cni-plugin-image.',
         cause: error,
       })
     );
@@ -122,7 +122,7 @@ export class DockerEngine implements DockerClient {
     if (policy !== 'always' && (await this.imageExists(name))) return 'present';
     if (policy === 'never') {
       throw new IgniteError('docker', `Image ${name} is not on this host and --pull never forbids pulling it`, {
-        hint: 'Drop --pull never, load the image first (`docker load -i <file>`), or name another image with --etcd-image / --flannel-image.',
+        hint: 'Drop --pull never, load the image first (`docker load -i <file>`), or name another image with --etcd-image / --flannel-image / --cni-plugin-image.',
       });
     }
     await this.pullImage(name, onProgress, signal);
