@@ -34,7 +34,7 @@ import { CNI_FILES } from '../../src/defaults.js';
 import { ExitCode } from '../../src/core/errors.js';
 import { loadTemplate } from '../../src/adapters/templates.js';
 import { renderConflist } from '../../src/cni/conflist.js';
-import { assertBuilt, CLI, describe, etcdGetPrefix, runCli, TEST_FLANNEL_FLAGS, TEST_INSECURE_INIT_FLAGS } from '../_helpers/cli.js';
+import { assertBuilt, CLI, describe, etcdGetPrefix, runCli, TEST_FLANNEL_FLAGS, TEST_IMAGE_FLAGS } from '../_helpers/cli.js';
 import type { ExecResult, SimHost, SimHosts } from '../_helpers/hosts.js';
 import { createHosts } from '../_helpers/hosts.js';
 import { ensureTestImages, TEST_FLANNEL_IMAGE } from '../_helpers/images.js';
@@ -333,14 +333,14 @@ const HOST_CASES: HostCase[] = [
     exit: ExitCode.preflight,
     error: /^error: preflight found an error: DockerEngine: Docker Engine is not reachable at unix:\/\/.*nothing\.sock \(no such socket\)$/,
     hint: /hint: Start the Docker daemon .*--docker-host/,
-    setup: async (h) => ({ args: ['init', ...TEST_INSECURE_INIT_FLAGS, '--docker-host', `unix://${hostPath(h, 'nothing.sock')}`] }),
+    setup: async (h) => ({ args: ['init', ...TEST_IMAGE_FLAGS, '--docker-host', `unix://${hostPath(h, 'nothing.sock')}`] }),
   },
   {
     title: 'a Docker host on a loopback port where nothing listens',
     exit: ExitCode.preflight,
     error: /^error: preflight found an error: DockerEngine: Docker Engine is not reachable at tcp:\/\/127\.0\.0\.1:2375 \(connection refused\)$/,
     hint: /hint: Start the Docker daemon/,
-    setup: async () => ({ args: ['init', ...TEST_INSECURE_INIT_FLAGS, '--docker-host', 'tcp://127.0.0.1:2375'] }),
+    setup: async () => ({ args: ['init', ...TEST_IMAGE_FLAGS, '--docker-host', 'tcp://127.0.0.1:2375'] }),
   },
   {
     title: 'a Docker host socket that accepts but never answers',
@@ -350,7 +350,7 @@ const HOST_CASES: HostCase[] = [
     setup: async (h) => {
       const path = hostPath(h, 'silent.sock');
       servers.push(await listenUnix(path, () => undefined));
-      return { args: ['init', ...TEST_INSECURE_INIT_FLAGS, '--docker-host', `unix://${path}`] };
+      return { args: ['init', ...TEST_IMAGE_FLAGS, '--docker-host', `unix://${path}`] };
     },
   },
   {
@@ -366,7 +366,7 @@ const HOST_CASES: HostCase[] = [
       });
       await new Promise<void>((resolve) => server.listen(path, resolve));
       servers.push(server);
-      return { args: ['init', ...TEST_INSECURE_INIT_FLAGS, '--docker-host', `unix://${path}`] };
+      return { args: ['init', ...TEST_IMAGE_FLAGS, '--docker-host', `unix://${path}`] };
     },
   },
   {
@@ -377,7 +377,7 @@ const HOST_CASES: HostCase[] = [
     setup: async (h) => {
       const path = hostPath(h, 'ssh.sock');
       servers.push(await listenUnix(path, (socket) => socket.write('SSH-2.0-OpenSSH_9.2\r\n')));
-      return { args: ['init', ...TEST_INSECURE_INIT_FLAGS, '--docker-host', `unix://${path}`] };
+      return { args: ['init', ...TEST_IMAGE_FLAGS, '--docker-host', `unix://${path}`] };
     },
   },
   {
@@ -385,14 +385,14 @@ const HOST_CASES: HostCase[] = [
     exit: ExitCode.preflight,
     error: /^error: preflight found an error: AdvertiseAddress: 192\.0\.2\.77 is not an address of this host$/,
     hint: /hint: Pass one of: 10\.231\.\d+\.11\./,
-    setup: async () => ({ args: ['init', ...TEST_INSECURE_INIT_FLAGS, '--advertise-address', '192.0.2.77'] }),
+    setup: async () => ({ args: ['init', ...TEST_IMAGE_FLAGS, '--advertise-address', '192.0.2.77'] }),
   },
   {
     title: 'a --network that overlaps a network of this host',
     exit: ExitCode.preflight,
     error: /^error: preflight found an error: NetworkOverlap: 10\.231\.0\.0\/16 overlaps 10\.231\.\d+\.0\/24 on \S+, route 10\.231\.\d+\.0\/24 dev \S+$/,
     hint: /hint: Pick another overlay with --network .* Or pass --ignore-preflight-errors=NetworkOverlap to go on anyway\.$/,
-    setup: async () => ({ args: ['init', ...TEST_INSECURE_INIT_FLAGS, '--network', '10.231.0.0/16'] }),
+    setup: async () => ({ args: ['init', ...TEST_IMAGE_FLAGS, '--network', '10.231.0.0/16'] }),
   },
   {
     title: 'a CNI conf dir that is a file',
@@ -402,7 +402,7 @@ const HOST_CASES: HostCase[] = [
     setup: async (h) => {
       const path = hostPath(h, 'conf-file');
       await writeFile(path, 'not a directory\n');
-      return { args: ['init', ...TEST_INSECURE_INIT_FLAGS, '--cni-conf-dir', path], paths: [path] };
+      return { args: ['init', ...TEST_IMAGE_FLAGS, '--cni-conf-dir', path], paths: [path] };
     },
   },
   {
@@ -412,7 +412,7 @@ const HOST_CASES: HostCase[] = [
     hint: /hint: Fix \S+\/ro\/flannel or pass --run-dir <dir>\./,
     setup: async (h) => {
       const ro = await readOnlyMount(h);
-      return { args: ['init', ...TEST_INSECURE_INIT_FLAGS, '--run-dir', join(ro, 'flannel')], paths: [ro] };
+      return { args: ['init', ...TEST_IMAGE_FLAGS, '--run-dir', join(ro, 'flannel')], paths: [ro] };
     },
     restore: unmountReadOnly,
   },
@@ -423,7 +423,7 @@ const HOST_CASES: HostCase[] = [
     hint: /^hint: Pass a --state-dir on a writable file system\.$/,
     setup: async (h) => {
       const ro = await readOnlyMount(h);
-      return { args: ['init', ...TEST_INSECURE_INIT_FLAGS, '--state-dir', join(ro, 'ignite-net')], paths: [ro] };
+      return { args: ['init', ...TEST_IMAGE_FLAGS, '--state-dir', join(ro, 'ignite-net')], paths: [ro] };
     },
     restore: unmountReadOnly,
   },
@@ -441,7 +441,7 @@ const HOST_CASES: HostCase[] = [
     hint: /hint: Run it with sudo/,
     setup: async (h) => {
       // Run as nobody; the built CLI and node must be readable by that user.
-      const args = ['init', ...TEST_INSECURE_INIT_FLAGS];
+      const args = ['init', ...TEST_IMAGE_FLAGS];
       return {
         args,
         run: (a) =>
@@ -488,7 +488,7 @@ const HOST_CASES: HostCase[] = [
     setup: async (h) => {
       const made = await h.exec('sh', ['-c', 'mkdir -m 700 -p /var/lib/ignite-net && printf "garbage\\n" > /var/lib/ignite-net/state.json']);
       if (made.code !== 0) throw new Error(describe(made));
-      return { args: ['init', ...TEST_INSECURE_INIT_FLAGS] };
+      return { args: ['init', ...TEST_IMAGE_FLAGS] };
     },
     restore: async (h) => void (await h.exec('rm', ['-rf', '/var/lib/ignite-net'])),
   },
@@ -553,7 +553,7 @@ test.serial('host: a 10-flannel.conflist ignite-net did not write → exit 8, ev
   await writeFile(ours, FOREIGN_CONFLIST);
 
   const before = await snapshotHost(h);
-  const refused = await runCli(h, ['init', ...TEST_INSECURE_INIT_FLAGS]);
+  const refused = await runCli(h, ['init', ...TEST_IMAGE_FLAGS]);
   assertOneErrorAndHint(
     t,
     refused,
@@ -565,7 +565,7 @@ test.serial('host: a 10-flannel.conflist ignite-net did not write → exit 8, ev
   await assertUnchanged(t, h, before);
   t.is(await readFile(ours, 'utf8'), FOREIGN_CONFLIST);
 
-  const forced = await runCli(h, ['init', ...TEST_INSECURE_INIT_FLAGS, '--force']);
+  const forced = await runCli(h, ['init', ...TEST_IMAGE_FLAGS, '--force']);
   t.is(forced.code, 0, describe(forced));
   t.is(await readFile(ours, 'utf8'), renderConflist(await loadTemplate(), {}), 'replaced by ours');
   t.is(await readFile(backup, 'utf8'), FOREIGN_CONFLIST, 'the foreign conflist is kept byte for byte');
@@ -576,13 +576,13 @@ test.serial('host: an etcd that holds a different network config → exit 8, not
   t.teardown(async () => {
     await runCli(h, ['cleanup', '--yes', '--purge']);
   });
-  const first = await runCli(h, ['init', ...TEST_INSECURE_INIT_FLAGS]);
+  const first = await runCli(h, ['init', ...TEST_IMAGE_FLAGS]);
   t.is(first.code, 0, describe(first));
   const configBefore = (await etcdGetPrefix(h, h.address, '/coreos.com/network/config')).get('/coreos.com/network/config');
   t.truthy(configBefore);
 
   const before = await snapshotHost(h);
-  const other = await runCli(h, ['init', ...TEST_INSECURE_INIT_FLAGS, '--network', '10.60.0.0/16']);
+  const other = await runCli(h, ['init', ...TEST_IMAGE_FLAGS, '--network', '10.60.0.0/16']);
   assertOneErrorAndHint(
     t,
     other,
