@@ -120,7 +120,7 @@ export const COMMAND_SPECS: Record<Command, CommandSpec> = {
     usage: 'init [options]',
     summary: 'Start etcd and flannel here, seed the network config, write the CNI config',
     description:
-      'Make this host the first of the overlay: run etcd and flannel in Docker, seed the network config into etcd (v3 API), wait until flannel holds a subnet, and write the CNI conflist. Missing CNI plugins are installed into the CNI bin dir (flannel from --cni-plugin-image, the others copied from /usr/lib/cni) when a terminal says yes or --install-cni-plugins is given.',
+      'Make this host the first of the overlay: run etcd and flannel in Docker, seed the network config into etcd (v3 API), wait until flannel holds a subnet, and write the CNI conflist. Missing CNI plugins are installed into the CNI bin dir (flannel from --cni-plugin-image, the others copied from /usr/lib/cni) when a terminal says yes or --install-cni-plugins is given. On an overlay made by ignite-net 0.1 or with --insecure it secures it in place, keeping the leases and the network config; the other hosts then join again with a token.',
     examples: ['sudo ignite-net init', 'sudo ignite-net init --network 10.60.0.0/16 --subnet-len 26', 'sudo ignite-net init --advertise-address 192.168.1.2 --yes', 'sudo ignite-net init --install-cni-plugins   # no terminal: install the missing CNI plugins too', 'sudo ignite-net init --insecure   # plain HTTP, no auth: a throwaway lab only'],
   },
   join: {

@@ -51,7 +51,13 @@ export const initCommand: CommandSpec = {
       ],
       // The join command alone on its line, so it can be copied whole (it carries the token: one host, 24 h).
       next: [
-        ...(ctx.joinCommand
+        ...(ctx.upgrade && ctx.upgrade.otherHosts.length > 0 && ctx.joinCommand
+          ? [
+              `Other hosts must join again (etcd no longer answers plain HTTP; their leases are kept): ${ctx.upgrade.otherHosts.join(', ')}`,
+              'On each, with its own token (this one joins one host within 24 h; `sudo ignite-net token create` makes another):',
+              ctx.joinCommand,
+            ]
+          : ctx.joinCommand
           ? ['On the next host (the token joins one host within 24 h; `sudo ignite-net token create` makes another):', ctx.joinCommand]
           : [`On every other host: sudo ignite-net join ${address}`, 'This overlay is insecure (--insecure): etcd serves plain HTTP without authentication.']),
         ...(already ? [] : [restartIgnitedNote]),

@@ -49,7 +49,12 @@ export const authStep: Step<CommandContext> = {
     const layout = pkiLayout(ctx.options.stateDir);
     const security = required(ctx.security, 'the overlay CA');
     const root = await rootCredential(files, layout);
-    if (root.made) await writeWithUndo(files, io, layout.rootCredential, `${JSON.stringify(root.auth)}\n`, SECRET_MODE);
+    const rootText = `${JSON.stringify(root.auth)}\n`;
+    // On a volume from before this run (upgrading a plain overlay) auth may be on with this password by
+    // the time the run fails: the credential then stays, as cleanup keeps it beside a kept volume, or no
+    // later init could get into the data. A volume this run made goes with its undo, and so does this.
+    if (root.made && ctx.etcdVolumeCreated === true) await writeWithUndo(files, io, layout.rootCredential, rootText, SECRET_MODE);
+    else if (root.made) await files.writeFileAtomic(layout.rootCredential, rootText, SECRET_MODE);
     const admin: EtcdAdmin = ctx.services.etcdAdmin(required(ctx.etcdEndpoint, 'etcd endpoint'), { timeoutMs: 5_000, tls: { caPem: security.caPem, serverName: ETCD_SERVER_NAME } });
     const enabled = await admin.enableAuth(root.auth.password);
     const role = await admin.ensureRole(FLANNEL_ROLE, flannelPermissions());

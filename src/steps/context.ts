@@ -39,6 +39,13 @@ export interface CommandContext {
   summaryLines?: { label: string; value: string }[];
   /** init: the whole join command for the other hosts (the summary prints it). */
   joinCommand?: string;
+  /**
+   * init securing an overlay an earlier init left plain (0.1 or --insecure): the other hosts' addresses
+   * (from their leases), whose flannel reaches etcd over plain HTTP and must join again.
+   */
+  upgrade?: { otherHosts: string[] };
+  /** init: the etcd step created the data volume (a failed run removes it); else it holds earlier data. */
+  etcdVolumeCreated?: boolean;
   /** The overlay's CA and its pin, once the pki step (init) or the peer step (join) knows them; undefined with --insecure. */
   security?: { caPem: string; pin: string };
   /** etcd client URL(s) flannel is pointed at. */

@@ -52,6 +52,7 @@ export const etcdStep: Step<CommandContext> = {
     }
     await removeForeignNamed(docker, CONTAINER_NAMES.etcd);
     if ((await docker.ensureVolume(ETCD_VOLUME, managedLabels('etcd'))) === 'created') {
+      ctx.etcdVolumeCreated = true;
       await io.changed({ title: `remove volume ${ETCD_VOLUME}`, run: async () => void (await docker.removeVolume(ETCD_VOLUME)) });
     }
     const { id } = await docker.createAndStart(spec);

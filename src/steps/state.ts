@@ -4,6 +4,9 @@ import type { Step } from '../core/step.js';
 import { version } from '../version.js';
 import { required, type CommandContext } from './context.js';
 
+/** The flags that make up the network config (options.network). */
+export const NETWORK_FLAGS: readonly string[] = ['network', 'subnet-len', 'subnet-min', 'subnet-max', 'backend-port'];
+
 /**
  * First step of every command: what an earlier init/join recorded fills in the paths the operator
  * did not give. `lenient` (cleanup) goes on without a state file it cannot trust; the others stop.
@@ -24,6 +27,8 @@ export function loadStateStep(mode: 'strict' | 'lenient'): Step<CommandContext> 
       if (!state) return { detail: `none at ${statePath(ctx.options.stateDir)}` };
       ctx.state = state;
       ctx.options = applyState(ctx.options, state);
+      // init again without network flags keeps the overlay's network (join takes the peer's anyway).
+      if (state.role === 'init' && !NETWORK_FLAGS.some((flag) => ctx.options.explicit.has(flag))) ctx.network = state.network;
       ctx.movedAside = { ...state.movedAside };
       return { detail: `${state.role === 'init' ? 'init host' : `joined ${state.peer ?? ''}`} since ${state.createdAt}` };
     },

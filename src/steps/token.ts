@@ -49,7 +49,13 @@ export const tokenStep: Step<CommandContext> = {
     const admin = required(ctx.admin, 'etcd admin');
     const security = required(ctx.security, 'the overlay CA');
     const { token, expiresAt } = await createJoinToken(admin, DEFAULT_TOKEN_TTL_SECONDS, new Date(ctx.services.clock.now()), io.changed);
-    ctx.joinCommand = joinCommand(required(ctx.advertise, 'advertise address').address, token, security.pin);
+    const address = required(ctx.advertise, 'advertise address').address;
+    ctx.joinCommand = joinCommand(address, token, security.pin);
+    if (ctx.state !== undefined && ctx.state.security === undefined) {
+      // Upgrading a plain overlay: every other host's flannel still speaks plain HTTP, which etcd now refuses.
+      const others = (await admin.listLeases()).map((lease) => lease.publicIP).filter((ip) => ip !== '' && ip !== address);
+      ctx.upgrade = { otherHosts: [...new Set(others)].sort() };
+    }
     return { detail: `token ${token.id}, valid until ${expiresAt.toISOString().replace(/:\d\d\.\d+Z$/, ' UTC').replace('T', ' ')}` };
   },
 };
