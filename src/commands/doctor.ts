@@ -3,6 +3,7 @@ import type { SummaryLine } from '../core/events.js';
 import type { CommandContext } from '../steps/context.js';
 import { hostChecks } from '../doctor/host.js';
 import { peerCheckStep } from '../doctor/peer.js';
+import { securityCheckStep } from '../doctor/security.js';
 import { checkStep, doctorReport } from '../doctor/report.js';
 import { doctorStateStep } from '../doctor/state.js';
 import { initChecks, joinChecks } from '../steps/preflight.js';
@@ -27,6 +28,7 @@ export const doctorCommand: CommandSpec = {
     advertiseStep,
     checkStep('preflight', 'Preflight checks', (ctx) => (ctx.options.peer === undefined ? initChecks() : joinChecks())),
     checkStep('host', 'Host networking', () => hostChecks()),
+    securityCheckStep,
   ],
   summary(ctx: CommandContext) {
     const report = doctorReport(ctx);

@@ -1,11 +1,15 @@
 import { IgniteError } from '../core/errors.js';
 import type { Step } from '../core/step.js';
-import { hostUser, joinKey } from '../pki/etcd-roles.js';
-import { parseJoinRecord, type JoinRecord } from '../pki/records.js';
+import { pickLease } from '../net/lease.js';
+import { hostUser, joinKey, revokedKey } from '../pki/etcd-roles.js';
+import { parseJoinRecord, type JoinRecord, type RevokedRecord } from '../pki/records.js';
 import { required, type CommandContext } from '../steps/context.js';
 import { loadStateStep } from '../steps/state.js';
 import { connectAsRoot } from '../steps/root-access.js';
 import type { CommandSpec } from './command.js';
+
+/** How long a revocation record outlives the lease it is about. */
+const REVOKED_RECORD_SLACK_SECONDS = 600;
 
 interface HostIdentity {
   user: string;
@@ -36,7 +40,7 @@ const joinedAs = (record: JoinRecord | undefined): Pick<HostIdentity, 'address' 
 const actionStep: Step<CommandContext> = {
   id: 'hosts',
   title: 'Host identities',
-  async run(ctx) {
+  async run(ctx, io) {
     const admin = required(ctx.admin, 'etcd admin');
     const action = required(ctx.options.hosts, 'hosts action');
     const identities = await hostIdentities(ctx);
@@ -57,7 +61,18 @@ const actionStep: Step<CommandContext> = {
       throw new IgniteError('usage', `${wanted} is this host, the init host: revoking its identity would stop its own flannel`, { hint: 'Run `ignite-net cleanup` here to take the overlay down instead.' });
     }
     await admin.deleteUser(match.user);
-    lines.push({ label: 'revoked', value: `${match.user} (${match.address ?? '?'}): etcd refuses it from its next call${match.subnet ? `; its lease ${match.subnet} stays until flannel fails to renew it (within 24 h), then the subnet is free` : ''}` });
+    const lease = match.address === undefined ? undefined : pickLease((await admin.readLeases()).leases, match.address);
+    let until = '';
+    if (lease && match.address !== undefined && lease.ttlSeconds !== undefined && lease.ttlSeconds > 0) {
+      const now = ctx.services.clock.now();
+      const record: RevokedRecord = { user: match.user, address: match.address, hostname: match.hostname ?? '?', subnet: lease.subnet, at: new Date(now).toISOString(), leaseExpiresAt: new Date(now + lease.ttlSeconds * 1000).toISOString() };
+      // Gone by itself a little after the lease: by then etcd has dropped the lease too.
+      await admin.putUnderLease(revokedKey(match.user.slice(hostUser('').length)), JSON.stringify(record), lease.ttlSeconds + REVOKED_RECORD_SLACK_SECONDS).catch((error: unknown) => {
+        io.warn(`status will not mark ${lease.subnet} as revoked: ${error instanceof Error ? error.message : String(error)}`);
+      });
+      until = ` (at ${record.leaseExpiresAt.replace('T', ' ').slice(0, 16)} UTC)`;
+    }
+    lines.push({ label: 'revoked', value: `${match.user} (${match.address ?? '?'}): etcd refuses it from its next call${match.subnet ? `; its lease ${match.subnet} stays until flannel fails to renew it (within 24 h${until}), then the subnet is free` : ''}` });
     return { detail: `revoked ${match.user}` };
   },
 };

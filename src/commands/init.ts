@@ -1,4 +1,5 @@
 import type { Step } from '../core/step.js';
+import { INSECURE_OVERLAY } from '../pki/facts.js';
 import { authStep } from '../steps/auth.js';
 import { cniStep } from '../steps/cni.js';
 import { cniPluginsStep } from '../steps/cni-plugins.js';
@@ -59,7 +60,7 @@ export const initCommand: CommandSpec = {
             ]
           : ctx.joinCommand
           ? ['On the next host (the token joins one host within 24 h; `sudo ignite-net token create` makes another):', ctx.joinCommand]
-          : [`On every other host: sudo ignite-net join ${address}`, 'This overlay is insecure (--insecure): etcd serves plain HTTP without authentication.']),
+          : [`On every other host: sudo ignite-net join ${address}`, `This overlay is insecure: ${INSECURE_OVERLAY.message}.`]),
         ...(already ? [] : [restartIgnitedNote]),
       ],
     };

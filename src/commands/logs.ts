@@ -7,6 +7,8 @@ import type { Options } from '../options.js';
 import { dockerOnDemand } from '../adapters/docker/connect.js';
 import { readIfExists } from '../adapters/host-files.js';
 import { logSecrets } from '../adapters/log-secrets.js';
+import { statePath } from '../adapters/state.js';
+import { INSECURE_OVERLAY } from '../pki/facts.js';
 import type { Services } from '../adapters/services.js';
 import type { DockerClient } from '../adapters/docker/client.js';
 import { LogDecoder, type LogLine } from '../adapters/docker/log-frames.js';
@@ -94,6 +96,7 @@ export async function runLogs(
   try {
     const docker = await services.docker();
     const secrets = await logSecrets(services.files, options.stateDir);
+    if (await isInsecureHost(services.files, options.stateDir)) streams.stderr.write(`[WARN] ${INSECURE_OVERLAY.message} — ${INSECURE_OVERLAY.hint}\n`);
     const roles = options.logsTarget === undefined ? ROLES : [options.logsTarget];
     const found = (await docker.listManaged()).filter((c): c is ManagedContainer & { role: ContainerRole } => c.role !== undefined && roles.includes(c.role));
     found.sort((a, b) => ROLES.indexOf(a.role) - ROLES.indexOf(b.role) || a.name.localeCompare(b.name));
@@ -113,6 +116,18 @@ export async function runLogs(
   } catch (error) {
     if (error instanceof IgniteError) return writeError(streams, error);
     throw error;
+  }
+}
+
+/** The state file records an overlay without TLS (init --insecure, 0.1); an unreadable one is status's and doctor's to report. */
+async function isInsecureHost(files: LogsServices['files'], stateDir: string): Promise<boolean> {
+  const text = await files.readIfExists(statePath(stateDir)).catch(() => undefined);
+  if (text === undefined) return false;
+  try {
+    const state = JSON.parse(text) as { security?: unknown };
+    return typeof state === 'object' && state !== null && state.security === undefined;
+  } catch {
+    return false;
   }
 }
 

@@ -1,13 +1,12 @@
 /** join's peer checks as doctor runs them, one by one (the logic is join's own, in steps/peer.ts). */
 import { pass } from '../core/check.js';
 import { formatDuration } from '../core/duration.js';
-import type { CheckResult } from '../core/events.js';
 import type { Step, StepIO } from '../core/step.js';
 import { CONTAINER_NAMES } from '../defaults.js';
 import type { CommandContext } from '../steps/context.js';
 import { probePeerBackendPort, readPeerNetworkConfig, reachPeerEtcd, refuseInitHost, resolvePeer } from '../steps/peer.js';
 import type { Check } from '../steps/preflight.js';
-import { countDetail, doctorReport, runOne } from './report.js';
+import { countDetail, runDependent, type DependentCheck } from './report.js';
 
 const asCheck = (name: string, run: (ctx: CommandContext, io: StepIO) => Promise<string>): Check => ({
   name,
@@ -16,7 +15,7 @@ const asCheck = (name: string, run: (ctx: CommandContext, io: StepIO) => Promise
   },
 });
 
-export const peerChecks: { check: Check; needs: string[] }[] = [
+export const peerChecks: DependentCheck[] = [
   {
     check: asCheck('PeerAddress', async (ctx) => {
       const peer = await resolvePeer(ctx, ctx.options.peer ?? '');
@@ -54,20 +53,6 @@ export const peerCheckStep: Step<CommandContext> = {
   title: 'Check the peer',
   skip: (ctx) => (ctx.options.peer === undefined ? 'no --peer given and this host has not joined one' : undefined),
   async run(ctx, io) {
-    const report = doctorReport(ctx);
-    const failed = new Set<string>();
-    const results: CheckResult[] = [];
-    for (const { check, needs } of peerChecks) {
-      const missing = needs.filter((n) => failed.has(n));
-      if (missing.length > 0) {
-        failed.add(check.name);
-        report.notRun.push({ name: check.name, reason: `needs ${missing.join(', ')}` });
-        continue;
-      }
-      const { result, ignored } = await runOne(check, ctx, io);
-      results.push(result);
-      if (result.status === 'fail' || ignored) failed.add(check.name);
-    }
-    return { detail: countDetail(results) };
+    return { detail: countDetail(await runDependent(peerChecks, ctx, io)) };
   },
 };

@@ -52,3 +52,31 @@ export function checkStep(id: string, title: string, checks: (ctx: CommandContex
     },
   };
 }
+
+/** A check and the checks it needs: it runs only when they passed (an ignored failure did not pass). */
+export interface DependentCheck {
+  check: Check;
+  needs: string[];
+  /** Why it does not run even though its needs passed (e.g. no credential to run it with). */
+  notNow?: (ctx: CommandContext) => string | undefined;
+}
+
+/** Runs the checks in order, each only when the ones it needs passed; the others are listed as not run. */
+export async function runDependent(checks: readonly DependentCheck[], ctx: CommandContext, io: StepIO): Promise<CheckResult[]> {
+  const report = doctorReport(ctx);
+  const failed = new Set<string>();
+  const results: CheckResult[] = [];
+  for (const { check, needs, notNow } of checks) {
+    const missing = needs.filter((n) => failed.has(n));
+    const reason = missing.length > 0 ? `needs ${missing.join(', ')}` : notNow?.(ctx);
+    if (reason !== undefined) {
+      failed.add(check.name);
+      report.notRun.push({ name: check.name, reason });
+      continue;
+    }
+    const { result, ignored } = await runOne(check, ctx, io);
+    results.push(result);
+    if (result.status === 'fail' || ignored) failed.add(check.name);
+  }
+  return results;
+}

@@ -37,6 +37,8 @@ export const tokenRole = (id: string): string => `ignite-token-${id}`;
 
 export const bootstrapKey = (id: string): string => `${IGNITE_PREFIX}/bootstrap/${id}`;
 export const joinKey = (id: string): string => `${IGNITE_PREFIX}/joins/${id}`;
+/** Root-only: what `hosts revoke` recorded, for status (pki/records.ts RevokedRecord). */
+export const revokedKey = (id: string): string => `${IGNITE_PREFIX}/revoked/${id}`;
 /** Root-only metadata for `token list`. */
 export const tokenKey = (id: string): string => `${IGNITE_PREFIX}/tokens/${id}`;
 

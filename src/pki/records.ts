@@ -20,6 +20,22 @@ export interface JoinRecord {
   at: string;
 }
 
+/**
+ * At revokedKey(id), written by `hosts revoke` when the host held a lease, under an etcd lease that
+ * ends a little after that lease can last: status on the init host marks the lease as revoked until
+ * it runs out (the host can no longer renew it).
+ */
+export interface RevokedRecord {
+  user: string;
+  address: string;
+  hostname: string;
+  /** The lease the host held when it was revoked. */
+  subnet: string;
+  at: string;
+  /** When that lease runs out without a renewal; a later expiry means a new identity renewed it. */
+  leaseExpiresAt: string;
+}
+
 /** undefined for a missing or unreadable record: listings show "?" rather than fail. */
 function parse<T>(text: string | undefined, fields: readonly (keyof T)[]): T | undefined {
   if (text === undefined) return undefined;
@@ -33,3 +49,4 @@ function parse<T>(text: string | undefined, fields: readonly (keyof T)[]): T | u
 
 export const parseTokenRecord = (text: string | undefined): TokenRecord | undefined => parse<TokenRecord>(text, ['id', 'user', 'createdAt', 'expiresAt']);
 export const parseJoinRecord = (text: string | undefined): JoinRecord | undefined => parse<JoinRecord>(text, ['address', 'hostname', 'user', 'at']);
+export const parseRevokedRecord = (text: string | undefined): RevokedRecord | undefined => parse<RevokedRecord>(text, ['user', 'address', 'hostname', 'subnet', 'at', 'leaseExpiresAt']);

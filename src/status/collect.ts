@@ -17,6 +17,8 @@ import { CNI_FILES, CNI_PLUGINS, PORTS } from '../defaults.js';
 import { firstAddress } from '../net/cidr.js';
 import type { Lease } from '../net/lease.js';
 import { parseNetworkConfig } from '../net/network-config.js';
+import { revokedKey } from '../pki/etcd-roles.js';
+import { parseRevokedRecord, type RevokedRecord } from '../pki/records.js';
 import { leaseSubnet, parseSubnetEnv, subnetEnvPath } from '../net/subnet-env.js';
 import { nextLeaseExpiryCache, parseLeaseExpiryCache, rememberedTtl, type LeaseExpiryCache } from './lease-expiry.js';
 import { buildStatusModel, STALE_LEASE_SECONDS, thisHostMatcher, type ContainerInput, type EndpointSource, type ProbeInput, type StatusInputs, type StatusModel } from './model.js';
@@ -147,6 +149,7 @@ async function collect(ctx: CollectContext): Promise<StatusModel> {
     probes[lease.key] = await probeHost(lease, what, services.probes);
   });
 
+  const revoked = etcd.ok && state?.role === 'init' ? await readRevoked(ctx.store) : undefined;
   const inputs: StatusInputs = {
     now: new Date().toISOString(),
     endpoint: ctx.endpoint,
@@ -155,6 +158,7 @@ async function collect(ctx: CollectContext): Promise<StatusModel> {
       : { stateMissing: `no state file at ${statePath(options.stateDir)}` }),
     etcd,
     security: await readSecurity(ctx),
+    ...(revoked && revoked.length > 0 ? { revoked } : {}),
     ...(network ? { network } : {}),
     docker,
     subnetEnv,
@@ -188,6 +192,15 @@ async function readEtcd(store: EtcdStore, cache: CollectContext['leaseCache'], s
     if (!isIgniteError(error)) throw error;
     return { ok: false, message: error.message, ...(error.hint ? { hint: error.hint } : {}) };
   }
+}
+
+/** What `hosts revoke` recorded; root reads it on the init host. Best effort: status still shows the leases. */
+async function readRevoked(store: EtcdStore): Promise<RevokedRecord[] | undefined> {
+  const read = await store.getPrefix(revokedKey('')).catch((error: unknown) => {
+    if (isIgniteError(error)) return undefined;
+    throw error;
+  });
+  return read && [...read.values()].map(parseRevokedRecord).filter((r): r is RevokedRecord => r !== undefined);
 }
 
 async function readContainers(services: Services): Promise<StatusInputs['docker']> {

@@ -9,6 +9,7 @@ import { hostFromUrl } from '../net/host-arg.js';
 import { LEASE_RENEW_MARGIN_MS } from '../net/lease-release.js';
 import type { Lease } from '../net/lease.js';
 import type { NetworkConfig } from '../net/network-config.js';
+import type { RevokedRecord } from '../pki/records.js';
 import type { HostRow, Problem, ProbeInput, ReachView, StatusInputs } from './types.js';
 
 /**
@@ -48,7 +49,10 @@ export function hostRows(facts: HostFacts): { hosts: HostRow[]; problems: Proble
     const probe = inputs.probes[lease.key];
     const backendReach = reachOfBackend(lease, thisHost, probe?.backend, config, inputs.probeLimit);
     const overlayReach = reachOfOverlay(lease, thisHost, isEtcdHost, facts.inOverlay, probe?.overlay, inputs.probeLimit);
+    const revoked = revokedRecordOf(lease, inputs.revoked, facts.now);
     const findings = leaseFindings(lease, {
+      revoked,
+      now: facts.now,
       config,
       outside: config !== undefined && network !== undefined && lease.subnet !== '' && !contains(network, firstAddress(lease.subnet)),
       shared: !lease.reserved && (publicIpCount.get(lease.publicIP) ?? 0) > 1,
@@ -70,6 +74,7 @@ export function hostRows(facts: HostFacts): { hosts: HostRow[]; problems: Proble
       overlayReach,
       health,
       ...(findings.length > 0 ? { problem: findings.map((f) => f.cell).join('; ') } : {}),
+      ...(revoked ? { revoked: { user: revoked.user, at: revoked.at } } : {}),
     };
   });
   sortRows(hosts);
@@ -78,11 +83,24 @@ export function hostRows(facts: HostFacts): { hosts: HostRow[]; problems: Proble
 
 function leaseFindings(
   lease: Lease,
-  seen: { config: NetworkConfig | undefined; outside: boolean; shared: boolean; backendReach: ReachView; overlayReach: ReachView },
+  seen: { revoked: RevokedRecord | undefined; now: number; config: NetworkConfig | undefined; outside: boolean; shared: boolean; backendReach: ReachView; overlayReach: ReachView },
 ): RowFinding[] {
-  const { config, backendReach, overlayReach } = seen;
+  const { config, backendReach, overlayReach, revoked } = seen;
   const subject = lease.key;
   const found: RowFinding[] = [];
+  if (revoked) {
+    const runsOut = lease.ttlSeconds === undefined ? revoked.leaseExpiresAt : new Date(seen.now + lease.ttlSeconds * 1000).toISOString();
+    found.push({
+      cell: 'revoked',
+      problem: {
+        severity: 'warning',
+        code: 'host-revoked',
+        subject,
+        message: `${lease.publicIP} (${revoked.user}) is revoked: its lease ${lease.subnet} runs out at ${runsOut.replace('T', ' ').slice(0, 16)} UTC, no renewal possible`,
+        hint: 'The subnet is free once the lease has run out. To let that host in again: `sudo ignite-net token create` here, then on it `sudo ignite-net cleanup` and the join command.',
+      },
+    });
+  }
   if (lease.problem) found.push({ cell: lease.problem, problem: { severity: 'warning', code: 'lease-malformed', subject, message: `${lease.key}: ${lease.problem}` } });
   if (seen.outside && config) {
     found.push({ cell: `outside ${config.Network}`, problem: { severity: 'warning', code: 'lease-outside-network', subject, message: `lease ${lease.subnet} lies outside the network ${config.Network}` } });
@@ -93,7 +111,8 @@ function leaseFindings(
       problem: { severity: 'warning', code: 'duplicate-public-ip', subject, message: `${lease.publicIP} holds more than one lease (${lease.subnet})`, hint: 'Two hosts advertise the same address: pass --advertise-address on join.' },
     });
   }
-  if (!lease.reserved && lease.ttlSeconds !== undefined && lease.ttlSeconds < STALE_LEASE_SECONDS) {
+  // A revoked host cannot renew: that is said above, not as a flannel that stopped.
+  if (!revoked && !lease.reserved && lease.ttlSeconds !== undefined && lease.ttlSeconds < STALE_LEASE_SECONDS) {
     found.push({
       cell: 'not renewed',
       problem: {
@@ -130,6 +149,20 @@ function leaseFindings(
     });
   }
   return found;
+}
+
+/** How long after the revocation's recorded expiry a lease may end and still be the unrenewed one (clock skew, rounding). */
+const RENEWED_SLACK_MS = 120_000;
+
+/**
+ * The revocation this lease is under: same subnet and address, and not renewed since (a lease that
+ * now ends later than when revoked was renewed by a new identity: the host joined again).
+ */
+export function revokedRecordOf(lease: Lease, records: readonly RevokedRecord[] | undefined, now: number): RevokedRecord | undefined {
+  if (lease.reserved || records === undefined) return undefined;
+  return records.find(
+    (r) => r.subnet === lease.subnet && r.address === lease.publicIP && (lease.ttlSeconds === undefined || now + lease.ttlSeconds * 1000 <= Date.parse(r.leaseExpiresAt) + RENEWED_SLACK_MS),
+  );
 }
 
 /**

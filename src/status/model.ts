@@ -5,6 +5,7 @@
  */
 import { CNI_FILES } from '../defaults.js';
 import { ExitCode } from '../core/errors.js';
+import { INSECURE_OVERLAY } from '../pki/facts.js';
 import { hostRows, thisHostMatcher } from './hosts.js';
 import { cniRule, containerRows, containersRule, etcdRule, leaseRule, probesRule, statusFacts, subnetEnvRule, thisHostRow, securityRule } from './rules.js';
 import type { Problem, StatusInputs, StatusModel, Verdict } from './types.js';
@@ -39,7 +40,7 @@ export function buildStatusModel(inputs: StatusInputs): StatusModel {
     state: inputs.state
       ? { path: inputs.state.path, role: inputs.state.role, ...(inputs.state.peer ? { peer: inputs.state.peer } : {}), since: inputs.state.createdAt }
       : { ...(inputs.stateMissing ? { missing: inputs.stateMissing } : {}) },
-    security: inputs.security ?? { tls: false },
+    security: securityView(inputs.security),
     ...(config ? { network: config } : {}),
     hosts: rows.hosts,
     thisHost: {
@@ -56,6 +57,12 @@ export function buildStatusModel(inputs: StatusInputs): StatusModel {
     verdict,
     exitCode: exitCodeFor(problems),
   };
+}
+
+/** The warning of an insecure overlay rides on the security view: security is not health (the verdict ignores it). */
+function securityView(security: StatusInputs['security']): StatusModel['security'] {
+  const view = security ?? { tls: false };
+  return view.tls ? view : { ...view, warning: { ...INSECURE_OVERLAY } };
 }
 
 /**

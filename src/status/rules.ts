@@ -5,6 +5,7 @@
  */
 import { cniBlockers, describeCniBlockers } from '../cni/load-order.js';
 import { CNI_FILES, CONTAINER_NAMES } from '../defaults.js';
+import { serverCertFinding } from '../pki/facts.js';
 import type { ContainerInput, ContainerRow, HostRow, Problem, StatusInputs } from './types.js';
 
 type Role = NonNullable<ContainerInput['role']>;
@@ -181,14 +182,7 @@ export function probesRule({ inputs }: StatusFacts): Problem[] {
 export function securityRule({ inputs, now }: StatusFacts): Problem[] {
   const expires = inputs.security?.certExpiresAt;
   if (expires === undefined) return [];
-  const days = (Date.parse(expires) - now) / 86_400_000;
-  if (days >= 30) return [];
-  return [
-    {
-      severity: days < 0 ? 'error' : 'warning',
-      code: 'cert-expiring',
-      message: days < 0 ? `etcd's certificate expired on ${expires.slice(0, 10)}` : `etcd's certificate expires in ${Math.floor(days)} days (${expires.slice(0, 10)})`,
-      hint: 'Run `sudo ignite-net init` again on the init host: it issues a new one.',
-    },
-  ];
+  const found = serverCertFinding(expires, now);
+  if (found.severity === 'ok') return [];
+  return [{ severity: found.severity, code: 'cert-expiring', message: found.message, ...(found.hint ? { hint: found.hint } : {}) }];
 }

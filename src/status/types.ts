@@ -6,6 +6,7 @@ import type { ContainerState } from '../adapters/docker/view.js';
 import type { TcpFailureReason, UdpProbeResult } from '../adapters/probes.js';
 import type { Lease } from '../net/lease.js';
 import type { NetworkConfig } from '../net/network-config.js';
+import type { RevokedRecord } from '../pki/records.js';
 
 // ---------------------------------------------------------------------------------------------
 // Inputs (what collect.ts gathers)
@@ -51,6 +52,8 @@ export interface StatusInputs {
     | { ok: false; message: string; hint?: string };
   /** How this host reaches etcd: TLS (with the CA pin this host recorded, the server certificate's expiry, its identity) or not. */
   security?: SecurityView;
+  /** What `hosts revoke` recorded (read on the init host, as root; absent elsewhere). */
+  revoked?: RevokedRecord[];
   /** Parsed from etcd's config by collect (parsing throws on bad data; the message lands here). */
   network?: { config?: NetworkConfig; problem?: string };
   docker: { ok: true; where: string; containers: ContainerInput[] } | { ok: false; message: string; hint?: string };
@@ -104,6 +107,7 @@ export type ProblemCode =
   | 'lease-outside-network'
   | 'duplicate-public-ip'
   | 'lease-not-renewed'
+  | 'host-revoked'
   | 'backend-unreachable'
   | 'overlay-unreachable'
   | 'no-lease'
@@ -147,6 +151,8 @@ export interface HostRow {
   overlayReach: ReachView;
   health: 'ok' | 'warning' | 'error';
   problem?: string;
+  /** The host's identity was revoked (`hosts revoke`): its lease runs out at expiresAt, no renewal possible. */
+  revoked?: { user: string; at: string };
 }
 
 export interface ContainerRow extends ContainerInput {
@@ -157,6 +163,8 @@ export interface ContainerRow extends ContainerInput {
 
 export interface SecurityView {
   tls: boolean;
+  /** Set when etcd serves plain HTTP (pki/facts.ts INSECURE_OVERLAY): said, not counted in the verdict. */
+  warning?: { message: string; hint: string };
   caPin?: string;
   /** The etcd server certificate's expiry, as the server presented it. */
   certExpiresAt?: string;

@@ -66,6 +66,8 @@ export interface CommandContext {
   /** cleanup: what it removed and what stays, with the command to remove it. */
   removed: string[];
   left: string[];
+  /** The insecure-overlay warning was given (steps/state.ts warnInsecure). */
+  warnedInsecure?: boolean;
   /** doctor: every check's result and how the host was checked (doctor/report.ts). */
   doctor?: DoctorReport;
   /** cleanup: facts one step learns and a later one uses. */

@@ -7,6 +7,7 @@ import { diffNetworkConfig, parseNetworkConfig, validateNetworkConfig, type Netw
 import type { PresentedCa } from '../adapters/tls-probe.js';
 import { required, type CommandContext } from './context.js';
 import { secureAccess } from './peer-secure.js';
+import { warnInsecure } from './state.js';
 
 const PROBE_TIMEOUT_MS = 3_000;
 
@@ -72,6 +73,7 @@ export async function reachPeerEtcd(ctx: CommandContext, io: StepIO): Promise<{ 
     .fetchPresentedCa(address, PORTS.etcdClient, peerTimeout)
     .catch((error: unknown) => (error instanceof Error ? error : new Error(String(error))));
   const access = await secureAccess(ctx, presented, peerTimeout);
+  if (access === undefined && ctx.options.command === 'join') warnInsecure(ctx, io);
   const endpoint = etcdEndpoint(address, PORTS.etcdClient, access ? 'https' : 'http');
   const store = ctx.services.etcd(endpoint, { timeoutMs: peerTimeout, ...access });
   ctx.store = store;

@@ -1,12 +1,13 @@
 import type { HostFiles } from '../adapters/services.js';
 import type { Step, StepIO } from '../core/step.js';
 import { createCa, createSelfSignedClient, issueCert, type CertAndKey } from '../pki/certs.js';
+import { CERT_WARN_DAYS } from '../pki/facts.js';
 import { caPin, certProblem } from '../pki/inspect.js';
 import { ETCD_SERVER_NAME, pkiLayout, SECRET_DIR_MODE, SECRET_MODE } from '../pki/layout.js';
 import { required, type CommandContext } from './context.js';
 
 /** A member certificate is issued again this long before it expires (status warns at the same mark). */
-export const RENEW_WITHIN_DAYS = 30;
+export const RENEW_WITHIN_DAYS = CERT_WARN_DAYS;
 const MEMBER_VALID_DAYS = 365;
 
 /**

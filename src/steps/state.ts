@@ -1,6 +1,7 @@
 import { statePath, applyState, type HostState } from '../adapters/state.js';
 import { IgniteError } from '../core/errors.js';
-import type { Step } from '../core/step.js';
+import { INSECURE_OVERLAY } from '../pki/facts.js';
+import type { Step, StepIO } from '../core/step.js';
 import { version } from '../version.js';
 import { required, type CommandContext } from './context.js';
 
@@ -24,6 +25,8 @@ export function loadStateStep(mode: 'strict' | 'lenient'): Step<CommandContext> 
         io.warn(`${error.message}: going on with the paths given (containers are found by label)`, error.hint);
         return { detail: 'unreadable; ignored' };
       }
+      // Every command touching an insecure overlay says so, once; init only when it keeps it insecure.
+      if (ctx.options.command === 'init' ? ctx.options.insecure : state !== undefined && state.security === undefined) warnInsecure(ctx, io);
       if (!state) return { detail: `none at ${statePath(ctx.options.stateDir)}` };
       ctx.state = state;
       ctx.options = applyState(ctx.options, state);
@@ -33,6 +36,13 @@ export function loadStateStep(mode: 'strict' | 'lenient'): Step<CommandContext> 
       return { detail: `${state.role === 'init' ? 'init host' : `joined ${state.peer ?? ''}`} since ${state.createdAt}` };
     },
   };
+}
+
+/** The insecure-overlay warning (pki/facts.ts), at most once per command. */
+export function warnInsecure(ctx: CommandContext, io: Pick<StepIO, 'warn'>): void {
+  if (ctx.warnedInsecure) return;
+  ctx.warnedInsecure = true;
+  io.warn(INSECURE_OVERLAY.message, INSECURE_OVERLAY.hint);
 }
 
 /** Last step of init and join: record what is now set up, for status, doctor, logs and cleanup. */

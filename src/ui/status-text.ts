@@ -39,7 +39,7 @@ export function leaseCell(row: HostRow): string {
 }
 
 export function roleCell(row: HostRow): string {
-  return [row.thisHost ? 'this host' : '', row.etcdHost ? 'etcd' : ''].filter(Boolean).join(', ') || '-';
+  return [row.thisHost ? 'this host' : '', row.etcdHost ? 'etcd' : '', row.revoked ? 'revoked' : ''].filter(Boolean).join(', ') || '-';
 }
 
 export function hostCells(row: HostRow): string[] {
@@ -131,7 +131,7 @@ export function reachNotes(hosts: readonly HostRow[]): string[] {
 
 const painted = (mark: Mark, p: Paint, text: string = mark.text): string => p[mark.color](text);
 
-export function problemLines(problem: Problem, p: Paint): string[] {
+export function problemLines(problem: Pick<Problem, 'severity' | 'message' | 'hint'>, p: Paint): string[] {
   return [`${painted(SEVERITY_MARKS[problem.severity], p)} ${problem.message}`, ...(problem.hint ? [`  ${p.dim(`hint: ${problem.hint}`)}`] : [])];
 }
 
@@ -153,6 +153,8 @@ export function renderStatusText(model: StatusModel, options: StatusTextOptions 
   const overview = overviewLines(model);
   const width = Math.max(...overview.map((l) => l.label.length));
   for (const l of overview) out.push(`  ${l.label.padEnd(width)}  ${l.value}`);
+  const warning = model.security.warning;
+  if (warning) out.push(...problemLines({ severity: 'warning', ...warning }, p).map((l) => `  ${l}`));
 
   out.push('', p.bold(`hosts (${model.hosts.length})`));
   if (model.hosts.length === 0) out.push(model.etcd.ok ? '  no leases in etcd' : '  unknown: etcd could not be read');

@@ -225,6 +225,7 @@ export class FakeEtcd {
         return this.keys.delete(key);
       },
       get: async (key: string) => (up(), this.keys.get(key)?.value),
+      getPrefix: async (prefix: string) => (up(), new Map([...this.keys].filter(([key]) => key.startsWith(prefix)).map(([key, { value }]) => [key, value]))),
       put: async (key: string, value: string) => void (up(), this.keys.set(key, { value })),
       putUnderLease: async (key: string, value: string) => void (up(), this.keys.set(key, { value, leaseId: String(this.nextLease++) })),
       delete: async (key: string) => (up(), this.keys.delete(key)),

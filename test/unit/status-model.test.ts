@@ -1,6 +1,8 @@
 import test from 'ava';
 import type { Lease } from '../../src/net/lease.js';
 import { ExitCode } from '../../src/core/errors.js';
+import { INSECURE_OVERLAY } from '../../src/pki/facts.js';
+import { renderStatusText } from '../../src/ui/status-text.js';
 import { buildStatusModel, exitCodeFor, formatTtl, type ContainerInput, type StatusInputs } from '../../src/status/model.js';
 
 const NOW = '2025-01-01T12:00:00.000Z';
@@ -232,5 +234,42 @@ test('etcd\'s certificate: nothing while it has 30 days or more, a warning under
   const gone = buildStatusModel(secure('2024-12-31T12:00:00.000Z'));
   t.is(gone.problems.find((p) => p.code === 'cert-expiring')?.severity, 'error');
   t.is(gone.verdict, 'unhealthy');
-  t.deepEqual(buildStatusModel(inputs()).security, { tls: false });
+  const plain = buildStatusModel(inputs());
+  t.deepEqual(plain.security, { tls: false, warning: INSECURE_OVERLAY });
+  t.is(plain.verdict, 'healthy', 'an insecure overlay is warned about, not counted against its health');
+  t.deepEqual(plain.problems, []);
+  const text = renderStatusText(plain).join('\n');
+  t.regex(text, /^ {2}! etcd serves plain HTTP without authentication \(init --insecure\): anyone who reaches 2379\/tcp can read and rewrite the overlay$/m);
+  t.regex(text, /^ {4}hint: Run `sudo ignite-net init` on the init host without --insecure\.$/m);
+  t.regex(text, /^. ignite-net status: healthy$/m);
+});
+
+test('a revoked host: its lease is marked revoked until it runs out, a warning, not a healthy row', (t) => {
+  const revokedAt = '2025-01-01T11:00:00.000Z';
+  // Revoked an hour ago with 86,000 s left on its lease: that lease now has 82,400 s left.
+  const record = { user: 'ignite-host-abc123', address: '10.0.0.2', hostname: 'node2', subnet: '10.50.12.0/24', at: revokedAt, leaseExpiresAt: new Date(Date.parse(revokedAt) + 86_000_000).toISOString() };
+  const onInit = (ttlSeconds: number): StatusInputs =>
+    inputs({
+      state: { path: '/var/lib/ignite-net/state.json', role: 'init', advertiseAddress: '10.0.0.1', createdAt: NOW },
+      subnetEnv: { path: '/run/flannel/subnet.env', kind: 'ok', subnet: '10.50.11.0/24', network: '10.50.0.0/16', mtu: 1472 },
+      docker: { ok: true, where: 'unix:///var/run/docker.sock', containers: [container('etcd'), container('flannel')] },
+      localAddresses: ['10.0.0.1'],
+      etcd: { ok: true, version: '3.4.23', readMs: 3, config: JSON.stringify(CONFIG), configKey: '/coreos.com/network/config', leases: [lease('10.50.11.0/24', '10.0.0.1'), lease('10.50.12.0/24', '10.0.0.2', { ttlSeconds })] },
+      probes: {},
+      probeLimit: { limit: 64, candidates: 0 },
+      revoked: [record],
+    });
+  const model = buildStatusModel(onInit(82_400));
+  const row = model.hosts.find((h) => h.publicIP === '10.0.0.2');
+  t.like(row, { health: 'warning', problem: 'revoked', revoked: { user: 'ignite-host-abc123', at: revokedAt } });
+  t.deepEqual(model.problems.map((p) => p.code), ['host-revoked']);
+  t.is(model.problems[0]?.message, '10.0.0.2 (ignite-host-abc123) is revoked: its lease 10.50.12.0/24 runs out at 2025-01-02 10:53 UTC, no renewal possible');
+  t.is(model.verdict, 'degraded');
+  t.regex(renderStatusText(model).join('\n'), /10\.50\.12\.0\/24 +10\.0\.0\.2 +udp +22h 53m +revoked /);
+  // Under the hour flannel renews at, a revoked lease is not also "not renewed": it cannot be.
+  t.deepEqual(buildStatusModel(onInit(1_200)).problems.map((p) => p.code), ['host-revoked']);
+  // Renewed since (a new identity: the host joined again): no longer revoked.
+  const renewed = buildStatusModel(onInit(86_300));
+  t.is(renewed.hosts.find((h) => h.publicIP === '10.0.0.2')?.revoked, undefined);
+  t.is(renewed.verdict, 'healthy', JSON.stringify(renewed.problems));
 });

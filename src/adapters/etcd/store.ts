@@ -64,6 +64,8 @@ export interface EtcdStore {
    */
   deleteLease(subnet: string): Promise<boolean>;
   get(key: string): Promise<string | undefined>;
+  /** Every key under `prefix` with its value, in one range read. */
+  getPrefix(prefix: string): Promise<Map<string, string>>;
   /** With ttlSeconds, the key is attached to a new etcd lease of that TTL (not kept alive). */
   put(key: string, value: string, options?: { ttlSeconds?: number }): Promise<void>;
   /** Put attached to a new etcd lease of `ttlSeconds` (not kept alive): etcd deletes the key when it expires. */
@@ -255,6 +257,10 @@ export class Store implements EtcdStore {
 
   async get(key: string): Promise<string | undefined> {
     return this.call(async () => (await this.client.get(key).string()) ?? undefined);
+  }
+
+  async getPrefix(prefix: string): Promise<Map<string, string>> {
+    return this.call(async () => new Map(Object.entries(await this.client.getAll().prefix(prefix).strings())));
   }
 
   async put(key: string, value: string, options: { ttlSeconds?: number } = {}): Promise<void> {

@@ -34,7 +34,8 @@ export function StatusScreen({ model, color, rows = 40, watch }: StatusScreenPro
   const overview = overviewLines(model);
   const notes = reachNotes(model.hosts);
   // Everything but the host rows, counted in lines, so the frame stays shorter than the terminal.
-  const fixed = 1 + overview.length + 3 + notes.length + 1 + 2 + local.length + (problems.length > 0 ? 2 + problems.length * 2 : 0) + (watch ? 2 : 0) + 4;
+  const warning = model.security.warning;
+  const fixed = 1 + overview.length + (warning ? 2 : 0) + 3 + notes.length + 1 + 2 + local.length + (problems.length > 0 ? 2 + problems.length * 2 : 0) + (watch ? 2 : 0) + 4;
   const room = Math.max(3, rows - fixed);
   const shown = pickRows(model.hosts, room);
   const hidden = model.hosts.length - shown.length;
@@ -53,6 +54,14 @@ export function StatusScreen({ model, color, rows = 40, watch }: StatusScreenPro
             {l.value}
           </Text>
         ))}
+        {warning && (
+          <Box flexDirection="column" marginLeft={2}>
+            <Text>
+              <MarkTone mark={SEVERITY_MARKS.warning} /> {warning.message}
+            </Text>
+            <Tone dim>{`  hint: ${warning.hint}`}</Tone>
+          </Box>
+        )}
         <Box marginTop={1}>
           <Tone bold>hosts ({model.hosts.length})</Tone>
         </Box>
