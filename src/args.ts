@@ -138,7 +138,7 @@ function buildOptions(command: Command, args: string[], values: Values, env: Nod
     ...(token === undefined ? {} : { token }),
     ...(hosts === undefined ? {} : { hosts }),
     ttlMs: parseDuration('ttl', str('ttl'), 24 * 60 * 60 * 1000),
-    ...parseJoinSecret(str('token'), str('ca-cert-hash')),
+    ...parseJoinSecret(command, str('token'), str('ca-cert-hash')),
     keepOnFailure: flag('keep-on-failure'),
     purge: flag('purge'),
     stateDir: parseDir('state-dir', str('state-dir') ?? PATHS.stateDir),
@@ -154,8 +154,10 @@ function buildOptions(command: Command, args: string[], values: Values, env: Nod
 }
 
 /** --token and --ca-cert-hash come together: a token without the pin would trust whatever answers. */
-function parseJoinSecret(token: string | undefined, pin: string | undefined): { join?: { token: JoinToken; caPin: string } } {
+function parseJoinSecret(command: Command, token: string | undefined, pin: string | undefined): { join?: { token: JoinToken; caPin: string }; caPin?: string } {
   if (token === undefined && pin === undefined) return {};
+  // doctor compares a pin without sending any secret, so it needs no token for that.
+  if (command === 'doctor' && token === undefined && pin !== undefined) return { caPin: parseCaPin(pin) };
   if (token === undefined || pin === undefined) {
     throw usageError(`${token === undefined ? '--ca-cert-hash' : '--token'} needs ${token === undefined ? '--token' : '--ca-cert-hash'} too`, 'Copy the whole join command that `ignite-net init` or `ignite-net token create` printed on the init host.');
   }

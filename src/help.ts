@@ -90,8 +90,8 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     description: 'Turn these preflight checks into warnings: names as printed (comma-separated, e.g. Port-2379,TunDevice), or all',
   },
   { name: 'insecure', type: 'boolean', commands: ['init'], description: 'Plain HTTP and no etcd authentication, as the old script (a throwaway lab only): no token needed to join' },
-  { name: 'token', type: 'string', value: '<id.secret>', commands: ['join'], description: 'Join token printed by `ignite-net init` or `ignite-net token create` on the init host' },
-  { name: 'ca-cert-hash', type: 'string', value: 'sha256:<hex>', commands: ['join'], description: "The overlay CA's pin, printed with the token: join refuses an etcd whose CA does not match" },
+  { name: 'token', type: 'string', value: '<id.secret>', commands: ['join', 'doctor'], description: 'Join token printed by `ignite-net init` or `ignite-net token create` on the init host (doctor: checks with it, does not use it up)' },
+  { name: 'ca-cert-hash', type: 'string', value: 'sha256:<hex>', commands: ['join', 'doctor'], description: "The overlay CA's pin, printed with the token: join refuses an etcd whose CA does not match (doctor compares it, no --token needed)" },
   { name: 'force', type: 'boolean', commands: SETUP, description: 'Replace what is in the way (a different network config, a foreign conflist, container or CNI plugin)' },
   { name: 'keep-on-failure', type: 'boolean', commands: SETUP, description: 'Leave what was set up in place when a step fails (for debugging)' },
   { name: 'state-dir', type: 'string', value: '<dir>', commands: ALL, description: "Where ignite-net records what it set up on this host (root only)", default: PATHS.stateDir },
@@ -149,8 +149,8 @@ export const COMMAND_SPECS: Record<Command, CommandSpec> = {
     usage: 'doctor [options]',
     summary: "Run init's (or, with --peer, join's) checks without changing anything",
     description:
-      "Run every preflight check of init, or of join with --peer, plus the things flannel operators trip on (br_netfilter, ip_forward, the FORWARD policy, CNI configs that sort before ours, MTU), and say how to fix each failure. Changes nothing.",
-    examples: ['sudo ignite-net doctor', 'sudo ignite-net doctor --peer 192.168.1.2'],
+      "Run every preflight check of init, or of join with --peer, plus the things flannel operators trip on (br_netfilter, ip_forward, the FORWARD policy, CNI configs that sort before ours, MTU), and say how to fix each failure; on a set-up host also its security (TLS and the CA pin, the certificate's expiry, authentication, this host's identity). Against a secure overlay --peer needs no token: it checks the ports, the TLS handshake and its CA pin, and that authentication is on. Changes nothing.",
+    examples: ['sudo ignite-net doctor', 'sudo ignite-net doctor --peer 192.168.1.2', 'sudo ignite-net doctor --peer 192.168.1.2 --ca-cert-hash sha256:<64 hex>'],
   },
   token: {
     usage: 'token create|list|delete [id] [options]',

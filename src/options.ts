@@ -48,6 +48,8 @@ export interface Options {
   insecure: boolean;
   /** join: the token and the CA pin, both or neither (docs/security.md). */
   join?: { token: JoinToken; caPin: string };
+  /** doctor --peer: the CA pin to compare the peer's with, given without a token (--ca-cert-hash alone). */
+  caPin?: string;
   keepOnFailure: boolean;
   purge: boolean;
   /** Where the state file and the lock live. */

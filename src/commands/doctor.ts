@@ -48,7 +48,13 @@ export const doctorCommand: CommandSpec = {
     ];
     const next = failed.map((r) => `${r.name}: ${r.hint ?? 'see above'}`);
     if (failed.length === 0 && ctx.state === undefined) {
-      next.push(ctx.options.peer === undefined ? 'Ready for `sudo ignite-net init`.' : `Ready for \`sudo ignite-net join ${ctx.options.peer}\`.`);
+      next.push(
+        ctx.options.peer === undefined
+          ? 'Ready for `sudo ignite-net init`.'
+          : ctx.peerAccess === 'anonymous'
+            ? `Ready to join ${ctx.options.peer}: run \`sudo ignite-net token create\` there and the join command it prints here.`
+            : `Ready for \`sudo ignite-net join ${ctx.options.peer}\`.`,
+      );
     }
     return { title, lines, next, ...(failed.length > 0 ? { exitCode: ExitCode.preflight } : {}) };
   },

@@ -56,7 +56,7 @@ export function checkStep(id: string, title: string, checks: (ctx: CommandContex
 /** A check and the checks it needs: it runs only when they passed (an ignored failure did not pass). */
 export interface DependentCheck {
   check: Check;
-  needs: string[];
+  needs: string[] | ((ctx: CommandContext) => string[]);
   /** Why it does not run even though its needs passed (e.g. no credential to run it with). */
   notNow?: (ctx: CommandContext) => string | undefined;
 }
@@ -67,7 +67,7 @@ export async function runDependent(checks: readonly DependentCheck[], ctx: Comma
   const failed = new Set<string>();
   const results: CheckResult[] = [];
   for (const { check, needs, notNow } of checks) {
-    const missing = needs.filter((n) => failed.has(n));
+    const missing = (typeof needs === 'function' ? needs(ctx) : needs).filter((n) => failed.has(n));
     const reason = missing.length > 0 ? `needs ${missing.join(', ')}` : notNow?.(ctx);
     if (reason !== undefined) {
       failed.add(check.name);

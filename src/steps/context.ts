@@ -66,6 +66,11 @@ export interface CommandContext {
   /** cleanup: what it removed and what stays, with the command to remove it. */
   removed: string[];
   left: string[];
+  /**
+   * How the peer step reaches the peer's etcd: plain HTTP (an insecure overlay), this host's own
+   * identity, the token's, or (doctor without a credential) TLS only: authentication refuses reads.
+   */
+  peerAccess?: 'plain' | 'identity' | 'token' | 'anonymous';
   /** The insecure-overlay warning was given (steps/state.ts warnInsecure). */
   warnedInsecure?: boolean;
   /** doctor: every check's result and how the host was checked (doctor/report.ts). */

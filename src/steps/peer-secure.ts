@@ -16,12 +16,15 @@ import { required, type CommandContext } from './context.js';
  * and an identity — this host's own when it joined this overlay before (join again, doctor), else the
  * one the token opens. Every mismatch is refused with its own line. Sets ctx.security and ctx.joining.
  */
-export async function secureAccess(ctx: CommandContext, presented: PresentedCa | Error, timeoutMs: number): Promise<{ tls: EtcdTls; auth: EtcdAuth } | undefined> {
+export async function secureAccess(ctx: CommandContext, presented: PresentedCa | Error, timeoutMs: number): Promise<{ tls: EtcdTls; auth?: EtcdAuth } | undefined> {
   const { host, address } = required(ctx.peer, 'peer');
   const join = ctx.options.join;
   const tlsOn = !(presented instanceof Error);
   if (!tlsOn) {
-    if (join === undefined) return undefined;
+    if (join === undefined) {
+      ctx.peerAccess = 'plain';
+      return undefined;
+    }
     throw new IgniteError('usage', `${host} serves etcd over plain HTTP: its overlay is insecure (\`init --insecure\`, or ignite-net 0.1), and a token is for a secure one`, {
       hint: `Join it without --token/--ca-cert-hash, or run \`sudo ignite-net init\` on ${host} again to secure it.`,
     });
@@ -29,28 +32,40 @@ export async function secureAccess(ctx: CommandContext, presented: PresentedCa |
   const layout = pkiLayout(ctx.options.stateDir);
   const mine = await readHostIdentity(ctx.services.files, layout);
   const tls = { caPem: presented.caPem, serverName: ETCD_SERVER_NAME };
-  const pinned = join?.caPin ?? ctx.state?.security?.caPin;
+  const given = join?.caPin ?? ctx.options.caPin;
+  const pinned = given ?? ctx.state?.security?.caPin;
   if (join === undefined && (pinned === undefined || mine === undefined)) {
-    throw new IgniteError('usage', `${host} runs a secure overlay (etcd over TLS, with authentication): join needs its token`, {
-      hint: `On ${host} run \`sudo ignite-net token create\` and run the join command it prints here.`,
-    });
+    if (ctx.options.command !== 'doctor') {
+      throw new IgniteError('usage', `${host} runs a secure overlay (etcd over TLS, with authentication): join needs its token`, {
+        hint: `On ${host} run \`sudo ignite-net token create\` and run the join command it prints here.`,
+      });
+    }
+    // doctor without a credential: TLS pinned to what was presented (and compared when a pin is known), no identity.
+    if (pinned !== undefined && presented.pin !== pinned) throw pinMismatch(host, given !== undefined ? 'given with --ca-cert-hash' : 'this host recorded', pinned, presented.pin);
+    ctx.security = { caPem: presented.caPem, pin: presented.pin };
+    ctx.peerAccess = 'anonymous';
+    return { tls };
   }
-  if (presented.pin !== pinned) {
-    throw new IgniteError('peer', `the CA at ${host}:${PORTS.etcdClient} is not the one ${join ? 'in the token' : 'this host joined'}: ${pinned} expected, ${presented.pin} found — is someone in between, or was init run again?`, {
-      hint: `Check the address, and run \`sudo ignite-net token create\` on ${host} for a join command with its current CA.`,
-    });
-  }
+  if (presented.pin !== pinned) throw pinMismatch(host, join ? 'in the token' : given !== undefined ? 'given with --ca-cert-hash' : 'this host joined', pinned ?? '?', presented.pin);
   ctx.security = { caPem: presented.caPem, pin: presented.pin };
   // Joined this overlay before (with this token, or any token when none is given): the identity is here.
   if (mine !== undefined && (join === undefined || mine.username === hostUser(join.token.id))) {
     ctx.joining = { identity: mine };
+    ctx.peerAccess = 'identity';
     return { tls, auth: mine };
   }
   const token = required(join, 'join token').token;
   const tokenStore = ctx.services.etcd(etcdEndpoint(address, PORTS.etcdClient, 'https'), { timeoutMs, tls, auth: { username: tokenUser(token.id), password: token.secret } });
   const identity = await openBox(tokenStore, token, host);
   ctx.joining = { identity, tokenStore };
+  ctx.peerAccess = 'token';
   return { tls, auth: identity };
+}
+
+function pinMismatch(host: string, whose: string, expected: string, found: string): IgniteError {
+  return new IgniteError('peer', `the CA at ${host}:${PORTS.etcdClient} is not the one ${whose}: ${expected} expected, ${found} found — is someone in between, or was init run again?`, {
+    hint: `Check the address, and run \`sudo ignite-net token create\` on ${host} for a join command with its current CA.`,
+  });
 }
 
 /** The identity `token create` sealed for this token; read, not taken (the identity step takes it). */

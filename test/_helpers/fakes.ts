@@ -184,20 +184,27 @@ export class FakeEtcd {
       .map(([key, { value, leaseId }]) => toLease({ key, value, lease: leaseId ?? '0' }, ETCD_KEYS.subnets, new Map()));
   }
 
-  store(endpoints: string | readonly string[], _options: EtcdStoreOptions): EtcdStore {
+  /** True: a store opened without auth is refused every call but ping, as etcd with auth on refuses one. */
+  authRequired = false;
+
+  store(endpoints: string | readonly string[], options: EtcdStoreOptions): EtcdStore {
     const list = typeof endpoints === 'string' ? [endpoints] : [...endpoints];
     this.opened.push(list);
     let closed = false;
-    const up = (): void => {
+    const answers = (): void => {
       if (closed) throw new Error('fake etcd: store used after close');
       if (!this.answering) throw new IgniteError('etcd', `etcd at ${list.join(', ')} is not reachable (fake)`);
+    };
+    const up = (): void => {
+      answers();
+      if (this.authRequired && options.auth === undefined) throw new IgniteError('permission', `etcd at ${list.join(', ')} requires a user name and password (user name is empty)`);
     };
     const status: EtcdStatus = { version: '3.6.0', hasLeader: true, dbSizeBytes: 1 };
     const keyOf = (subnet: string): string => (subnet.startsWith('/') ? subnet : subnetToLeaseKey(subnet.replace('-', '/')));
     return {
       endpoints: list,
       keys: { config: ETCD_KEYS.config, subnets: ETCD_KEYS.subnets },
-      ping: async () => (up(), status),
+      ping: async () => (answers(), status),
       waitUntilReady: async () => {
         if (closed) throw new Error('fake etcd: store used after close');
         if (!this.answering) throw new IgniteError('timeout', 'etcd did not answer (fake)');

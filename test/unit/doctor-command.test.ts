@@ -95,6 +95,7 @@ test('peer checks: a peer that is this host fails PeerAddress, and what needs it
   t.is(checks[0]?.message, '127.0.0.1 is this host: a host cannot join itself', "join's own message");
   t.deepEqual(doctorReport(ctx).notRun.map((n) => `${n.name} (${n.reason})`), [
     'PeerEtcd (needs PeerAddress)',
+    'PeerAuth (needs PeerEtcd)',
     'PeerNetworkConfig (needs PeerEtcd)',
     'PeerBackendPort (needs PeerNetworkConfig)',
   ]);

@@ -6,6 +6,7 @@ import { runLogs } from '../../src/commands/logs.js';
 import { CONTAINER_NAMES, LABELS } from '../../src/defaults.js';
 import { parseArgs } from '../../src/args.js';
 import type { ReporterStreams } from '../../src/ui/reporter.js';
+import { INSECURE_OVERLAY } from '../../src/pki/facts.js';
 import { fakeServices } from '../_helpers/fakes.js';
 
 const PASSWORD = 'Zx9-kP2_qR7vW4mN8sT1uY6a';
@@ -54,4 +55,15 @@ test('logs -f: the followed lines are redacted too', async (t) => {
   t.regex(out(), /etcdPassword:\[redacted\]/);
   t.regex(out(), /authentication failed for password \[redacted\]$/m);
   t.regex(err(), /ignite-flannel stopped; its log ends here/);
+});
+
+test('logs on an insecure overlay: the insecure warning on stderr, once; none on a secure one', async (t) => {
+  const insecure = setUp(['flannel']);
+  insecure.host.files.put(`${insecure.options.stateDir}/state.json`, JSON.stringify({ version: 1, role: 'joined' }));
+  t.is(await insecure.run(), 0);
+  t.is(insecure.err(), `[WARN] ${INSECURE_OVERLAY.message} — ${INSECURE_OVERLAY.hint}\n`);
+  const secure = setUp(['flannel']);
+  secure.host.files.put(`${secure.options.stateDir}/state.json`, JSON.stringify({ version: 1, role: 'joined', security: { caPin: 'sha256:x', etcdUser: 'u' } }));
+  t.is(await secure.run(), 0);
+  t.is(secure.err(), '');
 });
