@@ -59,6 +59,21 @@ test.serial('init, init again, cleanup and cleanup again on one simulated host',
   t.is(conflist, renderConflist(await loadTemplate(), {}));
   await t.throwsAsync(readFile(ignitePath, 'utf8'), { code: 'ENOENT' }, '10-ignite.conflist moved aside');
 
+  // An insecure overlay: every command touching it says so with one warning, which status does not
+  // count against its verdict (security is not health).
+  const INSECURE = /etcd serves plain HTTP without authentication \(init --insecure\): anyone who reaches 2379\/tcp can read and rewrite the overlay/;
+  t.regex(first.stderr, new RegExp(`\\[WARN state\\] ${INSECURE.source}`));
+  const status = await runCli(host, ['status']);
+  t.regex(status.stdout, new RegExp(`^ {2}! ${INSECURE.source}$`, 'm'), describe(status));
+  const statusJson = JSON.parse((await runCli(host, ['status', '--json'])).stdout) as { verdict: string; security: { warning?: { message: string } } };
+  t.regex(statusJson.security.warning?.message ?? '', INSECURE);
+  t.not(statusJson.verdict, 'unhealthy');
+  const doctor = await runCli(host, ['doctor', '--json']);
+  const doctorEvents = doctor.stdout.trim().split('\n').map((l) => JSON.parse(l) as { type: string; check?: { name: string; status: string; message: string } });
+  t.like(doctorEvents.find((e) => e.check?.name === 'EtcdTls')?.check, { status: 'warn' }, doctor.stdout);
+  t.regex(doctorEvents.find((e) => e.check?.name === 'EtcdTls')?.check?.message ?? '', INSECURE);
+  t.regex((await runCli(host, ['logs', '--tail', '1'])).stderr, new RegExp(`^\\[WARN\\] ${INSECURE.source}`, 'm'));
+
   // init again: nothing restarted
   const again = await runCli(host, ['init', ...TEST_INSECURE_INIT_FLAGS]);
   t.is(again.code, 0, describe(again));
@@ -96,6 +111,7 @@ test.serial('init, init again, cleanup and cleanup again on one simulated host',
   // cleanup
   const clean = await runCli(host, ['cleanup', '--yes']);
   t.is(clean.code, 0, describe(clean));
+  t.regex(clean.stderr, INSECURE);
   t.deepEqual(await managed(host), []);
   t.deepEqual(await readdir(host.dirs.cniBinDir), [], 'the plugins init installed are gone');
   await t.throwsAsync(readFile(join(host.dirs.cniConfDir, CNI_FILES.ours), 'utf8'), { code: 'ENOENT' });

@@ -49,6 +49,19 @@ test.serial('secure by default: init prints a join command that pins the CA; joi
   t.regex(deleted.stderr, /the token zzzzzz\.… is not known to the overlay/);
   await assertUntouched(t, node3);
 
+  // doctor --peer needs no token against a secure overlay: the ports, the TLS pin, authentication on.
+  const pin = joinArgs[pinIndex] ?? '';
+  const peerCheck = await runCli(node3, ['doctor', '--peer', node1.address, '--ca-cert-hash', pin]);
+  t.is(peerCheck.code, 0, describe(peerCheck));
+  t.regex(peerCheck.stdout, new RegExp(`^ {2}PeerEtcd +ok {4}etcd v3 answers at https://${node1.address.replaceAll('.', '\\.')}:2379 \\(.*\\), TLS with the CA ${pin}, the one given with --ca-cert-hash$`, 'm'));
+  t.regex(peerCheck.stdout, /^ {2}PeerAuth +ok {4}authentication is on \(etcd refuses a call without credentials\): joining needs a token/m);
+  t.regex(peerCheck.stdout, /^ {2}PeerNetworkConfig +not run \(readable with a token only: authentication is on\)$/m);
+  t.regex(peerCheck.stdout, /^ {2}PeerBackendPort +ok {4}8285\/udp /m);
+  const peerWrongPin = await runCli(node3, ['doctor', '--peer', node1.address, '--ca-cert-hash', `sha256:${'0'.repeat(64)}`]);
+  t.is(peerWrongPin.code, 3, describe(peerWrongPin));
+  t.regex(peerWrongPin.stderr, /\[ERROR PeerEtcd\] the CA at .*:2379 is not the one given with --ca-cert-hash: sha256:0{64} expected/);
+  await assertUntouched(t, node3);
+
   // The real join, then the same token again from another host.
   const joined = await runCli(node2, [...joinArgs, ...TEST_FLANNEL_FLAGS]);
   t.is(joined.code, 0, describe(joined));
@@ -118,7 +131,17 @@ test.serial('secure by default: init prints a join command that pins the CA; joi
   const text = await runCli(node2, ['status']);
   t.regex(text.stdout, /security +TLS, CA sha256:[0-9a-f]{16}…, certificate until \d{4}-\d\d-\d\d, this host is ignite-host-[a-z0-9]{6}/, describe(text));
   const doctor = await runCli(node2, ['doctor']);
-  t.regex(doctor.stdout, /PeerEtcd +ok +etcd v3 answers at https:/, describe(doctor));
+  t.log(doctor.stdout);
+  t.is(doctor.code, 0, describe(doctor));
+  t.regex(doctor.stdout, /PeerEtcd +ok +etcd v3 answers at https:.*, TLS with the CA sha256:[0-9a-f]{64}, the one this host recorded$/m, describe(doctor));
+  t.regex(doctor.stdout, /^ {2}EtcdTls +ok {4}etcd at [\d.]+:2379 serves TLS with the CA sha256:[0-9a-f]{64}, the one this host recorded$/m);
+  t.regex(doctor.stdout, /^ {2}EtcdCert +ok {4}etcd's certificate is valid until \d{4}-\d\d-\d\d \(\d+ days\)$/m);
+  t.regex(doctor.stdout, /^ {2}EtcdAuth +ok {4}authentication is on: a call without credentials is refused \(user name is empty\)$/m);
+  t.regex(doctor.stdout, /^ {2}EtcdIdentity +ok {4}this host is ignite-host-[a-z0-9]{6} \(flannel's identity, reads the network config\)$/m);
+  const doctorInit = await runCli(node1, ['doctor', '--json']);
+  const initChecks = doctorInit.stdout.trim().split('\n').map((l) => JSON.parse(l) as { check?: { name: string; status: string; message: string } }).flatMap((e) => (e.check ? [e.check] : []));
+  t.deepEqual(initChecks.filter((c) => c.name.startsWith('Etcd')).map((c) => `${c.name}:${c.status}`), ['EtcdTls:pass', 'EtcdCert:pass', 'EtcdAuth:pass', 'EtcdIdentity:pass'], doctorInit.stdout);
+  t.regex(initChecks.find((c) => c.name === 'EtcdIdentity')?.message ?? '', /; ignite-net's own commands use root \(etcd-root\.json\)$/);
 
   // hosts list names every identity; revoking node3 shuts it out of etcd and leaves node2 alone.
   const hostsList = await runCli(node1, ['hosts', 'list']);
@@ -127,6 +150,20 @@ test.serial('secure by default: init prints a join command that pins the CA; joi
   const revoked = await runCli(node1, ['hosts', 'revoke', node3.address]);
   t.is(revoked.code, 0, describe(revoked));
   t.regex(revoked.stdout, /etcd refuses it from its next call; its lease 10\.50\.\d+\.0\/24 stays until flannel fails to renew it/);
+  const addr3 = node3.address.replaceAll('.', '\\.');
+  const marked = await runCli(node1, ['status']);
+  t.log(marked.stdout);
+  t.regex(marked.stdout, new RegExp(`^ {2}10\\.50\\.\\d+\\.0/24 +${addr3} +udp +\\d+h \\d\\dm +revoked `, 'm'), describe(marked));
+  t.regex(marked.stdout, new RegExp(`! ${addr3} \\(ignite-host-[a-z0-9]{6}\\) is revoked: its lease 10\\.50\\.\\d+\\.0/24 runs out at \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d UTC, no renewal possible`));
+  const markedJson = JSON.parse((await runCli(node1, ['status', '--json'])).stdout) as { hosts: { publicIP: string; health: string; revoked?: { user: string } }[]; problems: { code: string }[] };
+  const row3 = markedJson.hosts.find((h) => h.publicIP === node3.address);
+  t.regex(row3?.revoked?.user ?? '', /^ignite-host-[a-z0-9]{6}$/);
+  t.is(row3?.health, 'warning');
+  t.true(markedJson.problems.some((p) => p.code === 'host-revoked'));
+  t.is(markedJson.hosts.find((h) => h.publicIP === node2.address)?.revoked, undefined, 'node2 is not revoked');
+  const doctor3 = await runCli(node3, ['doctor']);
+  t.is(doctor3.code, 3, describe(doctor3));
+  t.regex(doctor3.stdout, /^ {2}EtcdIdentity +FAIL {2}etcd refuses this host's identity ignite-host-[a-z0-9]{6} \(authentication failed\): it was revoked/m);
   const shutOut = await runCli(node3, ['status', '--json']);
   t.is((JSON.parse(shutOut.stdout) as { etcd?: { ok: boolean } }).etcd?.ok ?? false, false, shutOut.stdout);
   const stillIn = await runCli(node2, ['status', '--json']);

@@ -128,3 +128,14 @@ test('the plain table has the same cells', async (t) => {
   const three = renderStatusText(model([lease(11), lease(12), lease(13)]));
   t.true(three.some((l) => l.includes("overlay not checked: nothing known listens on its flannel address (only the init host's etcd does)")), three.join('\n'));
 });
+
+test('the screen gives the insecure warning under the overview, and marks a revoked host', async (t) => {
+  const revoked = { user: 'ignite-host-abc123', address: '10.0.0.14', hostname: 'node4', subnet: '10.50.14.0/24', at: '2025-01-01T11:00:00.000Z', leaseExpiresAt: '2025-01-02T12:00:00.000Z' };
+  const screen = render(<StatusScreen model={model([lease(11), lease(12), lease(14)], { revoked: [revoked] })} color={false} />);
+  const frame = await waitForFrame(screen.lastFrame, (f) => f.includes('CNI plugins'));
+  t.regex(frame, /^ {2}! etcd serves plain HTTP without authentication \(init --insecure\)/m);
+  t.regex(frame, /hint: Run `sudo ignite-net init` on the init host without --insecure\./);
+  t.regex(frame, /10\.50\.14\.0\/24 +10\.0\.0\.14 +udp +23h 53m +revoked /);
+  t.regex(frame, /! 10\.0\.0\.14 \(ignite-host-abc123\) is revoked: its lease 10\.50\.14\.0\/24 runs out at 2025-01-02 11:53\s+UTC, no renewal possible/);
+  screen.unmount();
+});
