@@ -25,8 +25,8 @@ export function loadStateStep(mode: 'strict' | 'lenient'): Step<CommandContext> 
         io.warn(`${error.message}: going on with the paths given (containers are found by label)`, error.hint);
         return { detail: 'unreadable; ignored' };
       }
-      // Every command touching an insecure overlay says so, once; init only when it keeps it insecure.
-      if (ctx.options.command === 'init' ? ctx.options.insecure : state !== undefined && state.security === undefined) warnInsecure(ctx, io);
+      // Every command touching an insecure overlay says so, once; not init or join converting it (upgrade).
+      if (ctx.options.command === 'init' ? ctx.options.insecure : state !== undefined && state.security === undefined && ctx.options.join === undefined) warnInsecure(ctx, io);
       if (!state) return { detail: `none at ${statePath(ctx.options.stateDir)}` };
       ctx.state = state;
       ctx.options = applyState(ctx.options, state);

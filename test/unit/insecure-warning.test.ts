@@ -42,11 +42,17 @@ test('every command reading an insecure host warns once, with the one text; a se
   t.deepEqual(secure.warnings, []);
 });
 
-test('init warns when it keeps an overlay insecure (--insecure), not when it is asked to secure one', async (t) => {
+test('init and join warn when they keep an overlay insecure, not when they are asked to secure one', async (t) => {
   t.deepEqual(await warningsOf(['init', '--insecure'], undefined), [{ ...INSECURE_OVERLAY }]);
   const host = fakeServices();
   host.state.state = { ...state(false), role: 'init' };
   const securing = stepHarness(['init'], { services: host.services });
   await loadStateStep('strict').run(securing.ctx, securing.io);
   t.deepEqual(securing.warnings, []);
+  // join with a token on a 0.1 (insecure) joined host converts it: no warning either.
+  const joinedHost = fakeServices();
+  joinedHost.state.state = state(false);
+  const converting = stepHarness(['join', '10.0.0.1', '--token', 'abcdef.0123456789abcdef', '--ca-cert-hash', `sha256:${'a'.repeat(64)}`], { services: joinedHost.services });
+  await loadStateStep('strict').run(converting.ctx, converting.io);
+  t.deepEqual(converting.warnings, []);
 });
