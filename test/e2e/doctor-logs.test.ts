@@ -87,10 +87,9 @@ test.serial('doctor on a broken fresh host fails naming checks and fixes, change
   const afterInit = await snapshot(host);
   const healthy = await runCli(host, ['doctor']);
   t.is(healthy.code, 0, describe(healthy));
-  // An insecure init host: its security is one warning (EtcdTls), not a failure.
-  t.regex(healthy.stdout, /^ignite-net doctor: no failures, \d+ warnings? \(18 checks\)$/m);
-  t.deepEqual(checkNames(healthy.stdout), [...INIT_HOST_CHECKS, 'EtcdTls']);
-  t.regex(healthy.stdout, /^ {2}EtcdTls +WARN {2}etcd serves plain HTTP without authentication \(init --insecure\)/m);
+  // A secure init host: its security checks come last.
+  t.regex(healthy.stdout, /^ignite-net doctor: (all 21 checks passed|no failures, \d+ warnings? \(21 checks\))$/m);
+  t.deepEqual(checkNames(healthy.stdout), [...INIT_HOST_CHECKS, 'EtcdTls', 'EtcdCert', 'EtcdAuth', 'EtcdIdentity']);
   t.regex(healthy.stdout, /^ {2}checked +init host \(state file\)$/m);
   t.regex(healthy.stdout, /^ {2}Port-2379 +ok {4}2379\/tcp held by our ignite-etcd$/m);
   t.regex(healthy.stdout, /^ {2}CNIConfigOrder +ok {4}10-flannel\.conflist is the first/m);
@@ -113,7 +112,7 @@ test.serial('doctor on a broken fresh host fails naming checks and fixes, change
   t.is(both.code, 0, describe(both));
   t.regex(both.stdout, /^ignite-etcd {4}\| .*ready to serve client requests/m, 'etcd lines prefixed with its name');
   t.regex(both.stdout, /^ignite-flannel \| .*lease/im, 'flannel lines prefixed with its name');
-  t.regex(both.stderr, /^\[WARN\] etcd serves plain HTTP without authentication \(init --insecure\).*\n$/, 'only the insecure-overlay warning');
+  t.is(both.stderr, '');
 
   // -f keeps printing until Ctrl-C, then exits 0.
   const child = host.spawn(process.execPath, [CLI, 'logs', '-f', '--tail', '3'], { env: { CI: 'true', NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
