@@ -2,7 +2,7 @@ import test from 'ava';
 import { readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LABELS } from '../../src/defaults.js';
-import { CLI, describe, hostsWithTestImages, runCli, TEST_FLANNEL_FLAGS, TEST_IMAGE_FLAGS, TEST_INSECURE_INIT_FLAGS } from '../_helpers/cli.js';
+import { CLI, describe, hostsWithTestImages, joinCommandOf, runCli, TEST_FLANNEL_FLAGS, TEST_IMAGE_FLAGS } from '../_helpers/cli.js';
 import type { SimHost } from '../_helpers/hosts.js';
 
 /** Every check doctor runs on an init host (or a host about to init), in order. */
@@ -147,10 +147,17 @@ test.serial('doctor --peer runs join\'s peer checks; on a joined host the state 
   t.regex(early.stderr, new RegExp(`\\[ERROR PeerEtcd\\] cannot reach etcd at ${node1.address.replaceAll('.', '\\.')}:2379/tcp`));
   t.regex(early.stdout, /^ {2}PeerNetworkConfig +not run \(needs PeerEtcd\)$/m);
 
-  t.is((await runCli(node1, ['init', ...TEST_INSECURE_INIT_FLAGS])).code, 0);
-  const ready = await runCli(node2, ['doctor', '--peer', node1.address]);
+  // A secure init host: with the join command's token doctor runs every peer check, the config
+  // included, and leaves the token unused (the join below takes it).
+  const init = await runCli(node1, ['init', ...TEST_IMAGE_FLAGS]);
+  t.is(init.code, 0, describe(init));
+  const joinArgs = joinCommandOf(init.stdout);
+  const ready = await runCli(node2, ['doctor', '--peer', node1.address, ...joinArgs.slice(2)]);
   t.is(ready.code, 0, describe(ready));
-  for (const name of ['PeerAddress', 'HostRole', 'PeerEtcd', 'PeerNetworkConfig', 'PeerBackendPort']) t.regex(ready.stdout, new RegExp(`^ {2}${name} +ok `, 'm'));
+  for (const name of ['PeerAddress', 'HostRole', 'PeerEtcd', 'PeerAuth', 'PeerNetworkConfig', 'PeerBackendPort']) t.regex(ready.stdout, new RegExp(`^ {2}${name} +ok `, 'm'));
+  t.regex(ready.stdout, /^ {2}PeerEtcd +ok {4}etcd v3 answers at https:\/\/.*, TLS with the CA sha256:[0-9a-f]{64}, the one in the token$/m);
+  t.regex(ready.stdout, /^ {2}PeerAuth +ok {4}the token opens the identity ignite-host-[a-z0-9]{6} \(doctor does not use it up\)$/m);
+  t.regex(ready.stdout, /^ {2}PeerNetworkConfig +ok {4}10\.50\.0\.0\/16, \/24 per host, udp on 8285\/udp$/m);
   t.notRegex(ready.stdout, /Port-2379/, "join's checks, without etcd's ports");
   t.regex(ready.stdout, new RegExp(`Ready for \`sudo ignite-net join ${node1.address.replaceAll('.', '\\.')}\``));
 
@@ -159,7 +166,8 @@ test.serial('doctor --peer runs join\'s peer checks; on a joined host the state 
   t.is(fromInit.code, 3, describe(fromInit));
   t.regex(fromInit.stderr, /\[ERROR HostRole\] this host runs ignite-etcd: it is an init host and cannot join another/);
 
-  t.is((await runCli(node2, ['join', node1.address, ...TEST_FLANNEL_FLAGS])).code, 0);
+  const join = await runCli(node2, [...joinArgs, ...TEST_FLANNEL_FLAGS]);
+  t.is(join.code, 0, describe(join));
   const joined = await runCli(node2, ['doctor']);
   t.is(joined.code, 0, describe(joined));
   t.regex(joined.stdout, new RegExp(`^ {2}checked +joined ${node1.address.replaceAll('.', '\\.')} \\(state file\\)$`, 'm'));
