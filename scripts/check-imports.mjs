@@ -2,7 +2,7 @@
 /**
  * Checks the imports between src/ modules: `node scripts/check-imports.mjs [dir]`, exit 1 on an import that
  * goes up a layer (LAYERS below: cli → commands → steps, status, doctor, ui → adapters → net, cni,
- * pki → core) or closes a cycle. Type-only and dynamic imports count too: a cycle of types still ties
+ * pki, ha → core) or closes a cycle. Type-only and dynamic imports count too: a cycle of types still ties
  * the modules together. It reads import/export statements with a regular expression, which is
  * enough for our own code. test/unit/imports.test.ts runs it.
  */
@@ -30,7 +30,7 @@ function importsOf(file) {
 // Layers, lowest first: a module may import its own layer or a lower one, never a higher one.
 const LAYERS = [
   ['core/', 'defaults.ts', 'version.ts'],
-  ['net/', 'cni/', 'pki/', 'options.ts'],
+  ['net/', 'cni/', 'pki/', 'ha/', 'options.ts'],
   ['adapters/'],
   ['steps/', 'status/', 'doctor/', 'ui/'],
   ['commands/'],

@@ -1,6 +1,7 @@
 import { isIPv6 } from 'node:net';
 import type { ContainerCreateOptions } from 'dockerode';
 import { CONTAINER_NAMES, ETCD_KEYS, LABELS, PATHS, PORTS, type ContainerRole } from '../defaults.js';
+import { FIRST_MEMBER_NAME } from '../ha/members.js';
 import { bracketHost } from '../net/host-arg.js';
 import { version as PACKAGE_VERSION } from '../version.js';
 
@@ -31,6 +32,13 @@ export interface EtcdSpecInput {
    * member-key.pem; without tls etcd serves plain HTTP (--insecure).
    */
   tls?: { hostDir: string };
+  /**
+   * A member joining an existing cluster (`join --control-plane`, docs/ha.md): its own name and the
+   * whole `--initial-cluster` (every member, this one included, from ha/members.ts initialCluster),
+   * started with `--initial-cluster-state existing`. Needs tls: peers authenticate by certificate.
+   * Without it, the init host's single-member cluster (name s1, state new).
+   */
+  member?: { name: string; initialCluster: string };
 }
 
 export const ETCD_DATA_DIR = '/var/lib/etcd';
@@ -41,6 +49,7 @@ export function etcdSpec(input: EtcdSpecInput): ContainerCreateOptions {
   const adv = bracketHost(input.advertiseAddress);
   // 0.0.0.0 would leave an IPv6-only advertise address unreachable; Go's [::] listener takes both families.
   const any = isIPv6(input.advertiseAddress) ? '[::]' : '0.0.0.0';
+  if (input.member && !input.tls) throw new Error('etcdSpec: a member of an existing cluster needs tls (peers authenticate by certificate)');
   const scheme = input.tls ? 'https' : 'http';
   const peerUrl = `${scheme}://${adv}:${PORTS.etcdPeer}`;
   const tlsFlags = input.tls
@@ -64,14 +73,15 @@ export function etcdSpec(input: EtcdSpecInput): ContainerCreateOptions {
     // The upstream etcd image has no entrypoint, so the command names the binary.
     Cmd: [
       '/usr/local/bin/etcd',
-      '--name', 's1',
+      '--name', input.member?.name ?? FIRST_MEMBER_NAME,
       '--data-dir', ETCD_DATA_DIR,
       '--listen-client-urls', `${scheme}://${any}:${PORTS.etcdClient}`,
       '--advertise-client-urls', `${scheme}://${adv}:${PORTS.etcdClient}`,
       '--listen-peer-urls', `${scheme}://${any}:${PORTS.etcdPeer}`,
       '--initial-advertise-peer-urls', peerUrl,
-      '--initial-cluster', `s1=${peerUrl}`,
-      '--initial-cluster-state', 'new',
+      // Read only while the data dir is empty: a restarted member takes its cluster from its own data.
+      '--initial-cluster', input.member?.initialCluster ?? `${FIRST_MEMBER_NAME}=${peerUrl}`,
+      '--initial-cluster-state', input.member ? 'existing' : 'new',
       // A fixed token keeps a re-created member from joining some other single-node cluster by accident.
       '--initial-cluster-token', 'ignite-net',
       ...tlsFlags,

@@ -50,6 +50,8 @@ export function toIgniteError(error: unknown, endpoints: readonly string[], time
   if (refused) return refused;
   const tls = tlsFailure(error, raw, where, endpoints);
   if (tls) return tls;
+  const membership = membershipFailure(error, raw, where);
+  if (membership) return membership;
   if (error instanceof GRPCResourceExhastedError && /space exceeded/i.test(raw)) {
     return etcdError(
       `etcd at ${where} is out of space`,
@@ -116,6 +118,60 @@ function authRefusal(error: unknown, raw: string, where: string): IgniteError | 
       `etcd at ${where} has authentication off, but this host has credentials for it`,
       'authentication is not enabled',
       "This is not the overlay's secured etcd, or its auth was disabled: check the endpoint.",
+      error,
+    );
+  }
+  return undefined;
+}
+
+/** The member API's refusals (adapters/etcd/members.ts retries the first two within a bound). */
+export const MEMBER_ERRORS = {
+  tooManyLearners: /too many learner members in cluster/,
+  learnerNotReady: /can only promote a learner member which is in sync with leader/,
+  notLearner: /can only promote a learner member(?! which)/,
+  memberNotFound: /etcdserver: member not found/,
+} as const;
+
+function membershipFailure(error: unknown, raw: string, where: string): IgniteError | undefined {
+  if (MEMBER_ERRORS.tooManyLearners.test(raw)) {
+    return new IgniteError('conflict', `etcd at ${where} already has a learner member catching up (too many learner members in cluster)`, {
+      hint: 'Another host is joining the control plane: let it finish, then run this again (`ignite-net status` lists the members).',
+      cause: error,
+    });
+  }
+  if (MEMBER_ERRORS.learnerNotReady.test(raw)) {
+    return etcdError(
+      `etcd at ${where} cannot promote the new member yet`,
+      'learner not in sync with the leader',
+      'Its log has not caught up: check 2380/tcp between the control-plane hosts and `docker logs ignite-etcd` on the new one, then run the join again.',
+      error,
+    );
+  }
+  if (/re-configuration failed due to not enough started members|etcdserver: unhealthy cluster/.test(raw)) {
+    return new IgniteError('conflict', `etcd at ${where} refused the member change: it would leave the cluster without quorum (${trimReason(raw)})`, {
+      hint: 'Bring the stopped control-plane members back first (`ignite-net status` shows which are down).',
+      cause: error,
+    });
+  }
+  if (/Peer URLs already exists/i.test(raw)) {
+    return new IgniteError('conflict', `etcd at ${where} already has a member with this peer URL (${trimReason(raw)})`, {
+      hint: 'This host is a member already, or an old member with its address was never removed: `ignite-net status` lists the members.',
+      cause: error,
+    });
+  }
+  if (/rpc not supported for learner/.test(raw)) {
+    return etcdError(
+      `etcd at ${where} is a learner member that is not promoted yet`,
+      'rpc not supported for learner',
+      'Connect to a voting member, or wait for the join that added it to promote it.',
+      error,
+    );
+  }
+  if (/member has been permanently removed from the cluster|the member has been permanently removed/.test(raw)) {
+    return etcdError(
+      `etcd at ${where} was removed from the cluster`,
+      'member permanently removed',
+      'Its host left the control plane (`ignite-net cleanup` there): connect to another member, or join that host again with `--control-plane`.',
       error,
     );
   }
