@@ -25,6 +25,10 @@ export interface EtcdProcess {
   rootPassword?: string;
   clientPort: number;
   peerPort: number;
+  /** `--name`, e.g. `test-40123`. */
+  name: string;
+  /** e.g. `https://127.0.0.1:40124` with peerTls. */
+  peerUrl: string;
   dataDir: string;
   pid: number;
   /** Last lines etcd wrote, for failure messages. */
@@ -49,6 +53,20 @@ export interface StartEtcdOptions {
   tls?: boolean;
   /** Create user root (role root) with a random password and `auth enable`. */
   auth?: boolean;
+  /** Sign the certificates with this CA instead of a new one (members of one cluster share it). Implies tls. */
+  ca?: CertAndKey;
+  /**
+   * Peers over TLS too, as the product's etcdSpec: one CA-signed member certificate (serverAuth and
+   * clientAuth, src/pki/certs.ts 'peer') for both ports, --peer-client-cert-auth. Implies tls.
+   */
+  peerTls?: boolean;
+  /**
+   * Join an existing cluster (`--initial-cluster-state existing`) instead of starting a new one: called
+   * with this member's name and peer URL once its ports are chosen (add it there as a learner, as
+   * `join --control-plane` does), it returns `--initial-cluster`. The cluster's auth, if any, is the
+   * cluster's: `auth` is ignored. Not retried on a port taken (the member was added with its URL).
+   */
+  join?: (self: { name: string; peerUrl: string }) => Promise<string>;
 }
 
 const ETCD_CANDIDATES = ['/usr/bin/etcd', '/usr/local/bin/etcd'];
@@ -103,7 +121,8 @@ class PortTakenError extends Error {}
 export async function startEtcd(options: StartEtcdOptions = {}): Promise<EtcdProcess> {
   const binary = etcdBinary();
   let lastError: unknown;
-  for (let attempt = 1; attempt <= BIND_ATTEMPTS; attempt++) {
+  const attempts = options.join ? 1 : BIND_ATTEMPTS;
+  for (let attempt = 1; attempt <= attempts; attempt++) {
     try {
       return await startOnce(binary, options);
     } catch (error) {
@@ -112,7 +131,7 @@ export async function startEtcd(options: StartEtcdOptions = {}): Promise<EtcdPro
       lastError = error;
     }
   }
-  throw new Error(`etcd could not bind free loopback ports after ${BIND_ATTEMPTS} attempts`, { cause: lastError });
+  throw new Error(`etcd could not bind free loopback ports after ${attempts} attempt(s)`, { cause: lastError });
 }
 
 /** Starts etcd and stops it when the test ends, pass or fail. */
@@ -134,13 +153,19 @@ interface ServerTls {
   args: string[];
 }
 
-async function serverTls(): Promise<ServerTls> {
-  const ca = await createCa('ignite-net test CA');
-  const server = await issueCert(ca, { commonName: 'ignite-net test etcd', usage: 'server', altNames: ['127.0.0.1', TEST_SERVER_NAME], validDays: 1 });
+async function serverTls(options: Pick<StartEtcdOptions, 'ca' | 'peerTls'>): Promise<ServerTls> {
+  const ca = options.ca ?? (await createCa('ignite-net test CA'));
+  const peer = options.peerTls === true;
+  const server = await issueCert(ca, { commonName: 'ignite-net test etcd', usage: peer ? 'peer' : 'server', altNames: ['127.0.0.1', TEST_SERVER_NAME], validDays: 1 });
   const dir = await mkdtemp(path.join(tmpdir(), 'ignite-net-etcd-tls-'));
-  await writeFile(path.join(dir, 'server.pem'), server.certPem + ca.certPem, { mode: 0o600 });
-  await writeFile(path.join(dir, 'server-key.pem'), server.keyPem, { mode: 0o600 });
-  return { ca, dir, args: [`--cert-file=${path.join(dir, 'server.pem')}`, `--key-file=${path.join(dir, 'server-key.pem')}`] };
+  const cert = path.join(dir, 'server.pem');
+  const key = path.join(dir, 'server-key.pem');
+  const caFile = path.join(dir, 'ca.pem');
+  await writeFile(cert, server.certPem + ca.certPem, { mode: 0o600 });
+  await writeFile(key, server.keyPem, { mode: 0o600 });
+  await writeFile(caFile, ca.certPem);
+  const peerArgs = peer ? [`--peer-cert-file=${cert}`, `--peer-key-file=${key}`, `--peer-trusted-ca-file=${caFile}`, '--peer-client-cert-auth'] : [];
+  return { ca, dir, args: [`--cert-file=${cert}`, `--key-file=${key}`, ...peerArgs] };
 }
 
 async function startOnce(binary: string, options: StartEtcdOptions): Promise<EtcdProcess> {
@@ -148,11 +173,21 @@ async function startOnce(binary: string, options: StartEtcdOptions): Promise<Etc
   const clientPort = await freeLoopbackPort();
   let peerPort = await freeLoopbackPort();
   while (peerPort === clientPort) peerPort = await freeLoopbackPort();
-  const tls = options.tls === true ? await serverTls() : undefined;
+  const tls = options.tls === true || options.ca !== undefined || options.peerTls === true ? await serverTls(options) : undefined;
   const endpoint = `${tls ? 'https' : 'http'}://127.0.0.1:${clientPort}`;
-  const peerUrl = `http://127.0.0.1:${peerPort}`;
+  const peerUrl = `${options.peerTls === true ? 'https' : 'http'}://127.0.0.1:${peerPort}`;
   const dataDir = await mkdtemp(path.join(tmpdir(), 'ignite-net-etcd-'));
   const name = `test-${clientPort}`;
+  let cluster = [`--initial-cluster=${name}=${peerUrl}`, '--initial-cluster-state=new'];
+  if (options.join) {
+    try {
+      cluster = [`--initial-cluster=${await options.join({ name, peerUrl })}`, '--initial-cluster-state=existing'];
+    } catch (error) {
+      await rm(dataDir, { recursive: true, force: true });
+      if (tls) await rm(tls.dir, { recursive: true, force: true });
+      throw error;
+    }
+  }
 
   const child = spawn(
     binary,
@@ -163,8 +198,7 @@ async function startOnce(binary: string, options: StartEtcdOptions): Promise<Etc
       `--advertise-client-urls=${endpoint}`,
       `--listen-peer-urls=${peerUrl}`,
       `--initial-advertise-peer-urls=${peerUrl}`,
-      `--initial-cluster=${name}=${peerUrl}`,
-      '--initial-cluster-state=new',
+      ...cluster,
       '--logger=zap',
       '--log-level=warn',
       ...(tls?.args ?? []),
@@ -222,7 +256,7 @@ async function startOnce(binary: string, options: StartEtcdOptions): Promise<Etc
   let rootPassword: string | undefined;
   try {
     await waitReady(clientOptions, readyTimeoutMs, exited, spawnError, () => log);
-    if (options.auth === true) rootPassword = await enableAuth(clientOptions);
+    if (options.auth === true && !options.join) rootPassword = await enableAuth(clientOptions);
   } catch (error) {
     await stop();
     if (/address already in use/i.test(log)) throw new PortTakenError(log);
@@ -235,6 +269,8 @@ async function startOnce(binary: string, options: StartEtcdOptions): Promise<Etc
     ...(rootPassword === undefined ? {} : { rootPassword }),
     clientPort,
     peerPort,
+    name,
+    peerUrl,
     dataDir,
     pid: child.pid ?? -1,
     logs: () => log,

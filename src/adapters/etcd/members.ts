@@ -153,7 +153,7 @@ class Members implements EtcdMembers {
         }
       });
     } catch (error) {
-      if (error instanceof IgniteError && /cannot promote the new member yet/.test(error.message)) {
+      if (waitMs > 0 && error instanceof IgniteError && /cannot promote the new member yet/.test(error.message)) {
         throw new IgniteError('timeout', `the new etcd member ${id} did not catch up with the leader within ${formatDuration(waitMs)}`, {
           ...(error.hint === undefined ? {} : { hint: error.hint }),
           cause: error,
