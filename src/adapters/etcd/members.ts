@@ -114,8 +114,9 @@ class Members implements EtcdMembers {
   }
 
   async addLearner(peerUrl: string, options: WaitOptions = {}): Promise<{ member: EtcdMember; members: EtcdMember[]; added: boolean }> {
-    const existing = (await this.list()).find((m) => m.peerUrls.includes(peerUrl));
-    if (existing) return { member: existing, members: await this.list(), added: false };
+    const before = await this.list();
+    const existing = before.find((m) => m.peerUrls.includes(peerUrl));
+    if (existing) return { member: existing, members: before, added: false };
     const added = await this.retrying(MEMBER_ERRORS.tooManyLearners, options.waitMs ?? 0, options.signal, async () => {
       const response = await this.client.cluster.memberAdd({ peerURLs: [peerUrl], isLearner: true });
       return { member: toMember(response.member), members: response.members.map(toMember), added: true };
