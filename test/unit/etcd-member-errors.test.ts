@@ -25,7 +25,7 @@ test("the member API's refusals each get their own line and hint", (t) => {
 
   const quorum = mapped('14 UNAVAILABLE: etcdserver: unhealthy cluster', GRPCGenericError);
   t.is(quorum.kind, 'conflict');
-  t.regex(quorum.message, /would leave the cluster without quorum \(unhealthy cluster\)$/);
+  t.regex(quorum.message, /not every member is connected and healthy \(unhealthy cluster\)$/);
 
   const learner = mapped('9 FAILED_PRECONDITION: etcdserver: rpc not supported for learner', GRPCGenericError);
   t.regex(learner.message, /is a learner member that is not promoted yet \(rpc not supported for learner\)$/);

@@ -130,6 +130,8 @@ export const MEMBER_ERRORS = {
   learnerNotReady: /can only promote a learner member which is in sync with leader/,
   notLearner: /can only promote a learner member(?! which)/,
   memberNotFound: /etcdserver: member not found/,
+  /** Strict reconfiguration check: the leader has not been connected to every voting member for 5 s (a member just joined, or one is down). */
+  unhealthy: /etcdserver: unhealthy cluster|re-configuration failed due to not enough started members/,
 } as const;
 
 function membershipFailure(error: unknown, raw: string, where: string): IgniteError | undefined {
@@ -147,9 +149,9 @@ function membershipFailure(error: unknown, raw: string, where: string): IgniteEr
       error,
     );
   }
-  if (/re-configuration failed due to not enough started members|etcdserver: unhealthy cluster/.test(raw)) {
-    return new IgniteError('conflict', `etcd at ${where} refused the member change: it would leave the cluster without quorum (${trimReason(raw)})`, {
-      hint: 'Bring the stopped control-plane members back first (`ignite-net status` shows which are down).',
+  if (MEMBER_ERRORS.unhealthy.test(raw)) {
+    return new IgniteError('conflict', `etcd at ${where} refused the member change: not every member is connected and healthy (${trimReason(raw)})`, {
+      hint: 'A member that joined in the last seconds settles by itself: run this again; a member that is down must come back (or be removed) first (`ignite-net status` shows which).',
       cause: error,
     });
   }

@@ -56,8 +56,8 @@ export interface EtcdMembers {
   /**
    * Adds a learner with this peer URL and returns it with the member list after the add. A member with
    * that peer URL already (a join run again) is returned as it is, `added: false`. While another
-   * learner catches up etcd refuses a second one (3.4 allows one): retried until `waitMs`, then
-   * kind 'conflict' naming that learner.
+   * learner catches up etcd refuses a second one (3.4 allows one), and for 5 s after a member change
+   * any add ("unhealthy cluster"): both retried until `waitMs`, then kind 'conflict' (naming the learner).
    */
   addLearner(peerUrl: string, options?: WaitOptions): Promise<{ member: EtcdMember; members: EtcdMember[]; added: boolean }>;
   /**
@@ -117,7 +117,9 @@ class Members implements EtcdMembers {
     const before = await this.list();
     const existing = before.find((m) => m.peerUrls.includes(peerUrl));
     if (existing) return { member: existing, members: before, added: false };
-    const added = await this.retrying(MEMBER_ERRORS.tooManyLearners, options.waitMs ?? 0, options.signal, async () => {
+    // Both refusals pass: the other learner is promoted; a member change settles (etcd wants 5 s of full connection).
+    const transient = new RegExp(`${MEMBER_ERRORS.tooManyLearners.source}|${MEMBER_ERRORS.unhealthy.source}`);
+    const added = await this.retrying(transient, options.waitMs ?? 0, options.signal, async () => {
       const response = await this.client.cluster.memberAdd({ peerURLs: [peerUrl], isLearner: true });
       return { member: toMember(response.member), members: response.members.map(toMember), added: true };
     }).catch(async (error: unknown) => {

@@ -1,0 +1,204 @@
+/**
+ * The member API adapter (src/adapters/etcd/members.ts) against three real etcd processes on loopback,
+ * clients and peers over TLS from the product's own certificates (src/pki/certs.ts), auth on: the
+ * cluster grows 1 → 3 as `join --control-plane` grows it (learner, start with the initial cluster
+ * ha/members.ts builds, promote), one learner at a time, each member's status, a write with one
+ * member down, a member removed. One cluster for the whole file, so the tests run in order.
+ */
+import test, { type ExecutionContext } from 'ava';
+import { openEtcdMembers, type EtcdMembers } from '../../src/adapters/etcd/members.js';
+import { openEtcd } from '../../src/adapters/etcd/store.js';
+import { IgniteError } from '../../src/core/errors.js';
+import { flannelEndpoints, initialCluster } from '../../src/ha/members.js';
+import { controlPlaneWarnings, quorumLine, removalRefusal } from '../../src/ha/quorum.js';
+import { freeLoopbackPort, startEtcd, TEST_SERVER_NAME, type EtcdProcess } from '../_helpers/etcd-process.js';
+
+// Generous: etcd checks passwords with bcrypt, and the heavy tests share two cores.
+const TIMEOUT_MS = 10_000;
+const PROMOTE_WAIT_MS = 30_000;
+
+const etcds: EtcdProcess[] = [];
+let first: (EtcdProcess & { ca: NonNullable<EtcdProcess['ca']>; rootPassword: string }) | undefined;
+let admin: EtcdMembers | undefined;
+
+test.before(async () => {
+  const started = await startEtcd({ peerTls: true, auth: true });
+  etcds.push(started);
+  if (!started.ca || started.rootPassword === undefined) throw new Error('etcd started without its CA or root password');
+  first = { ...started, ca: started.ca, rootPassword: started.rootPassword };
+  admin = openEtcdMembers([first.endpoint], connectOptions());
+});
+test.after.always(async () => {
+  admin?.close();
+  await Promise.all(etcds.map((e) => e.stop()));
+});
+
+function cluster(): { first: NonNullable<typeof first>; admin: EtcdMembers } {
+  if (!first || !admin) throw new Error('etcd did not start');
+  return { first, admin };
+}
+
+function connectOptions(): Parameters<typeof openEtcdMembers>[1] {
+  if (!first) throw new Error('etcd did not start');
+  return {
+    timeoutMs: TIMEOUT_MS,
+    tls: { caPem: first.ca.certPem, serverName: TEST_SERVER_NAME },
+    auth: { username: 'root', password: first.rootPassword },
+  };
+}
+
+async function refused(t: ExecutionContext, call: Promise<unknown>, kind: IgniteError['kind'], message: RegExp): Promise<IgniteError> {
+  const error = await t.throwsAsync(call, { instanceOf: IgniteError });
+  if (!(error instanceof IgniteError)) throw new Error('unreachable');
+  t.is(error.kind, kind, error.message);
+  t.regex(error.message, message);
+  return error;
+}
+
+test.serial('one member: it lists itself and leads', async (t) => {
+  const { first, admin } = cluster();
+  const members = await admin.list();
+  t.is(members.length, 1);
+  t.like(members[0], { name: first.name, peerUrls: [first.peerUrl], clientUrls: [first.endpoint], isLearner: false });
+  t.regex(members[0]?.id ?? '', /^[0-9a-f]{1,16}$/);
+  const [status] = await admin.endpointStatus([first.endpoint]);
+  if (!status?.reachable) return t.fail(status?.problem);
+  t.like(status, { healthy: true, isLeader: true, isLearner: false, memberId: members[0]?.id, leaderId: members[0]?.id });
+  t.true(status.raftIndex > 0);
+  t.true(status.dbSizeBytes > 0);
+  t.regex(status.version, /^3\.4\./);
+});
+
+test.serial('a second member joins as a learner, and promote is retried until its log has caught up', async (t) => {
+  const { first, admin } = cluster();
+  let promoting: Promise<'promoted' | 'unchanged'> | undefined;
+  const second = await startEtcd({
+    ca: first.ca,
+    peerTls: true,
+    join: async (self) => {
+      const { member, members, added } = await admin.addLearner(self.peerUrl);
+      t.true(added);
+      t.like(member, { name: '', peerUrls: [self.peerUrl], clientUrls: [], isLearner: true });
+      // Not started yet: etcd refuses to promote it, and once (waitMs 0) is once.
+      await refused(t, admin.promote(member.id, { waitMs: 0 }), 'etcd', /cannot promote the new member yet \(learner not in sync with the leader\)/);
+      promoting = admin.promote(member.id, { waitMs: PROMOTE_WAIT_MS });
+      promoting.catch(() => undefined); // awaited below; not an unhandled rejection if startEtcd fails first
+      return initialCluster(members, self);
+    },
+  });
+  etcds.push(second);
+  t.is(await promoting, 'promoted');
+  const members = await admin.list();
+  t.deepEqual(members.map((m) => [m.name, m.isLearner]).sort(), [[first.name, false], [second.name, false]].sort());
+  t.deepEqual(flannelEndpoints(members), [first.endpoint, second.endpoint].sort());
+  // A join run again finds its member and adds nothing; a voting member's promote changes nothing.
+  const again = await admin.addLearner(second.peerUrl);
+  t.false(again.added);
+  t.is(again.member.name, second.name);
+  t.is(await admin.promote(again.member.id), 'unchanged');
+});
+
+test.serial('one learner at a time: a second one is refused while the first catches up, or waited for', async (t) => {
+  const { first, admin } = cluster();
+  const otherUrl = `https://127.0.0.1:${await freeLoopbackPort()}`;
+  let waiting: Promise<unknown> | undefined;
+  let learnerId = '';
+  const third = await startEtcd({
+    ca: first.ca,
+    peerTls: true,
+    join: async (self) => {
+      // Right after the second member's promotion etcd refuses any add for 5 s ("unhealthy cluster"): waited out.
+      const { member, members } = await admin.addLearner(self.peerUrl, { waitMs: PROMOTE_WAIT_MS });
+      learnerId = member.id;
+      const error = await refused(t, admin.addLearner(otherUrl, { waitMs: 0 }), 'conflict', /a learner member catching up/);
+      t.true(error.message.includes(self.peerUrl), error.message);
+      t.true(error.message.includes(member.id), error.message);
+      t.regex(error.hint ?? '', new RegExp(`etcdctl member remove ${member.id}`));
+      waiting = admin.addLearner(otherUrl, { waitMs: PROMOTE_WAIT_MS });
+      waiting.catch(() => undefined);
+      return initialCluster(members, self);
+    },
+  });
+  etcds.push(third);
+
+  // Started, not promoted: its status says learner; it serves no authenticated call.
+  const [asLearner] = await admin.endpointStatus([third.endpoint]);
+  t.like(asLearner, { reachable: true, healthy: true, isLearner: true, memberId: learnerId });
+  const atLearner = openEtcdMembers([third.endpoint], connectOptions());
+  t.teardown(() => atLearner.close());
+  await refused(t, atLearner.list(), 'etcd', /is a learner member that is not promoted yet/);
+
+  t.is(await admin.promote(learnerId, { waitMs: PROMOTE_WAIT_MS }), 'promoted');
+  // The waiting add goes through once the first learner votes; that member never starts: remove it.
+  const other = (await waiting) as Awaited<ReturnType<EtcdMembers['addLearner']>>;
+  t.true(other.added);
+  t.true(other.member.isLearner);
+  t.true(await admin.remove(other.member.id));
+  t.false(await admin.remove(other.member.id), 'a member removed already is not there to remove');
+  const members = await admin.list();
+  t.is(members.length, 3);
+  t.true(members.every((m) => !m.isLearner && m.name !== ''));
+});
+
+test.serial('status of each member: all healthy, one leader they agree on, raft indexes and DB sizes', async (t) => {
+  const { admin } = cluster();
+  const all = await admin.statusOfMembers();
+  t.is(all.length, 3);
+  const statuses = all.map((m) => m.status);
+  const leaders = new Set(statuses.map((s) => (s?.reachable ? s.leaderId : undefined)));
+  t.is(leaders.size, 1, JSON.stringify(statuses));
+  t.is(statuses.filter((s) => s?.reachable === true && s.isLeader).length, 1);
+  for (const { member, status } of all) {
+    if (!status?.reachable) return t.fail(`${member.name}: ${status?.problem ?? 'no status'}`);
+    t.like(status, { healthy: true, isLearner: false, memberId: member.id, endpoint: member.clientUrls[0] });
+    t.true(status.raftIndex > 0);
+    t.true(status.dbSizeBytes > 0);
+  }
+  t.is(quorumLine(all.length, statuses.filter((s) => s?.healthy).length), '3 members, 2 needed, 3 healthy');
+  t.deepEqual(controlPlaneWarnings({ members: 3, hosts: 4 }), []);
+});
+
+test.serial('one member down: the other two still take a write; status says which one is down', async (t) => {
+  const { admin } = cluster();
+  const [, second, third] = etcds;
+  if (!second || !third) return t.fail('the cluster did not grow');
+  await third.kill();
+  const store = openEtcd(
+    etcds.map((e) => e.endpoint),
+    connectOptions(),
+  );
+  t.teardown(() => store.close());
+  await store.put('/ignite-net/test/quorum', 'two of three');
+  t.is(await store.get('/ignite-net/test/quorum'), 'two of three');
+
+  const all = await admin.statusOfMembers(1_000);
+  const down = all.filter((m) => !m.status?.healthy);
+  t.deepEqual(down.map((m) => m.member.name), [third.name]);
+  t.false(down[0]?.status?.reachable);
+  t.regex(down[0]?.status?.problem ?? '', /not answering over the v3 API/);
+  const healthy = all.length - down.length;
+  t.is(quorumLine(all.length, healthy), '3 members, 2 needed, 2 healthy');
+  // cleanup's rule: a healthy member may not go now, the dead one may.
+  t.regex(removalRefusal({ members: 3, healthy, removingHealthy: true, otherLeases: 1 })?.reason ?? '', /without quorum \(2 members, 2 needed, 1 healthy\)/);
+  t.is(removalRefusal({ members: 3, healthy, removingHealthy: false, otherLeases: 1 }), undefined);
+});
+
+test.serial('the dead member removed: two members left, writes still work', async (t) => {
+  const { admin } = cluster();
+  const third = etcds[2];
+  if (!third) return t.fail('the cluster did not grow');
+  const dead = (await admin.list()).find((m) => m.name === third.name);
+  if (!dead) return t.fail('no member for the third etcd');
+  t.true(await admin.remove(dead.id));
+  const members = await admin.list();
+  t.is(members.length, 2);
+  t.false(members.some((m) => m.name === third.name));
+  const store = openEtcd(
+    members.flatMap((m) => m.clientUrls),
+    connectOptions(),
+  );
+  t.teardown(() => store.close());
+  await store.put('/ignite-net/test/quorum', 'two of two');
+  t.is(await store.get('/ignite-net/test/quorum'), 'two of two');
+  t.regex(controlPlaneWarnings({ members: members.length, hosts: 2 })[0] ?? '', /^2 etcd members tolerate 0 failures/);
+});
