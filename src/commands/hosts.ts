@@ -2,7 +2,7 @@ import { IgniteError } from '../core/errors.js';
 import type { Step } from '../core/step.js';
 import { pickLease } from '../net/lease.js';
 import { hostUser, joinKey, revokedKey } from '../pki/etcd-roles.js';
-import { parseJoinRecord, type JoinRecord, type RevokedRecord } from '../pki/records.js';
+import { parseJoinRecord, recordTime, type JoinRecord, type RevokedRecord } from '../pki/records.js';
 import { required, type CommandContext } from '../steps/context.js';
 import { loadStateStep } from '../steps/state.js';
 import { connectAsRoot } from '../steps/root-access.js';
@@ -47,7 +47,7 @@ const actionStep: Step<CommandContext> = {
     const lines = (ctx.summaryLines = [] as { label: string; value: string }[]);
     if (action.action === 'list') {
       for (const h of identities) {
-        lines.push({ label: h.user, value: h.address ? `${h.address} (${h.hostname ?? '?'})${h.joinedAt ? `, joined ${h.joinedAt}` : ''}${h.subnet ? `, lease ${h.subnet}` : ', no lease'}` : 'not used yet (its token was not used)' });
+        lines.push({ label: h.user, value: h.address ? `${h.address} (${h.hostname ?? '?'})${h.joinedAt ? `, joined ${recordTime(h.joinedAt)}` : ''}${h.subnet ? `, lease ${h.subnet}` : ', no lease'}` : 'not used yet (its token was not used)' });
       }
       return { detail: `${identities.length} host identit${identities.length === 1 ? 'y' : 'ies'}` };
     }
@@ -70,9 +70,9 @@ const actionStep: Step<CommandContext> = {
       await admin.putUnderLease(revokedKey(match.user.slice(hostUser('').length)), JSON.stringify(record), lease.ttlSeconds + REVOKED_RECORD_SLACK_SECONDS).catch((error: unknown) => {
         io.warn(`status will not mark ${lease.subnet} as revoked: ${error instanceof Error ? error.message : String(error)}`);
       });
-      until = ` (at ${record.leaseExpiresAt.replace('T', ' ').slice(0, 16)} UTC)`;
+      until = ` (at the latest ${recordTime(record.leaseExpiresAt)})`;
     }
-    lines.push({ label: 'revoked', value: `${match.user} (${match.address ?? '?'}): etcd refuses it from its next call${match.subnet ? `; its lease ${match.subnet} stays until flannel fails to renew it (within 24 h${until}), then the subnet is free` : ''}` });
+    lines.push({ label: 'revoked', value: `${match.user} (${match.address ?? '?'}): etcd refuses it from its next call${match.subnet ? `; its lease ${match.subnet} stays until flannel fails to renew it${until || ' (within 24 h)'}, then the subnet is free` : ''}` });
     return { detail: `revoked ${match.user}` };
   },
 };

@@ -50,3 +50,6 @@ function parse<T>(text: string | undefined, fields: readonly (keyof T)[]): T | u
 export const parseTokenRecord = (text: string | undefined): TokenRecord | undefined => parse<TokenRecord>(text, ['id', 'user', 'createdAt', 'expiresAt']);
 export const parseJoinRecord = (text: string | undefined): JoinRecord | undefined => parse<JoinRecord>(text, ['address', 'hostname', 'user', 'at']);
 export const parseRevokedRecord = (text: string | undefined): RevokedRecord | undefined => parse<RevokedRecord>(text, ['user', 'address', 'hostname', 'subnet', 'at', 'leaseExpiresAt']);
+
+/** A record's ISO time as the commands print it: `2026-12-02 04:53 UTC`. */
+export const recordTime = (iso: string): string => `${iso.replace('T', ' ').slice(0, 16)} UTC`;

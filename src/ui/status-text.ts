@@ -54,7 +54,7 @@ export function overviewLines(model: StatusModel): { label: string; value: strin
     label: 'etcd',
     value: etcd.ok
       ? `${etcd.endpoint} (from ${SOURCE[etcd.source]}): v${etcd.version ?? '?'}, read in ${etcd.readMs === undefined ? '?' : formatDuration(etcd.readMs)}`
-      : `${etcd.endpoint} (from ${SOURCE[etcd.source]}): not answering`,
+      : `${etcd.endpoint} (from ${SOURCE[etcd.source]}): not read (see problems)`,
   });
   const sec = model.security;
   lines.push({
