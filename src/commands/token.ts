@@ -1,16 +1,14 @@
 import { IgniteError } from '../core/errors.js';
 import type { SummaryLine } from '../core/events.js';
 import type { Step } from '../core/step.js';
-import { bootstrapKey, joinKey, tokenKey, tokenRole, tokenUser } from '../pki/etcd-roles.js';
-import { parseJoinRecord, parseTokenRecord } from '../pki/records.js';
+import { bootstrapKey, hostUser, joinKey, tokenKey, tokenRole, tokenUser } from '../pki/etcd-roles.js';
+import { parseJoinRecord, parseTokenRecord, recordTime } from '../pki/records.js';
 import { joinCommand } from '../pki/token.js';
 import { required, type CommandContext } from '../steps/context.js';
 import { connectAsRoot } from '../steps/root-access.js';
 import { loadStateStep } from '../steps/state.js';
 import { createJoinToken } from '../steps/token.js';
 import type { CommandSpec } from './command.js';
-
-const when = (iso: string): string => iso.replace('T', ' ').replace(/:\d\d(\.\d+)?Z$/, ' UTC');
 
 const actionStep: Step<CommandContext> = {
   id: 'token',
@@ -24,16 +22,19 @@ const actionStep: Step<CommandContext> = {
       const state = required(ctx.state, 'state');
       const { token, expiresAt } = await createJoinToken(admin, Math.round(ctx.options.ttlMs / 1000), now, io.changed);
       ctx.joinCommand = joinCommand(state.advertiseAddress, token, state.security?.caPin ?? '');
-      return { detail: `token ${token.id}, valid until ${when(expiresAt.toISOString())}` };
+      return { detail: `token ${token.id}, valid until ${recordTime(expiresAt.toISOString())}` };
     }
     const ids = (await admin.listUsers()).filter((u) => u.startsWith(tokenUser(''))).map((u) => u.slice(tokenUser('').length));
     if (action.action === 'delete') {
       const id = required(action.id, 'token id');
       if (!ids.includes(id)) throw new IgniteError('usage', `there is no token ${id}`, { hint: 'See `ignite-net token list`.' });
+      // An unused token's host identity goes with it; a used one stays the host's until `hosts revoke`.
+      const used = (await admin.get(joinKey(id))) !== undefined;
       await admin.deleteUser(tokenUser(id));
       await admin.deleteRole(tokenRole(id));
+      if (!used) await admin.deleteUser(hostUser(id));
       for (const key of [bootstrapKey(id), tokenKey(id)]) await admin.delete(key);
-      tokens.push({ label: id, value: 'deleted: it can no longer be used (a host that joined with it keeps its identity; `hosts revoke` takes that back)' });
+      tokens.push({ label: id, value: used ? 'deleted; the host that joined with it keeps its identity (`hosts revoke` takes that back)' : 'deleted, with the host identity it would have opened: it can no longer be used' });
       return { detail: `deleted ${id}` };
     }
     for (const id of ids.sort()) {
@@ -41,11 +42,11 @@ const actionStep: Step<CommandContext> = {
       const record = parseTokenRecord(meta);
       const host = parseJoinRecord(joined);
       const fate = host
-        ? `used by ${host.address} (${host.hostname}) at ${when(host.at)}`
+        ? `used by ${host.address} (${host.hostname}) at ${recordTime(host.at)}`
         : unused !== undefined
-          ? `unused, expires ${record ? when(record.expiresAt) : '?'}`
+          ? `unused, expires ${record ? recordTime(record.expiresAt) : '?'}`
           : 'expired unused (it opens nothing now)';
-      tokens.push({ label: id, value: `created ${record ? when(record.createdAt) : '?'}; ${fate}` });
+      tokens.push({ label: id, value: `created ${record ? recordTime(record.createdAt) : '?'}; ${fate}` });
     }
     return { detail: `${ids.length} token${ids.length === 1 ? '' : 's'}` };
   },

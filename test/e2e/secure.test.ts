@@ -147,6 +147,7 @@ test.serial('secure by default: init prints a join command that pins the CA; joi
   const hostsList = await runCli(node1, ['hosts', 'list']);
   t.is(hostsList.code, 0, describe(hostsList));
   for (const node of [node1, node2, node3]) t.regex(hostsList.stdout, new RegExp(`${node.address.replaceAll('.', '\\.')} \\(`));
+  t.false(hostsList.stdout.includes(`ignite-host-${secondId}`), 'a deleted unused token takes its host identity with it');
   const revoked = await runCli(node1, ['hosts', 'revoke', node3.address]);
   t.is(revoked.code, 0, describe(revoked));
   t.regex(revoked.stdout, /etcd refuses it from its next call; its lease 10\.50\.\d+\.0\/24 stays until flannel fails to renew it/);
