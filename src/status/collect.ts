@@ -18,6 +18,7 @@ import { firstAddress } from '../net/cidr.js';
 import type { Lease } from '../net/lease.js';
 import { parseNetworkConfig } from '../net/network-config.js';
 import { revokedKey } from '../pki/etcd-roles.js';
+import { ETCD_SERVER_NAME } from '../pki/layout.js';
 import { parseRevokedRecord, type RevokedRecord } from '../pki/records.js';
 import { leaseSubnet, parseSubnetEnv, subnetEnvPath } from '../net/subnet-env.js';
 import { nextLeaseExpiryCache, parseLeaseExpiryCache, rememberedTtl, type LeaseExpiryCache } from './lease-expiry.js';
@@ -330,9 +331,24 @@ async function readSecurity(ctx: CollectContext): Promise<StatusInputs['security
   const url = new URL(ctx.endpoint.url);
   const presented = await ctx.services.probes.fetchPresentedCa(url.hostname.replace(/^\[(.*)\]$/, '$1'), Number(url.port || PORTS.etcdClient), statusTimeoutMs(ctx.options)).catch(() => undefined);
   const recorded = ctx.state?.security;
+  const auth = presented && (await authenticationOn(ctx, presented.caPem));
   return {
     tls: true,
+    ...(auth === undefined ? {} : { auth }),
     ...(recorded ? { caPin: recorded.caPin, identity: recorded.etcdUser } : {}),
     ...(presented ? { certExpiresAt: presented.serverCertExpiresAt.toISOString() } : {}),
   };
+}
+
+/** Seen, not assumed: a call without credentials is refused ("user name is empty") only with auth on. undefined: no verdict. */
+async function authenticationOn(ctx: CollectContext, caPem: string): Promise<boolean | undefined> {
+  const store = ctx.services.etcd(ctx.endpoint.url, { timeoutMs: statusTimeoutMs(ctx.options), tls: { caPem, serverName: ETCD_SERVER_NAME } });
+  try {
+    await store.getConfig();
+    return false;
+  } catch (error) {
+    return isIgniteError(error) && error.kind === 'permission' && /user name is empty/.test(error.message) ? true : undefined;
+  } finally {
+    store.close();
+  }
 }

@@ -180,9 +180,13 @@ export function probesRule({ inputs }: StatusFacts): Problem[] {
 
 /** etcd's certificate warns 30 days before it ends (init issues a new one then), and fails once it has. */
 export function securityRule({ inputs, now }: StatusFacts): Problem[] {
+  const problems: Problem[] = [];
+  if (inputs.security?.tls && inputs.security.auth === false) {
+    problems.push({ severity: 'error', code: 'auth-off', message: 'etcd answers a call without credentials: authentication is off', hint: 'Run `sudo ignite-net init` again on the init host: it turns authentication on.' });
+  }
   const expires = inputs.security?.certExpiresAt;
-  if (expires === undefined) return [];
+  if (expires === undefined) return problems;
   const found = serverCertFinding(expires, now);
-  if (found.severity === 'ok') return [];
-  return [{ severity: found.severity, code: 'cert-expiring', message: found.message, ...(found.hint ? { hint: found.hint } : {}) }];
+  if (found.severity !== 'ok') problems.push({ severity: found.severity, code: 'cert-expiring', message: found.message, ...(found.hint ? { hint: found.hint } : {}) });
+  return problems;
 }

@@ -88,6 +88,7 @@ export type Severity = 'error' | 'warning';
 export type ProblemCode =
   | 'etcd-unreachable'
   | 'cert-expiring'
+  | 'auth-off'
   | 'network-config-missing'
   | 'network-config-invalid'
   | 'docker-unreachable'
@@ -163,6 +164,8 @@ export interface ContainerRow extends ContainerInput {
 
 export interface SecurityView {
   tls: boolean;
+  /** Authentication on (a call without credentials was refused), off, or absent when it could not be told. */
+  auth?: boolean;
   /** Set when etcd serves plain HTTP (pki/facts.ts INSECURE_OVERLAY): said, not counted in the verdict. */
   warning?: { message: string; hint: string };
   caPin?: string;

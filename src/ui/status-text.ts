@@ -60,7 +60,7 @@ export function overviewLines(model: StatusModel): { label: string; value: strin
   lines.push({
     label: 'security',
     value: sec.tls
-      ? `TLS${sec.caPin ? `, CA ${sec.caPin.slice(0, 23)}…` : ''}${sec.certExpiresAt ? `, certificate until ${sec.certExpiresAt.slice(0, 10)}` : ''}${sec.identity ? `, this host is ${sec.identity}` : ''}`
+      ? `TLS${sec.auth === undefined ? '' : sec.auth ? ', auth on' : ', AUTH OFF'}${sec.caPin ? `, CA ${sec.caPin.slice(0, 23)}…` : ''}${sec.certExpiresAt ? `, certificate until ${sec.certExpiresAt.slice(0, 10)}` : ''}${sec.identity ? `, this host is ${sec.identity}` : ''}`
       : 'none: plain HTTP, no authentication',
   });
   const n = model.network;

@@ -129,7 +129,7 @@ test.serial('secure by default: init prints a join command that pins the CA; joi
   t.is(again.code, 0, describe(again));
   t.regex(again.stdout, /already joined, nothing changed/);
   const text = await runCli(node2, ['status']);
-  t.regex(text.stdout, /security +TLS, CA sha256:[0-9a-f]{16}…, certificate until \d{4}-\d\d-\d\d, this host is ignite-host-[a-z0-9]{6}/, describe(text));
+  t.regex(text.stdout, /security +TLS, auth on, CA sha256:[0-9a-f]{16}…, certificate until \d{4}-\d\d-\d\d, this host is ignite-host-[a-z0-9]{6}/, describe(text));
   const doctor = await runCli(node2, ['doctor']);
   t.log(doctor.stdout);
   t.is(doctor.code, 0, describe(doctor));

@@ -10,7 +10,7 @@ interface StatusDoc {
   verdict: string;
   exitCode: number;
   etcd: { ok: boolean; endpoint: string; source: string };
-  security: { tls: boolean; identity?: string };
+  security: { tls: boolean; auth?: boolean; identity?: string };
   hosts: { subnet: string; publicIP: string; thisHost: boolean; etcdHost: boolean; reserved: boolean; expiresAt?: string; backendReach: { state: string; text: string }; overlayReach: { state: string; text: string; rttMs?: number } }[];
   thisHost: { subnet?: string; containers: { name: string; role?: string; state: string; running: boolean; restartCount: number; image: string; uptimeSeconds?: number }[]; subnetEnv: { kind: string }; cni: { ours?: { written: boolean }; firstPick?: string; missingPlugins: string[] } };
   problems: { severity: string; code: string; message: string }[];
@@ -55,6 +55,7 @@ test.serial('status on the init host and on a joined host; a stopped flannel is 
     t.is(doc.etcd.source, 'state');
     t.is(doc.etcd.endpoint, `https://${node1.address}:2379`);
     t.is(doc.security.tls, true);
+    t.is(doc.security.auth, true, `${host.name} saw etcd refuse a call without credentials`);
     t.regex(doc.security.identity ?? '', /^ignite-host-[a-z0-9]{6}$/, `${host.name} reads etcd as its own identity`);
     t.deepEqual(doc.hosts.map((h) => h.publicIP).sort(), expected, `${host.name} lists both hosts`);
     const self = doc.hosts.find((h) => h.thisHost);

@@ -273,3 +273,18 @@ test('a revoked host: its lease is marked revoked until it runs out, a warning, 
   t.is(renewed.hosts.find((h) => h.publicIP === '10.0.0.2')?.revoked, undefined);
   t.is(renewed.verdict, 'healthy', JSON.stringify(renewed.problems));
 });
+
+test('authentication: said on the security line when seen on, an error when a TLS etcd answers without credentials', (t) => {
+  const secure = (auth: boolean | undefined): StatusInputs =>
+    inputs({ endpoint: { url: 'https://10.0.0.1:2379', source: 'state' }, security: { tls: true, ...(auth === undefined ? {} : { auth }), identity: 'ignite-host-abc123' } });
+  const on = buildStatusModel(secure(true));
+  t.deepEqual(on.problems.filter((p) => p.code === 'auth-off'), []);
+  t.regex(renderStatusText(on).join('\n'), /^ {2}security +TLS, auth on, this host is ignite-host-abc123$/m);
+  const off = buildStatusModel(secure(false));
+  t.is(off.problems.find((p) => p.code === 'auth-off')?.severity, 'error');
+  t.is(off.verdict, 'unhealthy');
+  t.regex(renderStatusText(off).join('\n'), /^ {2}security +TLS, AUTH OFF, this host is/m);
+  const unknown = buildStatusModel(secure(undefined));
+  t.deepEqual(unknown.problems.filter((p) => p.code === 'auth-off'), [], 'no verdict, no problem: etcd may just not have answered');
+  t.regex(renderStatusText(unknown).join('\n'), /^ {2}security +TLS, this host is/m);
+});
