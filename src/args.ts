@@ -101,7 +101,7 @@ function buildOptions(command: Command, args: string[], values: Values, env: Nod
   const flag = (name: string): boolean => values.get(name) === true;
 
   const host = command === 'logs' || command === 'token' || command === 'hosts' ? undefined : positionalHost(command, args);
-  const token = command === 'token' ? parseTokenAction(args) : undefined;
+  const token = command === 'token' ? parseTokenAction(args, flag('control-plane')) : undefined;
   const hosts = command === 'hosts' ? parseHostsAction(args) : undefined;
   const logsTarget = command === 'logs' ? parseLogsTarget(args) : undefined;
   const etcdEndpoint = str('etcd-endpoint');
@@ -137,7 +137,7 @@ function buildOptions(command: Command, args: string[], values: Values, env: Nod
     insecure: flag('insecure'),
     ...(token === undefined ? {} : { token }),
     ...(hosts === undefined ? {} : { hosts }),
-    ttlMs: parseDuration('ttl', str('ttl'), 24 * 60 * 60 * 1000),
+    ttlMs: parseTtl(str('ttl'), token?.controlPlane === true),
     ...parseJoinSecret(command, str('token'), str('ca-cert-hash')),
     keepOnFailure: flag('keep-on-failure'),
     purge: flag('purge'),
@@ -164,7 +164,19 @@ function parseJoinSecret(command: Command, token: string | undefined, pin: strin
   return { join: { token: parseToken(token), caPin: parseCaPin(pin) } };
 }
 
-function parseTokenAction(args: string[]): { action: 'create' | 'list' | 'delete'; id?: string } {
+const HOUR_MS = 60 * 60 * 1000;
+/** A control-plane token carries the CA key (sealed): 1h by default, at most 2h, as kubeadm's certificate secret. */
+export const CONTROL_PLANE_TTL_MS = { default: HOUR_MS, max: 2 * HOUR_MS };
+
+function parseTtl(text: string | undefined, controlPlane: boolean): number {
+  const ttlMs = parseDuration('ttl', text, controlPlane ? CONTROL_PLANE_TTL_MS.default : 24 * HOUR_MS);
+  if (controlPlane && ttlMs > CONTROL_PLANE_TTL_MS.max) {
+    throw usageError(`--ttl ${text ?? ''} is too long for a control-plane token (at most 2h)`, 'Give --ttl 2h or less: the token carries the sealed CA key; make a new one when it has run out.');
+  }
+  return ttlMs;
+}
+
+function parseTokenAction(args: string[], controlPlane: boolean): { action: 'create' | 'list' | 'delete'; id?: string; controlPlane?: true } {
   const [action, id, ...extra] = args;
   const hint = 'Use `ignite-net token create`, `ignite-net token list` or `ignite-net token delete <id>`.';
   if (action !== 'create' && action !== 'list' && action !== 'delete') {
@@ -175,7 +187,8 @@ function parseTokenAction(args: string[]): { action: 'create' | 'list' | 'delete
     return { action, id };
   }
   if (id !== undefined) throw usageError(`token ${action} takes no more arguments (got "${args.slice(1).join(' ')}")`, hint);
-  return { action };
+  if (controlPlane && action !== 'create') throw usageError(`--control-plane goes with token create, not token ${action}`, 'Use `ignite-net token create --control-plane`.');
+  return controlPlane ? { action, controlPlane } : { action };
 }
 
 function parseHostsAction(args: string[]): { action: 'list' | 'revoke'; host?: string } {

@@ -101,7 +101,8 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   { name: 'peer', type: 'string', value: '<host>', commands: ['doctor'], description: "Run join's checks against this init host instead of init's" },
   { name: 'follow', short: 'f', type: 'boolean', commands: ['logs'], description: 'Keep printing new log lines' },
   { name: 'tail', type: 'string', value: '<lines>', commands: ['logs'], description: 'How many of the last lines to show per container', default: '100' },
-  { name: 'ttl', type: 'string', value: '<duration>', commands: ['token'], description: 'How long a new token can be used (one host joins with it)', default: '24h' },
+  { name: 'ttl', type: 'string', value: '<duration>', commands: ['token'], description: 'How long a new token can be used (one host joins with it)', default: '24h; --control-plane: 1h, at most 2h' },
+  { name: 'control-plane', type: 'boolean', commands: ['token'], description: 'create: a token for a control-plane join (an etcd member): prints the join command with a new --certificate-key, which opens the CA key and root\'s credential sealed in etcd (docs/ha.md)' },
   { name: 'purge', type: 'boolean', commands: ['cleanup'], description: `Also remove etcd's data volume (${ETCD_VOLUME})` },
   { name: 'help', short: 'h', type: 'boolean', commands: ALL, description: 'Show help' },
   { name: 'version', short: 'v', type: 'boolean', commands: ALL, description: 'Print the version' },
@@ -156,9 +157,9 @@ export const COMMAND_SPECS: Record<Command, CommandSpec> = {
     usage: 'token create|list|delete [id] [options]',
     summary: 'Make, list or delete join tokens (on the init host)',
     description:
-      "A join token lets one host join within its TTL (--ttl, default 24h): `create` prints the whole join command, `list` shows every token and which host used it, `delete` takes an unused token back. After its TTL a token opens nothing: etcd itself deletes what it held.",
+      "A join token lets one host join within its TTL (--ttl, default 24h): `create` prints the whole join command, `list` shows every token and which host used it, `delete` takes an unused token back. After its TTL a token opens nothing: etcd itself deletes what it held. `create --control-plane` (on a control-plane host) makes a token for a host that is to run an etcd member as well: its command carries a new --certificate-key, which is stored nowhere (`join --control-plane` comes in a later version).",
     arguments: [['create|list|delete', 'What to do'], ['id', 'delete: the token id (the part before the dot)']],
-    examples: ['sudo ignite-net token create', 'sudo ignite-net token create --ttl 2h', 'sudo ignite-net token list', 'sudo ignite-net token delete abc123'],
+    examples: ['sudo ignite-net token create', 'sudo ignite-net token create --ttl 2h', 'sudo ignite-net token create --control-plane', 'sudo ignite-net token list', 'sudo ignite-net token delete abc123'],
   },
   hosts: {
     usage: 'hosts list|revoke [host] [options]',

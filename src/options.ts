@@ -39,8 +39,8 @@ export interface Options {
   /** Check names as given; preflight compares them case-insensitively. */
   ignorePreflightErrors: Set<string> | 'all';
   force: boolean;
-  /** token: what to do, the token id for delete, and create's --ttl. */
-  token?: { action: 'create' | 'list' | 'delete'; id?: string };
+  /** token: what to do, the token id for delete, create's --control-plane; and create's --ttl. */
+  token?: { action: 'create' | 'list' | 'delete'; id?: string; controlPlane?: true };
   ttlMs: number;
   /** hosts: list them, or revoke one (by its advertise address or host name). */
   hosts?: { action: 'list' | 'revoke'; host?: string };

@@ -1,7 +1,9 @@
 import { IgniteError } from '../core/errors.js';
 import type { SummaryLine } from '../core/events.js';
 import type { Step } from '../core/step.js';
-import { bootstrapKey, hostUser, joinKey, tokenKey, tokenRole, tokenUser } from '../pki/etcd-roles.js';
+import type { ControlPlaneBundle } from '../pki/certificate-key.js';
+import { bootstrapKey, controlPlaneKey, hostUser, joinKey, tokenKey, tokenRole, tokenUser } from '../pki/etcd-roles.js';
+import { pkiLayout } from '../pki/layout.js';
 import { parseJoinRecord, parseTokenRecord, recordTime } from '../pki/records.js';
 import { joinCommand } from '../pki/token.js';
 import { required, type CommandContext } from '../steps/context.js';
@@ -9,6 +11,26 @@ import { connectAsRoot } from '../steps/root-access.js';
 import { loadStateStep } from '../steps/state.js';
 import { createJoinToken } from '../steps/token.js';
 import type { CommandSpec } from './command.js';
+
+/** What a control-plane join needs (docs/ha.md): only a host that has the CA key and root's credential can give it. */
+async function readBundle(ctx: CommandContext): Promise<ControlPlaneBundle> {
+  const layout = pkiLayout(ctx.options.stateDir);
+  const files = ctx.services.files;
+  const [caCertPem, caKeyPem, rootText] = await Promise.all([files.readIfExists(layout.caCert), files.readIfExists(layout.caKey), files.readIfExists(layout.rootCredential)]);
+  let rootPassword: unknown;
+  try {
+    rootPassword = rootText === undefined ? undefined : (JSON.parse(rootText) as { password?: unknown }).password;
+  } catch {
+    rootPassword = undefined;
+  }
+  if (caCertPem === undefined || caKeyPem === undefined || typeof rootPassword !== 'string') {
+    const missing = caKeyPem === undefined || caCertPem === undefined ? `the overlay CA's key (${layout.caKey}) is not` : `etcd's root credential (${layout.rootCredential}) is not readable`;
+    throw new IgniteError('usage', `token create --control-plane runs on a control-plane host: ${missing} on this host`, {
+      hint: `Run it on ${ctx.state?.peer ?? 'the init host'}.`,
+    });
+  }
+  return { caCertPem, caKeyPem, rootPassword };
+}
 
 const actionStep: Step<CommandContext> = {
   id: 'token',
@@ -20,9 +42,11 @@ const actionStep: Step<CommandContext> = {
     const tokens = ctx.summaryLines ?? (ctx.summaryLines = []);
     if (action.action === 'create') {
       const state = required(ctx.state, 'state');
-      const { token, expiresAt } = await createJoinToken(admin, Math.round(ctx.options.ttlMs / 1000), now, io.changed);
-      ctx.joinCommand = joinCommand(state.advertiseAddress, token, state.security?.caPin ?? '');
-      return { detail: `token ${token.id}, valid until ${recordTime(expiresAt.toISOString())}` };
+      const bundle = action.controlPlane ? await readBundle(ctx) : undefined;
+      const { token, expiresAt, certificateKey } = await createJoinToken(admin, Math.round(ctx.options.ttlMs / 1000), now, io.changed, bundle);
+      // The only place the certificate key ever appears: the command the operator asked for.
+      ctx.joinCommand = joinCommand(state.advertiseAddress, token, state.security?.caPin ?? '', certificateKey);
+      return { detail: `${bundle ? 'control-plane ' : ''}token ${token.id}, valid until ${recordTime(expiresAt.toISOString())}` };
     }
     const ids = (await admin.listUsers()).filter((u) => u.startsWith(tokenUser(''))).map((u) => u.slice(tokenUser('').length));
     if (action.action === 'delete') {
@@ -33,7 +57,7 @@ const actionStep: Step<CommandContext> = {
       await admin.deleteUser(tokenUser(id));
       await admin.deleteRole(tokenRole(id));
       if (!used) await admin.deleteUser(hostUser(id));
-      for (const key of [bootstrapKey(id), tokenKey(id)]) await admin.delete(key);
+      for (const key of [bootstrapKey(id), controlPlaneKey(id), tokenKey(id)]) await admin.delete(key);
       tokens.push({ label: id, value: used ? 'deleted; the host that joined with it keeps its identity (`hosts revoke` takes that back)' : 'deleted, with the host identity it would have opened: it can no longer be used' });
       return { detail: `deleted ${id}` };
     }
@@ -46,7 +70,7 @@ const actionStep: Step<CommandContext> = {
         : unused !== undefined
           ? `unused, expires ${record ? recordTime(record.expiresAt) : '?'}`
           : 'expired unused (it opens nothing now)';
-      tokens.push({ label: id, value: `created ${record ? recordTime(record.createdAt) : '?'}; ${fate}` });
+      tokens.push({ label: id, value: `${record?.controlPlane === true ? 'control-plane, ' : ''}created ${record ? recordTime(record.createdAt) : '?'}; ${fate}` });
     }
     return { detail: `${ids.length} token${ids.length === 1 ? '' : 's'}` };
   },
@@ -59,10 +83,11 @@ export const tokenCommand: CommandSpec = {
   steps: () => [loadStateStep('strict'), connectAsRoot, actionStep],
   summary(ctx) {
     if (ctx.joinCommand) {
+      const controlPlane = ctx.options.token?.controlPlane === true;
       return {
-        title: 'ignite-net: a join token for one host',
+        title: controlPlane ? 'ignite-net: a control-plane join token for one host' : 'ignite-net: a join token for one host',
         lines: [],
-        next: ['On the host to join (within the token\'s TTL):', ctx.joinCommand],
+        next: [controlPlane ? 'On the host to join as a control-plane member (within the token\'s TTL; keep the command secret):' : 'On the host to join (within the token\'s TTL):', ctx.joinCommand],
       };
     }
     const lines: SummaryLine[] = ctx.summaryLines ?? [];

@@ -39,13 +39,19 @@ export const bootstrapKey = (id: string): string => `${IGNITE_PREFIX}/bootstrap/
 export const joinKey = (id: string): string => `${IGNITE_PREFIX}/joins/${id}`;
 /** Root-only: what `hosts revoke` recorded, for status (pki/records.ts RevokedRecord). */
 export const revokedKey = (id: string): string => `${IGNITE_PREFIX}/revoked/${id}`;
+/** A control-plane token's sealed bundle (docs/ha.md), on the same etcd lease as its bootstrap box. */
+export const controlPlaneKey = (id: string): string => `${IGNITE_PREFIX}/control-plane/${id}`;
 /** Root-only metadata for `token list`. */
 export const tokenKey = (id: string): string => `${IGNITE_PREFIX}/tokens/${id}`;
 
-/** A join token's user may take its sealed identity once and record the join: two single keys. */
-export function tokenPermissions(id: string): EtcdPermission[] {
+/**
+ * A join token's user may take its sealed identity once and record the join: two single keys; a
+ * control-plane token's user may also take its sealed bundle (a third single key).
+ */
+export function tokenPermissions(id: string, controlPlane = false): EtcdPermission[] {
   return [
     { permission: 'readwrite', key: bootstrapKey(id) },
     { permission: 'readwrite', key: joinKey(id) },
+    ...(controlPlane ? [{ permission: 'readwrite' as const, key: controlPlaneKey(id) }] : []),
   ];
 }

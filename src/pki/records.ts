@@ -10,6 +10,8 @@ export interface TokenRecord {
   user: string;
   createdAt: string;
   expiresAt: string;
+  /** A control-plane token (docs/ha.md): it also carries the sealed control-plane bundle. */
+  controlPlane?: boolean;
 }
 
 /** At joinKey(id), written by the host that used the token. */

@@ -50,8 +50,9 @@ export function parseCaPin(text: string): string {
 }
 
 /** The join command for another host, exactly as init and `token create` print it. */
-export function joinCommand(address: string, token: JoinToken, pin: string): string {
-  return `sudo ignite-net join ${address} --token ${formatToken(token)} --ca-cert-hash ${pin}`;
+export function joinCommand(address: string, token: JoinToken, pin: string, certificateKey?: string): string {
+  const controlPlane = certificateKey === undefined ? '' : ` --control-plane --certificate-key ${certificateKey}`;
+  return `sudo ignite-net join ${address} --token ${formatToken(token)} --ca-cert-hash ${pin}${controlPlane}`;
 }
 
 const SEAL_VERSION = 1;

@@ -1,6 +1,7 @@
 import type { EtcdAdmin } from '../adapters/etcd/admin.js';
 import type { Step, StepIO } from '../core/step.js';
-import { bootstrapKey, FLANNEL_ROLE, hostUser, tokenKey, tokenPermissions, tokenRole, tokenUser } from '../pki/etcd-roles.js';
+import { newCertificateKey, sealBundle, type ControlPlaneBundle } from '../pki/certificate-key.js';
+import { bootstrapKey, controlPlaneKey, FLANNEL_ROLE, hostUser, tokenKey, tokenPermissions, tokenRole, tokenUser } from '../pki/etcd-roles.js';
 import type { TokenRecord } from '../pki/records.js';
 import { joinCommand, newPassword, newToken, seal, type JoinToken } from '../pki/token.js';
 import { required, type CommandContext } from './context.js';
@@ -10,31 +11,37 @@ export const DEFAULT_TOKEN_TTL_SECONDS = 24 * 60 * 60;
 export interface CreatedToken {
   token: JoinToken;
   expiresAt: Date;
+  /** A control-plane token's certificate key: for the printed join command only, stored nowhere. */
+  certificateKey?: string;
 }
 
 /**
  * A join token (docs/security.md): its user may take one sealed host identity, which etcd deletes by
  * itself when the TTL passes (it lives under an etcd lease of that TTL), so an unused token expires
- * without any process running. Root only.
+ * without any process running. Root only. With a bundle, a control-plane token (docs/ha.md): the
+ * bundle sealed with a new certificate key on the same lease, which its user may take as well.
  */
-export async function createJoinToken(admin: EtcdAdmin, ttlSeconds: number, now: Date, changed?: StepIO['changed']): Promise<CreatedToken> {
+export async function createJoinToken(admin: EtcdAdmin, ttlSeconds: number, now: Date, changed?: StepIO['changed'], bundle?: ControlPlaneBundle): Promise<CreatedToken> {
   const token = newToken();
   const identity = { username: hostUser(token.id), password: newPassword() };
   await admin.ensureUser(identity.username, identity.password, [FLANNEL_ROLE]);
   // One undo for all of it (each removal is a no-op for what was not made yet): nobody has seen the token.
   await changed?.({ title: `take back the unused token ${token.id} (its users, role and keys in etcd)`, run: () => removeUnusedToken(admin, token.id) });
-  await admin.ensureRole(tokenRole(token.id), tokenPermissions(token.id));
+  await admin.ensureRole(tokenRole(token.id), tokenPermissions(token.id, bundle !== undefined));
   await admin.ensureUser(tokenUser(token.id), token.secret, [tokenRole(token.id)]);
   const expiresAt = new Date(now.getTime() + ttlSeconds * 1000);
-  await admin.putUnderLease(bootstrapKey(token.id), seal(token, JSON.stringify(identity)), ttlSeconds);
-  const record: TokenRecord = { id: token.id, user: identity.username, createdAt: now.toISOString(), expiresAt: expiresAt.toISOString() };
+  const certificateKey = bundle ? newCertificateKey() : undefined;
+  const boxes: Record<string, string> = { [bootstrapKey(token.id)]: seal(token, JSON.stringify(identity)) };
+  if (bundle && certificateKey) boxes[controlPlaneKey(token.id)] = sealBundle(certificateKey, token.id, bundle);
+  await admin.putAllUnderLease(boxes, ttlSeconds);
+  const record: TokenRecord = { id: token.id, user: identity.username, createdAt: now.toISOString(), expiresAt: expiresAt.toISOString(), ...(bundle ? { controlPlane: true } : {}) };
   await admin.put(tokenKey(token.id), JSON.stringify(record));
-  return { token, expiresAt };
+  return { token, expiresAt, ...(certificateKey ? { certificateKey } : {}) };
 }
 
 /** Everything createJoinToken made, the host identity included (no host has it). */
 async function removeUnusedToken(admin: EtcdAdmin, id: string): Promise<void> {
-  for (const key of [bootstrapKey(id), tokenKey(id)]) await admin.delete(key);
+  for (const key of [bootstrapKey(id), controlPlaneKey(id), tokenKey(id)]) await admin.delete(key);
   await admin.deleteUser(tokenUser(id));
   await admin.deleteRole(tokenRole(id));
   await admin.deleteUser(hostUser(id));

@@ -235,6 +235,11 @@ export class FakeEtcd {
       getPrefix: async (prefix: string) => (up(), new Map([...this.keys].filter(([key]) => key.startsWith(prefix)).map(([key, { value }]) => [key, value]))),
       put: async (key: string, value: string) => void (up(), this.keys.set(key, { value })),
       putUnderLease: async (key: string, value: string) => void (up(), this.keys.set(key, { value, leaseId: String(this.nextLease++) })),
+      putAllUnderLease: async (entries: Record<string, string>) => {
+        up();
+        const leaseId = String(this.nextLease++);
+        for (const [key, value] of Object.entries(entries)) this.keys.set(key, { value, leaseId });
+      },
       delete: async (key: string) => (up(), this.keys.delete(key)),
       takeKey: async (key: string) => {
         up();

@@ -335,7 +335,7 @@ test('every option in the table parses on every command it is listed for', (t) =
     if (spec.name === 'help' || spec.name === 'version') continue;
     for (const command of spec.commands) {
       const value = sample[spec.name];
-      const head = command === 'token' || command === 'hosts' ? [command, 'list'] : [command];
+      const head = command === 'token' ? [command, 'create'] : command === 'hosts' ? [command, 'list'] : [command];
       const argv = spec.type === 'boolean' ? [...head, `--${spec.name}`] : [...head, `--${spec.name}`, value ?? 'missing-sample', ...(companion[spec.name] ?? [])];
       t.notThrows(() => run(argv), argv.join(' '));
     }
@@ -396,6 +396,23 @@ test('token create|list|delete <id>, with --ttl', (t) => {
   t.throws(() => parseArgs(['token', 'delete', 'ABC'], {}), { message: '"ABC" is not a token id (6 lower-case letters and digits)' });
   t.throws(() => parseArgs(['token', 'list', 'x'], {}), { message: 'token list takes no more arguments (got "x")' });
   t.throws(() => parseArgs(['token', 'create', '--ttl', '2d'], {}), { message: '--ttl "2d" is not a duration' });
+});
+
+test('token create --control-plane: 1h by default, at most 2h; create only; not a join option yet', (t) => {
+  const ttlOf = (argv: string[]): number | undefined => {
+    const parsed = parseArgs(argv, {});
+    return parsed.kind === 'run' && parsed.options.token?.controlPlane === true ? parsed.options.ttlMs : undefined;
+  };
+  t.is(ttlOf(['token', 'create', '--control-plane']), 3_600_000);
+  t.is(ttlOf(['token', 'create', '--control-plane', '--ttl', '2h']), 7_200_000);
+  t.is(ttlOf(['token', 'create', '--control-plane', '--ttl', '90m']), 5_400_000);
+  const plain = parseArgs(['token', 'create', '--ttl', '3h'], {});
+  t.true(plain.kind === 'run' && plain.options.token?.controlPlane === undefined && plain.options.ttlMs === 10_800_000);
+  const long = t.throws(() => parseArgs(['token', 'create', '--control-plane', '--ttl', '2h1s'], {}));
+  t.is(long?.message, '--ttl 2h1s is too long for a control-plane token (at most 2h)');
+  t.regex((long as { hint?: string } | undefined)?.hint ?? '', /--ttl 2h or less/);
+  t.throws(() => parseArgs(['token', 'list', '--control-plane'], {}), { message: '--control-plane goes with token create, not token list' });
+  t.throws(() => parseArgs(['join', '192.168.1.2', '--control-plane'], {}), { message: /^--control-plane is not an option of join/ });
 });
 
 test('hosts list | revoke <host>', (t) => {

@@ -70,6 +70,8 @@ export interface EtcdStore {
   put(key: string, value: string, options?: { ttlSeconds?: number }): Promise<void>;
   /** Put attached to a new etcd lease of `ttlSeconds` (not kept alive): etcd deletes the key when it expires. */
   putUnderLease(key: string, value: string, ttlSeconds: number): Promise<void>;
+  /** Every key on one new etcd lease of this TTL, so etcd deletes them together. */
+  putAllUnderLease(entries: Record<string, string>, ttlSeconds: number): Promise<void>;
   delete(key: string): Promise<boolean>;
   /**
    * Deletes the key and returns the value it had and its etcd lease, in one call (DeleteRange with
@@ -271,10 +273,14 @@ export class Store implements EtcdStore {
   }
 
   async putUnderLease(key: string, value: string, ttlSeconds: number): Promise<void> {
+    await this.putAllUnderLease({ [key]: value }, ttlSeconds);
+  }
+
+  async putAllUnderLease(entries: Record<string, string>, ttlSeconds: number): Promise<void> {
     if (!Number.isInteger(ttlSeconds) || ttlSeconds < 1) throw new Error(`putUnderLease: TTL ${ttlSeconds} is not a whole number of seconds >= 1`);
     await this.call(async () => {
       const granted = await this.client.leaseClient.leaseGrant({ TTL: ttlSeconds });
-      await this.client.put(key).value(value).lease(granted.ID);
+      for (const [key, value] of Object.entries(entries)) await this.client.put(key).value(value).lease(granted.ID);
     });
   }
 
