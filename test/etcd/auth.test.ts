@@ -10,8 +10,10 @@ import { openEtcd, type EtcdStore, type EtcdStoreOptions } from '../../src/adapt
 import { IgniteError } from '../../src/core/errors.js';
 import { ETCD_KEYS } from '../../src/defaults.js';
 import { createCa } from '../../src/pki/certs.js';
+import { openBundle } from '../../src/pki/certificate-key.js';
 import {
   bootstrapKey,
+  controlPlaneKey,
   FLANNEL_ROLE,
   flannelPermissions,
   hostUser,
@@ -20,6 +22,7 @@ import {
   tokenUser,
 } from '../../src/pki/etcd-roles.js';
 import { newPassword } from '../../src/pki/token.js';
+import { createJoinToken } from '../../src/steps/token.js';
 import { startEtcd, TEST_SERVER_NAME, type EtcdProcess } from '../_helpers/etcd-process.js';
 
 // One etcd as `ignite-net init` runs it (TLS from our CA, auth on), one plain for enableAuth itself.
@@ -263,6 +266,46 @@ test('takeKey gives the value to exactly one of two concurrent token users', asy
   await admin.put(bootstrapKey(other), 'someone else');
   await refused(t, a.takeKey(bootstrapKey(other)), 'permission', /permission denied/);
   t.is(await admin.get(bootstrapKey(other)), 'someone else');
+});
+
+test('a control-plane token: only its user reads and takes the bundle, which opens with the certificate key; it expires with the token', async (t) => {
+  const admin = rootAdmin(t);
+  await admin.ensureRole(FLANNEL_ROLE, flannelPermissions());
+  const bundle = { caCertPem: etcd().ca.certPem, caKeyPem: 'the CA key', rootPassword: etcd().rootPassword };
+  const { token, certificateKey } = await createJoinToken(admin, 60, new Date(), undefined, bundle);
+  if (certificateKey === undefined) throw new Error('no certificate key');
+  const plainToken = (await createJoinToken(admin, 60, new Date())).token;
+  t.is((await createJoinToken(admin, 60, new Date())).certificateKey, undefined);
+  const host = await flannelIdentity(t);
+  const key = controlPlaneKey(token.id);
+  // Another (plain) token's user and a host identity are refused; so is the plain token's own bundle key.
+  const other = store(t, { auth: { username: tokenUser(plainToken.id), password: plainToken.secret } });
+  await refused(t, other.get(key), 'permission', /permission denied/);
+  await refused(t, other.get(controlPlaneKey(plainToken.id)), 'permission', /permission denied/);
+  await refused(t, host.store.get(key), 'permission', /permission denied/);
+  const mine = store(t, { auth: { username: tokenUser(token.id), password: token.secret } });
+  const sealed = await mine.get(key);
+  t.deepEqual(openBundle(certificateKey, token.id, sealed ?? ''), bundle);
+  t.is(openBundle(certificateKey.replace(/^./, (c) => (c === '0' ? '1' : '0')), token.id, sealed ?? ''), undefined, 'a wrong key opens nothing');
+  const taken = await mine.takeKey(key);
+  t.is(taken?.value, sealed);
+  t.is(await admin.get(key), undefined);
+
+  // The bundle and the bootstrap box share one lease: etcd deletes both when the TTL passes.
+  const short = await createJoinToken(admin, 2, new Date(), undefined, bundle);
+  const [boxTaken, bundleTaken] = [await admin.takeKey(bootstrapKey(short.token.id)), await admin.takeKey(controlPlaneKey(short.token.id))];
+  t.true(boxTaken !== undefined && boxTaken.leaseId !== '0' && boxTaken.leaseId === bundleTaken?.leaseId, 'one lease');
+  if (boxTaken && bundleTaken) {
+    t.is(await admin.putBack(bootstrapKey(short.token.id), boxTaken), 'restored');
+    t.is(await admin.putBack(controlPlaneKey(short.token.id), bundleTaken), 'restored');
+  }
+  const deadline = Date.now() + 8_000;
+  let left: (string | undefined)[] = ['x'];
+  while (left.some((v) => v !== undefined) && Date.now() < deadline) {
+    await sleep(250);
+    left = await Promise.all([admin.get(controlPlaneKey(short.token.id)), admin.get(bootstrapKey(short.token.id))]);
+  }
+  t.deepEqual(left, [undefined, undefined]);
 });
 
 test('putBack after the lease ran out: expired, nothing written', async (t) => {
