@@ -6,7 +6,7 @@
 import test from 'ava';
 import { readdir } from 'node:fs/promises';
 import { LABELS } from '../../src/defaults.js';
-import { describe, hostsWithTestImages, joinCommandOf, runCli, TEST_FLANNEL_FLAGS, TEST_IMAGE_FLAGS } from '../_helpers/cli.js';
+import { describe, etcdGetPrefix, hostsWithTestImages, joinCommandOf, runCli, TEST_FLANNEL_FLAGS, TEST_IMAGE_FLAGS } from '../_helpers/cli.js';
 import type { SimHost } from '../_helpers/hosts.js';
 
 async function assertUntouched(t: import('ava').ExecutionContext, host: SimHost): Promise<void> {
@@ -93,6 +93,32 @@ test.serial('secure by default: init prints a join command that pins the CA; joi
   const onJoined = await runCli(node2, ['token', 'create']);
   t.is(onJoined.code, 2, describe(onJoined));
   t.regex(onJoined.stderr, /token runs on the init host: this host has no etcd root credential/);
+
+  // A control-plane token (docs/ha.md): the command alone on its line is the only place its certificate key appears.
+  const cp = await runCli(node1, ['token', 'create', '--control-plane']);
+  t.is(cp.code, 0, describe(cp));
+  const cpLines = cp.stdout.split('\n').map((l) => l.trim()).filter((l) => l.includes('ignite-net join'));
+  t.is(cpLines.length, 1, describe(cp));
+  const cpMatch = new RegExp(`^sudo ignite-net join ${node1.address.replaceAll('.', '\\.')} --token ([a-z0-9]{6})\\.[a-z0-9]{16} --ca-cert-hash ${pin} --control-plane --certificate-key ([0-9a-f]{64})$`).exec(cpLines[0] ?? '');
+  t.truthy(cpMatch, describe(cp));
+  const [, cpId = '', certificateKey = 'missing'] = cpMatch ?? [];
+  t.is(`${cp.stdout}${cp.stderr}`.split(certificateKey).length, 2, 'the certificate key appears once: in the command');
+  const cpList = await runCli(node1, ['token', 'list']);
+  t.regex(cpList.stdout, new RegExp(`${cpId} +control-plane, created .*; unused, expires`), describe(cpList));
+  t.notRegex(cpList.stdout, new RegExp(`${secondId} +control-plane|${third[third.indexOf('--token') + 1]?.split('.')[0] ?? ''} +control-plane`), 'plain tokens are not marked');
+  const stored = [...(await etcdGetPrefix(node1, node1.address, '/')).entries()].flat().join('\n');
+  t.true(stored.includes(`/ignite-net/control-plane/${cpId}`), 'the sealed bundle is in etcd');
+  t.false(stored.includes(certificateKey), 'etcd never holds the certificate key');
+  t.false(stored.includes('PRIVATE KEY'), 'nor the CA key in clear');
+  const tooLong = await runCli(node1, ['token', 'create', '--control-plane', '--ttl', '3h']);
+  t.is(tooLong.code, 2, describe(tooLong));
+  t.regex(tooLong.stderr, /--ttl 3h is too long for a control-plane token \(at most 2h\)/);
+  const cpOnJoined = await runCli(node2, ['token', 'create', '--control-plane']);
+  t.is(cpOnJoined.code, 2, describe(cpOnJoined));
+  t.regex(cpOnJoined.stderr, /this host has no etcd root credential/);
+  const cpJoin = await runCli(node3, ['join', node1.address, '--control-plane']);
+  t.is(cpJoin.code, 2, describe(cpJoin));
+  t.regex(cpJoin.stderr, /--control-plane is not an option of join/);
 
   // etcd answers nothing over plain HTTP.
   const plain = await node3.exec('etcdctl', ['--endpoints', `http://${node1.address}:2379`, '--dial-timeout', '2s', 'get', '/coreos.com/network/config'], { env: { ETCDCTL_API: '3' }, timeoutMs: 15_000 });
