@@ -176,8 +176,9 @@ export const releaseLeaseStep: Step<CommandContext> = {
         `${error.message}: ${what} stays in etcd until it expires by itself, by ${expires} at the latest (24 h after flannel's last renewal)`,
         `To free it sooner, run on the init host: ${remedy}`,
       );
-      ctx.left.push(`${what} in etcd at ${endpoint} (not reachable): expires by itself by ${expires} at the latest; to free it sooner, on the init host: ${remedy}`);
-      return { detail: `etcd not reachable; ${what} expires by itself by ${expires}` };
+      const why = error.kind === 'permission' ? "refused this host's identity" : 'not reachable';
+      ctx.left.push(`${what} in etcd at ${endpoint} (${why}): expires by itself by ${expires} at the latest; to free it sooner, on the init host: ${remedy}`);
+      return { detail: `etcd ${why}; ${what} expires by itself by ${expires}` };
     } finally {
       store.close();
     }
