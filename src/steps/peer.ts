@@ -3,6 +3,7 @@ import { IgniteError } from '../core/errors.js';
 import type { Step, StepIO } from '../core/step.js';
 import { PORTS } from '../defaults.js';
 import { etcdEndpoint, parseHostArg, resolveHost } from '../net/host-arg.js';
+import { udpRejectionWaitMs } from '../net/udp-wait.js';
 import { diffNetworkConfig, parseNetworkConfig, validateNetworkConfig, type NetworkConfig } from '../net/network-config.js';
 import type { PresentedCa } from '../adapters/tls-probe.js';
 import { required, type CommandContext } from './context.js';
@@ -24,7 +25,7 @@ export const peerStep: Step<CommandContext> = {
     await refuseInitHost(ctx);
     const { endpoint, rttMs } = await reachPeerEtcd(ctx, io);
     const network = await readPeerNetworkConfig(ctx, io);
-    const udpNote = await probePeerBackendPort(ctx);
+    const udpNote = await probePeerBackendPort(ctx, rttMs);
     return { detail: `etcd v3 at ${endpoint} (${formatDuration(rttMs)}), ${network.Network}, ${udpNote}` };
   },
 };
@@ -111,11 +112,14 @@ export async function readPeerNetworkConfig(ctx: CommandContext, io: StepIO): Pr
   return network;
 }
 
-/** The backend's UDP port on the peer does not reject us; returns what the probe saw, for the detail. */
-export async function probePeerBackendPort(ctx: CommandContext): Promise<string> {
+/**
+ * The backend's UDP port on the peer does not reject us; returns what the probe saw, for the detail.
+ * `rttMs` (etcd's TCP connect) bounds the wait for a rejection (net/udp-wait.ts).
+ */
+export async function probePeerBackendPort(ctx: CommandContext, rttMs?: number): Promise<string> {
   const { host, address } = required(ctx.peer, 'peer');
   const port = ctx.network.Backend.Port;
-  const udp = await ctx.services.probes.udpProbe(address, port, 1_000);
+  const udp = await ctx.services.probes.udpProbe(address, port, udpRejectionWaitMs(rttMs));
   if (udp === 'rejected') {
     throw new IgniteError('peer', `nothing is listening on ${host}:${port}/udp — is flannel running there, is a firewall rejecting?`, {
       hint: `Check \`docker logs ignite-flannel\` on ${host} and open ${port}/udp between the hosts.`,
