@@ -143,8 +143,29 @@ test.serial('secure by default: init prints a join command that pins the CA; joi
     t.is((JSON.parse(status.stdout) as { etcd: { ok: boolean } }).etcd.ok, true, status.stdout);
     outputs.push(status.stdout);
   }
+  // --json carries no secret either (join again and doctor, each as its own identity).
+  for (const node of [node1, node2]) {
+    for (const args of [['join', node1.address, ...TEST_FLANNEL_FLAGS, '--json'], ['doctor', '--json']]) {
+      if (node === node1 && args[0] === 'join') continue;
+      const json = await runCli(node, args);
+      outputs.push(json.stdout, json.stderr);
+    }
+  }
   // The password of node2's own flannel shows in its own start-up log line only as [redacted].
   for (const secret of secrets) t.false(outputs.some((o) => o.includes(secret)), 'a secret leaked into an output');
+  // On disk a secret is only in files of mode 0600 (under the state dir, the CNI dirs, flannel's run dir).
+  let secretFiles = 0;
+  for (const node of [node1, node2, node3]) {
+    for (const secret of secrets) {
+      const found = await node.exec('grep', ['-rlF', '--', secret, STATE_DIR, '/etc/cni', '/run/flannel']);
+      const files = found.stdout.trim().split('\n').filter(Boolean);
+      if (files.length === 0) continue;
+      secretFiles += files.length;
+      const modes = await node.exec('stat', ['-c', '%a %n', ...files]);
+      for (const line of modes.stdout.trim().split('\n')) t.true(line.startsWith('600 '), `a secret in a file that is not 0600: ${line}`);
+    }
+  }
+  t.true(secretFiles >= 4, `the scan found the secrets' own files (root's credential, each host's password): ${secretFiles}`);
   for (const node of [node1, node2]) {
     const modes = await node.exec('stat', ['-c', '%a %n', `${STATE_DIR}/flannel-tls/etcd-password`, `${STATE_DIR}/flannel-tls/client-key.pem`, `${STATE_DIR}/flannel-tls`]);
     t.deepEqual(modes.stdout.trim().split('\n').map((l) => l.split(' ')[0]), ['600', '600', '700'], modes.stdout);
