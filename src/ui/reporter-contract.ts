@@ -28,9 +28,10 @@ export interface ReporterStreams {
 export function summaryLines(event: Extract<RunEventBody, { type: 'summary' }>, p: Paint): string[] {
   const lines = [p.bold(event.title)];
   for (const { label, value } of alignSummary(event.lines)) lines.push(`  ${p.dim(label)}  ${value}`);
-  if (event.next.length > 0) {
-    lines.push(p.bold('next:'));
-    for (const command of event.next) lines.push(`  ${command}`);
-  }
-  return lines;
+  return [...lines, ...nextLines(event, p)];
+}
+
+/** The summary's commands to run next, one per line, never wrapped by us (the join command is copied whole). */
+export function nextLines(event: Extract<RunEventBody, { type: 'summary' }>, p: Paint): string[] {
+  return event.next.length > 0 ? [p.bold('next:'), ...event.next.map((command) => `  ${command}`)] : [];
 }

@@ -54,6 +54,17 @@ test('the ink reporter renders to stderr, and close() writes the last frame and 
   t.is(stderr.chunks.length, written, 'nothing renders after close');
 });
 
+test('on a terminal the next commands follow the box on stdout, each on one line however wide', async (t) => {
+  const { stdout, stderr, forReporter } = streams(true);
+  const reporter = createInkReporter(forReporter, { onInterrupt: () => {} });
+  const join = `sudo ignite-net join 10.0.0.1 --token abcdef.0123456789abcdef --ca-cert-hash sha256:${'a'.repeat(64)}`;
+  reporter.emit({ type: 'summary', title: 'Ready', lines: [{ label: 'subnet', value: '10.50.31.0/24' }], next: ['On the next host:', join] });
+  reporter.emit({ type: 'command-end', ok: true, exitCode: 0, durationMs: 1000, leftInPlace: [] });
+  await reporter.close();
+  t.deepEqual(stdout.lines.map(stripAnsi), ['next:', '  On the next host:', `  ${join}`]);
+  t.false(stderr.text.includes('--ca-cert-hash'), 'the box on stderr does not draw the command');
+});
+
 test('with stdout piped, the interactive reporter still writes the result to stdout', async (t) => {
   const { stdout, forReporter } = streams(false);
   const reporter = createInkReporter(forReporter, { onInterrupt: () => {} });

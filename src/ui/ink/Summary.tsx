@@ -7,7 +7,11 @@ import { symbols } from '../marks.js';
 import { Failure } from './Failure.js';
 import { Tone } from './theme.js';
 
-/** The result: a bordered box of label/value lines and the commands to run next. */
+/**
+ * The result: a bordered box of label/value lines. The commands to run next are not in it: the
+ * reporter writes them after the box as plain lines (reporter.tsx), so a join command that is wider
+ * than the terminal is soft-wrapped by the terminal and copies as one line, not cut by a border.
+ */
 export function SummaryBox({ summary }: { summary: SummaryView }) {
   const lines = alignSummary(summary.lines);
   const labelWidth = (lines[0]?.label.length ?? 0) + 2;
@@ -16,7 +20,6 @@ export function SummaryBox({ summary }: { summary: SummaryView }) {
   const content = Math.max(
     summary.title.length,
     ...lines.map((line) => labelWidth + line.value.length),
-    ...summary.next.map((command) => command.length + 2),
   );
   return (
     <Box borderStyle="round" flexDirection="column" paddingX={1} width={Math.min(columns, content + 4)} marginTop={1}>
@@ -31,16 +34,6 @@ export function SummaryBox({ summary }: { summary: SummaryView }) {
               <Box flexShrink={1}>
                 <Text>{line.value}</Text>
               </Box>
-            </Box>
-          ))}
-        </Box>
-      )}
-      {summary.next.length > 0 && (
-        <Box flexDirection="column" marginTop={1}>
-          <Tone bold>next:</Tone>
-          {summary.next.map((command, index) => (
-            <Box key={index} marginLeft={2}>
-              <Tone color="cyan">{command}</Tone>
             </Box>
           ))}
         </Box>

@@ -8,7 +8,7 @@ import type { RunEventBody } from '../../core/events.js';
 import { paint } from '../ansi.js';
 import { createEventStore } from '../event-store.js';
 import { colorEnabled } from '../mode.js';
-import { summaryLines, type Reporter, type ReporterStreams } from '../reporter-contract.js';
+import { nextLines, summaryLines, type Reporter, type ReporterStreams } from '../reporter-contract.js';
 import { App } from './App.js';
 import { createInkPrompter } from './prompter.js';
 
@@ -53,8 +53,10 @@ export function createInkReporter(streams: ReporterStreams, options: InkReporter
       instance.unmount();
       await exited;
       // The box went to the terminal (stderr); a piped stdout still gets the result as plain lines.
-      if (summary !== undefined && streams.stdout.isTTY !== true) {
-        streams.stdout.write(`${summaryLines(summary, paint(false)).join('\n')}\n`);
+      // On a terminal the next commands follow the box unbordered, each on one line, to copy whole.
+      if (summary !== undefined) {
+        const lines = streams.stdout.isTTY === true ? nextLines(summary, paint(colorEnabled(streams.stdout, streams.env))) : summaryLines(summary, paint(false));
+        if (lines.length > 0) streams.stdout.write(`${lines.join('\n')}\n`);
       }
     },
   };
