@@ -1,7 +1,7 @@
 /**
  * Issue 4, bad input: every mistake an operator can make ends with one `error:` line saying what is
- * wrong, a `hint:` line saying what to do, the documented exit code (README, "Exit codes"), no stack
- * trace, and the host unchanged. The README's "Troubleshooting" section lists these same cases.
+ * wrong, a `hint:` line saying what to do, the documented exit code (docs/commands.md, "Exit codes"), no stack
+ * trace, and the host unchanged. docs/troubleshooting.md lists these same cases.
  *
  * Two kinds of case, one table each:
  *   - `local`: the built CLI run directly on this machine, every path option pointed into a fresh temp
@@ -599,12 +599,12 @@ test.serial('host: an etcd that holds a different network config → exit 8, not
   await assertUnchanged(t, h, before);
 });
 
-// The README's Troubleshooting table has a row for every case, with the exit code the case asserts.
-test.serial('README troubleshooting lists every case with its exit code', async (t) => {
-  const readme = await readFile(new URL('../../README.md', import.meta.url), 'utf8');
-  const start = readme.indexOf('## Troubleshooting');
-  t.true(start >= 0 && start < readme.indexOf('## Development'), 'a Troubleshooting section before Development');
-  const section = readme.slice(start, readme.indexOf('## Development'));
+// docs/troubleshooting.md's table has a row for every case, with the exit code the case asserts.
+test.serial('docs/troubleshooting.md lists every case with its exit code', async (t) => {
+  const doc = await readFile(new URL('../../docs/troubleshooting.md', import.meta.url), 'utf8');
+  const end = doc.indexOf('## How it differs');
+  t.true(doc.startsWith('# Troubleshooting') && end > 0, 'the troubleshooting table comes before the comparison with the script');
+  const section = doc.slice(0, end);
   const rows = new Map<string, string>();
   for (const line of section.split('\n')) {
     const cells = /^\|(.+)\|(.+)\|\s*(\d+)\s*\|$/.exec(line);
@@ -612,5 +612,5 @@ test.serial('README troubleshooting lists every case with its exit code', async 
   }
   const cases = [...LOCAL_CASES, ...HOST_CASES];
   t.true(cases.length >= 30, `at least 30 cases (${cases.length})`);
-  for (const c of cases) t.is(rows.get(c.title.toLowerCase()), String(c.exit), `README row for "${c.title}"`);
+  for (const c of cases) t.is(rows.get(c.title.toLowerCase()), String(c.exit), `troubleshooting row for "${c.title}"`);
 });
