@@ -28,7 +28,7 @@ export interface CommandRun {
   services?: Services;
 }
 
-/** The only reader of the test hook's variable; see README, Development. */
+/** The only reader of the test hook's variable; see docs/development.md. */
 export const TEST_PAUSE_ENV = 'IGNITE_NET_TEST_PAUSE_AT';
 
 /**

@@ -12,9 +12,10 @@ import type { Step } from '../core/step.js';
 import { PORTS } from '../defaults.js';
 import { hostFromUrl } from '../net/host-arg.js';
 import { INSECURE_OVERLAY, serverCertFinding } from '../pki/facts.js';
-import { ETCD_SERVER_NAME, pkiLayout } from '../pki/layout.js';
+import { pkiLayout } from '../pki/layout.js';
 import { readHostIdentity } from '../steps/auth.js';
 import { required, type CommandContext } from '../steps/context.js';
+import { readConfigAs as readConfigWith } from '../steps/etcd-access.js';
 import type { Check } from '../steps/preflight.js';
 import { countDetail, runDependent, type DependentCheck } from './report.js';
 
@@ -76,17 +77,8 @@ export function evaluateIdentity(username: string | undefined, answer: 'answered
 }
 
 /** The config read as `auth` (none: without credentials); what it got, never thrown. */
-async function readConfigAs(ctx: CommandContext, caPem: string, auth: EtcdAuth | undefined): Promise<'answered' | Error> {
-  const endpoint = required(ctx.state, 'state').etcdEndpoint;
-  const store = ctx.services.etcd(endpoint, { timeoutMs: Math.min(ctx.options.timeoutMs, PROBE_TIMEOUT_MS), tls: { caPem, serverName: ETCD_SERVER_NAME }, ...(auth ? { auth } : {}) });
-  try {
-    await store.getConfig();
-    return 'answered';
-  } catch (error) {
-    return error instanceof Error ? error : new Error(String(error));
-  } finally {
-    store.close();
-  }
+function readConfigAs(ctx: CommandContext, caPem: string, auth: EtcdAuth | undefined): Promise<'answered' | Error> {
+  return readConfigWith(ctx.services, required(ctx.state, 'state').etcdEndpoint, caPem, auth, Math.min(ctx.options.timeoutMs, PROBE_TIMEOUT_MS));
 }
 
 /** The checks of a secure host; they share what the TLS check saw. */

@@ -6,7 +6,7 @@
  */
 import { join } from 'node:path';
 import type { Options } from '../options.js';
-import { etcdAccess } from '../steps/etcd-access.js';
+import { etcdAccess, readConfigAs } from '../steps/etcd-access.js';
 import type { EtcdStore } from '../adapters/etcd/store.js';
 import { hostServices, type HostFiles, type Probes, type Services, type StateFiles } from '../adapters/services.js';
 import { applyState, statePath, type HostState } from '../adapters/state.js';
@@ -18,7 +18,6 @@ import { firstAddress } from '../net/cidr.js';
 import type { Lease } from '../net/lease.js';
 import { parseNetworkConfig } from '../net/network-config.js';
 import { revokedKey } from '../pki/etcd-roles.js';
-import { ETCD_SERVER_NAME } from '../pki/layout.js';
 import { parseRevokedRecord, type RevokedRecord } from '../pki/records.js';
 import { leaseSubnet, parseSubnetEnv, subnetEnvPath } from '../net/subnet-env.js';
 import { nextLeaseExpiryCache, parseLeaseExpiryCache, rememberedTtl, type LeaseExpiryCache } from './lease-expiry.js';
@@ -138,6 +137,8 @@ async function collect(ctx: CollectContext): Promise<StatusModel> {
     backendPort: (lease.backendType || backendType) === 'host-gw' ? undefined : backendPort,
     overlay: member && envSubnet !== undefined && lease.publicIP === etcdHost && lease.subnet !== '',
   });
+  // Its TLS handshake and anonymous call go on while the other hosts are probed.
+  const security = readSecurity(ctx);
   const leases = etcd.ok ? etcd.leases : [];
   const candidates = leases
     .filter((l) => l.publicIP !== '' && !isSelf(l) && !local.has(l.publicIP))
@@ -158,7 +159,7 @@ async function collect(ctx: CollectContext): Promise<StatusModel> {
       ? { state: { path: statePath(options.stateDir), role: state.role, advertiseAddress: state.advertiseAddress, ...(state.peer ? { peer: state.peer } : {}), createdAt: state.createdAt } }
       : { stateMissing: `no state file at ${statePath(options.stateDir)}` }),
     etcd,
-    security: await readSecurity(ctx),
+    security: await security,
     ...(revoked && revoked.length > 0 ? { revoked } : {}),
     ...(network ? { network } : {}),
     docker,
@@ -342,13 +343,7 @@ async function readSecurity(ctx: CollectContext): Promise<StatusInputs['security
 
 /** Seen, not assumed: a call without credentials is refused ("user name is empty") only with auth on. undefined: no verdict. */
 async function authenticationOn(ctx: CollectContext, caPem: string): Promise<boolean | undefined> {
-  const store = ctx.services.etcd(ctx.endpoint.url, { timeoutMs: statusTimeoutMs(ctx.options), tls: { caPem, serverName: ETCD_SERVER_NAME } });
-  try {
-    await store.getConfig();
-    return false;
-  } catch (error) {
-    return isIgniteError(error) && error.kind === 'permission' && /user name is empty/.test(error.message) ? true : undefined;
-  } finally {
-    store.close();
-  }
+  const answer = await readConfigAs(ctx.services, ctx.endpoint.url, caPem, undefined, statusTimeoutMs(ctx.options));
+  if (answer === 'answered') return false;
+  return isIgniteError(answer) && answer.kind === 'permission' && /user name is empty/.test(answer.message) ? true : undefined;
 }

@@ -1,6 +1,6 @@
 import type { EtcdAuth } from '../adapters/etcd/auth.js';
 import type { EtcdTls } from '../adapters/etcd/tls.js';
-import type { HostFiles } from '../adapters/services.js';
+import type { HostFiles, Services } from '../adapters/services.js';
 import { ETCD_SERVER_NAME, pkiLayout } from '../pki/layout.js';
 import { readHostIdentity } from './auth.js';
 
@@ -25,4 +25,26 @@ export async function etcdAccess(files: HostFiles, stateDir: string): Promise<{ 
   }
   auth ??= await readHostIdentity(files, layout);
   return { tls: { caPem, serverName: ETCD_SERVER_NAME }, ...(auth ? { auth } : {}) };
+}
+
+/**
+ * Reads the network config once as `auth` (none: anonymously) over TLS pinned to `caPem`: what an
+ * identity is let do, or whether etcd refuses a call without credentials. The error is the answer.
+ */
+export async function readConfigAs(
+  services: Pick<Services, 'etcd'>,
+  endpoint: string,
+  caPem: string,
+  auth: EtcdAuth | undefined,
+  timeoutMs: number,
+): Promise<'answered' | Error> {
+  const store = services.etcd(endpoint, { timeoutMs, tls: { caPem, serverName: ETCD_SERVER_NAME }, ...(auth ? { auth } : {}) });
+  try {
+    await store.getConfig();
+    return 'answered';
+  } catch (error) {
+    return error instanceof Error ? error : new Error(String(error));
+  } finally {
+    store.close();
+  }
 }

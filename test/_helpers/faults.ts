@@ -1,6 +1,6 @@
 /**
  * Helpers for the fault and interrupt end-to-end tests (test/e2e/faults-*.test.ts, interrupt-*.test.ts):
- * run the CLI paused at a step (the IGNITE_NET_TEST_PAUSE_AT hook, see README, Development), read a
+ * run the CLI paused at a step (the IGNITE_NET_TEST_PAUSE_AT hook, see docs/development.md), read a
  * host's overlay health directly from Docker, subnet.env and etcd, and the state file.
  */
 import type { ExecutionContext } from 'ava';
