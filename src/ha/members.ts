@@ -35,7 +35,8 @@ export function memberNameFor(address: string): string {
  * `--initial-cluster` for a member joining with `--initial-cluster-state existing`: every member's
  * every peer URL, the joining one (already added as a learner, not started, so nameless) under
  * `self.name`. etcd checks that this lists exactly the cluster's members by peer URL (names are not
- * compared), so another unstarted member, nameless too, gets a stand-in name.
+ * compared), so another unstarted member, nameless too, gets a stand-in name. Sorted: etcd lists
+ * members by their random ID, and the same cluster should give the same flag.
  * Throws when `self.peerUrl` is not in the list: add the learner first.
  */
 export function initialCluster(members: readonly EtcdMember[], self: { name: string; peerUrl: string }): string {
@@ -47,7 +48,7 @@ export function initialCluster(members: readonly EtcdMember[], self: { name: str
     const name = member.peerUrls.includes(self.peerUrl) ? self.name : member.name || `unstarted-${member.id}`;
     for (const url of member.peerUrls) entries.push(`${name}=${url}`);
   }
-  return entries.join(',');
+  return entries.sort().join(',');
 }
 
 /** The client URLs a host's flannel must be given: every voting member's, sorted (learners refuse clients). */

@@ -124,7 +124,7 @@ test('etcd 3.4 runs the member spec: the learner joins a member of the init spec
   const learner = members.find((m) => m.peerUrls.includes(self.peerUrl));
   t.like(learner, { name: '', isLearner: true });
   const cluster = initialCluster(members, self);
-  t.is(cluster, `s1=https://${FIRST}:2380,${self.name}=https://${SECOND}:2380`);
+  t.is(cluster, `${self.name}=https://${SECOND}:2380,s1=https://${FIRST}:2380`);
   const spec = etcdSpec({ image: TEST_ETCD_IMAGE, advertiseAddress: SECOND, volume: 'unused', tls: { hostDir: dirs[1] ?? '' }, member: { name: self.name, initialCluster: cluster }, name: `ignt-ha-etcd2-${process.pid}` });
   const second = await start(b, spec, dirs[1] ?? '');
 

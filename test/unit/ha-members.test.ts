@@ -13,10 +13,14 @@ test('member names come from the advertise address (host names repeat across clo
   t.is(peerUrlOf('fd00::2'), 'https://[fd00::2]:2380');
 });
 
-test('initial cluster: every member by peer URL, the joining learner under its own name', (t) => {
+test('initial cluster: every member by peer URL, the joining learner under its own name, sorted whatever order etcd lists them in', (t) => {
   t.is(
     initialCluster([s1, m2, learner], { name: 'm-10-0-0-3', peerUrl: 'https://10.0.0.3:2380' }),
-    's1=https://10.0.0.1:2380,m-10-0-0-2=https://10.0.0.2:2380,m-10-0-0-3=https://10.0.0.3:2380',
+    'm-10-0-0-2=https://10.0.0.2:2380,m-10-0-0-3=https://10.0.0.3:2380,s1=https://10.0.0.1:2380',
+  );
+  t.is(
+    initialCluster([learner, m2, s1], { name: 'm-10-0-0-3', peerUrl: 'https://10.0.0.3:2380' }),
+    initialCluster([s1, m2, learner], { name: 'm-10-0-0-3', peerUrl: 'https://10.0.0.3:2380' }),
   );
 });
 
@@ -24,7 +28,7 @@ test('initial cluster: another unstarted member gets a stand-in name (etcd compa
   const other = { ...learner, id: 'abc', peerUrls: ['https://10.0.0.4:2380'] };
   t.is(
     initialCluster([s1, other, learner], { name: 'm-10-0-0-3', peerUrl: 'https://10.0.0.3:2380' }),
-    's1=https://10.0.0.1:2380,unstarted-abc=https://10.0.0.4:2380,m-10-0-0-3=https://10.0.0.3:2380',
+    'm-10-0-0-3=https://10.0.0.3:2380,s1=https://10.0.0.1:2380,unstarted-abc=https://10.0.0.4:2380',
   );
 });
 
