@@ -12,6 +12,7 @@ import { OPTION_SPECS, commandHelp, globalHelp } from './help.js';
 import type { OptionSpec } from './help.js';
 import { parseAdvertiseAddress, parseHostArg } from './net/host-arg.js';
 import { buildNetworkConfig } from './net/network-config.js';
+import { parseCertificateKey } from './pki/certificate-key.js';
 import { parseCaPin, parseToken, type JoinToken } from './pki/token.js';
 import { COMMANDS, isCommand, type Command, type Options } from './options.js';
 
@@ -102,6 +103,8 @@ function buildOptions(command: Command, args: string[], values: Values, env: Nod
 
   const host = command === 'logs' || command === 'token' || command === 'hosts' ? undefined : positionalHost(command, args);
   const token = command === 'token' ? parseTokenAction(args, flag('control-plane')) : undefined;
+  const joinSecret = parseJoinSecret(command, str('token'), str('ca-cert-hash'));
+  const controlPlane = command === 'join' ? parseControlPlaneJoin(flag('control-plane'), str('certificate-key'), joinSecret.join !== undefined) : undefined;
   const hosts = command === 'hosts' ? parseHostsAction(args) : undefined;
   const logsTarget = command === 'logs' ? parseLogsTarget(args) : undefined;
   const etcdEndpoint = str('etcd-endpoint');
@@ -138,7 +141,8 @@ function buildOptions(command: Command, args: string[], values: Values, env: Nod
     ...(token === undefined ? {} : { token }),
     ...(hosts === undefined ? {} : { hosts }),
     ttlMs: parseTtl(str('ttl'), token?.controlPlane === true),
-    ...parseJoinSecret(command, str('token'), str('ca-cert-hash')),
+    ...joinSecret,
+    ...(controlPlane === undefined ? {} : { controlPlane }),
     keepOnFailure: flag('keep-on-failure'),
     purge: flag('purge'),
     stateDir: parseDir('state-dir', str('state-dir') ?? PATHS.stateDir),
@@ -162,6 +166,18 @@ function parseJoinSecret(command: Command, token: string | undefined, pin: strin
     throw usageError(`${token === undefined ? '--ca-cert-hash' : '--token'} needs ${token === undefined ? '--token' : '--ca-cert-hash'} too`, 'Copy the whole join command that `ignite-net init` or `ignite-net token create` printed on the init host.');
   }
   return { join: { token: parseToken(token), caPin: parseCaPin(pin) } };
+}
+
+/** join --control-plane takes the whole control-plane join command: token, pin and certificate key. */
+function parseControlPlaneJoin(controlPlane: boolean, key: string | undefined, hasToken: boolean): { certificateKey: string } | undefined {
+  const hint = 'Copy the whole join command that `ignite-net token create --control-plane` printed on a control-plane host.';
+  if (!controlPlane) {
+    if (key !== undefined) throw usageError('--certificate-key goes with --control-plane', `${hint} A plain join takes no certificate key.`);
+    return undefined;
+  }
+  if (!hasToken) throw usageError('join --control-plane needs --token and --ca-cert-hash', hint);
+  if (key === undefined) throw usageError('join --control-plane needs --certificate-key', hint);
+  return { certificateKey: parseCertificateKey(key) };
 }
 
 const HOUR_MS = 60 * 60 * 1000;

@@ -68,7 +68,7 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   },
   { name: 'backend-port', type: 'string', value: '<port>', commands: INIT, description: "UDP port of flannel's udp backend", default: String(DEFAULT_NETWORK.backendPort) },
   { name: 'advertise-address', type: 'string', value: '<ip>', commands: CHECKED, description: 'IPv4 address other hosts reach this one on', default: 'detected; asked when several fit' },
-  { name: 'etcd-image', type: 'string', value: '<image>', commands: ['init'], description: 'etcd image', default: DEFAULT_IMAGES.etcd },
+  { name: 'etcd-image', type: 'string', value: '<image>', commands: SETUP, description: 'etcd image (join: for a control-plane member)', default: DEFAULT_IMAGES.etcd },
   { name: 'flannel-image', type: 'string', value: '<image>', commands: SETUP, description: 'flannel image', default: DEFAULT_IMAGES.flannel },
   { name: 'cni-plugin-image', type: 'string', value: '<image>', commands: SETUP, description: 'Image the flannel CNI plugin is copied out of (its /flannel), when the CNI bin dir lacks it', default: DEFAULT_IMAGES.cniPlugin },
   {
@@ -102,7 +102,8 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   { name: 'follow', short: 'f', type: 'boolean', commands: ['logs'], description: 'Keep printing new log lines' },
   { name: 'tail', type: 'string', value: '<lines>', commands: ['logs'], description: 'How many of the last lines to show per container', default: '100' },
   { name: 'ttl', type: 'string', value: '<duration>', commands: ['token'], description: 'How long a new token can be used (one host joins with it)', default: '24h; --control-plane: 1h, at most 2h' },
-  { name: 'control-plane', type: 'boolean', commands: ['token'], description: 'create: a token for a control-plane join (an etcd member): prints the join command with a new --certificate-key, which opens the CA key and root\'s credential sealed in etcd (docs/ha.md)' },
+  { name: 'control-plane', type: 'boolean', commands: ['token', 'join'], description: 'token create: a token for a control-plane join (an etcd member): prints the join command with a new certificate key, which opens the CA key and root\'s credential sealed in etcd (docs/ha.md); join: run an etcd member on this host too' },
+  { name: 'certificate-key', type: 'string', value: '<64 hex>', commands: ['join'], description: 'With --control-plane: the key printed in the control-plane join command; it opens the CA key and root\'s credential the token holds (keep it secret)' },
   { name: 'purge', type: 'boolean', commands: ['cleanup'], description: `Also remove etcd's data volume (${ETCD_VOLUME})` },
   { name: 'help', short: 'h', type: 'boolean', commands: ALL, description: 'Show help' },
   { name: 'version', short: 'v', type: 'boolean', commands: ALL, description: 'Print the version' },
@@ -128,9 +129,9 @@ export const COMMAND_SPECS: Record<Command, CommandSpec> = {
     usage: 'join [host] [options]',
     summary: "Start flannel here, pointed at the init host's etcd; write the CNI config",
     description:
-      "Add this host to the overlay: check the peer (its CA against the token's pin), take this host's own etcd identity with the token, run flannel pointed at <host>'s etcd over TLS, wait until it holds a subnet, and write the CNI conflist (installing missing CNI plugins as init does). The network settings come from the init host. A token joins one host: `ignite-net token create` on the init host makes the next.",
+      "Add this host to the overlay: check the peer (its CA against the token's pin), take this host's own etcd identity with the token, run flannel pointed at <host>'s etcd over TLS, wait until it holds a subnet, and write the CNI conflist (installing missing CNI plugins as init does). The network settings come from the init host. A token joins one host: `ignite-net token create` on the init host makes the next. With --control-plane (the command `token create --control-plane` prints on a control-plane host) this host runs an etcd member as well: it takes the CA key and root's credential the token holds, adds itself to etcd as a learner, starts ignite-etcd and is promoted once it has caught up; flannel is given every member's client URL. <host> may be any member.",
     arguments: [['host', 'IPv4/IPv6 address or DNS name of the host where `ignite-net init` ran (no port, no URL)']],
-    examples: ['sudo ignite-net join 192.168.1.2 --token abcdef.0123456789abcdef --ca-cert-hash sha256:<64 hex>', 'sudo ignite-net join 192.168.1.2   # an insecure overlay: no token'],
+    examples: ['sudo ignite-net join 192.168.1.2 --token abcdef.0123456789abcdef --ca-cert-hash sha256:<64 hex>', 'sudo ignite-net join 192.168.1.2 <token, pin> --control-plane --certificate-key <64 hex>', 'sudo ignite-net join 192.168.1.2   # an insecure overlay: no token'],
   },
   cleanup: {
     usage: 'cleanup [options]',
@@ -157,7 +158,7 @@ export const COMMAND_SPECS: Record<Command, CommandSpec> = {
     usage: 'token create|list|delete [id] [options]',
     summary: 'Make, list or delete join tokens (on the init host)',
     description:
-      "A join token lets one host join within its TTL (--ttl, default 24h): `create` prints the whole join command, `list` shows every token and which host used it, `delete` takes an unused token back. After its TTL a token opens nothing: etcd itself deletes what it held. `create --control-plane` (on a control-plane host) makes a token for a host that is to run an etcd member as well: its command carries a new --certificate-key, which is stored nowhere (`join --control-plane` comes in a later version).",
+      "A join token lets one host join within its TTL (--ttl, default 24h): `create` prints the whole join command, `list` shows every token and which host used it, `delete` takes an unused token back. After its TTL a token opens nothing: etcd itself deletes what it held. `create --control-plane` (on a control-plane host) makes a token for a host that is to run an etcd member as well: its command carries a new certificate key, which is stored nowhere. Any control-plane host (init's, or one joined with --control-plane) can make tokens.",
     arguments: [['create|list|delete', 'What to do'], ['id', 'delete: the token id (the part before the dot)']],
     examples: ['sudo ignite-net token create', 'sudo ignite-net token create --ttl 2h', 'sudo ignite-net token create --control-plane', 'sudo ignite-net token list', 'sudo ignite-net token delete abc123'],
   },

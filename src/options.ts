@@ -48,6 +48,8 @@ export interface Options {
   insecure: boolean;
   /** join: the token and the CA pin, both or neither (docs/security.md). */
   join?: { token: JoinToken; caPin: string };
+  /** join --control-plane: run an etcd member here too; the certificate key opens the token's bundle (docs/ha.md). */
+  controlPlane?: { certificateKey: string };
   /** doctor --peer: the CA pin to compare the peer's with, given without a token (--ca-cert-hash alone). */
   caPin?: string;
   keepOnFailure: boolean;

@@ -3,6 +3,7 @@ import { interruptedError } from '../core/errors.js';
 import type { DockerClient } from './docker/client.js';
 import { dockerOnDemand } from './docker/connect.js';
 import { openEtcdAdmin, type EtcdAdmin } from './etcd/admin.js';
+import { openEtcdMembers, type EtcdMembers } from './etcd/members.js';
 import { openEtcd, type EtcdStore, type EtcdStoreOptions } from './etcd/store.js';
 import * as cniBinaries from './cni-binaries.js';
 import * as hostFiles from './host-files.js';
@@ -26,6 +27,8 @@ export interface Services {
   etcd(endpoints: string | readonly string[], options: EtcdStoreOptions): EtcdStore;
   /** etcd's user, role and auth management; root's credentials once auth is on. */
   etcdAdmin(endpoints: string | readonly string[], options: EtcdStoreOptions): EtcdAdmin;
+  /** etcd's member API (docs/ha.md): listing needs no credential, changes need root's. */
+  etcdMembers(endpoints: string | readonly string[], options: EtcdStoreOptions): EtcdMembers;
   files: HostFiles;
   /** CNI plugin binaries: the bin dir's, the host package's (sourceDirs), installing and asking their VERSION. */
   cniBinaries: CniBinaries;
@@ -84,7 +87,7 @@ export interface HostServicesOptions {
 
 /** The real services for one command, from its options. */
 export function hostServices(options: Pick<Options, 'dockerHost' | 'dockerHostSource'>, env: NodeJS.ProcessEnv = process.env, tuning: HostServicesOptions = {}): Services {
-  const stores: EtcdStore[] = [];
+  const stores: Pick<EtcdStore, 'close'>[] = [];
   return {
     docker: dockerOnDemand(options, { env, retry: tuning.retryDocker === true, ...(tuning.dockerPingTimeoutMs === undefined ? {} : { pingTimeoutMs: tuning.dockerPingTimeoutMs }) }),
     etcd(endpoints, storeOptions) {
@@ -96,6 +99,11 @@ export function hostServices(options: Pick<Options, 'dockerHost' | 'dockerHostSo
       const admin = openEtcdAdmin(endpoints, storeOptions);
       stores.push(admin);
       return admin;
+    },
+    etcdMembers(endpoints, storeOptions) {
+      const members = openEtcdMembers(endpoints, storeOptions);
+      stores.push(members);
+      return members;
     },
     files: { ...hostFiles, conflistTemplate: () => loadTemplate() },
     cniBinaries: { ...cniBinaries, ensureDir: hostFiles.ensureDir, removeFile: hostFiles.removeFile, moveFile: hostFiles.moveFile },

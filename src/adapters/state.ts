@@ -23,6 +23,13 @@ export interface HostState {
   network: NetworkConfig;
   /** cniStateDir is optional: state files written before it existed still read. */
   paths: { cniConfDir: string; cniBinDir: string; runDir: string; cniStateDir?: string };
+  /** The client URLs flannel was started with, when more than etcdEndpoint (an overlay with several etcd members). */
+  flannelEndpoints?: string[];
+  /**
+   * A host joined with --control-plane runs an etcd member: its name and the `--initial-cluster` it was
+   * started with (a re-run keeps it: etcd reads it only while its data dir is empty). docs/ha.md.
+   */
+  controlPlane?: { memberName: string; initialCluster: string };
   /** Secure overlays (absent: plain HTTP, as 0.1 and --insecure): the CA's pin and this host's etcd user. */
   security?: { caPin: string; etcdUser: string };
   /** Files ignite-net moved aside and must put back: original path → where it is now. */

@@ -1,9 +1,12 @@
 import { cniStep } from '../steps/cni.js';
 import { cniPluginsStep } from '../steps/cni-plugins.js';
+import { controlPlanePkiStep } from '../steps/control-plane.js';
+import { etcdStep } from '../steps/etcd.js';
 import { flannelStep } from '../steps/flannel.js';
 import { identityStep } from '../steps/identity.js';
 import { imagesStep } from '../steps/images.js';
 import { peerStep } from '../steps/peer.js';
+import { memberStep, promoteStep } from '../steps/member.js';
 import { joinChecks, preflightStep } from '../steps/preflight.js';
 import { advertiseStep, dockerStep } from '../steps/resolve.js';
 import { loadStateStep, saveStateStep } from '../steps/state.js';
@@ -16,28 +19,34 @@ export const joinCommand: CommandSpec = {
   changesHost: true,
   // The peer goes before the checks: its network config is what the local checks (overlap, UDP port)
   // must use. Docker is connected before it (an init host cannot join), the advertise address after.
-  steps: () => [
+  // --control-plane adds an etcd member between the identity and flannel (docs/ha.md); a plain join's
+  // steps stay as they were.
+  steps: (options) => [
     loadStateStep('strict'),
     dockerStep,
     peerStep,
     advertiseStep,
-    preflightStep(joinChecks()),
-    imagesStep(['flannel']),
+    preflightStep(joinChecks(options.controlPlane !== undefined)),
+    imagesStep(options.controlPlane ? ['etcd', 'flannel'] : ['flannel']),
     cniPluginsStep,
     identityStep,
+    ...(options.controlPlane ? [controlPlanePkiStep, memberStep, etcdStep, promoteStep] : []),
     flannelStep,
     cniStep,
     verifyOverlayStep,
     saveStateStep('joined'),
   ],
   summary(ctx) {
-    const already = ['flannel', 'cni', 'cni-plugins'].every((id) => ctx.unchanged.has(id));
+    const member = ctx.controlPlane?.member;
+    const already = [...(member ? ['pki', 'etcd'] : []), 'flannel', 'cni', 'cni-plugins'].every((id) => ctx.unchanged.has(id));
+    const endpoints = ctx.flannelEndpoints ?? [ctx.etcdEndpoint ?? '?'];
     return {
-      title: already ? 'ignite-net: already joined, nothing changed' : `ignite-net: joined ${ctx.peer?.host ?? ''}`,
+      title: already ? 'ignite-net: already joined, nothing changed' : `ignite-net: joined ${ctx.peer?.host ?? ''}${member ? ' as a control-plane member' : ''}`,
       lines: [
         { label: 'advertise address', value: ctx.advertise?.address ?? '?' },
         { label: 'this host\'s subnet', value: ctx.subnet ?? '?' },
-        { label: 'etcd endpoint', value: ctx.etcdEndpoint ?? '?' },
+        ...(member ? [{ label: 'etcd member', value: `${member.name} (${member.id}), one of ${ctx.members?.filter((m) => !m.isLearner).length ?? '?'} voting` }] : []),
+        { label: endpoints.length > 1 ? 'etcd endpoints' : 'etcd endpoint', value: endpoints.join(', ') },
         { label: 'security', value: ctx.security ? `TLS, CA ${ctx.security.pin}; this host is ${ctx.identity ?? '?'}` : 'none: the overlay is insecure (plain HTTP, no authentication)' },
         { label: 'network', value: ctx.network.Network },
       ],

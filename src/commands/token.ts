@@ -7,6 +7,7 @@ import { pkiLayout } from '../pki/layout.js';
 import { parseJoinRecord, parseTokenRecord, recordTime } from '../pki/records.js';
 import { joinCommand } from '../pki/token.js';
 import { required, type CommandContext } from '../steps/context.js';
+import { readOwnBundle } from '../steps/control-plane.js';
 import { connectAsRoot } from '../steps/root-access.js';
 import { loadStateStep } from '../steps/state.js';
 import { createJoinToken } from '../steps/token.js';
@@ -15,21 +16,14 @@ import type { CommandSpec } from './command.js';
 /** What a control-plane join needs (docs/ha.md): only a host that has the CA key and root's credential can give it. */
 async function readBundle(ctx: CommandContext): Promise<ControlPlaneBundle> {
   const layout = pkiLayout(ctx.options.stateDir);
-  const files = ctx.services.files;
-  const [caCertPem, caKeyPem, rootText] = await Promise.all([files.readIfExists(layout.caCert), files.readIfExists(layout.caKey), files.readIfExists(layout.rootCredential)]);
-  let rootPassword: unknown;
-  try {
-    rootPassword = rootText === undefined ? undefined : (JSON.parse(rootText) as { password?: unknown }).password;
-  } catch {
-    rootPassword = undefined;
-  }
-  if (caCertPem === undefined || caKeyPem === undefined || typeof rootPassword !== 'string') {
-    const missing = caKeyPem === undefined || caCertPem === undefined ? `the overlay CA's key (${layout.caKey}) is not` : `etcd's root credential (${layout.rootCredential}) is not readable`;
+  const bundle = await readOwnBundle(ctx.services.files, layout);
+  if (bundle === undefined) {
+    const missing = (await ctx.services.files.exists(layout.caKey)) ? `etcd's root credential (${layout.rootCredential}) is not readable` : `the overlay CA's key (${layout.caKey}) is not`;
     throw new IgniteError('usage', `token create --control-plane runs on a control-plane host: ${missing} on this host`, {
       hint: `Run it on ${ctx.state?.peer ?? 'the init host'}.`,
     });
   }
-  return { caCertPem, caKeyPem, rootPassword };
+  return bundle;
 }
 
 const actionStep: Step<CommandContext> = {

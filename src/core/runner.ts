@@ -130,6 +130,7 @@ export async function runSteps<C>(steps: Step<C>[], ctx: C, options: RunOptions)
       const result = settled.value;
       if (signal.aborted) throw interruptedError();
       if (result?.undo) undos.push(result.undo);
+      if (result?.keep) undos.length = 0;
       emit({
         type: 'step-success',
         id: step.id,

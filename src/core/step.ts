@@ -22,6 +22,11 @@ export interface StepResult {
   detail?: string;
   /** How to take back what this step changed (or use io.changed); the runner calls it at most once. */
   undo?: Undo;
+  /**
+   * A point of no return: every change declared so far (this step's included) stays when a later step
+   * fails; the run is then finished by running the command again (join --control-plane once promoted).
+   */
+  keep?: true;
 }
 
 export interface Undo {

@@ -9,6 +9,8 @@ import type { Services } from '../adapters/services.js';
 import type { HostState } from '../adapters/state.js';
 import type { InstalledPlugin } from '../cni/plugins.js';
 import type { NetworkConfig } from '../net/network-config.js';
+import type { EtcdMember } from '../ha/members.js';
+import type { ControlPlaneBundle } from '../pki/certificate-key.js';
 
 /** What the steps of one command share; steps fill it in as they learn things. */
 export interface CommandContext {
@@ -48,8 +50,17 @@ export interface CommandContext {
   etcdVolumeCreated?: boolean;
   /** The overlay's CA and its pin, once the pki step (init) or the peer step (join) knows them; undefined with --insecure. */
   security?: { caPem: string; pin: string };
-  /** etcd client URL(s) flannel is pointed at. */
+  /** The etcd client URL this host's commands use (the init host's and a control-plane host's: its own member). */
   etcdEndpoint?: string;
+  /** join: the peer's etcd members, as its peer step read them. */
+  members?: EtcdMember[];
+  /** join: every voting member's client URL, flannel's --etcd-endpoints (else etcdEndpoint alone). */
+  flannelEndpoints?: string[];
+  /**
+   * join --control-plane (docs/ha.md): the bundle the certificate key opened (or this host's own, on a
+   * re-run), the token's client that takes it, and this host's member once the member step added it.
+   */
+  controlPlane?: { bundle: ControlPlaneBundle; take?: EtcdStore; member?: { id: string; name: string; initialCluster: string } };
   store?: EtcdStore;
   /** Peer (join only): as given on the command line and as resolved. */
   peer?: { host: string; address: string };

@@ -24,26 +24,35 @@ export const etcdStep: Step<CommandContext> = {
     const tls = ctx.security ? { caPem: ctx.security.caPem, serverName: ETCD_SERVER_NAME } : undefined;
     const endpoint = etcdEndpoint(advertise, PORTS.etcdClient, tls ? 'https' : 'http');
     ctx.etcdEndpoint = endpoint;
+    // join --control-plane: a member of the peer's cluster (the member step added it as a learner).
+    const member = ctx.controlPlane?.member;
     const spec = etcdSpec({
       image: imageFor(ctx, 'etcd'),
       advertiseAddress: advertise,
       volume: ETCD_VOLUME,
       name: CONTAINER_NAMES.etcd,
       ...(tls ? { tls: { hostDir: pkiLayout(ctx.options.stateDir).etcdTls.dir } } : {}),
+      ...(member ? { member: { name: member.name, initialCluster: member.initialCluster } } : {}),
     });
+    // A learner answers Status (the wait) but no authenticated call: a joining member keeps the peer's client.
+    const keepStore = (store: NonNullable<CommandContext['store']>): void => {
+      if (member) store.close();
+      else ctx.store = store;
+    };
     const existing = await inspectManaged(docker, 'etcd');
     const storeOptions = { timeoutMs: 5_000, ...(tls ? { tls } : {}) };
 
     // A renewed certificate is read at start only: etcd must start again to serve it.
     if (existing && existing.running && specMatches(spec, existing) && (!tls || ctx.unchanged.has('pki'))) {
-      ctx.store = ctx.services.etcd(endpoint, storeOptions);
+      const store = ctx.services.etcd(endpoint, storeOptions);
       try {
-        await ctx.store.waitUntilReady(Math.min(ctx.options.timeoutMs, 10_000), io.signal);
+        await store.waitUntilReady(Math.min(ctx.options.timeoutMs, 10_000), io.signal);
+        keepStore(store);
         ctx.unchanged.add('etcd');
         return { detail: `already running at ${endpoint}` };
       } catch {
         io.progress('etcd container runs but does not answer: recreating it (data kept)');
-        ctx.store.close();
+        store.close();
       }
     }
     if (existing) {
@@ -60,10 +69,11 @@ export const etcdStep: Step<CommandContext> = {
 
     io.progress(`waiting for etcd to answer over the v3 API at ${endpoint}`);
     const store = ctx.services.etcd(endpoint, storeOptions);
-    ctx.store = store;
     try {
       await store.waitUntilReady(ctx.options.timeoutMs, io.signal);
+      keepStore(store);
     } catch (error) {
+      store.close();
       if (error instanceof IgniteError && error.kind === 'interrupted') throw error;
       const logs = await docker.containerLogs(id, 20).catch(() => []);
       const timedOut = error instanceof IgniteError && error.kind === 'timeout';

@@ -45,7 +45,7 @@ export const flannelStep: Step<CommandContext> = {
     const advertise = required(ctx.advertise, 'advertise address').address;
     const spec = flannelSpec({
       image: imageFor(ctx, 'flannel'),
-      etcdEndpoints: required(ctx.etcdEndpoint, 'etcd endpoint'),
+      etcdEndpoints: ctx.flannelEndpoints ?? required(ctx.etcdEndpoint, 'etcd endpoint'),
       advertiseAddress: advertise,
       runDir: ctx.options.runDir,
       name: CONTAINER_NAMES.flannel,

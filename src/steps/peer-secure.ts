@@ -25,6 +25,11 @@ export async function secureAccess(ctx: CommandContext, presented: PresentedCa |
       ctx.peerAccess = 'plain';
       return undefined;
     }
+    if (ctx.options.controlPlane) {
+      throw new IgniteError('usage', `${host} serves etcd over plain HTTP: a control-plane join needs a secure overlay (etcd members authenticate each other by certificate, and this one has none)`, {
+        hint: `Run \`sudo ignite-net init\` on ${host} again to secure it, then \`sudo ignite-net token create --control-plane\` there.`,
+      });
+    }
     throw new IgniteError('usage', `${host} serves etcd over plain HTTP: its overlay is insecure (\`init --insecure\`, or ignite-net 0.1), and a token is for a secure one`, {
       hint: `Join it without --token/--ca-cert-hash, or run \`sudo ignite-net init\` on ${host} again to secure it.`,
     });

@@ -31,6 +31,25 @@ async function readPair(files: HostFiles, certPath: string, keyPath: string): Pr
 }
 
 /**
+ * etcd's member certificate for this host's names (both ports; peers check it against the CA), issued
+ * again when they change or it nears expiry; the CA follows it in member.pem, so a joining host can read
+ * the CA from the handshake and check its pin. What was done, or undefined when it was kept.
+ */
+export async function ensureMemberCertificate(ctx: CommandContext, io: StepIO, ca: CertAndKey, now: Date): Promise<string | undefined> {
+  const { files, network } = ctx.services;
+  const layout = pkiLayout(ctx.options.stateDir);
+  const names = [required(ctx.advertise, 'advertise address').address, '127.0.0.1', '::1', network.hostName(), ETCD_SERVER_NAME];
+  const member = await files.readIfExists(layout.etcdTls.cert);
+  const problem = member === undefined ? 'none yet' : certProblem(member, ca.certPem, names, now, RENEW_WITHIN_DAYS);
+  if (problem === undefined) return undefined;
+  io.progress(`issuing etcd's certificate for ${names.join(', ')} (${problem})`);
+  const issued = await issueCert(ca, { commonName: 'ignite-etcd', usage: 'peer', altNames: names, validDays: MEMBER_VALID_DAYS, now });
+  await writeWithUndo(files, io, layout.etcdTls.key, issued.keyPem, SECRET_MODE);
+  await writeWithUndo(files, io, layout.etcdTls.cert, issued.certPem + ca.certPem, 0o644);
+  return member === undefined ? 'etcd certificate' : `etcd certificate renewed (${problem})`;
+}
+
+/**
  * init's certificates (docs/security.md): the overlay's CA, kept across runs so the join command's pin
  * never changes; etcd's member certificate for this host's names, issued again when they change or it
  * nears expiry; flannel's throwaway client certificate. Keys are 0600 in 0700 directories.
@@ -40,7 +59,7 @@ export const pkiStep: Step<CommandContext> = {
   title: 'Certificates',
   skip: (ctx) => (ctx.options.insecure ? '--insecure: etcd serves plain HTTP' : undefined),
   async run(ctx, io) {
-    const { files, clock, network } = ctx.services;
+    const { files, clock } = ctx.services;
     const layout = pkiLayout(ctx.options.stateDir);
     const now = new Date(clock.now());
     const done: string[] = [];
@@ -57,17 +76,8 @@ export const pkiStep: Step<CommandContext> = {
       done.push('new CA');
     }
 
-    const names = [required(ctx.advertise, 'advertise address').address, '127.0.0.1', '::1', network.hostName(), ETCD_SERVER_NAME];
-    const member = await files.readIfExists(layout.etcdTls.cert);
-    const problem = member === undefined ? 'none yet' : certProblem(member, ca.certPem, names, now, RENEW_WITHIN_DAYS);
-    if (problem !== undefined) {
-      io.progress(`issuing etcd's certificate for ${names.join(', ')} (${problem})`);
-      const issued = await issueCert(ca, { commonName: 'ignite-etcd', usage: 'peer', altNames: names, validDays: MEMBER_VALID_DAYS, now });
-      // The CA follows the member certificate, so a joining host can read it from the handshake and check its pin.
-      await writeWithUndo(files, io, layout.etcdTls.key, issued.keyPem, SECRET_MODE);
-      await writeWithUndo(files, io, layout.etcdTls.cert, issued.certPem + ca.certPem, 0o644);
-      done.push(member === undefined ? 'etcd certificate' : `etcd certificate renewed (${problem})`);
-    }
+    const renewed = await ensureMemberCertificate(ctx, io, ca, now);
+    if (renewed !== undefined) done.push(renewed);
     await writeWithUndo(files, io, layout.etcdTls.ca, ca.certPem, 0o644);
 
     if ((await readPair(files, layout.flannelTls.cert, layout.flannelTls.key)) === undefined) {

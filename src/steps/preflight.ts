@@ -4,7 +4,8 @@ import { fail, pass, warn, type Outcome } from '../core/check.js';
 import { IgniteError } from '../core/errors.js';
 import type { CheckResult } from '../core/events.js';
 import type { Step, StepIO } from '../core/step.js';
-import { CONTAINER_NAMES, PORTS, type ContainerRole } from '../defaults.js';
+import { CONTAINER_NAMES, ETCD_VOLUME, PORTS, type ContainerRole } from '../defaults.js';
+import { peerUrlOf } from '../ha/members.js';
 import { overlaps } from '../net/cidr.js';
 import { foreignNamed } from './containers.js';
 import { required, type CommandContext } from './context.js';
@@ -154,12 +155,33 @@ export const foreignContainerCheck: Check = {
   },
 };
 
+/**
+ * join --control-plane: a new member must start on an empty data dir, or etcd runs whatever cluster
+ * the old data holds. Data of this host's own member (a re-run) is its own. Fatal: ignoring it would
+ * start the wrong cluster.
+ */
+export const etcdDataCheck: Check = {
+  name: 'EtcdData',
+  fatal: true,
+  async run(ctx) {
+    if (!ctx.docker) return pass('skipped: Docker not reachable');
+    if (!(await ctx.docker.volumeExists(ETCD_VOLUME))) return pass(`no ${ETCD_VOLUME} volume yet`);
+    const peerUrl = peerUrlOf(required(ctx.advertise, 'advertise address').address);
+    if ((ctx.members ?? []).some((m) => m.peerUrls.includes(peerUrl))) return pass(`${ETCD_VOLUME} holds this host's member (${peerUrl})`);
+    return fail(
+      `the volume ${ETCD_VOLUME} holds etcd data from before, of no member of ${ctx.peer?.host ?? 'the peer'}'s cluster`,
+      `A new member starts empty: remove it (\`docker volume rm ${ETCD_VOLUME}\`) if its data is not needed, then join again.`,
+    );
+  },
+};
+
 export function initChecks(): Check[] {
   return [privilegedUserCheck, dockerCheck, foreignContainerCheck, cniConfDirCheck, runDirCheck, tunCheck, advertiseCheck, ...etcdPortChecks, backendPortCheck, overlapCheck];
 }
 
-export function joinChecks(): Check[] {
-  return [privilegedUserCheck, dockerCheck, foreignContainerCheck, cniConfDirCheck, runDirCheck, tunCheck, advertiseCheck, backendPortCheck, overlapCheck];
+/** With controlPlane (join --control-plane), etcd's ports and data volume as well. */
+export function joinChecks(controlPlane = false): Check[] {
+  return [privilegedUserCheck, dockerCheck, foreignContainerCheck, cniConfDirCheck, runDirCheck, tunCheck, advertiseCheck, ...(controlPlane ? [...etcdPortChecks, etcdDataCheck] : []), backendPortCheck, overlapCheck];
 }
 
 /** Runs every check, reports each, then fails once naming all errors that were not ignored. */

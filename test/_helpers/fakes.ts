@@ -502,6 +502,10 @@ export function fakeServices(): FakeHost {
     etcdAdmin: () => {
       throw new Error('fake services: etcdAdmin is not faked; test auth against a real etcd');
     },
+    // So is the member API (test/etcd/members.test.ts).
+    etcdMembers: () => {
+      throw new Error('fake services: etcdMembers is not faked; test the member API against a real etcd');
+    },
     files: host.files,
     cniBinaries: host.cniBinaries,
     network: host.network,

@@ -219,7 +219,8 @@ const bad: [string[], RegExp, RegExp][] = [
   [['--foo'], /^unknown option --foo$/, globalHint],
   [['init', '--purge'], /^--purge is not an option of init \(it is for cleanup\)$/, initHint],
   [['join', '--network', '10.0.0.0/8'], /^--network is not an option of join \(it is for init, doctor\)$/, joinHint],
-  [['join', '--etcd-image', 'x'], /^--etcd-image is not an option of join/, joinHint],
+  [['join', '--insecure'], /^--insecure is not an option of join \(it is for init\)$/, joinHint],
+  [['init', '--certificate-key', 'x'], /^--certificate-key is not an option of init \(it is for join\)$/, initHint],
   [['cleanup', '--advertise-address', '192.168.1.2'], /^--advertise-address is not an option of cleanup \(it is for init, join, doctor\)$/, /cleanup --help/],
   [['cleanup', '--keep-on-failure'], /^--keep-on-failure is not an option of cleanup/, /cleanup --help/],
   [['init', '--yes=no'], /^--yes takes no value \(got "no"\)$/, initHint],
@@ -328,15 +329,19 @@ test('every option in the table parses on every command it is listed for', (t) =
     token: 'abc123.0123456789abcdef',
     'ca-cert-hash': `sha256:${'0'.repeat(64)}`,
     ttl: '2h',
+    'certificate-key': 'ab'.repeat(32),
   };
   // The token and the CA pin come together.
-  const companion: Record<string, string[]> = { token: ['--ca-cert-hash', `sha256:${'0'.repeat(64)}`], 'ca-cert-hash': ['--token', 'abc123.0123456789abcdef'] };
+  const secret = ['--token', 'abc123.0123456789abcdef', '--ca-cert-hash', `sha256:${'0'.repeat(64)}`];
+  const companion: Record<string, string[]> = { token: secret.slice(2), 'ca-cert-hash': secret.slice(0, 2), 'certificate-key': [...secret, '--control-plane'] };
+  // join --control-plane takes the whole control-plane join command.
+  const joinCompanion: Record<string, string[]> = { 'control-plane': [...secret, '--certificate-key', 'ab'.repeat(32)] };
   for (const spec of OPTION_SPECS) {
     if (spec.name === 'help' || spec.name === 'version') continue;
     for (const command of spec.commands) {
       const value = sample[spec.name];
       const head = command === 'token' ? [command, 'create'] : command === 'hosts' ? [command, 'list'] : [command];
-      const argv = spec.type === 'boolean' ? [...head, `--${spec.name}`] : [...head, `--${spec.name}`, value ?? 'missing-sample', ...(companion[spec.name] ?? [])];
+      const argv = spec.type === 'boolean' ? [...head, `--${spec.name}`, ...((command === 'join' ? joinCompanion[spec.name] : undefined) ?? [])] : [...head, `--${spec.name}`, value ?? 'missing-sample', ...(companion[spec.name] ?? [])];
       t.notThrows(() => run(argv), argv.join(' '));
     }
   }
@@ -398,7 +403,7 @@ test('token create|list|delete <id>, with --ttl', (t) => {
   t.throws(() => parseArgs(['token', 'create', '--ttl', '2d'], {}), { message: '--ttl "2d" is not a duration' });
 });
 
-test('token create --control-plane: 1h by default, at most 2h; create only; not a join option yet', (t) => {
+test('token create --control-plane: 1h by default, at most 2h; create only', (t) => {
   const ttlOf = (argv: string[]): number | undefined => {
     const parsed = parseArgs(argv, {});
     return parsed.kind === 'run' && parsed.options.token?.controlPlane === true ? parsed.options.ttlMs : undefined;
@@ -412,7 +417,21 @@ test('token create --control-plane: 1h by default, at most 2h; create only; not 
   t.is(long?.message, '--ttl 2h1s is too long for a control-plane token (at most 2h)');
   t.regex((long as { hint?: string } | undefined)?.hint ?? '', /--ttl 2h or less/);
   t.throws(() => parseArgs(['token', 'list', '--control-plane'], {}), { message: '--control-plane goes with token create, not token list' });
-  t.throws(() => parseArgs(['join', '192.168.1.2', '--control-plane'], {}), { message: /^--control-plane is not an option of join/ });
+});
+
+test('join --control-plane takes the whole control-plane join command; the certificate key is checked and never echoed', (t) => {
+  const secret = ['--token', 'abc123.zyxwvutsrq987654', '--ca-cert-hash', `sha256:${'ab'.repeat(32)}`];
+  const key = 'C0'.repeat(32);
+  const ok = parseArgs(['join', '192.168.1.2', ...secret, '--control-plane', '--certificate-key', key], {});
+  t.true(ok.kind === 'run' && ok.options.controlPlane?.certificateKey === key.toLowerCase() && ok.options.join?.token.id === 'abc123');
+  const plain = parseArgs(['join', '192.168.1.2', ...secret], {});
+  t.true(plain.kind === 'run' && plain.options.controlPlane === undefined);
+  t.throws(() => parseArgs(['join', '192.168.1.2', '--control-plane'], {}), { message: 'join --control-plane needs --token and --ca-cert-hash' });
+  t.throws(() => parseArgs(['join', '192.168.1.2', ...secret, '--control-plane'], {}), { message: 'join --control-plane needs --certificate-key' });
+  t.throws(() => parseArgs(['join', '192.168.1.2', ...secret, '--certificate-key', key], {}), { message: '--certificate-key goes with --control-plane' });
+  const bad = t.throws(() => parseArgs(['join', '192.168.1.2', ...secret, '--control-plane', '--certificate-key', `${key.slice(0, 60)}zzzz`], {}));
+  t.is(bad?.message, '--certificate-key is not a certificate key (expected 64 hex digits)');
+  t.false(JSON.stringify(bad).includes(key.slice(0, 60)), 'the key is not repeated');
 });
 
 test('hosts list | revoke <host>', (t) => {

@@ -92,6 +92,23 @@ test('a failure stops the run, reports the typed error and undoes completed step
   t.deepEqual(outcome.leftInPlace, []);
 });
 
+test('a step that says keep is a point of no return: a later failure undoes only what came after it', async (t) => {
+  const rec = setup();
+  const keeper: Step<Recorder> = {
+    id: 'k',
+    title: 'Step k',
+    async run(_ctx, io) {
+      rec.calls.push('run k');
+      await io.changed({ title: 'undo k', run: async () => void rec.calls.push('undo k') });
+      return { keep: true };
+    },
+  };
+  const outcome = await runSteps([fakeStep(rec, 'a'), keeper, fakeStep(rec, 'b'), fakeStep(rec, 'c', 'fail')], rec, options(rec));
+  t.false(outcome.ok);
+  t.deepEqual(rec.calls, ['run a', 'run k', 'run b', 'run c', 'undo b']);
+  t.deepEqual(outcome.leftInPlace, []);
+});
+
 test('keepOnFailure leaves completed steps in place and lists them', async (t) => {
   const rec = setup();
   const outcome = await runSteps([fakeStep(rec, 'a'), fakeStep(rec, 'b', 'fail')], rec, {

@@ -8,7 +8,7 @@ import { runCommand } from '../../src/commands/command.js';
 import { initCommand } from '../../src/commands/init.js';
 import { IgniteError } from '../../src/core/errors.js';
 import type { RunEventBody } from '../../src/core/events.js';
-import { advertiseCheck, dockerCheck, initChecks, preflightStep } from '../../src/steps/preflight.js';
+import { advertiseCheck, dockerCheck, etcdDataCheck, initChecks, preflightStep } from '../../src/steps/preflight.js';
 import { advertiseStep, dockerStep } from '../../src/steps/resolve.js';
 import { fakeServices } from '../_helpers/fakes.js';
 import { stepHarness } from '../_helpers/step-harness.js';
@@ -96,4 +96,20 @@ test('a busy port fails its check through the fake probes', async (t) => {
   await advertiseStep.run(ctx, io);
   await preflightStep(initChecks()).run(ctx, io);
   t.like(checks.find((c) => c.name === 'Port-2379'), { status: 'warn', message: '2379/tcp is already in use on this host (ignored)' });
+});
+
+test('EtcdData (join --control-plane): no volume, or this host\'s own member\'s, passes; data of no member fails and cannot be ignored', async (t) => {
+  const { host, ctx, io } = harness(['--ignore-preflight-errors', 'all']);
+  await dockerStep.run(ctx, io);
+  await advertiseStep.run(ctx, io);
+  const address = ctx.advertise?.address ?? '?';
+  t.like(await etcdDataCheck.run(ctx, io), { status: 'pass', message: 'no ignite-etcd-data volume yet' });
+  host.docker.volumes.set('ignite-etcd-data', {});
+  ctx.members = [{ id: '1', name: 's1', peerUrls: ['https://192.0.2.1:2380'], clientUrls: ['https://192.0.2.1:2379'], isLearner: false }];
+  const stale = await etcdDataCheck.run(ctx, io);
+  t.like(stale, { status: 'fail' });
+  t.regex(stale.message, /holds etcd data from before, of no member/);
+  t.true(etcdDataCheck.fatal);
+  ctx.members.push({ id: '2', name: '', peerUrls: [`https://${address}:2380`], clientUrls: [], isLearner: true });
+  t.like(await etcdDataCheck.run(ctx, io), { status: 'pass' });
 });

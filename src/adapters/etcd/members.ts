@@ -65,6 +65,8 @@ export interface EtcdMembers {
    * leader's: retried until `waitMs` (default 60 s), then kind 'timeout'. 'unchanged' when it votes already.
    */
   promote(id: string, options?: WaitOptions): Promise<'promoted' | 'unchanged'>;
+  /** Replaces a member's peer URLs (an upgraded init member's http:// one becomes https://). */
+  updatePeerUrls(id: string, peerUrls: readonly string[]): Promise<void>;
   /** False when there was no such member. etcd refuses (kind 'conflict') a removal that would cost quorum. */
   remove(id: string): Promise<boolean>;
   /**
@@ -164,6 +166,11 @@ class Members implements EtcdMembers {
       }
       throw error;
     }
+  }
+
+  async updatePeerUrls(id: string, peerUrls: readonly string[]): Promise<void> {
+    const ID = toDecimal(id);
+    await this.call(async () => void (await this.client.cluster.memberUpdate({ ID, peerURLs: [...peerUrls] })));
   }
 
   async remove(id: string): Promise<boolean> {
