@@ -7,6 +7,7 @@
 import { join } from 'node:path';
 import type { Options } from '../options.js';
 import { etcdAccess, readConfigAs } from '../steps/etcd-access.js';
+import type { EtcdMembers } from '../adapters/etcd/members.js';
 import type { EtcdStore } from '../adapters/etcd/store.js';
 import { hostServices, type HostFiles, type Probes, type Services, type StateFiles } from '../adapters/services.js';
 import { applyState, statePath, type HostState } from '../adapters/state.js';
@@ -35,6 +36,8 @@ export const UDP_PROBE_TIMEOUT_MS = 300;
 export const TCP_PROBE_TIMEOUT_MS = 1_000;
 /** status answers quickly or says why; --timeout overrides (init/join's 60 s default is for waits). */
 export const STATUS_TIMEOUT_MS = 5_000;
+/** Each etcd member's own Status call (docs/ha.md): a member down must not hold status up. */
+export const MEMBER_STATUS_TIMEOUT_MS = 2_000;
 
 export interface StatusSession {
   readonly endpoint: { url: string; source: EndpointSource };
@@ -85,10 +88,12 @@ export async function openStatusSession(given: Options, services: Services): Pro
 
   const access = endpoint.url.startsWith('https:') ? await etcdAccess(services.files, options.stateDir) : {};
   const store: EtcdStore = services.etcd(endpoint.url, { timeoutMs: statusTimeoutMs(options), ...access });
+  // The member list and each member's Status need no credential (a learner refuses one): TLS only.
+  const members = services.etcdMembers(endpoint.url, { timeoutMs: statusTimeoutMs(options), ...(access.tls ? { tls: access.tls } : {}) });
   const leaseCache = { current: parseLeaseExpiryCache(await services.state.readLeaseCache(options.stateDir)) };
   return {
     endpoint,
-    collect: (signal) => collect({ options, state, services, store, leaseCache, endpoint, signal }),
+    collect: (signal) => collect({ options, state, services, store, members, leaseCache, endpoint, signal }),
   };
 }
 
@@ -97,6 +102,7 @@ interface CollectContext {
   state: HostState | undefined;
   services: Services;
   store: EtcdStore;
+  members: EtcdMembers;
   /** Lease expiry remembered across runs (state dir) and --watch refreshes. */
   leaseCache: { current: LeaseExpiryCache | undefined };
   endpoint: { url: string; source: EndpointSource };
@@ -106,6 +112,8 @@ interface CollectContext {
 async function collect(ctx: CollectContext): Promise<StatusModel> {
   const { options, state } = ctx;
   const { services } = ctx;
+  // The members' Status calls go on while etcd is read, the containers listed and the hosts probed.
+  const controlPlane = readControlPlane(ctx.members);
   const [etcd, docker, subnetEnv, cni] = await Promise.all([
     readEtcd(ctx.store, ctx.leaseCache, options.stateDir, services.state),
     readContainers(services),
@@ -168,8 +176,19 @@ async function collect(ctx: CollectContext): Promise<StatusModel> {
     localAddresses,
     probes,
     probeLimit: { limit: PROBE_LIMIT, candidates: candidates.length },
+    controlPlane: await controlPlane,
   };
   return buildStatusModel(inputs);
+}
+
+/** Every member with its own status; what etcd said when the list could not be read. */
+export async function readControlPlane(members: Pick<EtcdMembers, 'statusOfMembers'>): Promise<NonNullable<StatusInputs['controlPlane']>> {
+  try {
+    return { ok: true, members: await members.statusOfMembers(MEMBER_STATUS_TIMEOUT_MS) };
+  } catch (error) {
+    if (!isIgniteError(error)) throw error;
+    return { ok: false, message: error.message };
+  }
 }
 
 async function readEtcd(store: EtcdStore, cache: CollectContext['leaseCache'], stateDir: string, files: StateFiles): Promise<StatusInputs['etcd']> {

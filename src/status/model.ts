@@ -6,6 +6,7 @@
 import { CNI_FILES } from '../defaults.js';
 import { ExitCode } from '../core/errors.js';
 import { INSECURE_OVERLAY } from '../pki/facts.js';
+import { controlPlaneView } from './control-plane.js';
 import { hostRows, thisHostMatcher } from './hosts.js';
 import { cniRule, containerRows, containersRule, etcdRule, leaseRule, probesRule, statusFacts, subnetEnvRule, thisHostRow, securityRule } from './rules.js';
 import type { Problem, StatusInputs, StatusModel, Verdict } from './types.js';
@@ -20,8 +21,14 @@ export function buildStatusModel(inputs: StatusInputs): StatusModel {
   const config = inputs.network?.config;
   const rows = hostRows({ inputs, now: facts.now, config, isThisHost, inOverlay: facts.member && facts.envSubnet !== undefined });
   const mine = thisHostRow(rows.hosts);
+  const local = new Set(inputs.localAddresses);
+  const controlPlane = controlPlaneView(inputs.controlPlane, {
+    hosts: rows.hosts.filter((h) => !h.reserved && h.publicIP !== '').length,
+    isThisHostAddress: (address) => address === inputs.state?.advertiseAddress || local.has(address),
+  });
   const problems: Problem[] = [
     ...etcdRule(facts),
+    ...controlPlane.problems,
     ...securityRule(facts),
     ...containersRule(facts, containers),
     ...subnetEnvRule(facts),
@@ -53,6 +60,7 @@ export function buildStatusModel(inputs: StatusInputs): StatusModel {
       cni: { ...inputs.cni, ourFile: CNI_FILES.ours, ...(firstPick ? { firstPick } : {}) },
     },
     probes: { probed: Object.keys(inputs.probes).length, candidates: inputs.probeLimit.candidates, limit: inputs.probeLimit.limit },
+    ...(controlPlane.view ? { controlPlane: controlPlane.view } : {}),
     problems,
     verdict,
     exitCode: exitCodeFor(problems),

@@ -3,6 +3,7 @@
  * (StatusModel). Plain JSON-safe data, no logic.
  */
 import type { ContainerState } from '../adapters/docker/view.js';
+import type { MemberWithStatus } from '../adapters/etcd/members.js';
 import type { TcpFailureReason, UdpProbeResult } from '../adapters/probes.js';
 import type { Lease } from '../net/lease.js';
 import type { NetworkConfig } from '../net/network-config.js';
@@ -77,6 +78,8 @@ export interface StatusInputs {
   probes: Record<string, { backend?: ProbeInput; overlay?: ProbeInput }>;
   /** candidates: the other hosts with something to probe (a backend port, or the overlay path). */
   probeLimit: { limit: number; candidates: number };
+  /** etcd's members, each with its own Status answer (status/control-plane.ts); absent when not asked. */
+  controlPlane?: { ok: true; members: MemberWithStatus[] } | { ok: false; message: string };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -112,7 +115,9 @@ export type ProblemCode =
   | 'backend-unreachable'
   | 'overlay-unreachable'
   | 'no-lease'
-  | 'probes-limited';
+  | 'probes-limited'
+  | 'etcd-member-unhealthy'
+  | 'etcd-no-quorum';
 
 type ContainerRoleName = NonNullable<ContainerInput['role']>;
 
@@ -174,6 +179,39 @@ export interface SecurityView {
   identity?: string;
 }
 
+/** One etcd member as status shows it (docs/ha.md, "status and doctor"). */
+export interface MemberRow {
+  /** Hex, as etcdctl prints it. */
+  id: string;
+  /** Empty until the member has started once. */
+  name: string;
+  peerUrl: string;
+  clientUrl?: string;
+  learner: boolean;
+  leader: boolean;
+  /** Answered its Status call (within 2 s). */
+  reachable: boolean;
+  /** Answers its Status call, knows a leader, raises no alarm. */
+  healthy: boolean;
+  /** Why not healthy: "not started", "no leader", etcd's alarms, or why the call failed. */
+  problem?: string;
+  raftIndex?: number;
+  dbSizeBytes?: number;
+  version?: string;
+  thisHost: boolean;
+}
+
+export interface ControlPlaneView {
+  /** The member list was read; false: `message` says why not. */
+  ok: boolean;
+  message?: string;
+  members: MemberRow[];
+  /** Voting members only: learners do not vote. */
+  quorum?: { members: number; needed: number; healthy: number; ok: boolean; line: string };
+  /** The cluster's shape (ha/quorum.ts controlPlaneWarnings): said, not counted in the verdict. */
+  warnings: string[];
+}
+
 export type Verdict = 'healthy' | 'degraded' | 'unhealthy';
 
 export interface StatusModel {
@@ -195,6 +233,8 @@ export interface StatusModel {
     cni: StatusInputs['cni'] & { ourFile: string; firstPick?: string };
   };
   probes: { probed: number; candidates: number; limit: number };
+  /** etcd's members and quorum; absent when the member list was not asked for. */
+  controlPlane?: ControlPlaneView;
   problems: Problem[];
   verdict: Verdict;
   exitCode: number;

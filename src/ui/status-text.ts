@@ -2,7 +2,7 @@
  * Plain-text rendering of the status model (non-TTY output, and the cell texts the ink screen
  * shares). Pure: model in, lines out.
  */
-import type { ContainerRow, HostRow, Problem, ReachView, StatusModel } from '../status/model.js';
+import type { ContainerRow, HostRow, MemberRow, Problem, ReachView, StatusModel } from '../status/model.js';
 import { formatTtl, formatUptime } from '../status/model.js';
 import { formatDuration } from '../core/duration.js';
 import type { Paint } from './ansi.js';
@@ -70,6 +70,27 @@ export function overviewLines(model: StatusModel): { label: string; value: strin
   lines.push({ label: 'this host', value: `${me.advertiseAddress ?? 'address unknown'}, ${role}${me.subnet ? `, subnet ${me.subnet}` : ''}` });
   if (model.state.missing) lines.push({ label: 'state', value: model.state.missing });
   return lines;
+}
+
+export const MEMBER_COLUMNS = ['NAME', 'PEER URL', 'ROLE', 'HEALTH', 'RAFT INDEX', 'DB SIZE'] as const;
+
+/** etcd reports its DB size in bytes; a fresh overlay's is tens of kB. */
+export function formatBytes(bytes: number): string {
+  if (bytes < 1_000_000) return `${Math.max(1, Math.round(bytes / 1000))} kB`;
+  return `${(bytes / 1e6).toFixed(1)} MB`;
+}
+
+export function memberCells(row: MemberRow): string[] {
+  const role = [row.learner ? 'learner' : row.leader ? 'leader' : 'follower', row.thisHost ? 'this host' : ''].filter(Boolean).join(', ');
+  const health = row.healthy ? 'healthy' : row.problem === 'not started' ? 'not started' : !row.reachable ? 'not answering' : (row.problem ?? 'unhealthy');
+  return [row.name || '(not started)', row.peerUrl || '?', role, health, row.raftIndex === undefined ? '-' : String(row.raftIndex), row.dbSizeBytes === undefined ? '-' : formatBytes(row.dbSizeBytes)];
+}
+
+/** The control plane's heading: the quorum line, or why the members are unknown. */
+export function controlPlaneHeading(model: StatusModel): string | undefined {
+  const cp = model.controlPlane;
+  if (!cp) return undefined;
+  return `control plane: ${cp.ok && cp.quorum ? cp.quorum.line : "unknown: etcd's member list could not be read"}`;
 }
 
 export function containerLine(c: ContainerRow): string {
@@ -164,6 +185,17 @@ export function renderStatusText(model: StatusModel, options: StatusTextOptions 
   }
   for (const note of reachNotes(model.hosts)) out.push(p.dim(`  ${note}`));
   out.push(p.dim(`  ${probeLine(model)}`));
+
+  const heading = controlPlaneHeading(model);
+  if (heading !== undefined && model.controlPlane) {
+    const cp = model.controlPlane;
+    out.push('', p.bold(heading));
+    if (cp.members.length > 0) {
+      const rows = table(MEMBER_COLUMNS, cp.members.map(memberCells));
+      out.push(...rows.map((r, i) => `  ${i === 0 ? p.dim(r) : cp.members[i - 1]?.healthy === false ? p.red(r) : r}`));
+    }
+    for (const message of cp.warnings) out.push(`  ${painted(SEVERITY_MARKS.warning, p)} ${message}`);
+  }
 
   out.push('', p.bold('this host'));
   const local = thisHostLines(model);

@@ -14,6 +14,12 @@ interface StatusDoc {
   hosts: { subnet: string; publicIP: string; thisHost: boolean; etcdHost: boolean; reserved: boolean; expiresAt?: string; backendReach: { state: string; text: string }; overlayReach: { state: string; text: string; rttMs?: number } }[];
   thisHost: { subnet?: string; containers: { name: string; role?: string; state: string; running: boolean; restartCount: number; image: string; uptimeSeconds?: number }[]; subnetEnv: { kind: string }; cni: { ours?: { written: boolean }; firstPick?: string; missingPlugins: string[] } };
   problems: { severity: string; code: string; message: string }[];
+  controlPlane?: {
+    ok: boolean;
+    members: { name: string; peerUrl: string; leader: boolean; healthy: boolean; learner: boolean; thisHost: boolean; raftIndex?: number; dbSizeBytes?: number }[];
+    quorum?: { members: number; needed: number; healthy: number; ok: boolean; line: string };
+    warnings: string[];
+  };
   error?: { kind: string; message: string };
 }
 
@@ -82,6 +88,15 @@ test.serial('status on the init host and on a joined host; a stopped flannel is 
     t.is(doc.thisHost.subnet, self?.subnet);
     t.true(doc.thisHost.cni.ours?.written);
     t.is(doc.thisHost.cni.firstPick, '10-flannel.conflist');
+    // The control plane: the init host's member alone, asked without a credential from either host.
+    const cp = doc.controlPlane;
+    t.like(cp?.quorum, { members: 1, needed: 1, healthy: 1, ok: true, line: '1 member, 1 needed, 1 healthy' }, JSON.stringify(cp));
+    t.is(cp?.members.length, 1);
+    t.like(cp?.members[0], { name: 's1', peerUrl: `https://${node1.address}:2380`, leader: true, healthy: true, learner: false, thisHost: host === node1 });
+    t.true((cp?.members[0]?.raftIndex ?? 0) > 0);
+    t.true((cp?.members[0]?.dbSizeBytes ?? 0) > 0);
+    t.is(cp?.warnings.length, 1);
+    t.regex(cp?.warnings[0] ?? '', /^etcd runs on one host only and 2 hosts depend on it/);
   }
 
   // The plain table (not a terminal here) shows the same, for the README and for people.
@@ -91,6 +106,9 @@ test.serial('status on the init host and on a joined host; a stopped flannel is 
   t.regex(text.stdout, /SUBNET +PUBLIC IP +BACKEND +LEASE +ROLE +BACKEND PORT +OVERLAY/);
   t.regex(text.stdout, new RegExp(`${node1.address.replaceAll('.', '\\.')} +udp +23h 5\\dm +etcd +not rejected +answered \\((<1|\\d+)ms\\)`));
   t.regex(text.stdout, new RegExp(`${node2.address.replaceAll('.', '\\.')} +udp +23h 5\\dm +this host`));
+  t.regex(text.stdout, /^control plane: 1 member, 1 needed, 1 healthy$/m);
+  t.regex(text.stdout, new RegExp(`^ {2}s1 +https://${node1.address.replaceAll('.', '\\.')}:2380 +leader +healthy +\\d+ +\\d+ kB$`, 'm'));
+  t.regex(text.stdout, /^ {2}! etcd runs on one host only and 2 hosts depend on it/m);
   t.log(`status on ${node2.name}:\n${text.stdout}`);
 
   // Stop flannel on the joined host through the Docker API: status there says so and fails.

@@ -11,6 +11,8 @@ import { openEtcd } from '../../src/adapters/etcd/store.js';
 import { IgniteError } from '../../src/core/errors.js';
 import { flannelEndpoints, initialCluster } from '../../src/ha/members.js';
 import { controlPlaneWarnings, quorumLine, removalRefusal } from '../../src/ha/quorum.js';
+import { readControlPlane } from '../../src/status/collect.js';
+import { controlPlaneView } from '../../src/status/control-plane.js';
 import { freeLoopbackPort, startEtcd, TEST_SERVER_NAME, type EtcdProcess } from '../_helpers/etcd-process.js';
 
 // Generous: etcd checks passwords with bcrypt, and the heavy tests share two cores.
@@ -156,6 +158,16 @@ test.serial('status of each member: all healthy, one leader they agree on, raft 
   }
   t.is(quorumLine(all.length, statuses.filter((s) => s?.healthy).length), '3 members, 2 needed, 3 healthy');
   t.deepEqual(controlPlaneWarnings({ members: 3, hosts: 4 }), []);
+
+  // status's view of it, asked without a credential as status asks (a learner would refuse one).
+  const anonymous = openEtcdMembers([cluster().first.endpoint], { timeoutMs: TIMEOUT_MS, tls: { caPem: cluster().first.ca.certPem, serverName: TEST_SERVER_NAME } });
+  t.teardown(() => anonymous.close());
+  const { view, problems } = controlPlaneView(await readControlPlane(anonymous), { hosts: 4, isThisHostAddress: () => false });
+  t.deepEqual(problems, []);
+  t.like(view?.quorum, { members: 3, needed: 2, healthy: 3, ok: true, line: '3 members, 2 needed, 3 healthy' });
+  t.deepEqual(view?.warnings, []);
+  t.is(view?.members.filter((m) => m.leader).length, 1);
+  t.true(view?.members.every((m) => m.healthy && m.peerUrl.startsWith('https://127.0.0.1:') && (m.raftIndex ?? 0) > 0 && (m.dbSizeBytes ?? 0) > 0));
 });
 
 test.serial('one member down: the other two still take a write; status says which one is down', async (t) => {
@@ -178,6 +190,10 @@ test.serial('one member down: the other two still take a write; status says whic
   t.regex(down[0]?.status?.problem ?? '', /not answering over the v3 API/);
   const healthy = all.length - down.length;
   t.is(quorumLine(all.length, healthy), '3 members, 2 needed, 2 healthy');
+  const { view, problems } = controlPlaneView({ ok: true, members: all }, { hosts: 3, isThisHostAddress: () => false });
+  t.is(view?.quorum?.line, '3 members, 2 needed, 2 healthy');
+  t.deepEqual(problems.map((p) => [p.code, p.severity]), [['etcd-member-unhealthy', 'warning']]);
+  t.true(problems[0]?.message.startsWith(`etcd member ${third.name} (${third.peerUrl}) is not healthy`), problems[0]?.message);
   // cleanup's rule: a healthy member may not go now, the dead one may.
   t.regex(removalRefusal({ members: 3, healthy, removingHealthy: true, otherLeases: 1 })?.reason ?? '', /without quorum \(2 members, 2 needed, 1 healthy\)/);
   t.is(removalRefusal({ members: 3, healthy, removingHealthy: false, otherLeases: 1 }), undefined);

@@ -139,3 +139,24 @@ test('the screen gives the insecure warning under the overview, and marks a revo
   t.regex(frame, /! 10\.0\.0\.14 \(ignite-host-abc123\) is revoked: its lease 10\.50\.14\.0\/24 runs out at 2025-01-02 11:53\s+UTC, no renewal possible/);
   screen.unmount();
 });
+
+test('the screen shows the control plane: the quorum line, each member, the warning', async (t) => {
+  const clientUrl = 'https://10.0.0.11:2379';
+  const controlPlane: StatusInputs['controlPlane'] = {
+    ok: true,
+    members: [
+      {
+        member: { id: 'b1', name: 's1', peerUrls: ['https://10.0.0.11:2380'], clientUrls: [clientUrl], isLearner: false },
+        status: { endpoint: clientUrl, reachable: true, healthy: true, memberId: 'b1', leaderId: 'b1', isLeader: true, isLearner: false, raftIndex: 42, raftTerm: 2, dbSizeBytes: 2_500_000, version: '3.4.23', alarms: [] },
+      },
+    ],
+  };
+  const screen = render(<StatusScreen model={model([lease(11), lease(12)], { controlPlane })} color={false} />);
+  const frame = await waitForFrame(screen.lastFrame, (f) => f.includes('CNI plugins'));
+  t.regex(frame, /^control plane: 1 member, 1 needed, 1 healthy$/m);
+  t.regex(frame, /^ {2}NAME +PEER URL +ROLE +HEALTH +RAFT INDEX +DB SIZE$/m);
+  t.regex(frame, /^ {2}s1 +https:\/\/10\.0\.0\.11:2380 +leader +healthy +42 +2\.5 MB$/m);
+  t.regex(frame, /! etcd runs on one host only and 2 hosts depend on it/);
+  t.regex(frame, /^✔ ignite-net status: healthy/m);
+  screen.unmount();
+});

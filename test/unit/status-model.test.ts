@@ -288,3 +288,95 @@ test('authentication: said on the security line when seen on, an error when a TL
   t.deepEqual(unknown.problems.filter((p) => p.code === 'auth-off'), [], 'no verdict, no problem: etcd may just not have answered');
   t.regex(renderStatusText(unknown).join('\n'), /^ {2}security +TLS, this host is/m);
 });
+
+// -- the control plane (docs/ha.md, "status and doctor") --
+
+type MemberInput = Extract<NonNullable<StatusInputs['controlPlane']>, { ok: true }>['members'][number];
+
+/** A member 10.0.0.<n>, healthy unless `status` says otherwise; `leader` names the leader's id. */
+function member(n: number, extra: { name?: string; learner?: boolean; down?: boolean; unstarted?: boolean; leader?: number } = {}): MemberInput {
+  const id = `a${n}`;
+  const clientUrl = `https://10.0.0.${n}:2379`;
+  const m = { id, name: extra.unstarted ? '' : (extra.name ?? `m-10-0-0-${n}`), peerUrls: [`https://10.0.0.${n}:2380`], clientUrls: extra.unstarted ? [] : [clientUrl], isLearner: extra.learner === true };
+  if (extra.unstarted) return { member: m };
+  if (extra.down) return { member: m, status: { endpoint: clientUrl, reachable: false, healthy: false, problem: `etcd at ${clientUrl} is not answering over the v3 API within 2s` } };
+  const leaderId = `a${extra.leader ?? 1}`;
+  return {
+    member: m,
+    status: { endpoint: clientUrl, reachable: true, healthy: true, memberId: id, leaderId, isLeader: leaderId === id, isLearner: m.isLearner, raftIndex: 100 + n, raftTerm: 2, dbSizeBytes: 24_576, version: '3.4.23', alarms: [] },
+  };
+}
+
+test('control plane: one member and two hosts: "1 member, 1 needed, 1 healthy" and the single-member warning, not counted in the verdict', (t) => {
+  const model = buildStatusModel(inputs({ controlPlane: { ok: true, members: [member(1, { name: 's1' })] } }));
+  t.is(model.verdict, 'healthy', JSON.stringify(model.problems));
+  const cp = model.controlPlane;
+  t.like(cp?.quorum, { members: 1, needed: 1, healthy: 1, ok: true, line: '1 member, 1 needed, 1 healthy' });
+  t.like(cp?.members[0], { name: 's1', peerUrl: 'https://10.0.0.1:2380', leader: true, healthy: true, raftIndex: 101, dbSizeBytes: 24_576, thisHost: false });
+  t.is(cp?.warnings.length, 1);
+  t.regex(cp?.warnings[0] ?? '', /^etcd runs on one host only and 2 hosts depend on it/);
+  const text = renderStatusText(model).join('\n');
+  t.regex(text, /^control plane: 1 member, 1 needed, 1 healthy$/m);
+  t.regex(text, /^ {2}NAME +PEER URL +ROLE +HEALTH +RAFT INDEX +DB SIZE$/m);
+  t.regex(text, /^ {2}s1 +https:\/\/10\.0\.0\.1:2380 +leader +healthy +101 +25 kB$/m);
+  t.regex(text, /^ {2}! etcd runs on one host only and 2 hosts depend on it/m);
+});
+
+test('control plane: three members, one down: quorum holds, a warning names the member, its row says not answering', (t) => {
+  const members = [member(3, { down: true }), member(1), member(2)];
+  const model = buildStatusModel(inputs({ localAddresses: ['10.0.0.2'], controlPlane: { ok: true, members } }));
+  const cp = model.controlPlane;
+  t.is(cp?.quorum?.line, '3 members, 2 needed, 2 healthy');
+  t.true(cp?.quorum?.ok);
+  t.deepEqual(cp?.warnings, []);
+  t.deepEqual(cp?.members.map((m) => [m.name, m.leader, m.healthy, m.thisHost]), [
+    ['m-10-0-0-1', true, true, false],
+    ['m-10-0-0-2', false, true, true],
+    ['m-10-0-0-3', false, false, false],
+  ]);
+  t.is(model.verdict, 'degraded');
+  t.is(model.exitCode, 0);
+  const problem = model.problems.find((p) => p.code === 'etcd-member-unhealthy');
+  t.regex(problem?.message ?? '', /^etcd member m-10-0-0-3 \(https:\/\/10\.0\.0\.3:2380\) is not healthy: etcd at https:\/\/10\.0\.0\.3:2379 is not answering .*; 3 members, 2 needed, 2 healthy$/);
+  t.regex(problem?.hint ?? '', /etcdctl member remove a3/);
+  const text = renderStatusText(model).join('\n');
+  t.regex(text, /^ {2}m-10-0-0-2 +https:\/\/10\.0\.0\.2:2380 +follower, this host +healthy +102 +25 kB$/m);
+  t.regex(text, /^ {2}m-10-0-0-3 +https:\/\/10\.0\.0\.3:2380 +follower +not answering +- +-$/m);
+});
+
+test('control plane: two of three down is no quorum, an error; even counts warn; a learner and an unstarted member do not vote', (t) => {
+  const lost = buildStatusModel(inputs({ controlPlane: { ok: true, members: [member(1), member(2, { down: true }), member(3, { down: true })] } }));
+  t.is(lost.verdict, 'unhealthy');
+  t.is(lost.exitCode, 10);
+  t.false(lost.controlPlane?.quorum?.ok);
+  const noQuorum = lost.problems.filter((p) => p.code.startsWith('etcd-'));
+  t.deepEqual(noQuorum.map((p) => p.code), ['etcd-no-quorum'], 'one error, not one per member');
+  t.regex(noQuorum[0]?.message ?? '', /^etcd has no quorum \(3 members, 2 needed, 1 healthy\): no host can join and no lease can be renewed$/);
+
+  const four = buildStatusModel(inputs({ controlPlane: { ok: true, members: [1, 2, 3, 4].map((n) => member(n)) } }));
+  t.is(four.controlPlane?.quorum?.line, '4 members, 3 needed, 4 healthy');
+  t.regex(four.controlPlane?.warnings[0] ?? '', /^4 etcd members tolerate 1 failure, no more than 3 would/);
+  t.is(four.verdict, 'healthy', 'a shape warning is said, not counted');
+
+  const growing = buildStatusModel(inputs({ controlPlane: { ok: true, members: [member(1), member(2, { learner: true }), member(3, { unstarted: true, learner: true })] } }));
+  t.is(growing.controlPlane?.quorum?.line, '1 member, 1 needed, 1 healthy');
+  t.deepEqual(growing.controlPlane?.members.map((m) => [m.name, m.learner, m.healthy]), [
+    ['m-10-0-0-1', false, true],
+    ['m-10-0-0-2', true, true],
+    ['', true, false],
+  ]);
+  t.regex(growing.problems.find((p) => p.code === 'etcd-member-unhealthy')?.message ?? '', /^the etcd member at https:\/\/10\.0\.0\.3:2380 is not healthy: not started \(a learner: it does not vote\)$/);
+  const text = renderStatusText(growing).join('\n');
+  t.regex(text, /^ {2}m-10-0-0-2 +https:\/\/10\.0\.0\.2:2380 +learner, this host +healthy/m);
+  t.regex(text, /^ {2}\(not started\) +https:\/\/10\.0\.0\.3:2380 +learner +not started +- +-$/m);
+});
+
+test('control plane: a member list that could not be read says so once (etcd-unreachable says why); none asked, no section', (t) => {
+  const model = buildStatusModel(inputs({ etcd: { ok: false, message: 'etcd at http://10.0.0.1:2379 is not answering' }, controlPlane: { ok: false, message: 'etcd at http://10.0.0.1:2379 is not answering' } }));
+  t.like(model.controlPlane, { ok: false, members: [], warnings: [] });
+  t.deepEqual(model.problems.map((p) => p.code), ['etcd-unreachable']);
+  t.regex(renderStatusText(model).join('\n'), /^control plane: unknown: etcd's member list could not be read$/m);
+  const none = buildStatusModel(inputs());
+  t.is(none.controlPlane, undefined);
+  t.notRegex(renderStatusText(none).join('\n'), /control plane/);
+});

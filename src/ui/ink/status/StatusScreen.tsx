@@ -10,7 +10,7 @@ import { Box, Text } from 'ink';
 import { formatDuration } from '../../../core/duration.js';
 import type { HostRow, StatusModel } from '../../../status/model.js';
 import { okMark, SEVERITY_MARKS, VERDICT_MARKS, type Mark } from '../../marks.js';
-import { HOST_COLUMNS, hostCells, overviewLines, probeLine, reachNotes, thisHostLines, verdictLine } from '../../status-text.js';
+import { controlPlaneHeading, HOST_COLUMNS, hostCells, MEMBER_COLUMNS, memberCells, overviewLines, probeLine, reachNotes, table, thisHostLines, verdictLine } from '../../status-text.js';
 import { ColorContext, Tone } from '../theme.js';
 
 /** Widths that fit typical values, so the first few leases do not make the table jump. */
@@ -35,7 +35,12 @@ export function StatusScreen({ model, color, rows = 40, watch }: StatusScreenPro
   const notes = reachNotes(model.hosts);
   // Everything but the host rows, counted in lines, so the frame stays shorter than the terminal.
   const warning = model.security.warning;
-  const fixed = 1 + overview.length + (warning ? 2 : 0) + 3 + notes.length + 1 + 2 + local.length + (problems.length > 0 ? 2 + problems.length * 2 : 0) + (watch ? 2 : 0) + 4;
+  const cp = model.controlPlane;
+  const cpHeading = controlPlaneHeading(model);
+  // At most five members: a table of its own, as the plain text draws it.
+  const memberLines = cp && cp.members.length > 0 ? table(MEMBER_COLUMNS, cp.members.map(memberCells)) : [];
+  const cpLines = cpHeading === undefined ? 0 : 2 + memberLines.length + (cp?.warnings.length ?? 0) * 2;
+  const fixed = 1 + overview.length + (warning ? 2 : 0) + 3 + notes.length + 1 + cpLines + 2 + local.length + (problems.length > 0 ? 2 + problems.length * 2 : 0) + (watch ? 2 : 0) + 4;
   const room = Math.max(3, rows - fixed);
   const shown = pickRows(model.hosts, room);
   const hidden = model.hosts.length - shown.length;
@@ -75,6 +80,26 @@ export function StatusScreen({ model, color, rows = 40, watch }: StatusScreenPro
           <Tone key={note} dim wrap="truncate-end">{`  ${note}`}</Tone>
         ))}
         <Tone dim>{`  ${probeLine(model)}`}</Tone>
+        {cpHeading !== undefined && (
+          <Box flexDirection="column" marginTop={1}>
+            <Tone bold>{cpHeading}</Tone>
+            {memberLines.map((line, i) =>
+              i === 0 ? (
+                <Tone key="header" dim wrap="truncate-end">{`  ${line}`}</Tone>
+              ) : cp?.members[i - 1]?.healthy === false ? (
+                <Tone key={cp.members[i - 1]?.id ?? i} color="red" wrap="truncate-end">{`  ${line}`}</Tone>
+              ) : (
+                <Text key={cp?.members[i - 1]?.id ?? i} wrap="truncate-end">{`  ${line}`}</Text>
+              ),
+            )}
+            {cp?.warnings.map((message) => (
+              <Text key={message}>
+                {'  '}
+                <MarkTone mark={SEVERITY_MARKS.warning} /> {message}
+              </Text>
+            ))}
+          </Box>
+        )}
         <Box marginTop={1}>
           <Tone bold>this host</Tone>
         </Box>
