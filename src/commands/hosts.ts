@@ -5,6 +5,7 @@ import { hostUser, joinKey, revokedKey } from '../pki/etcd-roles.js';
 import { parseJoinRecord, recordTime, type JoinRecord, type RevokedRecord } from '../pki/records.js';
 import { required, type CommandContext } from '../steps/context.js';
 import { loadStateStep } from '../steps/state.js';
+import { removeHostIdentity } from '../steps/host-record.js';
 import { connectAsRoot } from '../steps/root-access.js';
 import type { CommandSpec } from './command.js';
 
@@ -60,7 +61,7 @@ const actionStep: Step<CommandContext> = {
     if (match.user === ctx.state?.security?.etcdUser) {
       throw new IgniteError('usage', `${wanted} is this host, the init host: revoking its identity would stop its own flannel`, { hint: 'Run `ignite-net cleanup` here to take the overlay down instead.' });
     }
-    await admin.deleteUser(match.user);
+    await removeHostIdentity(admin, match.user);
     const lease = match.address === undefined ? undefined : pickLease((await admin.readLeases()).leases, match.address);
     let until = '';
     if (lease && match.address !== undefined && lease.ttlSeconds !== undefined && lease.ttlSeconds > 0) {

@@ -8,6 +8,7 @@ import { parseJoinRecord, parseTokenRecord, recordTime } from '../pki/records.js
 import { joinCommand } from '../pki/token.js';
 import { required, type CommandContext } from '../steps/context.js';
 import { readOwnBundle } from '../steps/control-plane.js';
+import { removeHostIdentity } from '../steps/host-record.js';
 import { connectAsRoot } from '../steps/root-access.js';
 import { loadStateStep } from '../steps/state.js';
 import { createJoinToken } from '../steps/token.js';
@@ -50,7 +51,7 @@ const actionStep: Step<CommandContext> = {
       const used = (await admin.get(joinKey(id))) !== undefined;
       await admin.deleteUser(tokenUser(id));
       await admin.deleteRole(tokenRole(id));
-      if (!used) await admin.deleteUser(hostUser(id));
+      if (!used) await removeHostIdentity(admin, hostUser(id));
       for (const key of [bootstrapKey(id), controlPlaneKey(id), tokenKey(id)]) await admin.delete(key);
       tokens.push({ label: id, value: used ? 'deleted; the host that joined with it keeps its identity (`hosts revoke` takes that back)' : 'deleted, with the host identity it would have opened: it can no longer be used' });
       return { detail: `deleted ${id}` };

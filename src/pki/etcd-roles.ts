@@ -32,6 +32,8 @@ export function flannelPermissions(prefix: string = ETCD_KEYS.prefix): EtcdPermi
 }
 
 export const hostUser = (id: string): string => `ignite-host-${id}`;
+/** A host identity's own role (docs/ha.md), named as its user: flannel's permissions and its own record. */
+export const hostRole = (user: string): string => user;
 export const tokenUser = (id: string): string => `ignite-token-${id}`;
 export const tokenRole = (id: string): string => `ignite-token-${id}`;
 
@@ -41,8 +43,16 @@ export const joinKey = (id: string): string => `${IGNITE_PREFIX}/joins/${id}`;
 export const revokedKey = (id: string): string => `${IGNITE_PREFIX}/revoked/${id}`;
 /** A control-plane token's sealed bundle (docs/ha.md), on the same etcd lease as its bootstrap box. */
 export const controlPlaneKey = (id: string): string => `${IGNITE_PREFIX}/control-plane/${id}`;
+/** What each host's flannel was started with (pki/records.ts HostRecord), written by that host. */
+export const hostRecordKey = (user: string): string => `${IGNITE_PREFIX}/hosts/${user}`;
+export const HOST_RECORDS_PREFIX = `${IGNITE_PREFIX}/hosts/`;
 /** Root-only metadata for `token list`. */
 export const tokenKey = (id: string): string => `${IGNITE_PREFIX}/tokens/${id}`;
+
+/** A host identity's role: what flannel does, and readwrite on the host's own record (no other host's). */
+export function hostPermissions(user: string): EtcdPermission[] {
+  return [...flannelPermissions(), { permission: 'readwrite', key: hostRecordKey(user) }];
+}
 
 /**
  * A join token's user may take its sealed identity once and record the join: two single keys; a

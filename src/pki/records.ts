@@ -38,6 +38,18 @@ export interface RevokedRecord {
   leaseExpiresAt: string;
 }
 
+/**
+ * At hostRecordKey(user), written by that host after it (re)started flannel (docs/ha.md, "Member list
+ * refresh"): the client URLs flannel was given, so a control-plane host can tell which hosts still
+ * point at an old member list.
+ */
+export interface HostRecord {
+  address: string;
+  hostname: string;
+  endpoints: string[];
+  updated: string;
+}
+
 /** undefined for a missing or unreadable record: listings show "?" rather than fail. */
 function parse<T>(text: string | undefined, fields: readonly (keyof T)[]): T | undefined {
   if (text === undefined) return undefined;
@@ -52,6 +64,11 @@ function parse<T>(text: string | undefined, fields: readonly (keyof T)[]): T | u
 export const parseTokenRecord = (text: string | undefined): TokenRecord | undefined => parse<TokenRecord>(text, ['id', 'user', 'createdAt', 'expiresAt']);
 export const parseJoinRecord = (text: string | undefined): JoinRecord | undefined => parse<JoinRecord>(text, ['address', 'hostname', 'user', 'at']);
 export const parseRevokedRecord = (text: string | undefined): RevokedRecord | undefined => parse<RevokedRecord>(text, ['user', 'address', 'hostname', 'subnet', 'at', 'leaseExpiresAt']);
+
+export function parseHostRecord(text: string | undefined): HostRecord | undefined {
+  const record = parse<HostRecord>(text, ['address', 'hostname', 'updated']);
+  return record && Array.isArray(record.endpoints) && record.endpoints.every((e) => typeof e === 'string') ? record : undefined;
+}
 
 /** A record's ISO time as the commands print it: `2026-12-02 04:53 UTC`. */
 export const recordTime = (iso: string): string => `${iso.replace('T', ' ').slice(0, 16)} UTC`;

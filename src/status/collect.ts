@@ -18,8 +18,8 @@ import { CNI_FILES, CNI_PLUGINS, PORTS } from '../defaults.js';
 import { firstAddress } from '../net/cidr.js';
 import type { Lease } from '../net/lease.js';
 import { parseNetworkConfig } from '../net/network-config.js';
-import { revokedKey } from '../pki/etcd-roles.js';
-import { parseRevokedRecord, type RevokedRecord } from '../pki/records.js';
+import { HOST_RECORDS_PREFIX, revokedKey } from '../pki/etcd-roles.js';
+import { parseHostRecord, parseRevokedRecord, type RevokedRecord } from '../pki/records.js';
 import { leaseSubnet, parseSubnetEnv, subnetEnvPath } from '../net/subnet-env.js';
 import { nextLeaseExpiryCache, parseLeaseExpiryCache, rememberedTtl, type LeaseExpiryCache } from './lease-expiry.js';
 import { buildStatusModel, STALE_LEASE_SECONDS, thisHostMatcher, type ContainerInput, type EndpointSource, type ProbeInput, type StatusInputs, type StatusModel } from './model.js';
@@ -160,6 +160,7 @@ async function collect(ctx: CollectContext): Promise<StatusModel> {
   });
 
   const revoked = etcd.ok && state?.role === 'init' ? await readRevoked(ctx.store) : undefined;
+  const hostRecords = etcd.ok ? await readHostRecords(ctx.store) : undefined;
   const inputs: StatusInputs = {
     now: new Date().toISOString(),
     endpoint: ctx.endpoint,
@@ -177,6 +178,8 @@ async function collect(ctx: CollectContext): Promise<StatusModel> {
     probes,
     probeLimit: { limit: PROBE_LIMIT, candidates: candidates.length },
     controlPlane: await controlPlane,
+    ...(hostRecords ? { hostRecords } : {}),
+    ...(state ? { thisHostEndpoints: state.flannelEndpoints ?? [state.etcdEndpoint] } : {}),
   };
   return buildStatusModel(inputs);
 }
@@ -222,6 +225,19 @@ async function readRevoked(store: EtcdStore): Promise<RevokedRecord[] | undefine
     throw error;
   });
   return read && [...read.values()].map(parseRevokedRecord).filter((r): r is RevokedRecord => r !== undefined);
+}
+
+/** Every host's endpoint record; undefined when this identity may not read them (only root may). */
+async function readHostRecords(store: EtcdStore): Promise<NonNullable<StatusInputs['hostRecords']> | undefined> {
+  const read = await store.getPrefix(HOST_RECORDS_PREFIX).catch((error: unknown) => {
+    if (isIgniteError(error)) return undefined;
+    throw error;
+  });
+  if (read === undefined) return undefined;
+  return [...read.entries()].flatMap(([key, text]) => {
+    const record = parseHostRecord(text);
+    return record ? [{ user: key.slice(HOST_RECORDS_PREFIX.length), record }] : [];
+  });
 }
 
 async function readContainers(services: Services): Promise<StatusInputs['docker']> {

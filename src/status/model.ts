@@ -7,6 +7,7 @@ import { CNI_FILES } from '../defaults.js';
 import { ExitCode } from '../core/errors.js';
 import { INSECURE_OVERLAY } from '../pki/facts.js';
 import { controlPlaneView } from './control-plane.js';
+import { endpointListsView } from './endpoint-lists.js';
 import { hostRows, thisHostMatcher } from './hosts.js';
 import { cniRule, containerRows, containersRule, etcdRule, leaseRule, probesRule, statusFacts, subnetEnvRule, thisHostRow, securityRule } from './rules.js';
 import type { Problem, StatusInputs, StatusModel, Verdict } from './types.js';
@@ -26,9 +27,11 @@ export function buildStatusModel(inputs: StatusInputs): StatusModel {
     hosts: rows.hosts.filter((h) => !h.reserved && h.publicIP !== '').length,
     isThisHostAddress: (address) => address === inputs.state?.advertiseAddress || local.has(address),
   });
+  const endpointLists = endpointListsView(inputs, rows.hosts.filter((h) => !h.reserved).map((h) => h.publicIP), inputs.state?.advertiseAddress);
   const problems: Problem[] = [
     ...etcdRule(facts),
     ...controlPlane.problems,
+    ...endpointLists.problems,
     ...securityRule(facts),
     ...containersRule(facts, containers),
     ...subnetEnvRule(facts),
@@ -61,6 +64,7 @@ export function buildStatusModel(inputs: StatusInputs): StatusModel {
     },
     probes: { probed: Object.keys(inputs.probes).length, candidates: inputs.probeLimit.candidates, limit: inputs.probeLimit.limit },
     ...(controlPlane.view ? { controlPlane: controlPlane.view } : {}),
+    ...(endpointLists.view ? { endpointLists: endpointLists.view } : {}),
     problems,
     verdict,
     exitCode: exitCodeFor(problems),

@@ -7,7 +7,7 @@ import type { MemberWithStatus } from '../adapters/etcd/members.js';
 import type { TcpFailureReason, UdpProbeResult } from '../adapters/probes.js';
 import type { Lease } from '../net/lease.js';
 import type { NetworkConfig } from '../net/network-config.js';
-import type { RevokedRecord } from '../pki/records.js';
+import type { HostRecord, RevokedRecord } from '../pki/records.js';
 
 // ---------------------------------------------------------------------------------------------
 // Inputs (what collect.ts gathers)
@@ -80,6 +80,10 @@ export interface StatusInputs {
   probeLimit: { limit: number; candidates: number };
   /** etcd's members, each with its own Status answer (status/control-plane.ts); absent when not asked. */
   controlPlane?: { ok: true; members: MemberWithStatus[] } | { ok: false; message: string };
+  /** Every host's record of its flannel endpoints (pki/records.ts HostRecord); only root reads them. */
+  hostRecords?: { user: string; record: HostRecord }[];
+  /** What this host's flannel was given (state file), for a host that cannot read the records. */
+  thisHostEndpoints?: string[];
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -117,7 +121,8 @@ export type ProblemCode =
   | 'no-lease'
   | 'probes-limited'
   | 'etcd-member-unhealthy'
-  | 'etcd-no-quorum';
+  | 'etcd-no-quorum'
+  | 'host-endpoints-stale';
 
 type ContainerRoleName = NonNullable<ContainerInput['role']>;
 
@@ -212,6 +217,24 @@ export interface ControlPlaneView {
   warnings: string[];
 }
 
+/** One host's flannel endpoints against the members' client URLs (status/endpoint-lists.ts). */
+export interface EndpointListRow {
+  address: string;
+  hostname?: string;
+  /** unknown: the host holds a lease but wrote no record (it joined before records existed). */
+  state: 'current' | 'stale' | 'unknown';
+  missing: string[];
+  gone: string[];
+}
+
+export interface EndpointListsView {
+  /** Every voting member's client URL: what each host's flannel should have. */
+  current: string[];
+  hosts: EndpointListRow[];
+  /** Whose lists were compared: every host's records (root), or this host's state file. */
+  scope: 'all hosts' | 'this host';
+}
+
 export type Verdict = 'healthy' | 'degraded' | 'unhealthy';
 
 export interface StatusModel {
@@ -235,6 +258,8 @@ export interface StatusModel {
   probes: { probed: number; candidates: number; limit: number };
   /** etcd's members and quorum; absent when the member list was not asked for. */
   controlPlane?: ControlPlaneView;
+  /** Whose flannel has an old member list; absent without a member list. */
+  endpointLists?: EndpointListsView;
   problems: Problem[];
   verdict: Verdict;
   exitCode: number;

@@ -3,10 +3,11 @@ import type { EtcdAdmin } from '../adapters/etcd/admin.js';
 import type { HostFiles } from '../adapters/services.js';
 import { IgniteError } from '../core/errors.js';
 import type { Step } from '../core/step.js';
-import { FLANNEL_ROLE, flannelPermissions, hostUser, ROOT_USER } from '../pki/etcd-roles.js';
+import { hostRole, hostUser, ROOT_USER } from '../pki/etcd-roles.js';
 import { ETCD_SERVER_NAME, pkiLayout, SECRET_MODE, type PkiLayout } from '../pki/layout.js';
 import { newPassword, newToken } from '../pki/token.js';
 import { required, type CommandContext } from './context.js';
+import { convertedNote, convertHostRoles, ensureHostRole } from './host-record.js';
 import { writeWithUndo } from './pki.js';
 
 /** The root credential init keeps on this host (0600, never mounted), made on the first run. */
@@ -57,17 +58,19 @@ export const authStep: Step<CommandContext> = {
     else if (root.made) await files.writeFileAtomic(layout.rootCredential, rootText, SECRET_MODE);
     const admin: EtcdAdmin = ctx.services.etcdAdmin(required(ctx.etcdEndpoint, 'etcd endpoint'), { timeoutMs: 5_000, tls: { caPem: security.caPem, serverName: ETCD_SERVER_NAME } });
     const enabled = await admin.enableAuth(root.auth.password);
-    const role = await admin.ensureRole(FLANNEL_ROLE, flannelPermissions());
-    if (role === 'created') await io.changed({ title: `remove etcd role ${FLANNEL_ROLE}`, run: async () => void (await admin.deleteRole(FLANNEL_ROLE)) });
     const identity = (await readHostIdentity(files, layout)) ?? { username: hostUser(newToken().id), password: newPassword() };
-    const user = await admin.ensureUser(identity.username, identity.password, [FLANNEL_ROLE]);
+    // This host's own role (docs/ha.md): flannel's permissions and its record; older identities are converted.
+    const role = await ensureHostRole(admin, identity.username);
+    if (role === 'created') await io.changed({ title: `remove etcd role ${hostRole(identity.username)}`, run: async () => void (await admin.deleteRole(hostRole(identity.username))) });
+    const user = await admin.ensureUser(identity.username, identity.password, [hostRole(identity.username)]);
     if (user === 'created') await io.changed({ title: `remove etcd user ${identity.username}`, run: async () => void (await admin.deleteUser(identity.username)) });
     await writeHostIdentity(files, io, layout, identity);
+    const converted = await convertHostRoles(admin);
     ctx.store?.close();
     ctx.store = admin;
     ctx.admin = admin;
     ctx.identity = identity.username;
-    if (enabled === 'unchanged' && role === 'unchanged' && user === 'unchanged') ctx.unchanged.add('auth');
-    return { detail: `auth ${enabled === 'enabled' ? 'enabled' : 'on'}, this host is ${identity.username}` };
+    if (enabled === 'unchanged' && role === 'unchanged' && user === 'unchanged' && converted === 0) ctx.unchanged.add('auth');
+    return { detail: `auth ${enabled === 'enabled' ? 'enabled' : 'on'}, this host is ${identity.username}${convertedNote(converted)}` };
   },
 };

@@ -4,6 +4,7 @@ import type { HostFiles } from '../adapters/services.js';
 import { IgniteError } from '../core/errors.js';
 import type { Step } from '../core/step.js';
 import { PORTS } from '../defaults.js';
+import { flannelEndpoints } from '../ha/members.js';
 import { etcdEndpoint } from '../net/host-arg.js';
 import { openBundle, type ControlPlaneBundle } from '../pki/certificate-key.js';
 import { controlPlaneKey, ROOT_USER, tokenUser } from '../pki/etcd-roles.js';
@@ -43,6 +44,28 @@ export function peerMembers(ctx: CommandContext, endpoint?: string): EtcdMembers
     tls: { caPem: security.caPem, serverName: ETCD_SERVER_NAME },
     auth: rootOf(bundle),
   });
+}
+
+/**
+ * With several etcd members, flannel gets every voting member's client URL (docs/ha.md), so it keeps
+ * working while one is down: read from ctx.etcdEndpoint's member list (no credential needed) into
+ * ctx.members and ctx.flannelEndpoints. An etcd that does not answer it, or a single member, leaves
+ * flannel with ctx.etcdEndpoint as it is.
+ */
+export async function readMembers(ctx: CommandContext, timeoutMs: number): Promise<void> {
+  const endpoint = required(ctx.etcdEndpoint, 'etcd endpoint');
+  const tls = ctx.security ? { tls: { caPem: ctx.security.caPem, serverName: ETCD_SERVER_NAME } } : {};
+  let members: EtcdMembers | undefined;
+  try {
+    members = ctx.services.etcdMembers(endpoint, { timeoutMs, ...tls });
+    ctx.members = await members.list();
+  } catch {
+    ctx.members = undefined;
+  } finally {
+    members?.close();
+  }
+  const endpoints = flannelEndpoints(ctx.members ?? []);
+  if (endpoints.length > 1) ctx.flannelEndpoints = endpoints;
 }
 
 /**

@@ -6,6 +6,7 @@ import { CONTAINER_NAMES, ETCD_VOLUME, PORTS } from '../defaults.js';
 import { etcdEndpoint } from '../net/host-arg.js';
 import { ETCD_SERVER_NAME, pkiLayout } from '../pki/layout.js';
 import { required, type CommandContext } from './context.js';
+import { readMembers } from './control-plane.js';
 import { inspectManaged, removeForeignNamed, STOP_TIMEOUT_SEC } from './containers.js';
 import { imageFor } from './images.js';
 
@@ -48,6 +49,7 @@ export const etcdStep: Step<CommandContext> = {
       try {
         await store.waitUntilReady(Math.min(ctx.options.timeoutMs, 10_000), io.signal);
         keepStore(store);
+        if (!member) await readMembers(ctx, 5_000);
         ctx.unchanged.add('etcd');
         return { detail: `already running at ${endpoint}` };
       } catch {
@@ -83,6 +85,8 @@ export const etcdStep: Step<CommandContext> = {
         details: logs.length > 0 ? ['last log lines of ignite-etcd:', ...logs] : [],
       });
     }
+    // Init again on a host of several members: its flannel gets every member too.
+    if (!member) await readMembers(ctx, 5_000);
     return { detail: endpoint };
   },
 };

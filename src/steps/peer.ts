@@ -4,13 +4,10 @@ import type { Step, StepIO } from '../core/step.js';
 import { PORTS } from '../defaults.js';
 import { etcdEndpoint, parseHostArg, resolveHost } from '../net/host-arg.js';
 import { udpRejectionWaitMs } from '../net/udp-wait.js';
-import { ETCD_SERVER_NAME } from '../pki/layout.js';
 import { diffNetworkConfig, parseNetworkConfig, validateNetworkConfig, type NetworkConfig } from '../net/network-config.js';
-import type { EtcdMembers } from '../adapters/etcd/members.js';
 import type { PresentedCa } from '../adapters/tls-probe.js';
-import { flannelEndpoints } from '../ha/members.js';
 import { required, type CommandContext } from './context.js';
-import { openControlPlane } from './control-plane.js';
+import { openControlPlane, readMembers } from './control-plane.js';
 import { secureAccess } from './peer-secure.js';
 import { warnInsecure } from './state.js';
 
@@ -29,7 +26,7 @@ export const peerStep: Step<CommandContext> = {
     await refuseInitHost(ctx);
     const { endpoint, rttMs } = await reachPeerEtcd(ctx, io);
     if (ctx.options.controlPlane) await openControlPlane(ctx, Math.min(PROBE_TIMEOUT_MS, ctx.options.timeoutMs));
-    else await readPeerMembers(ctx);
+    else await readMembers(ctx, Math.min(PROBE_TIMEOUT_MS, ctx.options.timeoutMs));
     const network = await readPeerNetworkConfig(ctx, io);
     const udpNote = await probePeerBackendPort(ctx, rttMs);
     return { detail: `etcd v3 at ${endpoint} (${formatDuration(rttMs)}), ${network.Network}, ${udpNote}` };
@@ -55,32 +52,12 @@ export async function resolvePeer(ctx: CommandContext, host: string): Promise<{ 
 }
 
 /**
- * With several etcd members, flannel gets every voting member's client URL (docs/ha.md), so it keeps
- * working while one is down. Listing needs no credential; an etcd that does not answer it (or a single
- * member) leaves flannel with the peer's URL as given.
- */
-async function readPeerMembers(ctx: CommandContext): Promise<void> {
-  const endpoint = required(ctx.etcdEndpoint, 'peer etcd endpoint');
-  const tls = ctx.security ? { tls: { caPem: ctx.security.caPem, serverName: ETCD_SERVER_NAME } } : {};
-  let members: EtcdMembers | undefined;
-  try {
-    members = ctx.services.etcdMembers(endpoint, { timeoutMs: Math.min(PROBE_TIMEOUT_MS, ctx.options.timeoutMs), ...tls });
-    ctx.members = await members.list();
-  } catch {
-    ctx.members = undefined;
-  } finally {
-    members?.close();
-  }
-  const endpoints = flannelEndpoints(ctx.members ?? []);
-  if (endpoints.length > 1) ctx.flannelEndpoints = endpoints;
-}
-
-/**
  * An init host (one running our etcd) cannot join another. A control-plane join run again (or after
- * a failure once promoted) finds its own member's etcd here: that one is not refused.
+ * a failure once promoted) finds its own member's etcd here: that one is not refused; nor is a plain
+ * `join <member>` on a control-plane host, which refreshes its flannel's member list.
  */
 export async function refuseInitHost(ctx: CommandContext): Promise<void> {
-  if (ctx.options.controlPlane && ctx.state?.role !== 'init') return;
+  if ((ctx.options.controlPlane || ctx.state?.controlPlane) && ctx.state?.role !== 'init') return;
   // Docker may be down here; preflight reports that properly, so a failure only skips this check.
   const docker = ctx.docker ?? (await ctx.services.docker().catch(() => undefined));
   if (docker && (await docker.listManaged('etcd')).length > 0) {

@@ -3,6 +3,7 @@ import type { Step } from '../core/step.js';
 import { pkiLayout } from '../pki/layout.js';
 import type { CommandContext } from './context.js';
 import { etcdAccess } from './etcd-access.js';
+import { convertedNote, convertHostRoles } from './host-record.js';
 
 /** Root's client on the init host: tokens and host identities are etcd users, which only root may manage. */
 export const connectAsRoot: Step<CommandContext> = {
@@ -23,6 +24,8 @@ export const connectAsRoot: Step<CommandContext> = {
     ctx.admin = ctx.services.etcdAdmin(state.etcdEndpoint, { timeoutMs: Math.min(ctx.options.timeoutMs, 10_000), ...access });
     ctx.store = ctx.admin;
     await ctx.admin.ping();
-    return { detail: state.etcdEndpoint };
+    // Identities from before per-host roles get theirs (docs/ha.md), so their hosts can write their records.
+    const converted = await convertHostRoles(ctx.admin);
+    return { detail: `${state.etcdEndpoint}${convertedNote(converted)}` };
   },
 };

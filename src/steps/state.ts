@@ -4,6 +4,7 @@ import { INSECURE_OVERLAY } from '../pki/facts.js';
 import type { Step, StepIO } from '../core/step.js';
 import { version } from '../version.js';
 import { required, type CommandContext } from './context.js';
+import { writeHostRecord } from './host-record.js';
 
 /** The flags that make up the network config (options.network). */
 export const NETWORK_FLAGS: readonly string[] = ['network', 'subnet-len', 'subnet-min', 'subnet-max', 'backend-port'];
@@ -54,17 +55,20 @@ export function saveStateStep(role: HostState['role']): Step<CommandContext> {
       const { options } = ctx;
       const { writeState, removeState } = ctx.services.state;
       const now = new Date(ctx.services.clock.now()).toISOString();
+      // A plain `join <member>` on a control-plane host (a refresh) keeps what makes it one.
+      const member = ctx.controlPlane?.member ? { memberName: ctx.controlPlane.member.name, initialCluster: ctx.controlPlane.member.initialCluster } : ctx.state?.controlPlane;
+      const keptMember = ctx.controlPlane === undefined && member !== undefined;
       const state: HostState = {
         version: 1,
         role,
-        etcdEndpoint: required(ctx.etcdEndpoint, 'etcd endpoint'),
+        etcdEndpoint: keptMember && ctx.state ? ctx.state.etcdEndpoint : required(ctx.etcdEndpoint, 'etcd endpoint'),
         advertiseAddress: required(ctx.advertise, 'advertise').address,
         ...(ctx.advertise?.iface ? { iface: ctx.advertise.iface } : {}),
         ...(ctx.peer ? { peer: ctx.peer.host } : {}),
         ...(ctx.subnet ? { subnet: ctx.subnet } : {}),
         ...(ctx.flannelEndpoints ? { flannelEndpoints: ctx.flannelEndpoints } : {}),
-        ...(ctx.controlPlane?.member ? { controlPlane: { memberName: ctx.controlPlane.member.name, initialCluster: ctx.controlPlane.member.initialCluster } } : {}),
-        images: { ...(role === 'init' || ctx.controlPlane ? { etcd: options.etcdImage } : {}), flannel: options.flannelImage },
+        ...(member ? { controlPlane: member } : {}),
+        images: { ...(role === 'init' || member ? { etcd: keptMember ? (ctx.state?.images.etcd ?? options.etcdImage) : options.etcdImage } : {}), flannel: options.flannelImage },
         network: ctx.network,
         ...(ctx.security && ctx.identity ? { security: { caPin: ctx.security.pin, etcdUser: ctx.identity } } : {}),
         paths: { cniConfDir: options.cniConfDir, cniBinDir: options.cniBinDir, runDir: options.runDir, cniStateDir: options.cniStateDir },
@@ -74,6 +78,8 @@ export function saveStateStep(role: HostState['role']): Step<CommandContext> {
         createdAt: ctx.state?.createdAt ?? now,
         updatedAt: now,
       };
+      // The endpoints flannel was given, for status on a control-plane host (docs/ha.md).
+      const record = await writeHostRecord(ctx, io);
       const previous = ctx.state;
       await writeState(options.stateDir, state);
       await io.changed({
@@ -83,7 +89,7 @@ export function saveStateStep(role: HostState['role']): Step<CommandContext> {
           else await removeState(options.stateDir);
         },
       });
-      return { detail: statePath(options.stateDir) };
+      return { detail: `${statePath(options.stateDir)}${record === 'not permitted' ? "; no record in etcd (this host's identity predates per-host roles: run `ignite-net token list` on a control-plane host, then join again)" : ''}` };
     },
   };
 }

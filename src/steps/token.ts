@@ -1,10 +1,11 @@
 import type { EtcdAdmin } from '../adapters/etcd/admin.js';
 import type { Step, StepIO } from '../core/step.js';
 import { newCertificateKey, sealBundle, type ControlPlaneBundle } from '../pki/certificate-key.js';
-import { bootstrapKey, controlPlaneKey, FLANNEL_ROLE, hostUser, tokenKey, tokenPermissions, tokenRole, tokenUser } from '../pki/etcd-roles.js';
+import { bootstrapKey, controlPlaneKey, hostRole, hostUser, tokenKey, tokenPermissions, tokenRole, tokenUser } from '../pki/etcd-roles.js';
 import type { TokenRecord } from '../pki/records.js';
 import { joinCommand, newPassword, newToken, seal, type JoinToken } from '../pki/token.js';
 import { required, type CommandContext } from './context.js';
+import { ensureHostRole, removeHostIdentity } from './host-record.js';
 
 export const DEFAULT_TOKEN_TTL_SECONDS = 24 * 60 * 60;
 
@@ -24,9 +25,10 @@ export interface CreatedToken {
 export async function createJoinToken(admin: EtcdAdmin, ttlSeconds: number, now: Date, changed?: StepIO['changed'], bundle?: ControlPlaneBundle): Promise<CreatedToken> {
   const token = newToken();
   const identity = { username: hostUser(token.id), password: newPassword() };
-  await admin.ensureUser(identity.username, identity.password, [FLANNEL_ROLE]);
   // One undo for all of it (each removal is a no-op for what was not made yet): nobody has seen the token.
-  await changed?.({ title: `take back the unused token ${token.id} (its users, role and keys in etcd)`, run: () => removeUnusedToken(admin, token.id) });
+  await ensureHostRole(admin, identity.username);
+  await changed?.({ title: `take back the unused token ${token.id} (its users, roles and keys in etcd)`, run: () => removeUnusedToken(admin, token.id) });
+  await admin.ensureUser(identity.username, identity.password, [hostRole(identity.username)]);
   await admin.ensureRole(tokenRole(token.id), tokenPermissions(token.id, bundle !== undefined));
   await admin.ensureUser(tokenUser(token.id), token.secret, [tokenRole(token.id)]);
   const expiresAt = new Date(now.getTime() + ttlSeconds * 1000);
@@ -44,7 +46,7 @@ async function removeUnusedToken(admin: EtcdAdmin, id: string): Promise<void> {
   for (const key of [bootstrapKey(id), controlPlaneKey(id), tokenKey(id)]) await admin.delete(key);
   await admin.deleteUser(tokenUser(id));
   await admin.deleteRole(tokenRole(id));
-  await admin.deleteUser(hostUser(id));
+  await removeHostIdentity(admin, hostUser(id));
 }
 
 /** init's last etcd step: a token for the next host, printed in the summary as the whole join command. */

@@ -93,6 +93,20 @@ export function controlPlaneHeading(model: StatusModel): string | undefined {
   return `control plane: ${cp.ok && cp.quorum ? cp.quorum.line : "unknown: etcd's member list could not be read"}`;
 }
 
+/**
+ * Whose flannel has the members' client URLs (status/endpoint-lists.ts), once there are several: a
+ * count per state, the stale and unknown hosts named. Undefined with one member (nothing can be stale).
+ */
+export function endpointListsLine(model: StatusModel): string | undefined {
+  const lists = model.endpointLists;
+  if (!lists || (lists.current.length <= 1 && !lists.hosts.some((h) => h.state === 'stale'))) return undefined;
+  if (lists.scope === 'this host') return `this host's flannel: ${lists.hosts[0]?.state === 'stale' ? 'an old member list (see problems)' : `every member's client URL (${lists.current.length})`}`;
+  const named = (state: 'stale' | 'unknown'): string[] => lists.hosts.filter((h) => h.state === state).map((h) => h.address);
+  const [stale, unknown] = [named('stale'), named('unknown')];
+  const current = lists.hosts.length - stale.length - unknown.length;
+  return [`flannel endpoints: ${current} host${current === 1 ? '' : 's'} current`, ...(stale.length > 0 ? [`${stale.length} stale (${stale.join(', ')})`] : []), ...(unknown.length > 0 ? [`${unknown.length} unknown (${unknown.join(', ')}: no record, joined before records)`] : [])].join(', ');
+}
+
 export function containerLine(c: ContainerRow): string {
   const state = c.running ? `running, up ${formatUptime(c.uptimeSeconds ?? 0)}` : c.state === 'exited' ? `exited (${c.exitCode})` : c.state;
   return `${c.name}  ${state}  restarts ${c.restartCount}  ${c.image}${c.health ? `  ${c.health}` : ''}`;
@@ -195,6 +209,8 @@ export function renderStatusText(model: StatusModel, options: StatusTextOptions 
       out.push(...rows.map((r, i) => `  ${i === 0 ? p.dim(r) : cp.members[i - 1]?.healthy === false ? p.red(r) : r}`));
     }
     for (const message of cp.warnings) out.push(`  ${painted(SEVERITY_MARKS.warning, p)} ${message}`);
+    const lists = endpointListsLine(model);
+    if (lists !== undefined) out.push(`  ${lists}`);
   }
 
   out.push('', p.bold('this host'));

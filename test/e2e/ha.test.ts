@@ -4,13 +4,14 @@
  * (through node2, with a token node2 made), a plain join on node4 through node2: 3 voting members, 4
  * leases, and node4's flannel given every member's client URL. Refused before anything changes, node4
  * left as it was: a wrong certificate key, a plain token with --control-plane, a control-plane join to
- * an insecure overlay (node5's), and a control-plane join interrupted once its learner runs. Needs root, Docker and the test images (scripts/test-setup.sh).
+ * an insecure overlay (node5's), and a control-plane join interrupted once its learner runs. Each host
+ * records the endpoints its flannel got (/ignite-net/hosts/<user>); init again refreshes node1's. Needs root, Docker and the test images (scripts/test-setup.sh).
  */
 import test from 'ava';
 import type { ExecutionContext } from 'ava';
 import Dockerode from 'dockerode';
 import { memberNameFor } from '../../src/ha/members.js';
-import { describe, etcdctl, HOST_STATE_DIR, joinCommandOf, runCli, TEST_FLANNEL_FLAGS, TEST_IMAGE_FLAGS, TEST_INSECURE_INIT_FLAGS } from '../_helpers/cli.js';
+import { describe, etcdctl, etcdGetPrefix, HOST_STATE_DIR, joinCommandOf, runCli, TEST_FLANNEL_FLAGS, TEST_IMAGE_FLAGS, TEST_INSECURE_INIT_FLAGS } from '../_helpers/cli.js';
 import { interruptAtPause, leases, managedContainers, readHostState, readSubnetEnv, startCli } from '../_helpers/faults.js';
 import { createHosts, type SimHost, type SimHosts } from '../_helpers/hosts.js';
 import { ensureTestImages } from '../_helpers/images.js';
@@ -75,6 +76,14 @@ const allEndpoints = (): string =>
     .sort()
     .join(',');
 
+/** status --json's endpointLists on `host`. */
+async function endpointLists(host: SimHost): Promise<{ scope: string; current: string[]; hosts: { address: string; state: string; missing: string[] }[] }> {
+  const status = await runCli(host, ['status', '--json']);
+  const doc = JSON.parse(status.stdout) as { endpointLists?: { scope: string; current: string[]; hosts: { address: string; state: string; missing: string[] }[] } };
+  if (!doc.endpointLists) throw new Error(`no endpointLists in status on ${host.name}:\n${describe(status)}`);
+  return doc.endpointLists;
+}
+
 const mode = async (host: SimHost, path: string): Promise<string> => (await host.exec('stat', ['-c', '%a', `${HOST_STATE_DIR}/${path}`])).stdout.trim();
 
 test.serial('init, then two control-plane joins (the second through a joined member, with its token): 3 voting members', async (t) => {
@@ -114,11 +123,17 @@ test.serial('init, then two control-plane joins (the second through a joined mem
   t.is(tokens.code, 0, describe(tokens));
   t.regex(tokens.stdout, new RegExp(`${second.args[3]?.split('.')[0] ?? '?'} +control-plane, created .*; used by ${node3.address.replaceAll('.', '\\.')}`), tokens.stdout);
 
-  // Run again as printed: node2's flannel, started when there were 2 members, gets the third (keeping
-  // its lease); node3's has all of them already: nothing changes. The members stay as they are.
+  // node2's flannel was started when there were 2 members: status on a control-plane host names it
+  // (and node1, initialised with one), a plain host that cannot read the records only itself.
+  const lists = await endpointLists(node3);
+  t.deepEqual(lists.hosts.map((h) => [h.address, h.state]), [[node1.address, 'stale'], [node2.address, 'stale'], [node3.address, 'current']].sort());
+  t.deepEqual(lists.hosts.find((h) => h.address === node2.address)?.missing, [`https://${node3.address}:2379`]);
+  // `join <any member>` again, without the token, refreshes it (keeping its lease and its member);
+  // node3's re-run as printed changes nothing. The members stay as they are.
   const subnet2 = await readSubnetEnv(node2);
-  const again2 = await runCli(node2, [...first.args, ...TEST_IMAGE_FLAGS]);
+  const again2 = await runCli(node2, ['join', node3.address, ...TEST_FLANNEL_FLAGS]);
   t.is(again2.code, 0, describe(again2));
+  t.like(await readHostState(node2), { etcdEndpoint: `https://${node2.address}:2379`, controlPlane: { memberName: memberNameFor(node2.address) } });
   t.is(flannelEndpointsOf(await node2.docker.getContainer('ignite-flannel').inspect()), allEndpoints());
   t.is(await readSubnetEnv(node2), subnet2);
   const again3 = await runCli(node3, [...second.args, ...TEST_IMAGE_FLAGS]);
@@ -179,4 +194,27 @@ test.serial('a plain join through a joined member: flannel gets every member\'s 
 
   const held = await leases(node1, node1.address);
   t.deepEqual([...held.values()].sort(), [node1, node2, node3, node4].map((n) => n.address).sort(), JSON.stringify([...held]));
+});
+
+test.serial('each host records the endpoints its flannel was given; init again on node1 gives its flannel every member too', async (t) => {
+  const [node1, node2, node3, node4] = nodes();
+  const recorded = async (): Promise<Map<string, string[]>> => {
+    const records = await etcdGetPrefix(node1, node1.address, '/ignite-net/hosts/');
+    return new Map([...records.values()].map((text) => JSON.parse(text) as { address: string; endpoints: string[] }).map((r) => [r.address, r.endpoints]));
+  };
+  const all = allEndpoints().split(',');
+  const before = await recorded();
+  t.deepEqual([...before.keys()].sort(), [node1, node2, node3, node4].map((n) => n.address).sort());
+  for (const node of [node2, node3, node4]) t.deepEqual(before.get(node.address), all, node.name);
+  t.deepEqual(before.get(node1.address), [`https://${node1.address}:2379`], 'init ran when there was one member');
+
+  const subnet = await readSubnetEnv(node1);
+  const again = await runCli(node1, ['init', ...TEST_IMAGE_FLAGS]);
+  t.is(again.code, 0, describe(again));
+  t.is(flannelEndpointsOf(await node1.docker.getContainer('ignite-flannel').inspect()), all.join(','));
+  t.is(await readSubnetEnv(node1), subnet, 'the lease is kept');
+  t.deepEqual((await recorded()).get(node1.address), all);
+  t.deepEqual((await endpointLists(node2)).hosts.map((h) => h.state), ['current', 'current', 'current', 'current']);
+  const mine = await endpointLists(node4);
+  t.like(mine, { scope: 'this host', hosts: [{ address: node4.address, state: 'current' }] });
 });

@@ -16,12 +16,15 @@ import {
   controlPlaneKey,
   FLANNEL_ROLE,
   flannelPermissions,
+  hostRecordKey,
+  hostRole,
   hostUser,
   tokenPermissions,
   tokenRole,
   tokenUser,
 } from '../../src/pki/etcd-roles.js';
-import { newPassword } from '../../src/pki/token.js';
+import { newPassword, open } from '../../src/pki/token.js';
+import { convertHostRoles, removeHostIdentity } from '../../src/steps/host-record.js';
 import { createJoinToken } from '../../src/steps/token.js';
 import { startEtcd, TEST_SERVER_NAME, type EtcdProcess } from '../_helpers/etcd-process.js';
 
@@ -376,4 +379,32 @@ test.serial('enableAuth turns auth on once; clients without credentials are refu
   const error = await refused(t, wrong.enableAuth('not-the-root-password'), 'permission', /does not know this identity/);
   noSecret(t, error, 'not-the-root-password');
   noSecret(t, error, password);
+});
+
+test.serial('per-host roles: a host identity writes its own record and no other; older identities are converted; removal takes role and record', async (t) => {
+  const admin = rootAdmin(t);
+  const { token } = await createJoinToken(admin, 60, new Date());
+  const user = hostUser(token.id);
+  t.deepEqual(await admin.userRoles(user), [hostRole(user)]);
+  const box = await admin.get(bootstrapKey(token.id));
+  t.truthy(box);
+  // The identity createJoinToken sealed, opened as the join does.
+  const identity = JSON.parse(open(token, box ?? '') ?? '{}') as { username: string; password: string };
+  const host = store(t, { auth: identity });
+  await host.put(hostRecordKey(user), '{"endpoints":[]}');
+  t.is(await admin.get(hostRecordKey(user)), '{"endpoints":[]}');
+  await host.getConfig();
+  const older = await flannelIdentity(t);
+  await refused(t, host.put(hostRecordKey(older.name), 'x'), 'permission', /permission denied/);
+  await refused(t, older.store.put(hostRecordKey(older.name), 'x'), 'permission', /permission denied/);
+
+  t.true((await convertHostRoles(admin)) >= 1);
+  t.deepEqual(await admin.userRoles(older.name), [hostRole(older.name)]);
+  t.is(await convertHostRoles(admin), 0, 'idempotent');
+  await older.store.put(hostRecordKey(older.name), '{"endpoints":[]}');
+  await older.store.listLeases();
+
+  await removeHostIdentity(admin, user);
+  t.is(await admin.userRoles(user), undefined);
+  t.is(await admin.get(hostRecordKey(user)), undefined);
 });

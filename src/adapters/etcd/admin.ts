@@ -25,6 +25,8 @@ export interface EtcdAdmin extends EtcdStore {
   deleteRole(name: string): Promise<boolean>;
   /** The user with this password and exactly these roles. */
   ensureUser(name: string, password: string, roles: readonly string[]): Promise<EnsureOutcome>;
+  /** An existing user's roles made exactly these (new ones granted before old ones are revoked); its password untouched. */
+  ensureUserRoles(name: string, roles: readonly string[]): Promise<EnsureOutcome>;
   /** False when there was no such user. etcd refuses the user's next call, even on a connected client. */
   deleteUser(name: string): Promise<boolean>;
   /** Sorted. */
@@ -155,19 +157,33 @@ class Admin extends Store implements EtcdAdmin {
         await this.client.auth.userChangePassword({ name, password });
         changed = true;
       }
-      const have = new Set(existing ?? []);
-      for (const role of have) {
-        if (roles.includes(role)) continue;
-        await this.client.auth.userRevokeRole({ name, role });
-        changed = true;
-      }
-      for (const role of new Set(roles)) {
-        if (have.has(role)) continue;
-        await this.client.auth.userGrantRole({ user: name, role });
-        changed = true;
-      }
-      return existing === undefined ? 'created' : changed ? 'updated' : 'unchanged';
+      const rolesChanged = await this.setRoles(name, existing ?? [], roles);
+      return existing === undefined ? 'created' : changed || rolesChanged ? 'updated' : 'unchanged';
     });
+  }
+
+  async ensureUserRoles(name: string, roles: readonly string[]): Promise<EnsureOutcome> {
+    return this.call(async () => {
+      const existing = await this.roles(this.client, name);
+      if (existing === undefined) throw new IgniteError('etcd', `etcd has no user ${name}`, { hint: 'See `ignite-net hosts list`.' });
+      return (await this.setRoles(name, existing, roles)) ? 'updated' : 'unchanged';
+    });
+  }
+
+  /** Grants first, so a user moved from one role to another never has neither. True when something changed. */
+  private async setRoles(name: string, have: readonly string[], roles: readonly string[]): Promise<boolean> {
+    let changed = false;
+    for (const role of new Set(roles)) {
+      if (have.includes(role)) continue;
+      await this.client.auth.userGrantRole({ user: name, role });
+      changed = true;
+    }
+    for (const role of have) {
+      if (roles.includes(role)) continue;
+      await this.client.auth.userRevokeRole({ name, role });
+      changed = true;
+    }
+    return changed;
   }
 
   async deleteUser(name: string): Promise<boolean> {

@@ -1,0 +1,77 @@
+import type { EtcdAdmin } from '../adapters/etcd/admin.js';
+import { IgniteError } from '../core/errors.js';
+import type { StepIO } from '../core/step.js';
+import { FLANNEL_ROLE, hostPermissions, hostRecordKey, hostRole, hostUser } from '../pki/etcd-roles.js';
+import type { HostRecord } from '../pki/records.js';
+import { required, type CommandContext } from './context.js';
+
+/**
+ * Each host's own etcd role and record (docs/ha.md, "Member list refresh"): the role lets the host's
+ * identity write its record and nothing else beyond flannel's keys; the record says which client URLs
+ * its flannel was started with, so a control-plane host can tell who points at an old member list.
+ */
+
+/** Root: the host identity's own role, made (or corrected) with its permissions. */
+export async function ensureHostRole(admin: EtcdAdmin, user: string): Promise<'created' | 'updated' | 'unchanged'> {
+  return admin.ensureRole(hostRole(user), hostPermissions(user));
+}
+
+/**
+ * Root: host identities made before per-host roles (with the shared ignite-flannel role) get their own;
+ * the role is granted before the old one is revoked, so flannel is never without permissions. Returns
+ * how many were converted; idempotent.
+ */
+export async function convertHostRoles(admin: EtcdAdmin): Promise<number> {
+  let converted = 0;
+  for (const user of (await admin.listUsers()).filter((u) => u.startsWith(hostUser('')))) {
+    const roles = await admin.userRoles(user);
+    if (roles === undefined || (roles.length === 1 && roles[0] === hostRole(user))) continue;
+    await ensureHostRole(admin, user);
+    await admin.ensureUserRoles(user, [hostRole(user)]);
+    converted += 1;
+  }
+  return converted;
+}
+
+/** For a step's detail: what convertHostRoles did, when it did anything. */
+export const convertedNote = (converted: number): string => (converted === 0 ? '' : `; ${converted} older host identit${converted === 1 ? 'y' : 'ies'} given a role of ${converted === 1 ? 'its' : 'their'} own`);
+
+/** Root: a host identity and all that goes with it (its role and record); the shared role stays for others. */
+export async function removeHostIdentity(admin: EtcdAdmin, user: string): Promise<void> {
+  await admin.deleteUser(user);
+  if (hostRole(user) !== FLANNEL_ROLE) await admin.deleteRole(hostRole(user));
+  await admin.delete(hostRecordKey(user));
+}
+
+/**
+ * This host's record, written as this host's identity (root on the init host) once flannel runs with
+ * its endpoints; undone to what was there. An identity from before per-host roles may not write it:
+ * then there is no record (status shows "endpoint list unknown") until a control-plane host converts
+ * it (`token`, `hosts` or `init` there) and this join runs again.
+ */
+export async function writeHostRecord(ctx: CommandContext, io: StepIO): Promise<'written' | 'unchanged' | 'not permitted' | 'insecure'> {
+  if (!ctx.security || ctx.identity === undefined) return 'insecure';
+  const store = required(ctx.store, 'etcd store');
+  const key = hostRecordKey(ctx.identity);
+  const endpoints = ctx.flannelEndpoints ?? [required(ctx.etcdEndpoint, 'etcd endpoint')];
+  const record: HostRecord = { address: required(ctx.advertise, 'advertise address').address, hostname: ctx.services.network.hostName(), endpoints, updated: new Date(ctx.services.clock.now()).toISOString() };
+  try {
+    const before = await store.get(key);
+    if (before !== undefined && sameEndpoints(before, record)) return 'unchanged';
+    await store.put(key, JSON.stringify(record));
+    await io.changed({ title: `put back this host's record in etcd (${key})`, run: async () => void (before === undefined ? await store.delete(key) : await store.put(key, before)) });
+    return 'written';
+  } catch (error) {
+    if (error instanceof IgniteError && error.kind === 'permission') return 'not permitted';
+    throw error;
+  }
+}
+
+function sameEndpoints(text: string, record: HostRecord): boolean {
+  try {
+    const old = JSON.parse(text) as Partial<HostRecord>;
+    return old.address === record.address && old.hostname === record.hostname && JSON.stringify(old.endpoints) === JSON.stringify(record.endpoints);
+  } catch {
+    return false;
+  }
+}
