@@ -22,7 +22,9 @@ export function endpointListsView(inputs: Pick<StatusInputs, 'controlPlane' | 'h
   };
   let rows: EndpointListRow[];
   if (inputs.hostRecords !== undefined) {
-    rows = inputs.hostRecords.map(({ record }) => rowOf(record.address, record.endpoints, record.hostname));
+    // A record of a host that holds no lease is of a host that left (cleanup keeps no lease): not shown.
+    const holding = new Set(leaseAddresses);
+    rows = inputs.hostRecords.filter(({ record }) => holding.has(record.address)).map(({ record }) => rowOf(record.address, record.endpoints, record.hostname));
     const known = new Set(rows.map((r) => r.address));
     for (const address of new Set(leaseAddresses)) if (address !== '' && !known.has(address)) rows.push({ address, state: 'unknown', missing: [], gone: [] });
   } else if (inputs.thisHostEndpoints !== undefined && thisAddress !== undefined) {

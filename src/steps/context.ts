@@ -60,7 +60,7 @@ export interface CommandContext {
    * join --control-plane (docs/ha.md): the bundle the certificate key opened (or this host's own, on a
    * re-run), the token's client that takes it, and this host's member once the member step added it.
    */
-  controlPlane?: { bundle: ControlPlaneBundle; take?: EtcdStore; member?: { id: string; name: string; initialCluster: string } };
+  controlPlane?: { bundle: ControlPlaneBundle; take?: EtcdStore; member?: { id: string; name: string; initialCluster: string; added: boolean } };
   store?: EtcdStore;
   /** Peer (join only): as given on the command line and as resolved. */
   peer?: { host: string; address: string };

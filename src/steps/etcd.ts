@@ -1,4 +1,5 @@
 import { etcdSpec, managedLabels, specMatches } from '../adapters/container-specs.js';
+import type { DockerClient } from '../adapters/docker/client.js';
 import { formatDuration } from '../core/duration.js';
 import { IgniteError } from '../core/errors.js';
 import type { Step } from '../core/step.js';
@@ -10,6 +11,22 @@ import { readMembers } from './control-plane.js';
 import { inspectManaged, removeForeignNamed, STOP_TIMEOUT_SEC } from './containers.js';
 import { imageFor } from './images.js';
 
+
+/**
+ * A member whose data is gone must not start empty (docs/ha.md): the init host's would start a
+ * single-member cluster of its own beside the others, a joined member's could not take its place
+ * again. Known from the state file (init: it recorded several members) or the member list (a member
+ * that was there before this run).
+ */
+async function refuseLostData(ctx: CommandContext, docker: DockerClient): Promise<void> {
+  const member = ctx.controlPlane?.member;
+  const wasOneOfSeveral = member ? !member.added && !(ctx.members?.find((m) => m.id === member.id)?.isLearner ?? false) : (ctx.state?.flannelEndpoints?.length ?? 0) > 1;
+  if (!wasOneOfSeveral || (await docker.volumeExists(ETCD_VOLUME))) return;
+  const name = member?.name ?? ctx.state?.controlPlane?.memberName ?? 's1';
+  throw new IgniteError('conflict', `etcd's data volume ${ETCD_VOLUME} is gone, and this host's member (${name}) is one of several: started empty it would ${member ? 'not be the member it was' : 'begin a cluster of its own, apart from the others'}`, {
+    hint: `On another control-plane host remove it (\`etcdctl member list\`, \`etcdctl member remove <id>\`), then here \`sudo ignite-net cleanup\` and join again with a \`token create --control-plane\` command.`,
+  });
+}
 
 /**
  * Starts etcd (or keeps the healthy one that is already there) and waits until it answers over the
@@ -62,6 +79,7 @@ export const etcdStep: Step<CommandContext> = {
       await docker.stopAndRemove(existing.id, STOP_TIMEOUT_SEC);
     }
     await removeForeignNamed(docker, CONTAINER_NAMES.etcd);
+    await refuseLostData(ctx, docker);
     if ((await docker.ensureVolume(ETCD_VOLUME, managedLabels('etcd'))) === 'created') {
       ctx.etcdVolumeCreated = true;
       await io.changed({ title: `remove volume ${ETCD_VOLUME}`, run: async () => void (await docker.removeVolume(ETCD_VOLUME)) });

@@ -34,7 +34,7 @@ export const memberStep: Step<CommandContext> = {
     if (added) await io.changed({ title: `remove the etcd learner ${member.id} (${self.peerUrl})`, run: async () => void (await members.remove(member.id)) });
     // etcd reads --initial-cluster only while its data dir is empty: a re-run keeps the recorded one, so a
     // grown member list does not re-create the member.
-    cp.member = { id: member.id, name: self.name, initialCluster: recorded?.initialCluster ?? initialCluster(list, self) };
+    cp.member = { id: member.id, name: self.name, initialCluster: recorded?.initialCluster ?? initialCluster(list, self), added };
     return { detail: added ? `learner ${member.id} at ${self.peerUrl}` : `already ${member.isLearner ? 'a learner' : 'a member'}: ${member.id} at ${self.peerUrl}` };
   },
 };

@@ -8,9 +8,9 @@ const member = (n: number, isLearner = false): MemberWithStatus => ({ member: { 
 const cp = (...members: MemberWithStatus[]): StatusInputs['controlPlane'] => ({ ok: true, members });
 const record = (n: number, endpoints: string[]) => ({ user: `ignite-host-h${n}`, record: { address: `10.0.0.${n}`, hostname: `h${n}`, endpoints, updated: '2026-12-02T10:00:00Z' } });
 
-test('on a control-plane host: every host with a record is current or stale (missing, gone); a lease without a record is unknown', (t) => {
+test('on a control-plane host: every host with a lease and a record is current or stale (missing, gone); a lease without a record is unknown; a record without a lease is a host that left', (t) => {
   const { view, problems } = endpointListsView(
-    { controlPlane: cp(member(1), member(2), member(3), member(9, true)), hostRecords: [record(1, [url(3), url(2), url(1)]), record(4, [url(1), url(2)]), record(5, [url(1), url(2), url(3), url(7)])] },
+    { controlPlane: cp(member(1), member(2), member(3), member(9, true)), hostRecords: [record(1, [url(3), url(2), url(1)]), record(4, [url(1), url(2)]), record(5, [url(1), url(2), url(3), url(7)]), record(8, [url(1)])] },
     ['10.0.0.1', '10.0.0.4', '10.0.0.5', '10.0.0.6'],
     '10.0.0.1',
   );

@@ -90,3 +90,17 @@ test('etcd that never answers: a timeout naming the wait, with the container log
   t.deepEqual(error?.details, ['last log lines of ignite-etcd:', 'line 1', 'panic: bad flag']);
   t.deepEqual(undos.map((u) => u.title), [`remove volume ${ETCD_VOLUME}`, `remove container ${CONTAINER_NAMES.etcd}`], 'what was made is declared for the runner to undo');
 });
+
+test('a host whose state records several members refuses to start etcd on a missing volume (it would begin a cluster of its own)', async (t) => {
+  const { host, ctx, io, undos } = harness();
+  ctx.state = { version: 1, role: 'init', etcdEndpoint: 'http://192.0.2.10:2379', advertiseAddress: '192.0.2.10', flannelEndpoints: ['https://192.0.2.10:2379', 'https://192.0.2.11:2379'], images: { flannel: 'f' }, network: ctx.network, paths: { cniConfDir: '/a', cniBinDir: '/b', runDir: '/c' }, movedAside: {}, toolVersion: 'x', createdAt: 'x', updatedAt: 'x' };
+  const error = await t.throwsAsync(etcdStep.run(ctx, io), { instanceOf: IgniteError });
+  t.is(error?.kind, 'conflict');
+  t.regex(error?.message ?? '', /^etcd's data volume ignite-etcd-data is gone, and this host's member \(s1\) is one of several/);
+  t.deepEqual(host.docker.calls, []);
+  t.deepEqual(undos, []);
+  // With its data there it starts as before.
+  host.docker.volumes.set(ETCD_VOLUME, {});
+  await etcdStep.run(ctx, io);
+  t.deepEqual(host.docker.calls, [`createAndStart ${CONTAINER_NAMES.etcd}`], 'the fake counts only changes: the volume was there');
+});
