@@ -11,6 +11,7 @@ import * as hostKernel from './host-kernel.js';
 import * as hostNetwork from './host-network.js';
 import * as ipTools from './ip-tools.js';
 import * as probes from './probes.js';
+import * as raftProbe from './raft-probe.js';
 import * as tlsProbe from './tls-probe.js';
 import * as state from './state.js';
 import { loadTemplate } from './templates.js';
@@ -52,7 +53,7 @@ export type CniBinaries = Pick<typeof cniBinaries, 'sourceDirs' | 'readBinary' |
   Pick<typeof hostFiles, 'ensureDir' | 'removeFile' | 'moveFile'>;
 export type HostNetwork = Pick<typeof hostNetwork, 'readAddresses' | 'readRoutes' | 'hostName'> & Pick<typeof ipTools, 'listLinks' | 'deleteLink' | 'listTable' | 'iptables'>;
 export type HostKernel = Pick<typeof hostKernel, 'readProcValue' | 'readInterfaceMtu' | 'readIptablesForward' | 'listFiles'>;
-export type Probes = Pick<typeof probes, 'tcpProbe' | 'udpProbe' | 'isTcpPortFree' | 'isUdpPortFree'> & Pick<typeof tlsProbe, 'fetchPresentedCa'>;
+export type Probes = Pick<typeof probes, 'tcpProbe' | 'udpProbe' | 'isTcpPortFree' | 'isUdpPortFree'> & Pick<typeof tlsProbe, 'fetchPresentedCa'> & Pick<typeof raftProbe, 'probeRaftPeer'>;
 export type StateFiles = Pick<typeof state, 'readState' | 'writeState' | 'removeState' | 'readLeaseCache' | 'writeLeaseCache' | 'acquireLock'>;
 
 export interface Clock {
@@ -109,7 +110,7 @@ export function hostServices(options: Pick<Options, 'dockerHost' | 'dockerHostSo
     cniBinaries: { ...cniBinaries, ensureDir: hostFiles.ensureDir, removeFile: hostFiles.removeFile, moveFile: hostFiles.moveFile },
     network: { ...hostNetwork, ...ipTools },
     kernel: hostKernel,
-    probes: { ...probes, ...tlsProbe },
+    probes: { ...probes, ...tlsProbe, ...raftProbe },
     state,
     clock: systemClock,
     closeAll() {

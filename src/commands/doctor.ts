@@ -2,6 +2,7 @@ import { ExitCode } from '../core/errors.js';
 import type { SummaryLine } from '../core/events.js';
 import type { CommandContext } from '../steps/context.js';
 import { hostChecks } from '../doctor/host.js';
+import { controlPlaneCheckStep } from '../doctor/control-plane.js';
 import { peerCheckStep } from '../doctor/peer.js';
 import { securityCheckStep } from '../doctor/security.js';
 import { checkStep, doctorReport } from '../doctor/report.js';
@@ -29,6 +30,7 @@ export const doctorCommand: CommandSpec = {
     checkStep('preflight', 'Preflight checks', (ctx) => (ctx.options.peer === undefined ? initChecks() : joinChecks())),
     checkStep('host', 'Host networking', () => hostChecks()),
     securityCheckStep,
+    controlPlaneCheckStep,
   ],
   summary(ctx: CommandContext) {
     const report = doctorReport(ctx);

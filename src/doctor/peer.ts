@@ -54,6 +54,7 @@ export const peerChecks: DependentCheck[] = [
   {
     check: asCheck('HostRole', async (ctx) => {
       await refuseInitHost(ctx);
+      if (ctx.state?.controlPlane) return `this host's ${CONTAINER_NAMES.etcd} is a member of the overlay it joined (--control-plane)`;
       return `this host runs no ${CONTAINER_NAMES.etcd}, so it can join`;
     }),
     needs: [],

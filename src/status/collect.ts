@@ -89,7 +89,9 @@ export async function openStatusSession(given: Options, services: Services): Pro
   const access = endpoint.url.startsWith('https:') ? await etcdAccess(services.files, options.stateDir) : {};
   const store: EtcdStore = services.etcd(endpoint.url, { timeoutMs: statusTimeoutMs(options), ...access });
   // The member list and each member's Status need no credential (a learner refuses one): TLS only.
-  const members = services.etcdMembers(endpoint.url, { timeoutMs: statusTimeoutMs(options), ...(access.tls ? { tls: access.tls } : {}) });
+  // Any member answers the list: the others flannel was given stand in while this one is down.
+  const memberEndpoints = [...new Set([endpoint.url, ...(endpoint.source === 'state' ? (state?.flannelEndpoints ?? []) : [])])];
+  const members = services.etcdMembers(memberEndpoints, { timeoutMs: statusTimeoutMs(options), ...(access.tls ? { tls: access.tls } : {}) });
   const leaseCache = { current: parseLeaseExpiryCache(await services.state.readLeaseCache(options.stateDir)) };
   return {
     endpoint,

@@ -12,6 +12,7 @@ import type { ContainerView, ManagedContainer, VolumeView } from '../../src/adap
 import type { EtcdStatus, EtcdStore, EtcdStoreOptions, SeedOptions, SeedOutcome } from '../../src/adapters/etcd/store.js';
 import type { IptablesFamily } from '../../src/adapters/ip-tools.js';
 import type { TcpProbeResult, UdpProbeResult } from '../../src/adapters/probes.js';
+import type { RaftProbe } from '../../src/adapters/raft-probe.js';
 import type { PresentedCa } from '../../src/adapters/tls-probe.js';
 import { sha256 } from '../../src/cni/plugins.js';
 import type { VersionAnswer } from '../../src/adapters/cni-binaries.js';
@@ -425,6 +426,10 @@ export class FakeProbes implements Probes {
     return this.presented;
   };
   isTcpPortFree = async (port: number): Promise<boolean> => !this.busyTcp.has(port);
+  /** Another member's peer port (test/etcd/members.test.ts probes real ones); none answers here. */
+  probeRaftPeer = async (peerUrl: string): Promise<RaftProbe> => {
+    throw new IgniteError('peer', `${peerUrl} is not reachable (fake)`);
+  };
   isUdpPortFree = async (port: number): Promise<boolean> => !this.busyUdp.has(port);
 }
 

@@ -218,3 +218,28 @@ test.serial('each host records the endpoints its flannel was given; init again o
   const mine = await endpointLists(node4);
   t.like(mine, { scope: 'this host', hosts: [{ address: node4.address, state: 'current' }] });
 });
+
+test.serial('status and doctor on a control-plane host: 3 members, 2 needed, 3 healthy; every other member over peer TLS with its clock', async (t) => {
+  const [node1, node2, node3] = nodes();
+  const run = await runCli(node2, ['status', '--json']);
+  const doc = JSON.parse(run.stdout) as { controlPlane?: { quorum?: { line: string }; members: { name: string; peerUrl: string; leader: boolean; healthy: boolean; thisHost: boolean }[]; warnings: string[] } };
+  const cp = doc.controlPlane;
+  t.is(cp?.quorum?.line, '3 members, 2 needed, 3 healthy', describe(run));
+  t.deepEqual(cp?.warnings, []);
+  t.deepEqual(
+    cp?.members.map((m) => [m.peerUrl, m.healthy, m.thisHost]),
+    [node1, node2, node3].map((n) => [`https://${n.address}:2380`, true, n === node2]).sort(),
+  );
+  t.is(cp?.members.filter((m) => m.leader).length, 1);
+  const text = await runCli(node2, ['status']);
+  t.regex(text.stdout, /^control plane: 3 members, 2 needed, 3 healthy$/m, describe(text));
+  t.regex(text.stdout, new RegExp(`^ {2}${memberNameFor(node2.address)} +https://${node2.address.replaceAll('.', '\\.')}:2380 +(leader|follower), this host +healthy +\\d+ +\\d+ kB$`, 'm'));
+
+  const doctor = await runCli(node2, ['doctor']);
+  t.is(doctor.code, 0, describe(doctor));
+  for (const [other, name] of [[node1, 's1'], [node3, memberNameFor(node3.address)]] as const) {
+    t.regex(doctor.stdout, new RegExp(`^ {2}EtcdPeer-${name} +ok {4}https://${other.address.replaceAll('.', '\\.')}:2380 \\(member ${name}\\) answers over peer TLS \\(2380/tcp\\), round trip .*; its clock is .* (ahead of|behind) this host's$`, 'm'), doctor.stdout);
+  }
+  t.notRegex(doctor.stdout, new RegExp(`EtcdPeer-${memberNameFor(node2.address)}`), 'not itself');
+  t.regex(doctor.stdout, /^ {2}HostRole +ok {4}this host's ignite-etcd is a member of the overlay it joined \(--control-plane\)$/m);
+});

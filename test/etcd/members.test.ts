@@ -13,6 +13,9 @@ import { flannelEndpoints, initialCluster } from '../../src/ha/members.js';
 import { controlPlaneWarnings, quorumLine, removalRefusal } from '../../src/ha/quorum.js';
 import { readControlPlane } from '../../src/status/collect.js';
 import { controlPlaneView } from '../../src/status/control-plane.js';
+import { probeRaftPeer } from '../../src/adapters/raft-probe.js';
+import { clockSkewMs, evaluatePeerProbe } from '../../src/doctor/control-plane.js';
+import { createCa, issueCert } from '../../src/pki/certs.js';
 import { freeLoopbackPort, startEtcd, TEST_SERVER_NAME, type EtcdProcess } from '../_helpers/etcd-process.js';
 
 // Generous: etcd checks passwords with bcrypt, and the heavy tests share two cores.
@@ -170,6 +173,26 @@ test.serial('status of each member: all healthy, one leader they agree on, raft 
   t.true(view?.members.every((m) => m.healthy && m.peerUrl.startsWith('https://127.0.0.1:') && (m.raftIndex ?? 0) > 0 && (m.dbSizeBytes ?? 0) > 0));
 });
 
+test.serial("doctor's peer probe: /raft/probing with a member certificate of the CA answers with the member's clock; another CA's is refused", async (t) => {
+  const { first } = cluster();
+  const second = etcds[1];
+  if (!second) return t.fail('the cluster did not grow');
+  const mine = await issueCert(first.ca, { commonName: 'ignite-etcd', usage: 'peer', altNames: ['127.0.0.1', TEST_SERVER_NAME], validDays: 1 });
+  const peerTls = { caPem: first.ca.certPem, certPem: mine.certPem, keyPem: mine.keyPem, serverName: TEST_SERVER_NAME };
+  const probe = await probeRaftPeer(second.peerUrl, peerTls, 2_000);
+  t.true(Math.abs(clockSkewMs(probe)) < 1_000, `same machine, same clock: ${clockSkewMs(probe)}ms`);
+  t.true(probe.receivedAt >= probe.sentAt);
+  const outcome = evaluatePeerProbe({ name: second.name, peerUrls: [second.peerUrl] }, probe);
+  t.is(outcome.status, 'pass', outcome.message);
+  t.regex(outcome.message, /answers over peer TLS \(2380\/tcp\), round trip/);
+
+  const stranger = await createCa('another overlay');
+  const theirs = await issueCert(stranger, { commonName: 'ignite-etcd', usage: 'peer', altNames: ['127.0.0.1'], validDays: 1 });
+  const refused = await probeRaftPeer(second.peerUrl, { ...peerTls, certPem: theirs.certPem, keyPem: theirs.keyPem }, 2_000).catch((error: unknown) => error);
+  t.true(refused instanceof IgniteError, String(refused));
+  t.regex((refused as Error).message, new RegExp(`^${second.peerUrl.replaceAll('.', '\\.')} refused peer TLS`));
+});
+
 test.serial('one member down: the other two still take a write; status says which one is down', async (t) => {
   const { admin } = cluster();
   const [, second, third] = etcds;
@@ -191,6 +214,8 @@ test.serial('one member down: the other two still take a write; status says whic
   const healthy = all.length - down.length;
   t.is(quorumLine(all.length, healthy), '3 members, 2 needed, 2 healthy');
   const { view, problems } = controlPlaneView({ ok: true, members: all }, { hosts: 3, isThisHostAddress: () => false });
+  const down3 = await probeRaftPeer(third.peerUrl, { caPem: cluster().first.ca.certPem, certPem: '', keyPem: '', serverName: TEST_SERVER_NAME }, 1_000).catch((error: unknown) => error);
+  t.regex(down3 instanceof Error ? down3.message : String(down3), /is not reachable \(ECONNREFUSED\)/);
   t.is(view?.quorum?.line, '3 members, 2 needed, 2 healthy');
   t.deepEqual(problems.map((p) => [p.code, p.severity]), [['etcd-member-unhealthy', 'warning']]);
   t.true(problems[0]?.message.startsWith(`etcd member ${third.name} (${third.peerUrl}) is not healthy`), problems[0]?.message);
