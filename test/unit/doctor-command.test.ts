@@ -80,7 +80,7 @@ test('all passing: exit code 0 and, on a host not set up, what to run next', asy
 
 test('doctor is a read-only command: no host lock, the peer step only with a peer', async (t) => {
   t.false(doctorCommand.changesHost);
-  t.deepEqual(doctorCommand.steps(harness([]).ctx.options).map((s) => s.id), ['state', 'docker', 'peer', 'advertise', 'preflight', 'host', 'security']);
+  t.deepEqual(doctorCommand.steps(harness([]).ctx.options).map((s) => s.id), ['state', 'docker', 'peer', 'advertise', 'preflight', 'host', 'security', 'control-plane']);
   const { ctx } = harness([]);
   t.truthy(await peerCheckStep.skip?.(ctx));
   const withPeer = harness(['--peer', '127.0.0.1']).ctx;
