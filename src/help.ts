@@ -92,7 +92,7 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   { name: 'insecure', type: 'boolean', commands: ['init'], description: 'Plain HTTP and no etcd authentication, as the old script (a throwaway lab only): no token needed to join' },
   { name: 'token', type: 'string', value: '<id.secret>', commands: ['join', 'doctor'], description: 'Join token printed by `ignite-net init` or `ignite-net token create` on the init host (doctor: checks with it, does not use it up)' },
   { name: 'ca-cert-hash', type: 'string', value: 'sha256:<hex>', commands: ['join', 'doctor'], description: "The overlay CA's pin, printed with the token: join refuses an etcd whose CA does not match (doctor compares it, no --token needed)" },
-  { name: 'force', type: 'boolean', commands: SETUP, description: 'Replace what is in the way (a different network config, a foreign conflist, container or CNI plugin)' },
+  { name: 'force', type: 'boolean', commands: [...SETUP, 'cleanup'], description: "Replace what is in the way (a different network config, a foreign conflist, container or CNI plugin); cleanup: remove a control-plane host's etcd even without quorum or while other hosts hold leases" },
   { name: 'keep-on-failure', type: 'boolean', commands: SETUP, description: 'Leave what was set up in place when a step fails (for debugging)' },
   { name: 'state-dir', type: 'string', value: '<dir>', commands: ALL, description: "Where ignite-net records what it set up on this host (root only)", default: PATHS.stateDir },
   { name: 'etcd-endpoint', type: 'string', value: '<url>', commands: ['status'], description: "etcd to read the overlay from", default: "the state file's, else http://127.0.0.1:2379" },

@@ -11,6 +11,7 @@ import {
   volumeStep,
 } from '../steps/cleanup.js';
 import { removeKeysStep } from '../steps/cleanup-keys.js';
+import { leaveClusterStep, memberCheckStep } from '../steps/cleanup-member.js';
 import { removeCniPluginsStep } from '../steps/cleanup-plugins.js';
 import { loadStateStep, removeStateStep } from '../steps/state.js';
 import type { CommandSpec } from './command.js';
@@ -18,12 +19,15 @@ import type { CommandSpec } from './command.js';
 export const cleanupCommand: CommandSpec = {
   name: 'cleanup',
   changesHost: true,
-  // Order matters; see src/steps/cleanup.ts: flannel, then the lease (etcd still up), then etcd.
+  // Order matters; see src/steps/cleanup.ts: flannel, then the lease (etcd still up), then the member, then etcd.
   steps: () => [
     loadStateStep('lenient'),
+    // A control-plane host's member may not go (quorum, other hosts' leases): refused before anything changes.
+    memberCheckStep,
     confirmStep,
     stopFlannelStep,
     releaseLeaseStep,
+    leaveClusterStep,
     removeEtcdStep,
     removeDevicesStep,
     removeIptablesStep,

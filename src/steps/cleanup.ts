@@ -370,6 +370,12 @@ export const volumeStep: Step<CommandContext> = {
   async run(ctx) {
     const docker = ctx.docker;
     if (!docker || !(await docker.volumeExists(ETCD_VOLUME))) return { detail: 'none' };
+    if (ctx.cleanup.memberRemoved === true) {
+      // etcd refuses a removed member's data for good ("member permanently removed"): nothing to keep it for.
+      await docker.removeVolume(ETCD_VOLUME);
+      ctx.removed.push(`volume ${ETCD_VOLUME} (the removed member's data)`);
+      return { detail: `removed ${ETCD_VOLUME} (its member left the cluster)` };
+    }
     if (ctx.options.purge) {
       await docker.removeVolume(ETCD_VOLUME);
       ctx.removed.push(`volume ${ETCD_VOLUME}`);

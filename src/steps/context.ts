@@ -99,7 +99,19 @@ export interface CleanupFacts {
   hadEtcdContainer: boolean;
   /** The etcd data volume stays (no --purge): so do the CA and root credential that open it. */
   volumeKept?: boolean;
+  /** A control-plane host: what happens to its etcd member (steps/cleanup-member.ts). */
+  member?: MemberPlan;
+  /** This host's member left the cluster: its data cannot start again, so the volume and the CA key go. */
+  memberRemoved?: boolean;
 }
+
+/** What cleanup's member check found: the member to remove and through which members, or why there is none. */
+export type MemberPlan =
+  | { kind: 'remove'; id: string; name: string; peerUrl: string; via: string[]; forced?: { reason: string; hint: string } }
+  /** The only voting member: cleaned up as the init host always was (volume kept without --purge). */
+  | { kind: 'last'; forced?: { reason: string; hint: string } }
+  /** Not in the list (removed by an earlier run), or the list unreadable. */
+  | { kind: 'none'; why: string; forced?: { reason: string; hint: string } };
 
 /** What doctor found, kept on its context so the summary can list every check. */
 export interface DoctorReport {

@@ -243,3 +243,32 @@ test.serial('status and doctor on a control-plane host: 3 members, 2 needed, 3 h
   t.notRegex(doctor.stdout, new RegExp(`EtcdPeer-${memberNameFor(node2.address)}`), 'not itself');
   t.regex(doctor.stdout, /^ {2}HostRole +ok {4}this host's ignite-etcd is a member of the overlay it joined \(--control-plane\)$/m);
 });
+
+test.serial('cleanup on a control-plane host removes its member first (2 left, status says so); one that would cost quorum is refused, the host unchanged', async (t) => {
+  const [node1, node2, node3] = nodes();
+  const left = await runCli(node3, ['cleanup', '--yes']);
+  t.is(left.code, 0, describe(left));
+  t.regex(left.stdout, new RegExp(`removed +etcd member ${memberNameFor(node3.address)} \\(https://${node3.address.replaceAll('.', '\\.')}:2380\\) from etcd's member list`), describe(left));
+  t.regex(left.stdout, /removed +volume ignite-etcd-data \(the removed member's data\)/);
+  const out = left.stdout + left.stderr;
+  t.true(out.indexOf('✔ lease') < out.indexOf('✔ member ') && out.indexOf('✔ member ') < out.indexOf('✔ etcd'), `order lease, member, etcd\n${out}`);
+  t.deepEqual(await managedContainers(node3), []);
+  t.false((await node3.docker.listVolumes()).Volumes?.some((v) => v.Name === 'ignite-etcd-data') ?? false, 'no volume');
+  t.is((await node3.exec('sh', ['-c', `ls -A ${HOST_STATE_DIR} | grep -v '^lock' || true`])).stdout.trim(), '', 'no pki/, etcd-root.json or state');
+  t.deepEqual((await memberList(node1)).map((m) => m.name).sort(), ['s1', memberNameFor(node2.address)].sort());
+  const status = JSON.parse((await runCli(node2, ['status', '--json'])).stdout) as { controlPlane?: { quorum?: { line: string }; warnings: string[] } };
+  t.is(status.controlPlane?.quorum?.line, '2 members, 2 needed, 2 healthy');
+  t.regex(status.controlPlane?.warnings[0] ?? '', /^2 etcd members tolerate 0 failures/);
+
+  // node1's etcd down: removing node2's member would leave one member of two voting, no quorum.
+  const etcd1 = node1.docker.getContainer('ignite-etcd');
+  await etcd1.stop({ t: 5 });
+  t.teardown(() => etcd1.start().catch(() => undefined));
+  const before = await managedContainers(node2);
+  const refused = await runCli(node2, ['cleanup', '--yes']);
+  t.is(refused.code, 8, describe(refused));
+  t.regex(refused.stderr, /error: cleanup refused: the cluster has no quorum now \(2 members, 2 needed, 1 healthy\), so removing a member cannot be committed/);
+  t.regex(refused.stderr, /hint: Bring the stopped members back first\. Pass --force to remove it anyway/);
+  t.deepEqual(await managedContainers(node2), before, 'node2 unchanged');
+  await etcd1.start();
+});
