@@ -1,0 +1,218 @@
+/**
+ * Bootstrap benchmark (issue 13): two simulated hosts from nothing to a verified overlay, the product
+ * against the raw container floor, interleaved in one run.
+ *
+ *   npm run build && sudo flock /tmp/ignite-heavy.lock npx tsx bench/bootstrap.ts [--rounds 5] [--trace] [--cli <other dist/cli.js>]
+ *
+ * Needs what the e2e tests need (root, dockerd, the test images: scripts/test-setup.sh). Two hosts are
+ * made as the tests make them (test/_helpers/hosts.ts), then, alternately, N rounds of
+ *   - the floor (bench/bootstrap-floor.ts, one long-lived process per host, inside it): the product's
+ *     own container specs (same images, same options, TLS) created and started with raw dockerode
+ *     calls, etcd waited for with a tight v3 poll, the config put, users, roles and auth made with raw
+ *     etcd3 calls, flannel waited for with a tight poll on subnet.env, the conflist written; no checks.
+ *     Certificates and passwords are made before the rounds and not counted;
+ *   - the product: `ignite-net init` on host 1, then `ignite-net join` (with the command init printed)
+ *     on host 2, each a subprocess from start to exit, with --json, every check included.
+ * The floor's round resets with `ignite-net cleanup --yes --purge` on both hosts (not counted). After
+ * the product's join, init runs again on host 1 (a healthy host: nothing changes), then cleanup
+ * --purge on host 2 and on host 1, each timed, every command under /usr/bin/time for its peak RSS.
+ * One untimed round of each goes first. It prints each round, the medians, the ratio (goal ≤ 1.15),
+ * the other goals and the per-step medians of both; --trace prints every event of each round with
+ * its time since the command's first.
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { createInterface } from 'node:readline';
+import { parseArgs } from 'node:util';
+import type { ChildProcess } from 'node:child_process';
+import Dockerode from 'dockerode';
+import { buildNetworkConfig, renderNetworkConfig } from '../src/net/network-config.js';
+import { createCa, createSelfSignedClient, issueCert } from '../src/pki/certs.js';
+import { hostUser } from '../src/pki/etcd-roles.js';
+import { ETCD_SERVER_NAME, pkiLayout, SECRET_MODE } from '../src/pki/layout.js';
+import { newPassword, newToken } from '../src/pki/token.js';
+import { CLI, assertBuilt, joinCommandOf, TEST_FLANNEL_FLAGS, TEST_IMAGE_FLAGS } from '../test/_helpers/cli.js';
+import { createHosts, type SimHost } from '../test/_helpers/hosts.js';
+import { ensureTestImages, REPO_ROOT, TEST_ETCD_IMAGE, TEST_FLANNEL_IMAGE } from '../test/_helpers/images.js';
+import type { FloorConfig } from './bootstrap-floor.js';
+
+const { values } = parseArgs({ options: { rounds: { type: 'string', default: '5' }, trace: { type: 'boolean', default: false }, cli: { type: 'string' } } });
+// --cli <dist/cli.js of another build>: the same benchmark for it (e.g. main's, to see what a change bought).
+const cliPath = values.cli ?? CLI;
+const rounds = Number(values.rounds);
+
+interface RunEvent {
+  type: string;
+  id?: string;
+  durationMs?: number;
+  next?: string[];
+  message?: string;
+  timestamp?: string;
+  title?: string;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length === 0 ? NaN : s.length % 2 === 1 ? (s[mid] ?? 0) : ((s[mid - 1] ?? 0) + (s[mid] ?? 0)) / 2;
+}
+
+const fmt = (ms: number): string => `${Math.round(ms)}`.padStart(5);
+
+/** One CLI run inside a host, timed from spawn to exit, under /usr/bin/time for its peak RSS; its --json events parsed. */
+async function cli(host: SimHost, args: string[]): Promise<{ ms: number; rssMb: number; events: RunEvent[] }> {
+  const started = performance.now();
+  const r = await host.exec('/usr/bin/time', ['-f', 'BENCH_MAXRSS_KB=%M', process.execPath, cliPath, ...args, '--json', '--timeout', '40s'], { timeoutMs: 120_000, env: { CI: 'true', NO_COLOR: '1' } });
+  const ms = performance.now() - started;
+  if (r.code !== 0) throw new Error(`${host.name}: ignite-net ${args[0]} exited ${r.code}\n${r.stdout}\n${r.stderr}`);
+  const events = r.stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as RunEvent);
+  return { ms, rssMb: Number(/BENCH_MAXRSS_KB=(\d+)/.exec(r.stderr)?.[1] ?? NaN) / 1024, events };
+}
+
+async function reset(hosts: SimHost[]): Promise<void> {
+  for (const host of [...hosts].reverse()) await cli(host, ['cleanup', '--yes', '--purge']);
+}
+
+/** Certificates, keys and passwords for the floor, laid out as the product's state dir holds them. */
+async function floorConfigs(h1: SimHost, h2: SimHost): Promise<FloorConfig[]> {
+  const ca = await createCa('bench floor CA');
+  const member = await issueCert(ca, { commonName: 'ignite-etcd', usage: 'peer', altNames: [h1.address, '127.0.0.1', '::1', hostname(), ETCD_SERVER_NAME], validDays: 30 });
+  const users = [h1, h2].map(() => ({ username: hostUser(newToken().id), password: newPassword() }));
+  const network = renderNetworkConfig(buildNetworkConfig());
+  const out: FloorConfig[] = [];
+  for (const [i, host] of [h1, h2].entries()) {
+    const pkiDir = join(host.dirs.root, 'floor-state');
+    const layout = pkiLayout(pkiDir);
+    await mkdir(layout.etcdTls.dir, { recursive: true, mode: 0o700 });
+    await mkdir(layout.flannelTls.dir, { recursive: true, mode: 0o700 });
+    const client = await createSelfSignedClient('bench floor flannel');
+    const user = users[i] ?? { username: '', password: '' };
+    const files: [string, string, number][] = [
+      [layout.etcdTls.ca, ca.certPem, 0o644],
+      [layout.etcdTls.cert, member.certPem + ca.certPem, 0o644],
+      [layout.etcdTls.key, member.keyPem, SECRET_MODE],
+      [layout.flannelTls.ca, ca.certPem, 0o644],
+      [layout.flannelTls.cert, client.certPem, 0o644],
+      [layout.flannelTls.key, client.keyPem, SECRET_MODE],
+      [layout.flannelTls.password, user.password, SECRET_MODE],
+    ];
+    for (const [path, text, mode] of files) await writeFile(path, text, { mode });
+    out.push({
+      role: i === 0 ? 'init' : 'join',
+      socketPath: host.socketPath,
+      address: host.address,
+      etcdAddress: h1.address,
+      etcdImage: TEST_ETCD_IMAGE,
+      flannelImage: TEST_FLANNEL_IMAGE,
+      pkiDir,
+      runDir: host.dirs.runDir,
+      cniConfDir: host.dirs.cniConfDir,
+      caPem: ca.certPem,
+      networkConfig: network,
+      rootPassword: newPassword(),
+      users,
+      username: user.username,
+    });
+  }
+  return out;
+}
+
+/** A floor worker inside the host; `go()` runs one round there. */
+function floorWorker(host: SimHost, config: FloorConfig): { go(): Promise<{ ms: number; steps: Record<string, number> }>; child: ChildProcess } {
+  const child = host.spawn(process.execPath, ['--import', import.meta.resolve('tsx'), join(REPO_ROOT, 'bench/bootstrap-floor.ts'), JSON.stringify(config)], { cwd: REPO_ROOT, stdio: ['pipe', 'pipe', 'inherit'] });
+  const lines = createInterface({ input: child.stdout ?? process.stdin })[Symbol.asyncIterator]();
+  return {
+    child,
+    async go() {
+      child.stdin?.write('go\n');
+      const next = await lines.next();
+      if (next.done) throw new Error(`${host.name}: the floor worker exited`);
+      const answer = JSON.parse(next.value) as { ms: number; steps: Record<string, number>; error?: string };
+      if (answer.error) throw new Error(`${host.name}: floor: ${answer.error}`);
+      return answer;
+    },
+  };
+}
+
+async function main(): Promise<void> {
+  if (values.cli === undefined) assertBuilt();
+  const images = await ensureTestImages();
+  const sim = await createHosts(2, { images: [images.etcd, images.flannel], imagesFrom: new Dockerode(), bindDefaultPaths: true });
+  const workers: ChildProcess[] = [];
+  try {
+    const [h1, h2] = sim.hosts as [SimHost, SimHost];
+    const [c1, c2] = (await floorConfigs(h1, h2)) as [FloorConfig, FloorConfig];
+    const w1 = floorWorker(h1, c1);
+    const w2 = floorWorker(h2, c2);
+    workers.push(w1.child, w2.child);
+
+    const floor: number[] = [];
+    const product: number[] = [];
+    const init: number[] = [];
+    const joined: number[] = [];
+    const steps = new Map<string, number[]>();
+    const floorSteps = new Map<string, number[]>();
+    const others = new Map<string, number[]>();
+    const rss = new Map<string, number>();
+    const add = (map: Map<string, number[]>, key: string, ms: number): void => void map.set(key, [...(map.get(key) ?? []), ms]);
+    console.log(`two simulated hosts (${h1.address}, ${h2.address}); ${rounds} rounds each, interleaved; ms, process start to exit`);
+    console.log('round   floor  product (init + join)');
+    // One untimed round of each first: page cache, images' layers, dockerd's first container.
+    for (let i = -1; i < rounds; i++) {
+      const started = performance.now();
+      const f1 = await w1.go();
+      const f2 = await w2.go();
+      const f = performance.now() - started;
+      await reset([h1, h2]);
+      const a = await cli(h1, ['init', ...TEST_IMAGE_FLAGS]);
+      const summary = a.events.find((e) => e.type === 'summary');
+      const joinArgs = joinCommandOf((summary?.next ?? []).join('\n'));
+      const b = await cli(h2, [...joinArgs, ...TEST_FLANNEL_FLAGS]);
+      // The other goals: init again on a healthy host, cleanup (the joined host first), peak RSS.
+      const again = await cli(h1, ['init', ...TEST_IMAGE_FLAGS]);
+      const againTitle = again.events.find((e) => e.type === 'summary')?.title ?? '';
+      if (!againTitle.includes('already initialised')) throw new Error(`init again changed something: ${againTitle}`);
+      const clean2 = await cli(h2, ['cleanup', '--yes', '--purge']);
+      const clean1 = await cli(h1, ['cleanup', '--yes', '--purge']);
+      if (i < 0) continue;
+      add(others, 'init again (healthy host)', again.ms);
+      add(others, 'cleanup --purge, joined host', clean2.ms);
+      add(others, 'cleanup --purge, init host', clean1.ms);
+      for (const [name, run] of [['init', a], ['join', b], ['init again', again], ['cleanup, joined', clean2], ['cleanup, init', clean1]] as const) rss.set(name, Math.max(rss.get(name) ?? 0, run.rssMb));
+      floor.push(f);
+      init.push(a.ms);
+      joined.push(b.ms);
+      product.push(a.ms + b.ms);
+      for (const [k, v] of Object.entries(f1.steps)) add(floorSteps, `init host: ${k}`, v);
+      for (const [k, v] of Object.entries(f2.steps)) add(floorSteps, `join host: ${k}`, v);
+      for (const [name, run] of [['init', a], ['join', b]] as const) {
+        for (const e of run.events) if (e.type === 'step-success' && e.id && e.durationMs !== undefined) add(steps, `${name}: ${e.id}`, e.durationMs);
+      }
+      if (values.trace) {
+        // --trace: every event of this round's commands, ms since the command's first event.
+        for (const run of [a, b, again, clean2, clean1]) {
+          const t0 = Date.parse(run.events[0]?.timestamp ?? '');
+          for (const e of run.events) console.log(`  ${fmt(Date.parse(e.timestamp ?? '') - t0)}  ${e.type} ${e.id ?? ''} ${e.message ?? ''}`);
+        }
+      }
+      console.log(`${String(i + 1).padStart(5)}  ${fmt(f)}  ${fmt(a.ms + b.ms)} (${Math.round(a.ms)} + ${Math.round(b.ms)})`);
+    }
+    const fm = median(floor);
+    const pm = median(product);
+    console.log(`\nmedians: floor ${Math.round(fm)} ms, product ${Math.round(pm)} ms (init ${Math.round(median(init))} + join ${Math.round(median(joined))}); ratio ${(pm / fm).toFixed(2)} (goal ≤ 1.15)`);
+    console.log('\nfloor, per part (medians):');
+    for (const [k, v] of floorSteps) console.log(`  ${k.padEnd(30)} ${fmt(median(v))} ms`);
+    console.log('\nthe other goals (medians; peak RSS the highest of the rounds, /usr/bin/time -v\'s maximum resident set size):');
+    for (const [k, v] of others) console.log(`  ${k.padEnd(30)} ${fmt(median(v))} ms   (goal ≤ ${k.startsWith('init') ? 300 : 500} ms)`);
+    for (const [k, v] of rss) console.log(`  peak RSS, ${k.padEnd(20)} ${v.toFixed(0).padStart(5)} MB   (goal ≤ 100 MB)`);
+    console.log("\nthe product's steps (medians of its step-success durationMs):");
+    for (const [k, v] of steps) console.log(`  ${k.padEnd(30)} ${fmt(median(v))} ms`);
+  } finally {
+    for (const w of workers) w.stdin?.end();
+    await sim.destroy();
+  }
+}
+
+await main();
