@@ -1,9 +1,23 @@
-import { constants } from 'node:fs';
+import { constants, watch } from 'node:fs';
 import { access, mkdir, open, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { IgniteError } from '../core/errors.js';
 
 /** The only module that touches host files; callers get typed errors with hints. */
+
+/**
+ * Calls `onChange` whenever an entry of the directory changes (inotify); returns the stop function.
+ * Best effort: a directory that cannot be watched gives no events, so callers keep a fallback poll.
+ */
+export function watchDir(path: string, onChange: () => void): () => void {
+  try {
+    const watcher = watch(path, { persistent: false }, () => onChange());
+    watcher.on('error', () => watcher.close());
+    return () => watcher.close();
+  } catch {
+    return () => undefined;
+  }
+}
 
 export async function readIfExists(path: string): Promise<string | undefined> {
   try {

@@ -44,7 +44,7 @@ export interface Services {
 
 export type HostFiles = Pick<
   typeof hostFiles,
-  'readIfExists' | 'exists' | 'writeFileAtomic' | 'ensureDir' | 'removeFile' | 'moveFile' | 'directoryWritableProblem' | 'isCharDevice' | 'listDir' | 'removeTree' | 'modifiedAt'
+  'readIfExists' | 'exists' | 'writeFileAtomic' | 'ensureDir' | 'removeFile' | 'moveFile' | 'directoryWritableProblem' | 'isCharDevice' | 'listDir' | 'removeTree' | 'modifiedAt' | 'watchDir'
 > & {
   /** The text of the conflist template ignite-net ships (templates/), for cni/conflist.ts to render. */
   conflistTemplate(): Promise<string>;

@@ -89,8 +89,10 @@ export const etcdStep: Step<CommandContext> = {
 
     io.progress(`waiting for etcd to answer over the v3 API at ${endpoint}`);
     const store = ctx.services.etcd(endpoint, storeOptions);
+    const started = ctx.services.clock.now();
     try {
       await store.waitUntilReady(ctx.options.timeoutMs, io.signal);
+      io.progress(`waited ${formatDuration(ctx.services.clock.now() - started)} for etcd to answer over v3 with a leader (25 ms poll)`);
       keepStore(store);
     } catch (error) {
       store.close();

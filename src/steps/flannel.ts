@@ -94,12 +94,19 @@ async function flannelDevices(network: Services['network']): Promise<string[] | 
   return links?.map((link) => link.ifname).filter(isFlannelDeviceName);
 }
 
+/** A fallback for a missed event: flannel writes its lease, then subnet.env, within a few ms of each other. */
+const LEASE_POLL_MS = 50;
+
 async function waitForLease(ctx: CommandContext, store: EtcdStore, io: StepIO, id: string): Promise<string> {
   io.progress('waiting for flannel to take a lease');
   const docker = required(ctx.docker, 'docker');
-  return waitFor((reason) => currentLease(ctx, store, reason), {
-    clock: ctx.services.clock,
+  const { clock, files } = ctx.services;
+  const started = clock.now();
+  const subnet = await waitFor((reason) => currentLease(ctx, store, reason), {
+    clock,
     timeoutMs: ctx.options.timeoutMs,
+    intervalMs: LEASE_POLL_MS,
+    wakeOn: [(wake) => files.watchDir(ctx.options.runDir, wake), (wake) => store.watchPrefix(store.keys.subnets, wake)],
     signal: io.signal,
     onTimeout: async (last) => {
       const logs = await docker.containerLogs(id, 20, await logSecrets(ctx.services.files, ctx.options.stateDir)).catch(() => []);
@@ -109,4 +116,6 @@ async function waitForLease(ctx: CommandContext, store: EtcdStore, io: StepIO, i
       });
     },
   });
+  io.progress(`waited ${formatDuration(clock.now() - started)} for flannel's lease ${subnet} (subnet.env and its key in etcd; file and etcd watches, ${LEASE_POLL_MS} ms fallback poll)`);
+  return subnet;
 }

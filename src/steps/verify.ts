@@ -39,6 +39,8 @@ export const verifyOverlayStep: Step<CommandContext> = {
       {
         clock,
         timeoutMs: ctx.options.timeoutMs,
+        // The path comes up when both flannels have their leases: usually at the first probe.
+        intervalMs: 50,
         signal: io.signal,
         onTimeout: (last) =>
           new IgniteError('peer', `cannot reach ${peer.host}'s flannel address ${target}:${PORTS.etcdClient} through the overlay (${last ?? 'no answer'}) within ${formatDuration(ctx.options.timeoutMs)}`, {

@@ -7,6 +7,12 @@ export interface WaitOptions {
   timeoutMs: number;
   intervalMs?: number;
   signal?: AbortSignal;
+  /**
+   * Event sources (a file watch, an etcd watch, …): each gets `wake` and returns its stop function.
+   * An event ends the current sleep, so the probe runs when something changed; the interval is then
+   * only the fallback for a missed event.
+   */
+  wakeOn?: readonly ((wake: () => void) => () => void)[];
   /** Builds the error thrown on timeout; gets the last failure reason seen. */
   onTimeout: (lastReason: string | undefined) => Promise<IgniteError> | IgniteError;
 }
@@ -20,18 +26,39 @@ export async function waitFor<T>(probe: (reason: (why: string) => void) => Promi
   const deadline = clock.now() + options.timeoutMs;
   const interval = options.intervalMs ?? 500;
   let last: string | undefined;
-  for (;;) {
-    if (options.signal?.aborted) throw interruptedError();
-    let value: T | undefined;
-    try {
-      value = await probe((why) => {
-        last = why;
-      });
-    } catch (error) {
-      last = error instanceof Error ? error.message : String(error);
+  // An event during a probe is not lost: the next sleep is skipped.
+  let woken = false;
+  let wakeSleep: (() => void) | undefined;
+  const wake = (): void => {
+    woken = true;
+    wakeSleep?.();
+  };
+  const stops = (options.wakeOn ?? []).map((source) => source(wake));
+  try {
+    for (;;) {
+      if (options.signal?.aborted) throw interruptedError();
+      woken = false;
+      let value: T | undefined;
+      try {
+        value = await probe((why) => {
+          last = why;
+        });
+      } catch (error) {
+        last = error instanceof Error ? error.message : String(error);
+      }
+      if (value !== undefined) return value;
+      if (clock.now() >= deadline) throw await options.onTimeout(last);
+      if (woken) continue;
+      const sleeping = clock.sleep(Math.min(interval, Math.max(0, deadline - clock.now())), options.signal);
+      if (stops.length === 0) {
+        await sleeping;
+        continue;
+      }
+      sleeping.catch(() => undefined); // an interrupt is seen at the top of the loop
+      await Promise.race([sleeping, new Promise<void>((resolve) => (wakeSleep = resolve))]);
+      wakeSleep = undefined;
     }
-    if (value !== undefined) return value;
-    if (clock.now() >= deadline) throw await options.onTimeout(last);
-    await clock.sleep(Math.min(interval, Math.max(0, deadline - clock.now())), options.signal);
+  } finally {
+    for (const stop of stops) stop();
   }
 }

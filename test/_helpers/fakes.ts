@@ -253,6 +253,8 @@ export class FakeEtcd {
         this.keys.set(key, { value: taken.value, ...(taken.leaseId === '0' ? {} : { leaseId: taken.leaseId }) });
         return 'restored' as const;
       },
+      // No events: waits fall back to polling on the fake clock.
+      watchPrefix: () => () => undefined,
       close: () => {
         closed = true;
       },
@@ -282,6 +284,8 @@ export class FakeFiles implements HostFiles {
   }
 
   readIfExists = async (path: string): Promise<string | undefined> => this.read(path);
+  /** No events: waits fall back to polling on the fake clock. */
+  watchDir = (): (() => void) => () => undefined;
   exists = async (path: string): Promise<boolean> => this.files.has(path) || this.dirs.has(path);
   /** The mode each file and directory was last written or created with. */
   readonly modes = new Map<string, number>();

@@ -59,7 +59,7 @@ test('waits on the clock until the lease appears in etcd', async (t) => {
   };
   await flannelStep.run(ctx, io);
   t.is(ctx.subnet, '10.50.31.0/24');
-  t.is(host.clock.slept, 2_000, 'polled every 500 ms on the services clock');
+  t.is(host.clock.slept, 2_000, 'polled every 50 ms on the services clock (the fakes send no watch events)');
 });
 
 test('a lease held by another PublicIP is not ours: a timeout saying so, with the log tail', async (t) => {

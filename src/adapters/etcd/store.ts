@@ -84,6 +84,11 @@ export interface EtcdStore {
    * 'expired' when that lease has run out meanwhile (etcd would have deleted the key by now anyway).
    */
   putBack(key: string, taken: TakenKey): Promise<'restored' | 'expired'>;
+  /**
+   * Calls `onChange` on every change of a key under `prefix` (an etcd watch, set up in the background);
+   * returns its stop function. Best effort: a watch that fails gives no events, so callers keep polling.
+   */
+  watchPrefix(prefix: string, onChange: () => void): () => void;
   /** Idempotent; the store is unusable afterwards. */
   close(): void;
 }
@@ -95,7 +100,9 @@ export interface TakenKey {
 }
 
 const SEED_ATTEMPTS = 5;
-const READY_POLL_MS = 250;
+// etcd answers within a second of its start; a 25 ms poll sees it at most that much later, and each
+// miss costs one refused connection (the client makes a new channel per attempt: connect.ts).
+const READY_POLL_MS = 25;
 const AUTH_REVISION_ATTEMPTS = 5;
 
 export function openEtcd(endpoint: string | readonly string[], options: EtcdStoreOptions): EtcdStore {
@@ -255,6 +262,26 @@ export class Store implements EtcdStore {
       }
       return true;
     });
+  }
+
+  watchPrefix(prefix: string, onChange: () => void): () => void {
+    let stopped = false;
+    let cancel: (() => void) | undefined;
+    this.client
+      .watch()
+      .prefix(prefix)
+      .create()
+      .then((watcher) => {
+        watcher.on('data', () => onChange());
+        watcher.on('error', () => undefined);
+        cancel = () => void watcher.cancel().catch(() => undefined);
+        if (stopped) cancel();
+      })
+      .catch(() => undefined);
+    return () => {
+      stopped = true;
+      cancel?.();
+    };
   }
 
   async get(key: string): Promise<string | undefined> {
