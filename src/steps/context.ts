@@ -37,6 +37,12 @@ export interface CommandContext {
   identity?: string;
   /** join with a token: the identity the token opened, and the token's own client (to take the box). */
   joining?: { identity: EtcdAuth; tokenStore?: EtcdStore };
+  /**
+   * join: the UDP probe of the peer's backend port, started by the peer step and collected by
+   * preflight (collectPeerBackendVerdict), before any step that changes the host: what it saw, or
+   * the error join stops with.
+   */
+  peerBackend?: Promise<{ note: string } | { error: unknown }>;
   /** token and hosts: one summary line per token or host. */
   summaryLines?: { label: string; value: string }[];
   /** init: the whole join command for the other hosts (the summary prints it). */

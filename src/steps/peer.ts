@@ -25,13 +25,33 @@ export const peerStep: Step<CommandContext> = {
     await resolvePeer(ctx, host);
     await refuseInitHost(ctx);
     const { endpoint, rttMs } = await reachPeerEtcd(ctx, io);
-    if (ctx.options.controlPlane) await openControlPlane(ctx, Math.min(PROBE_TIMEOUT_MS, ctx.options.timeoutMs));
-    else await readMembers(ctx, Math.min(PROBE_TIMEOUT_MS, ctx.options.timeoutMs));
-    const network = await readPeerNetworkConfig(ctx, io);
-    const udpNote = await probePeerBackendPort(ctx, rttMs);
-    return { detail: `etcd v3 at ${endpoint} (${formatDuration(rttMs)}), ${network.Network}, ${udpNote}` };
+    let network: NetworkConfig;
+    if (ctx.options.controlPlane) {
+      await openControlPlane(ctx, Math.min(PROBE_TIMEOUT_MS, ctx.options.timeoutMs));
+      network = await readPeerNetworkConfig(ctx, io);
+    } else {
+      // The member list needs no credential and never fails: read beside the config.
+      [network] = await Promise.all([readPeerNetworkConfig(ctx, io), readMembers(ctx, Math.min(PROBE_TIMEOUT_MS, ctx.options.timeoutMs))]);
+    }
+    // The UDP probe waits up to ten round trips for a rejection: it runs while advertise and
+    // preflight do, which change nothing; preflight collects its verdict before any step that does.
+    ctx.peerBackend = probePeerBackendPort(ctx, rttMs).then(
+      (note) => ({ note }),
+      (error: unknown) => ({ error }),
+    );
+    return { detail: `etcd v3 at ${endpoint} (${formatDuration(rttMs)}), ${network.Network}, ${network.Backend.Port}/udp probe sent (verdict before the first change)` };
   },
 };
+
+/** The peer step's UDP verdict (join): throws the error join stops with, else reports what was seen. */
+export async function collectPeerBackendVerdict(ctx: CommandContext, io: StepIO): Promise<void> {
+  if (ctx.peerBackend === undefined) return;
+  const started = ctx.services.clock.now();
+  const verdict = await ctx.peerBackend;
+  ctx.peerBackend = undefined;
+  if ('error' in verdict) throw verdict.error;
+  io.progress(`${verdict.note} (waited ${formatDuration(ctx.services.clock.now() - started)} more for the peer's UDP verdict)`);
+}
 
 /*
  * The peer checks one by one, so `doctor --peer` runs the same logic as `join` and reports each as a

@@ -9,6 +9,7 @@ import { peerUrlOf } from '../ha/members.js';
 import { overlaps } from '../net/cidr.js';
 import { foreignNamed } from './containers.js';
 import { required, type CommandContext } from './context.js';
+import { collectPeerBackendVerdict } from './peer.js';
 
 /** A named check, kubeadm style: it reports and never changes the host. */
 export interface Check {
@@ -198,6 +199,8 @@ export function preflightStep(checks: Check[]): Step<CommandContext> {
         if (result.status === 'fail') errors.push(result);
         if (result.status === 'warn') warnings += 1;
       }
+      // join: a peer whose backend port rejects us stops it here, as it did in the peer step.
+      await collectPeerBackendVerdict(ctx, io);
       if (errors.length > 0) {
         const names = errors.map((e) => e.name).join(',');
         const fatal = new Set(checks.filter((c) => c.fatal === true).map((c) => c.name));
