@@ -87,7 +87,9 @@ export const memberCheckStep: Step<CommandContext> = {
       if (!ctx.options.force) throw new IgniteError('conflict', refusal.reason, { hint: refusal.hint });
       return record(ctx, { kind: 'none', why: "etcd's member list could not be read", forced: refusal }, io);
     }
-    const otherLeases = await countOtherLeases(ctx, endpoints, access, timeoutMs, state.advertiseAddress);
+    // The leases matter only for the last voting member; without quorum their read would wait out the timeout.
+    const lastVoter = members.filter(({ member }) => !member.isLearner).length <= 1;
+    const otherLeases = lastVoter ? await countOtherLeases(ctx, endpoints, access, timeoutMs, state.advertiseAddress) : 0;
     const { plan, refusal } = planMemberRemoval({ address: state.advertiseAddress, members, otherLeases });
     if (refusal && !ctx.options.force) throw new IgniteError('conflict', `cleanup refused: ${refusal.reason}`, { hint: refusal.hint });
     return record(ctx, refusal ? { ...plan, forced: refusal } : plan, io);
