@@ -106,7 +106,7 @@ async function waitForLease(ctx: CommandContext, store: EtcdStore, io: StepIO, i
     clock,
     timeoutMs: ctx.options.timeoutMs,
     intervalMs: LEASE_POLL_MS,
-    wakeOn: [(wake) => files.watchDir(ctx.options.runDir, wake), (wake) => store.watchPrefix(store.keys.subnets, wake)],
+    wakeOn: [(wake) => files.watchDir(ctx.options.runDir, wake)],
     signal: io.signal,
     onTimeout: async (last) => {
       const logs = await docker.containerLogs(id, 20, await logSecrets(ctx.services.files, ctx.options.stateDir)).catch(() => []);
@@ -116,6 +116,6 @@ async function waitForLease(ctx: CommandContext, store: EtcdStore, io: StepIO, i
       });
     },
   });
-  io.progress(`waited ${formatDuration(clock.now() - started)} for flannel's lease ${subnet} (subnet.env and its key in etcd; file and etcd watches, ${LEASE_POLL_MS} ms fallback poll)`);
+  io.progress(`waited ${formatDuration(clock.now() - started)} for flannel's lease ${subnet} (subnet.env and its key in etcd; a watch of ${ctx.options.runDir}, ${LEASE_POLL_MS} ms fallback poll)`);
   return subnet;
 }

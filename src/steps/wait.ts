@@ -8,7 +8,7 @@ export interface WaitOptions {
   intervalMs?: number;
   signal?: AbortSignal;
   /**
-   * Event sources (a file watch, an etcd watch, …): each gets `wake` and returns its stop function.
+   * Event sources (a file watch, …): each gets `wake` and returns its stop function.
    * An event ends the current sleep, so the probe runs when something changed; the interval is then
    * only the fallback for a missed event.
    */

@@ -254,7 +254,6 @@ export class FakeEtcd {
         return 'restored' as const;
       },
       // No events: waits fall back to polling on the fake clock.
-      watchPrefix: () => () => undefined,
       close: () => {
         closed = true;
       },

@@ -84,11 +84,6 @@ export interface EtcdStore {
    * 'expired' when that lease has run out meanwhile (etcd would have deleted the key by now anyway).
    */
   putBack(key: string, taken: TakenKey): Promise<'restored' | 'expired'>;
-  /**
-   * Calls `onChange` on every change of a key under `prefix` (an etcd watch, set up in the background);
-   * returns its stop function. Best effort: a watch that fails gives no events, so callers keep polling.
-   */
-  watchPrefix(prefix: string, onChange: () => void): () => void;
   /** Idempotent; the store is unusable afterwards. */
   close(): void;
 }
@@ -262,26 +257,6 @@ export class Store implements EtcdStore {
       }
       return true;
     });
-  }
-
-  watchPrefix(prefix: string, onChange: () => void): () => void {
-    let stopped = false;
-    let cancel: (() => void) | undefined;
-    this.client
-      .watch()
-      .prefix(prefix)
-      .create()
-      .then((watcher) => {
-        watcher.on('data', () => onChange());
-        watcher.on('error', () => undefined);
-        cancel = () => void watcher.cancel().catch(() => undefined);
-        if (stopped) cancel();
-      })
-      .catch(() => undefined);
-    return () => {
-      stopped = true;
-      cancel?.();
-    };
   }
 
   async get(key: string): Promise<string | undefined> {
