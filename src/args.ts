@@ -124,7 +124,10 @@ function buildOptions(command: Command, args: string[], values: Values, env: Nod
       subnetLen: parseInteger('subnet-len', str('subnet-len')),
       subnetMin: str('subnet-min'),
       subnetMax: str('subnet-max'),
+      backendType: str('backend'),
       backendPort: parseInteger('backend-port', str('backend-port')),
+      vni: parseInteger('vni', str('vni')),
+      ...(flag('direct-routing') ? { directRouting: true } : {}),
     }),
     ...(advertise === undefined ? {} : { advertiseAddress: parseAdvertiseAddress(advertise) }),
     etcdImage: parseImage('etcd-image', str('etcd-image') ?? DEFAULT_IMAGES.etcd),
@@ -262,7 +265,7 @@ function parseDir(name: string, value: string): string {
 
 function parseInteger(name: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
-  if (!/^\d{1,9}$/.test(value)) throw usageError(`--${name} "${value}" is not a whole number`, `Pass --${name} as digits only, e.g. --${name} ${name === 'subnet-len' ? '24' : '8285'}.`);
+  if (!/^\d{1,9}$/.test(value)) throw usageError(`--${name} "${value}" is not a whole number`, `Pass --${name} as digits only, e.g. --${name} ${name === 'subnet-len' ? '24' : name === 'vni' ? '1' : '8285'}.`);
   return Number(value);
 }
 

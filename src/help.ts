@@ -4,6 +4,7 @@
  */
 import { DEFAULT_IMAGES, DEFAULT_NETWORK, DEFAULT_TIMEOUT_MS, ETCD_VOLUME, PATHS, PULL_POLICIES } from './defaults.js';
 import { COMMANDS, type Command } from './options.js';
+import { BACKEND_TYPES, DEFAULT_BACKEND_PORTS, DEFAULT_VNI } from './net/backend.js';
 
 
 export interface OptionSpec {
@@ -66,7 +67,10 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     description: 'Last subnet flannel may hand out',
     default: `${DEFAULT_NETWORK.subnetMax}, or the last subnet of another --network`,
   },
-  { name: 'backend-port', type: 'string', value: '<port>', commands: INIT, description: "UDP port of flannel's udp backend", default: String(DEFAULT_NETWORK.backendPort) },
+  { name: 'backend', type: 'string', value: BACKEND_TYPES.join('|'), commands: INIT, description: "flannel's backend: udp copies packets in user space, vxlan encapsulates in the kernel, host-gw routes via the hosts (one layer-2 segment), wireguard encrypts", default: 'udp' },
+  { name: 'backend-port', type: 'string', value: '<port>', commands: INIT, description: "UDP port the backend's traffic uses (not host-gw)", default: `udp ${DEFAULT_BACKEND_PORTS.udp}, vxlan ${DEFAULT_BACKEND_PORTS.vxlan}, wireguard ${DEFAULT_BACKEND_PORTS.wireguard}` },
+  { name: 'vni', type: 'string', value: '<n>', commands: INIT, description: 'VXLAN network identifier (--backend vxlan)', default: String(DEFAULT_VNI) },
+  { name: 'direct-routing', type: 'boolean', commands: INIT, description: 'vxlan: route directly (like host-gw) to hosts on the same subnet, encapsulate only the others' },
   { name: 'advertise-address', type: 'string', value: '<ip>', commands: CHECKED, description: 'IPv4 address other hosts reach this one on', default: 'detected; asked when several fit' },
   { name: 'etcd-image', type: 'string', value: '<image>', commands: SETUP, description: 'etcd image (join: for a control-plane member)', default: DEFAULT_IMAGES.etcd },
   { name: 'flannel-image', type: 'string', value: '<image>', commands: SETUP, description: 'flannel image', default: DEFAULT_IMAGES.flannel },

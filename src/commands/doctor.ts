@@ -27,7 +27,7 @@ export const doctorCommand: CommandSpec = {
     dockerStep,
     peerCheckStep,
     advertiseStep,
-    checkStep('preflight', 'Preflight checks', (ctx) => (ctx.options.peer === undefined ? initChecks() : joinChecks())),
+    checkStep('preflight', 'Preflight checks', (ctx) => (ctx.options.peer === undefined ? initChecks(ctx.network.Backend.Type) : joinChecks(false, ctx.network.Backend.Type))),
     checkStep('host', 'Host networking', () => hostChecks()),
     securityCheckStep,
     controlPlaneCheckStep,

@@ -15,13 +15,14 @@ import { loadStateStep, saveStateStep } from '../steps/state.js';
 import { tokenStep } from '../steps/token.js';
 import type { CommandSpec } from './command.js';
 import { restartIgnitedNote } from './command.js';
+import { describeBackend } from '../net/backend.js';
 
 const steps: Step<CommandContext>[] = [
   loadStateStep('strict'),
   // What the checks report on is resolved first; the checks only check.
   dockerStep,
   advertiseStep,
-  preflightStep(initChecks()),
+  preflightStep((ctx) => initChecks(ctx.network.Backend.Type)),
   imagesStep(['etcd', 'flannel']),
   cniPluginsStep,
   pkiStep,
@@ -48,7 +49,7 @@ export const initCommand: CommandSpec = {
         { label: 'this host\'s subnet', value: ctx.subnet ?? '?' },
         { label: 'etcd endpoint', value: ctx.etcdEndpoint ?? '?' },
         { label: 'security', value: ctx.security ? `TLS, CA ${ctx.security.pin}; this host is ${ctx.identity ?? '?'}` : 'none (--insecure)' },
-        { label: 'network', value: `${ctx.network.Network} (${ctx.network.Backend.Type} on ${ctx.network.Backend.Port}/udp)` },
+        { label: 'network', value: `${ctx.network.Network} (${describeBackend(ctx.network.Backend)})` },
       ],
       // The join command alone on its line, so it can be copied whole (it carries the token: one host, 24 h).
       next: [

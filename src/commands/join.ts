@@ -26,7 +26,7 @@ export const joinCommand: CommandSpec = {
     dockerStep,
     peerStep,
     advertiseStep,
-    preflightStep(joinChecks(options.controlPlane !== undefined)),
+    preflightStep((ctx) => joinChecks(options.controlPlane !== undefined, ctx.network.Backend.Type)),
     imagesStep(options.controlPlane ? ['etcd', 'flannel'] : ['flannel']),
     cniPluginsStep,
     identityStep,

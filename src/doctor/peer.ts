@@ -9,6 +9,7 @@ import { probePeerBackendPort, readPeerNetworkConfig, reachPeerEtcd, refuseInitH
 import type { Check } from '../steps/preflight.js';
 import { countDetail, runDependent, type DependentCheck } from './report.js';
 import { evaluateUnauthenticated } from './security.js';
+import { describeBackend } from '../net/backend.js';
 
 const asCheck = (name: string, run: (ctx: CommandContext, io: StepIO) => Promise<string>): Check => ({
   name,
@@ -75,7 +76,7 @@ export const peerChecks: DependentCheck[] = [
   {
     check: asCheck('PeerNetworkConfig', async (ctx, io) => {
       const network = await readPeerNetworkConfig(ctx, io);
-      return `${network.Network}, /${network.SubnetLen} per host, ${network.Backend.Type} on ${network.Backend.Port}/udp`;
+      return `${network.Network}, /${network.SubnetLen} per host, ${describeBackend(network.Backend)}`;
     }),
     needs: ['PeerEtcd'],
     notNow: (ctx) => (ctx.peerAccess === 'anonymous' ? 'readable with a token only: authentication is on' : undefined),

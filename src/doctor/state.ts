@@ -10,7 +10,7 @@ import type { Step } from '../core/step.js';
 import type { CommandContext } from '../steps/context.js';
 import { countDetail, doctorReport, runOne } from './report.js';
 
-const NETWORK_FLAGS = ['network', 'subnet-len', 'subnet-min', 'subnet-max', 'backend-port'];
+const NETWORK_FLAGS = ['network', 'subnet-len', 'subnet-min', 'subnet-max', 'backend', 'backend-port', 'vni', 'direct-routing'];
 
 /**
  * doctor never asks (a diagnosis should not stop for input): `yes` takes defaults and says so.

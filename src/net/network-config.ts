@@ -7,36 +7,23 @@ import { IgniteError, usageError } from '../core/errors.js';
 import { DEFAULT_NETWORK, ETCD_KEYS } from '../defaults.js';
 import { blockSize, ipToNumber, isAligned, isIPv4, numberToIp, overlaps, parseCidr } from './cidr.js';
 import type { Cidr } from './cidr.js';
+import { buildBackend, renderBackend, validateBackend, type BackendConfig, type BackendOptions } from './backend.js';
+
+export { BACKEND_TYPES, DEFAULT_BACKEND_PORTS, type BackendConfig, type BackendType } from './backend.js';
 
 export interface NetworkConfig {
   Network: string;
   SubnetLen: number;
   SubnetMin: string;
   SubnetMax: string;
-  Backend: { Type: string; Port: number };
+  Backend: BackendConfig;
 }
 
-export const BACKEND_TYPES = ['udp', 'vxlan', 'host-gw', 'wireguard'] as const;
-export type BackendType = (typeof BACKEND_TYPES)[number];
-
-/**
- * Each backend's usual UDP port (DESIGN: udp 8285, vxlan 8472, wireguard 51820). host-gw sends no
- * encapsulated traffic and ignores Port; we keep the field so the config has one shape.
- */
-export const DEFAULT_BACKEND_PORTS: Record<BackendType, number> = {
-  udp: DEFAULT_NETWORK.backendPort,
-  vxlan: 8472,
-  'host-gw': DEFAULT_NETWORK.backendPort,
-  wireguard: 51820,
-};
-
-export interface NetworkOptions {
+export interface NetworkOptions extends BackendOptions {
   network?: string;
   subnetLen?: number;
   subnetMin?: string;
   subnetMax?: string;
-  backendType?: string;
-  backendPort?: number;
 }
 
 /** Smallest network flanneld accepts: four /30 subnets. */
@@ -50,8 +37,6 @@ const RESERVED_RANGES: { cidr: string; what: string }[] = [
   { cidr: '169.254.0.0/16', what: 'link-local (169.254.0.0/16)' },
   { cidr: '224.0.0.0/3', what: 'multicast/reserved (224.0.0.0/3)' },
 ];
-
-const isBackendType = (value: string): value is BackendType => (BACKEND_TYPES as readonly string[]).includes(value);
 
 /** Flannel's own rule when SubnetLen is not set: /24 per host if it fits four times, else four subnets. */
 export function defaultSubnetLen(networkPrefix: number): number {
@@ -90,16 +75,16 @@ function completeConfig(opts: NetworkOptions, scriptDefaults: boolean): NetworkC
     ? defaultSubnetRange(network, subnetLen)
     : { min: '', max: '' }; // validateNetworkConfig reports the bad SubnetLen before these matter
   const derived = keepScriptRange ? scriptRange(opts, flannelRange) : flannelRange;
-  const backendType = opts.backendType ?? DEFAULT_NETWORK.backendType;
-  const backendPort = opts.backendPort ?? (isBackendType(backendType) ? DEFAULT_BACKEND_PORTS[backendType] : DEFAULT_NETWORK.backendPort);
   const config: NetworkConfig = {
     Network: network.cidr,
     SubnetLen: subnetLen,
     SubnetMin: opts.subnetMin ?? derived.min,
     SubnetMax: opts.subnetMax ?? derived.max,
-    Backend: { Type: backendType, Port: backendPort },
+    // Placeholder until the subnet fields pass: flanneld reports those first, and so do we.
+    Backend: { Type: 'host-gw' },
   };
   validateNetworkConfig(config);
+  config.Backend = buildBackend(opts, scriptDefaults);
   return config;
 }
 
@@ -183,17 +168,7 @@ export function validateNetworkConfig(cfg: NetworkConfig): void {
     );
   }
 
-  const backend: unknown = cfg.Backend;
-  if (typeof backend !== 'object' || backend === null) {
-    throw usageError('Backend is missing', `Backend must be {"Type": "udp", "Port": ${DEFAULT_NETWORK.backendPort}}.`);
-  }
-  if (!isBackendType(cfg.Backend.Type)) {
-    throw usageError(`Backend.Type "${String(cfg.Backend.Type)}" is not a flannel backend`, `Use one of: ${BACKEND_TYPES.join(', ')}.`);
-  }
-  const port = cfg.Backend.Port;
-  if (!Number.isInteger(port) || port < 1 || port > 65535) {
-    throw usageError(`Backend.Port ${String(port)} is not a port number`, 'Pass --backend-port as an integer from 1 to 65535.');
-  }
+  validateBackend(cfg.Backend);
 }
 
 const firstSubnet = (network: Cidr, len: number): string => numberToIp(network.networkAddress + blockSize(len));
@@ -205,7 +180,7 @@ export function renderNetworkConfig(cfg: NetworkConfig): string {
     SubnetLen: cfg.SubnetLen,
     SubnetMin: cfg.SubnetMin,
     SubnetMax: cfg.SubnetMax,
-    Backend: { Type: cfg.Backend.Type, Port: cfg.Backend.Port },
+    Backend: renderBackend(cfg.Backend),
   });
 }
 
@@ -236,7 +211,7 @@ export function parseNetworkConfig(text: string): NetworkConfig {
   const network = raw['Network'];
   if (typeof network !== 'string') throw badStoredConfig('"Network" is missing or not a string');
 
-  const optional = <T>(key: string, type: 'string' | 'number', from: Record<string, unknown>): T | undefined => {
+  const optional = <T>(key: string, type: 'string' | 'number' | 'boolean', from: Record<string, unknown>): T | undefined => {
     const value = from[key];
     if (value === undefined) return undefined;
     if (typeof value !== type) throw badStoredConfig(`"${key}" must be a ${type}`);
@@ -246,14 +221,19 @@ export function parseNetworkConfig(text: string): NetworkConfig {
   if (backendRaw !== undefined && !isRecord(backendRaw)) throw badStoredConfig('"Backend" must be an object');
   const backend = backendRaw ?? {};
 
+  const backendType = optional<string>('Type', 'string', backend);
   try {
     return completeConfig({
       network,
       subnetLen: optional<number>('SubnetLen', 'number', raw),
       subnetMin: optional<string>('SubnetMin', 'string', raw),
       subnetMax: optional<string>('SubnetMax', 'string', raw),
-      backendType: optional<string>('Type', 'string', backend),
-      backendPort: optional<number>('Port', 'number', backend),
+      backendType,
+      // Each backend's own fields only: flanneld ignores the others (e.g. a Port left on host-gw).
+      backendPort: optional<number>(backendType === 'wireguard' ? 'ListenPort' : 'Port', 'number', backend),
+      ...(backendType === 'vxlan'
+        ? { vni: optional<number>('VNI', 'number', backend), directRouting: optional<boolean>('DirectRouting', 'boolean', backend) }
+        : {}),
     }, false);
   } catch (error) {
     if (error instanceof IgniteError && error.kind === 'usage') throw badStoredConfig(error.message, error);
@@ -279,8 +259,15 @@ export function diffNetworkConfig(a: NetworkConfig | string, b: NetworkConfig | 
     ['SubnetLen', x.SubnetLen, y.SubnetLen],
     ['SubnetMin', x.SubnetMin, y.SubnetMin],
     ['SubnetMax', x.SubnetMax, y.SubnetMax],
-    ['Backend.Type', x.Backend.Type, y.Backend.Type],
-    ['Backend.Port', x.Backend.Port, y.Backend.Port],
+    ...backendFields(x.Backend, y.Backend),
   ];
   return fields.filter(([, from, to]) => from !== to).map(([name, from, to]) => `${name}: ${String(from)} → ${String(to)}`);
+}
+
+/** Backend.Type first, then each field either backend has, in flannel's order (absent shows as "-"). */
+function backendFields(a: BackendConfig, b: BackendConfig): [string, unknown, unknown][] {
+  const x: Record<string, unknown> = renderBackend(a);
+  const y: Record<string, unknown> = renderBackend(b);
+  const keys = [...new Set([...Object.keys(x), ...Object.keys(y)])];
+  return keys.map((key) => [`Backend.${key}`, x[key] ?? '-', y[key] ?? '-']);
 }

@@ -23,6 +23,7 @@ import { parseHostRecord, parseRevokedRecord, type RevokedRecord } from '../pki/
 import { leaseSubnet, parseSubnetEnv, subnetEnvPath } from '../net/subnet-env.js';
 import { nextLeaseExpiryCache, parseLeaseExpiryCache, rememberedTtl, type LeaseExpiryCache } from './lease-expiry.js';
 import { buildStatusModel, STALE_LEASE_SECONDS, thisHostMatcher, type ContainerInput, type EndpointSource, type ProbeInput, type StatusInputs, type StatusModel } from './model.js';
+import { backendUdpPort } from '../net/backend.js';
 
 /**
  * Probing every host of a 1,000-host overlay from each status run would take seconds and send a
@@ -141,7 +142,7 @@ async function collect(ctx: CollectContext): Promise<StatusModel> {
   const local = new Set(localAddresses);
   const member = state !== undefined || (docker.ok && docker.containers.some((c) => c.role === 'flannel'));
   const etcdHost = new URL(ctx.endpoint.url).hostname.replace(/^\[(.*)\]$/, '$1');
-  const backendPort = network?.config?.Backend.Port;
+  const backendPort = network?.config ? backendUdpPort(network.config.Backend) : undefined;
   const backendType = network?.config?.Backend.Type;
   const plan = (lease: Lease): { backendPort: number | undefined; overlay: boolean } => ({
     backendPort: (lease.backendType || backendType) === 'host-gw' ? undefined : backendPort,

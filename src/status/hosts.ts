@@ -11,6 +11,7 @@ import type { Lease } from '../net/lease.js';
 import type { NetworkConfig } from '../net/network-config.js';
 import type { RevokedRecord } from '../pki/records.js';
 import type { HostRow, Problem, ProbeInput, ReachView, StatusInputs } from './types.js';
+import { backendUdpPort } from '../net/backend.js';
 
 /**
  * flanneld renews its lease an hour before it expires, so less left means it did not; a little
@@ -131,8 +132,8 @@ function leaseFindings(
         severity: 'error',
         code: 'backend-unreachable',
         subject,
-        message: `${lease.publicIP}:${config?.Backend.Port ?? '?'}/udp (${lease.subnet}) ${backendReach.text}${backendReach.note ? `: ${backendReach.note}` : ''}`,
-        hint: `Is flannel running on ${lease.publicIP}? Is a firewall rejecting ${config?.Backend.Port ?? 'the backend port'}/udp?`,
+        message: `${lease.publicIP}:${(config ? backendUdpPort(config.Backend) : undefined) ?? '?'}/udp (${lease.subnet}) ${backendReach.text}${backendReach.note ? `: ${backendReach.note}` : ''}`,
+        hint: `Is flannel running on ${lease.publicIP}? Is a firewall rejecting ${(config ? backendUdpPort(config.Backend) : undefined) ?? 'the backend port'}/udp?`,
       },
     });
   }
@@ -144,7 +145,7 @@ function leaseFindings(
         code: 'overlay-unreachable',
         subject,
         message: `${lease.publicIP}'s flannel address ${firstAddress(lease.subnet)}:${PORTS.etcdClient} through the overlay: ${overlayReach.text}`,
-        hint: `Open ${config?.Backend.Port ?? 'the backend port'}/udp in both directions between this host and ${lease.publicIP}.`,
+        hint: `Open ${(config ? backendUdpPort(config.Backend) : undefined) ?? 'the backend port'}/udp in both directions between this host and ${lease.publicIP}.`,
       },
     });
   }

@@ -3,6 +3,7 @@ import type { Step } from '../core/step.js';
 import { ETCD_KEYS } from '../defaults.js';
 import { diffNetworkConfig, parseNetworkConfig, renderNetworkConfig } from '../net/network-config.js';
 import { required, type CommandContext } from './context.js';
+import { describeBackend } from '../net/backend.js';
 
 /** Seeds flannel's network config through the v3 API; keeps an equal one, refuses a different one unless --force. */
 export const networkConfigStep: Step<CommandContext> = {
@@ -21,7 +22,7 @@ export const networkConfigStep: Step<CommandContext> = {
     try {
       const outcome = await store.seedConfig(renderNetworkConfig(wanted), { force: ctx.options.force, equal: sameAs });
       if (outcome === 'unchanged') ctx.unchanged.add('network-config');
-      return { detail: `${wanted.Network}, /${wanted.SubnetLen} per host, ${wanted.Backend.Type} on ${wanted.Backend.Port}/udp (${outcome})` };
+      return { detail: `${wanted.Network}, /${wanted.SubnetLen} per host, ${describeBackend(wanted.Backend)} (${outcome})` };
     } catch (error) {
       if (!(error instanceof IgniteError) || error.kind !== 'conflict') throw error;
       const existing = (await store.getConfig()) ?? '';

@@ -10,6 +10,7 @@ import { required, type CommandContext } from './context.js';
 import { openControlPlane, readMembers } from './control-plane.js';
 import { secureAccess } from './peer-secure.js';
 import { warnInsecure } from './state.js';
+import { backendUdpPort } from '../net/backend.js';
 
 const PROBE_TIMEOUT_MS = 3_000;
 
@@ -39,7 +40,7 @@ export const peerStep: Step<CommandContext> = {
       (note) => ({ note }),
       (error: unknown) => ({ error }),
     );
-    return { detail: `etcd v3 at ${endpoint} (${formatDuration(rttMs)}), ${network.Network}, ${network.Backend.Port}/udp probe sent (verdict before the first change)` };
+    return { detail: `etcd v3 at ${endpoint} (${formatDuration(rttMs)}), ${network.Network}, ${probeNote(network)}` };
   },
 };
 
@@ -146,7 +147,8 @@ export async function readPeerNetworkConfig(ctx: CommandContext, io: StepIO): Pr
  */
 export async function probePeerBackendPort(ctx: CommandContext, rttMs?: number): Promise<string> {
   const { host, address } = required(ctx.peer, 'peer');
-  const port = ctx.network.Backend.Port;
+  const port = backendUdpPort(ctx.network.Backend);
+  if (port === undefined) return `${ctx.network.Backend.Type} uses no UDP port: nothing to probe`;
   const udp = await ctx.services.probes.udpProbe(address, port, udpRejectionWaitMs(rttMs));
   if (udp === 'rejected') {
     throw new IgniteError('peer', `nothing is listening on ${host}:${port}/udp — is flannel running there, is a firewall rejecting?`, {
@@ -155,6 +157,11 @@ export async function probePeerBackendPort(ctx: CommandContext, rttMs?: number):
   }
   return udp === 'answered' ? `${port}/udp answered` : `${port}/udp not rejected; confirmed once the overlay is up`;
 }
+
+const probeNote = (network: NetworkConfig): string => {
+  const port = backendUdpPort(network.Backend);
+  return port === undefined ? `${network.Backend.Type}: no UDP port to probe` : `${port}/udp probe sent (verdict before the first change)`;
+};
 
 async function askForHost(io: StepIO): Promise<string> {
   if (!io.prompter.interactive) {

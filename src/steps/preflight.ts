@@ -1,3 +1,4 @@
+import { release } from 'node:os';
 import { ignoresPreflightError } from '../options.js';
 import { isOverlayDevice } from '../net/interfaces.js';
 import { fail, pass, warn, type Outcome } from '../core/check.js';
@@ -10,6 +11,7 @@ import { overlaps } from '../net/cidr.js';
 import { foreignNamed } from './containers.js';
 import { required, type CommandContext } from './context.js';
 import { collectPeerBackendVerdict } from './peer.js';
+import { backendUdpPort } from '../net/backend.js';
 
 /** A named check, kubeadm style: it reports and never changes the host. */
 export interface Check {
@@ -71,6 +73,26 @@ export const tunCheck: Check = {
   },
 };
 
+/**
+ * flannel's wireguard backend creates a `wireguard` link, which the kernel must support: built in or
+ * loaded (/sys/module/wireguard), or a module it can load on demand (modules.dep lists it). Read
+ * only: loading the module here would change the host before the first step that may.
+ */
+export const wireguardCheck: Check = {
+  name: 'WireguardKernel',
+  async run(ctx) {
+    const { files } = ctx.services;
+    if (await files.exists('/sys/module/wireguard')) return pass('wireguard is in the kernel (/sys/module/wireguard)');
+    const kernel = release();
+    const lists = await Promise.all(['modules.builtin', 'modules.dep'].map((name) => files.readIfExists(`/lib/modules/${kernel}/${name}`).catch(() => undefined)));
+    if (lists.some((text) => text !== undefined && /(^|\/)wireguard\.ko/m.test(text))) return pass(`wireguard is available as a module of ${kernel}`);
+    return fail(
+      `this kernel (${kernel}) has no wireguard support: /sys/module/wireguard is absent and /lib/modules/${kernel} lists no wireguard module`,
+      'Use a kernel with WireGuard (built in since Linux 5.6; else install the wireguard module), or choose another --backend, e.g. vxlan.',
+    );
+  },
+};
+
 /** Our own running container may hold the port: that is the re-run case, not a conflict. */
 async function heldByUs(ctx: CommandContext, role: ContainerRole): Promise<boolean> {
   if (!ctx.docker) return false;
@@ -93,7 +115,8 @@ export const etcdPortChecks = [tcpPortCheck(PORTS.etcdClient), tcpPortCheck(PORT
 export const backendPortCheck: Check = {
   name: 'Port-backend-udp',
   async run(ctx) {
-    const port = ctx.network.Backend.Port;
+    const port = backendUdpPort(ctx.network.Backend);
+    if (port === undefined) return pass(`${ctx.network.Backend.Type} uses no UDP port`);
     if (await heldByUs(ctx, 'flannel')) return pass(`${port}/udp held by our ${CONTAINER_NAMES.flannel}`);
     const address = ctx.advertise?.address ?? '0.0.0.0';
     return (await ctx.services.probes.isUdpPortFree(port, address))
@@ -176,21 +199,29 @@ export const etcdDataCheck: Check = {
   },
 };
 
-export function initChecks(): Check[] {
-  return [privilegedUserCheck, dockerCheck, foreignContainerCheck, cniConfDirCheck, runDirCheck, tunCheck, advertiseCheck, ...etcdPortChecks, backendPortCheck, overlapCheck];
+/** The backend's own kernel needs (after TunDevice, which flannel's container always maps). */
+const backendChecks = (backend: string | undefined): Check[] => (backend === 'wireguard' ? [wireguardCheck] : []);
+
+/** `backend`: the Type init seeds; its own checks join the list. */
+export function initChecks(backend?: string): Check[] {
+  return [privilegedUserCheck, dockerCheck, foreignContainerCheck, cniConfDirCheck, runDirCheck, tunCheck, ...backendChecks(backend), advertiseCheck, ...etcdPortChecks, backendPortCheck, overlapCheck];
 }
 
-/** With controlPlane (join --control-plane), etcd's ports and data volume as well. */
-export function joinChecks(controlPlane = false): Check[] {
-  return [privilegedUserCheck, dockerCheck, foreignContainerCheck, cniConfDirCheck, runDirCheck, tunCheck, advertiseCheck, ...(controlPlane ? [...etcdPortChecks, etcdDataCheck] : []), backendPortCheck, overlapCheck];
+/** With controlPlane (join --control-plane), etcd's ports and data volume as well; `backend`: the overlay's Type. */
+export function joinChecks(controlPlane = false, backend?: string): Check[] {
+  return [privilegedUserCheck, dockerCheck, foreignContainerCheck, cniConfDirCheck, runDirCheck, tunCheck, ...backendChecks(backend), advertiseCheck, ...(controlPlane ? [...etcdPortChecks, etcdDataCheck] : []), backendPortCheck, overlapCheck];
 }
 
-/** Runs every check, reports each, then fails once naming all errors that were not ignored. */
-export function preflightStep(checks: Check[]): Step<CommandContext> {
+/**
+ * Runs every check, reports each, then fails once naming all errors that were not ignored. A
+ * function of ctx picks the checks when they depend on what earlier steps read (join: the overlay's backend).
+ */
+export function preflightStep(pick: Check[] | ((ctx: CommandContext) => Check[])): Step<CommandContext> {
   return {
     id: 'preflight',
     title: 'Preflight checks',
     async run(ctx, io) {
+      const checks = typeof pick === 'function' ? pick(ctx) : pick;
       const errors: CheckResult[] = [];
       let warnings = 0;
       for (const check of checks) {

@@ -7,7 +7,7 @@ import { required, type CommandContext } from './context.js';
 import { writeHostRecord } from './host-record.js';
 
 /** The flags that make up the network config (options.network). */
-export const NETWORK_FLAGS: readonly string[] = ['network', 'subnet-len', 'subnet-min', 'subnet-max', 'backend-port'];
+export const NETWORK_FLAGS: readonly string[] = ['network', 'subnet-len', 'subnet-min', 'subnet-max', 'backend', 'backend-port', 'vni', 'direct-routing'];
 
 /**
  * First step of every command: what an earlier init/join recorded fills in the paths the operator

@@ -6,6 +6,7 @@ import { PORTS } from '../defaults.js';
 import { parseCidr } from '../net/cidr.js';
 import { required, type CommandContext } from './context.js';
 import { waitFor } from './wait.js';
+import { backendUdpPort } from '../net/backend.js';
 
 /**
  * Proves the overlay carries traffic: TCP from this host to the peer's flannel address (the first
@@ -25,7 +26,7 @@ export const verifyOverlayStep: Step<CommandContext> = {
       });
     }
     const target = parseCidr(lease.subnet).network;
-    const port = ctx.network.Backend.Port;
+    const port = backendUdpPort(ctx.network.Backend);
     io.progress(`connecting to ${target}:${PORTS.etcdClient} through the overlay`);
     const { clock, probes } = ctx.services;
     const started = clock.now();
@@ -44,7 +45,9 @@ export const verifyOverlayStep: Step<CommandContext> = {
         signal: io.signal,
         onTimeout: (last) =>
           new IgniteError('peer', `cannot reach ${peer.host}'s flannel address ${target}:${PORTS.etcdClient} through the overlay (${last ?? 'no answer'}) within ${formatDuration(ctx.options.timeoutMs)}`, {
-            hint: `Open ${port}/udp in both directions between this host and ${peer.host} (firewalls, security groups), then run join again.`,
+            hint: port === undefined
+              ? `host-gw routes through ${peer.host} directly: check that it is on this host's layer-2 segment and forwards IP, then run join again.`
+              : `Open ${port}/udp in both directions between this host and ${peer.host} (firewalls, security groups), then run join again.`,
           }),
       },
     );

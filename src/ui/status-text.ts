@@ -9,6 +9,7 @@ import type { Paint } from './ansi.js';
 import { paint as makePaint } from './ansi.js';
 import { PORTS } from '../defaults.js';
 import { okMark, SEVERITY_MARKS, VERDICT_MARKS, type Mark } from './marks.js';
+import { describeBackend } from '../net/backend.js';
 
 /** LEASE: time left on the etcd lease, or "reserved" for a key without one. */
 export const HOST_COLUMNS = ['SUBNET', 'PUBLIC IP', 'BACKEND', 'LEASE', 'ROLE', 'BACKEND PORT', 'OVERLAY'] as const;
@@ -64,7 +65,7 @@ export function overviewLines(model: StatusModel): { label: string; value: strin
       : 'none: plain HTTP, no authentication',
   });
   const n = model.network;
-  if (n) lines.push({ label: 'network', value: `${n.Network}, /${n.SubnetLen} subnets ${n.SubnetMin}–${n.SubnetMax}, ${n.Backend.Type}${n.Backend.Type === 'host-gw' ? '' : ` on ${n.Backend.Port}/udp`}` });
+  if (n) lines.push({ label: 'network', value: `${n.Network}, /${n.SubnetLen} subnets ${n.SubnetMin}–${n.SubnetMax}, ${describeBackend(n.Backend)}` });
   const me = model.thisHost;
   const role = model.state.role === 'init' ? 'init host' : model.state.role === 'joined' ? `joined ${model.state.peer ?? ''}`.trim() : me.member ? 'member (no state file)' : 'not in the overlay';
   lines.push({ label: 'this host', value: `${me.advertiseAddress ?? 'address unknown'}, ${role}${me.subnet ? `, subnet ${me.subnet}` : ''}` });

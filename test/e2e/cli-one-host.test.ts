@@ -136,6 +136,17 @@ test.serial('cleanup without --yes and without a TTY refuses and changes nothing
   const result = await runCli(host, ['cleanup']);
   t.is(result.code, 2, describe(result));
   t.regex(result.stderr, /--yes/);
+
+  // Same host: this machine's kernel has no wireguard, so `init --backend wireguard` stops at
+  // preflight with the reason, before any change.
+  const listing = async (): Promise<string[][]> => Promise.all([host.dirs.cniConfDir, host.dirs.runDir, host.dirs.stateDir].map((d) => readdir(d)));
+  const before = await listing();
+  const wg = await runCli(host, ['init', '--backend', 'wireguard', ...TEST_INSECURE_INIT_FLAGS]);
+  t.is(wg.code, 3, describe(wg));
+  t.regex(wg.stderr, /preflight found an error: WireguardKernel: this kernel \(\S+\) has no wireguard support: \/sys\/module\/wireguard is absent/, describe(wg));
+  t.regex(wg.stderr, /choose another --backend, e\.g\. vxlan/);
+  t.deepEqual(await managed(host), [], 'no container was created');
+  t.deepEqual(await listing(), before, 'the CNI conf dir, run dir and state dir are as they were');
 });
 
 test.serial('Ctrl-C while waiting for etcd stops promptly, undoes what init created and says so', async (t) => {

@@ -7,7 +7,7 @@ import { renderStatusText } from '../../src/ui/status-text.js';
 import { waitForFrame } from '../_helpers/frames.js';
 
 const NOW = '2025-01-01T12:00:00.000Z';
-const CONFIG = { Network: '10.50.0.0/16', SubnetLen: 24, SubnetMin: '10.50.10.0', SubnetMax: '10.50.99.0', Backend: { Type: 'udp', Port: 8285 } };
+const CONFIG = { Network: '10.50.0.0/16', SubnetLen: 24, SubnetMin: '10.50.10.0', SubnetMax: '10.50.99.0', Backend: { Type: 'udp' as const, Port: 8285 } };
 
 const lease = (n: number, extra: Partial<Lease> = {}): Lease => ({
   key: `/coreos.com/network/subnets/10.50.${n}.0-24`,

@@ -244,6 +244,14 @@ const bad: [string[], RegExp, RegExp][] = [
   [['init', '--backend-port', '65536'], /Backend\.Port 65536/, /--backend-port/],
   [['init', '--backend-port', 'http'], /^--backend-port "http" is not a whole number$/, /--backend-port 8285/],
   [['init', '--backend-port', '99999999999'], /not a whole number/, /--backend-port/],
+  // backends
+  [['init', '--backend', 'gre'], /^--backend "gre" is not a flannel backend$/, /Use one of: udp, vxlan, host-gw, wireguard\./],
+  [['init', '--backend', 'udp', '--vni', '5'], /^--vni applies to --backend vxlan only, not udp$/, /Drop --vni, or pass --backend vxlan/],
+  [['init', '--direct-routing'], /^--direct-routing applies to --backend vxlan only, not udp$/, /--backend vxlan/],
+  [['init', '--backend', 'host-gw', '--backend-port', '8285'], /^--backend-port does not apply to --backend host-gw/, /Drop --backend-port/],
+  [['init', '--backend', 'vxlan', '--vni', 'one'], /^--vni "one" is not a whole number$/, /--vni 1/],
+  [['init', '--backend', 'wireguard', '--backend-port', '65536'], /^Backend\.ListenPort 65536 is not a port number$/, /--backend-port/],
+  [['join', '192.168.1.2', '--backend', 'vxlan'], /^--backend is not an option of join/, /join --help/],
   // network
   [['init', '--network', '10.50.1.0/16'], /^--network 10\.50\.1\.0\/16 has host bits set; did you mean 10\.50\.0\.0\/16\?$/, /10\.50\.0\.0\/16/],
   [['init', '--network', '10.50.0.0'], /is not an IPv4 CIDR/, /address\/prefix/],
@@ -315,6 +323,8 @@ test('every option in the table parses on every command it is listed for', (t) =
     'subnet-min': '10.50.20.0',
     'subnet-max': '10.50.30.0',
     'backend-port': '8285',
+    backend: 'vxlan',
+    vni: '2',
     'advertise-address': '192.168.1.2',
     'etcd-image': 'e:1',
     'flannel-image': 'f:1',
@@ -333,7 +343,7 @@ test('every option in the table parses on every command it is listed for', (t) =
   };
   // The token and the CA pin come together.
   const secret = ['--token', 'abc123.0123456789abcdef', '--ca-cert-hash', `sha256:${'0'.repeat(64)}`];
-  const companion: Record<string, string[]> = { token: secret.slice(2), 'ca-cert-hash': secret.slice(0, 2), 'certificate-key': [...secret, '--control-plane'] };
+  const companion: Record<string, string[]> = { vni: ['--backend', 'vxlan'], 'direct-routing': ['--backend', 'vxlan'], token: secret.slice(2), 'ca-cert-hash': secret.slice(0, 2), 'certificate-key': [...secret, '--control-plane'] };
   // join --control-plane takes the whole control-plane join command.
   const joinCompanion: Record<string, string[]> = { 'control-plane': [...secret, '--certificate-key', 'ab'.repeat(32)] };
   for (const spec of OPTION_SPECS) {
@@ -341,7 +351,7 @@ test('every option in the table parses on every command it is listed for', (t) =
     for (const command of spec.commands) {
       const value = sample[spec.name];
       const head = command === 'token' ? [command, 'create'] : command === 'hosts' ? [command, 'list'] : [command];
-      const argv = spec.type === 'boolean' ? [...head, `--${spec.name}`, ...((command === 'join' ? joinCompanion[spec.name] : undefined) ?? [])] : [...head, `--${spec.name}`, value ?? 'missing-sample', ...(companion[spec.name] ?? [])];
+      const argv = spec.type === 'boolean' ? [...head, `--${spec.name}`, ...((command === 'join' ? joinCompanion[spec.name] : companion[spec.name]) ?? [])] : [...head, `--${spec.name}`, value ?? 'missing-sample', ...(companion[spec.name] ?? [])];
       t.notThrows(() => run(argv), argv.join(' '));
     }
   }

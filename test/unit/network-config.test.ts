@@ -19,7 +19,7 @@ const defaults: NetworkConfig = {
   SubnetLen: 24,
   SubnetMin: '10.50.10.0',
   SubnetMax: '10.50.99.0',
-  Backend: { Type: 'udp', Port: 8285 },
+  Backend: { Type: 'udp' as const, Port: 8285 },
 };
 
 test('no options: exactly DESIGN.md\'s config', (t) => {
@@ -72,10 +72,43 @@ for (const [opts, expected] of derived) {
 }
 
 test('backend type picks its usual port unless one is given', (t) => {
-  t.deepEqual(buildNetworkConfig({ backendType: 'vxlan' }).Backend, { Type: 'vxlan', Port: 8472 });
-  t.deepEqual(buildNetworkConfig({ backendType: 'wireguard' }).Backend, { Type: 'wireguard', Port: 51820 });
-  t.deepEqual(buildNetworkConfig({ backendType: 'host-gw' }).Backend, { Type: 'host-gw', Port: 8285 });
+  t.deepEqual(buildNetworkConfig({ backendType: 'vxlan' }).Backend, { Type: 'vxlan', VNI: 1, Port: 8472, DirectRouting: false });
+  t.deepEqual(buildNetworkConfig({ backendType: 'wireguard' }).Backend, { Type: 'wireguard', ListenPort: 51820 });
+  t.deepEqual(buildNetworkConfig({ backendType: 'host-gw' }).Backend, { Type: 'host-gw' });
   t.deepEqual(buildNetworkConfig({ backendPort: 9000 }).Backend, { Type: 'udp', Port: 9000 });
+  t.deepEqual(buildNetworkConfig({ backendType: 'vxlan', backendPort: 4789, vni: 42, directRouting: true }).Backend, { Type: 'vxlan', VNI: 42, Port: 4789, DirectRouting: true });
+  t.deepEqual(buildNetworkConfig({ backendType: 'wireguard', backendPort: 51821 }).Backend, { Type: 'wireguard', ListenPort: 51821 });
+});
+
+test('each backend renders with the fields flannel reads, in its docs\' order', (t) => {
+  const backendOf = (opts: Parameters<typeof buildNetworkConfig>[0]): string => {
+    const text = renderNetworkConfig(buildNetworkConfig(opts));
+    return text.slice(text.indexOf('"Backend":') + '"Backend":'.length, -1);
+  };
+  t.is(backendOf({}), '{"Type":"udp","Port":8285}');
+  t.is(backendOf({ backendType: 'vxlan' }), '{"Type":"vxlan","VNI":1,"Port":8472,"DirectRouting":false}');
+  t.is(backendOf({ backendType: 'host-gw' }), '{"Type":"host-gw"}');
+  t.is(backendOf({ backendType: 'wireguard' }), '{"Type":"wireguard","ListenPort":51820}');
+  for (const backendType of ['udp', 'vxlan', 'host-gw', 'wireguard']) {
+    const config = buildNetworkConfig({ backendType, ...(backendType === 'vxlan' ? { vni: 7, directRouting: true } : {}) });
+    t.deepEqual(parseNetworkConfig(renderNetworkConfig(config)), config, backendType);
+  }
+});
+
+test('a stored config keeps only its backend\'s fields, as flanneld reads it', (t) => {
+  // A Port left on host-gw, a VNI on udp: flanneld ignores them, so they are no difference.
+  t.deepEqual(parseNetworkConfig('{"Network":"10.50.0.0/16","Backend":{"Type":"host-gw","Port":8285}}').Backend, { Type: 'host-gw' });
+  t.deepEqual(parseNetworkConfig('{"Network":"10.50.0.0/16","Backend":{"Type":"udp","VNI":3}}').Backend, { Type: 'udp', Port: 8285 });
+  t.deepEqual(parseNetworkConfig('{"Network":"10.50.0.0/16","Backend":{"Type":"wireguard","ListenPort":5000,"PSK":"x"}}').Backend, { Type: 'wireguard', ListenPort: 5000 });
+  const bad = t.throws(() => parseNetworkConfig('{"Network":"10.50.0.0/16","Backend":{"Type":"vxlan","VNI":0}}'), { instanceOf: IgniteError });
+  t.regex(bad?.message ?? '', /^network config in etcd is invalid: Backend\.VNI 0 is not a VXLAN network identifier$/);
+  const wrongType = t.throws(() => parseNetworkConfig('{"Network":"10.50.0.0/16","Backend":{"Type":"vxlan","DirectRouting":"yes"}}'), { instanceOf: IgniteError });
+  t.regex(wrongType?.message ?? '', /"DirectRouting" must be a boolean/);
+});
+
+test('changing the backend is a config difference, field by field', (t) => {
+  t.deepEqual(diffNetworkConfig(defaults, buildNetworkConfig({ backendType: 'host-gw' })), ['Backend.Type: udp → host-gw', 'Backend.Port: 8285 → -']);
+  t.deepEqual(diffNetworkConfig(buildNetworkConfig({ backendType: 'vxlan' }), buildNetworkConfig({ backendType: 'vxlan', vni: 2 })), ['Backend.VNI: 1 → 2']);
 });
 
 test('defaultSubnetLen follows flannel', (t) => {
@@ -107,7 +140,15 @@ const badOptions: [string, NetworkOptions, RegExp, RegExp][] = [
   ['subnet-min unaligned', { subnetMin: '10.50.10.7' }, /^SubnetMin 10\.50\.10\.7 is not on a \/24 boundary; did you mean 10\.50\.10\.0\?$/, /--subnet-min as the first address/],
   ['subnet-max unaligned', { network: '10.60.0.0/16', subnetLen: 26, subnetMax: '10.60.0.100' }, /did you mean 10\.60\.0\.64\?/, /--subnet-max/],
   ['min above max', { subnetMin: '10.50.100.0', subnetMax: '10.50.99.0' }, /^SubnetMin 10\.50\.100\.0 is above SubnetMax 10\.50\.99\.0$/, /--subnet-min lower/],
-  ['backend type', { backendType: 'gre' }, /^Backend\.Type "gre" is not a flannel backend$/, /udp, vxlan, host-gw, wireguard/],
+  ['backend type', { backendType: 'gre' }, /^--backend "gre" is not a flannel backend$/, /udp, vxlan, host-gw, wireguard/],
+  ['vni on udp', { vni: 2 }, /^--vni applies to --backend vxlan only, not udp$/, /--backend vxlan/],
+  ['direct routing on wireguard', { backendType: 'wireguard', directRouting: true }, /^--direct-routing applies to --backend vxlan only, not wireguard$/, /Drop --direct-routing/],
+  ['vni and direct routing on host-gw', { backendType: 'host-gw', vni: 2, directRouting: true }, /^--vni and --direct-routing apply to --backend vxlan only, not host-gw$/, /--backend vxlan/],
+  ['a port on host-gw', { backendType: 'host-gw', backendPort: 8285 }, /^--backend-port does not apply to --backend host-gw/, /Drop --backend-port/],
+  ['vni zero', { backendType: 'vxlan', vni: 0 }, /^Backend\.VNI 0 is not a VXLAN network identifier$/, /--vni as an integer from 1 to 16777215/],
+  ['vni above 24 bits', { backendType: 'vxlan', vni: 16_777_216 }, /Backend\.VNI 16777216/, /--vni/],
+  ['vxlan port too big', { backendType: 'vxlan', backendPort: 70000 }, /^Backend\.Port 70000 is not a port number$/, /--backend-port/],
+  ['wireguard port too big', { backendType: 'wireguard', backendPort: 70000 }, /^Backend\.ListenPort 70000 is not a port number$/, /--backend-port/],
   ['backend port zero', { backendPort: 0 }, /^Backend\.Port 0 is not a port number$/, /1 to 65535/],
   ['backend port too big', { backendPort: 65536 }, /Backend\.Port 65536/, /--backend-port/],
   ['backend port fraction', { backendPort: 80.5 }, /Backend\.Port 80\.5/, /--backend-port/],
@@ -138,7 +179,7 @@ test('validateNetworkConfig refuses a missing Backend (e.g. from a hand-built ob
 
 test('renderNetworkConfig: DESIGN key order, compact, stable', (t) => {
   const scrambled = {
-    Backend: { Port: 8285, Type: 'udp' },
+    Backend: { Port: 8285, Type: 'udp' as const },
     SubnetMax: '10.50.99.0',
     SubnetMin: '10.50.10.0',
     SubnetLen: 24,
@@ -161,9 +202,9 @@ test('parseNetworkConfig fills what flanneld would, not the script defaults', (t
     SubnetLen: 24,
     SubnetMin: '10.50.1.0',
     SubnetMax: '10.50.255.0',
-    Backend: { Type: 'udp', Port: 8285 },
+    Backend: { Type: 'udp' as const, Port: 8285 },
   });
-  t.deepEqual(parseNetworkConfig('{"Network":"10.50.0.0/16","Backend":{"Type":"vxlan"}}').Backend, { Type: 'vxlan', Port: 8472 });
+  t.deepEqual(parseNetworkConfig('{"Network":"10.50.0.0/16","Backend":{"Type":"vxlan"}}').Backend, { Type: 'vxlan', VNI: 1, Port: 8472, DirectRouting: false });
 });
 
 test('parseNetworkConfig ignores keys it does not model, and reports them on request', (t) => {
@@ -219,6 +260,8 @@ test('diffNetworkConfig: one line per changed field, from a to b', (t) => {
     'SubnetMax: 10.50.99.0 → 10.60.255.0',
     'Backend.Type: udp → vxlan',
     'Backend.Port: 8285 → 8472',
+    'Backend.VNI: - → 1',
+    'Backend.DirectRouting: - → false',
   ]);
 });
 

@@ -8,7 +8,8 @@ import { runCommand } from '../../src/commands/command.js';
 import { initCommand } from '../../src/commands/init.js';
 import { IgniteError } from '../../src/core/errors.js';
 import type { RunEventBody } from '../../src/core/events.js';
-import { advertiseCheck, dockerCheck, etcdDataCheck, initChecks, preflightStep } from '../../src/steps/preflight.js';
+import { release } from 'node:os';
+import { advertiseCheck, backendPortCheck, dockerCheck, etcdDataCheck, initChecks, joinChecks, preflightStep, wireguardCheck } from '../../src/steps/preflight.js';
 import { advertiseStep, dockerStep } from '../../src/steps/resolve.js';
 import { fakeServices } from '../_helpers/fakes.js';
 import { stepHarness } from '../_helpers/step-harness.js';
@@ -112,4 +113,32 @@ test('EtcdData (join --control-plane): no volume, or this host\'s own member\'s,
   t.true(etcdDataCheck.fatal);
   ctx.members.push({ id: '2', name: '', peerUrls: [`https://${address}:2380`], clientUrls: [], isLearner: true });
   t.like(await etcdDataCheck.run(ctx, io), { status: 'pass' });
+});
+
+test('--backend wireguard on a kernel without wireguard: WireguardKernel refuses before any change, with the reason and a way on', async (t) => {
+  const { host, ctx, io, checks } = harness(['--backend', 'wireguard']);
+  await dockerStep.run(ctx, io);
+  await advertiseStep.run(ctx, io);
+  const error = await t.throwsAsync(preflightStep((c) => initChecks(c.network.Backend.Type)).run(ctx, io), { instanceOf: IgniteError });
+  t.is(error?.message, `preflight found an error: WireguardKernel: this kernel (${release()}) has no wireguard support: /sys/module/wireguard is absent and /lib/modules/${release()} lists no wireguard module`);
+  t.regex(error?.hint ?? '', /^Use a kernel with WireGuard .* or choose another --backend, e\.g\. vxlan\. Or pass --ignore-preflight-errors=WireguardKernel to go on anyway\.$/);
+  t.like(checks.find((c) => c.name === 'Port-backend-udp'), { status: 'pass', message: '51820/udp is free on 192.0.2.10' });
+  t.deepEqual(host.docker.calls, []);
+});
+
+test('WireguardKernel passes on a kernel that has it loaded or as a module; other backends do not run it', async (t) => {
+  const { host, ctx, io } = harness(['--backend', 'wireguard']);
+  host.files.put(`/lib/modules/${release()}/modules.dep`, 'kernel/drivers/net/wireguard/wireguard.ko: kernel/lib/crypto/libcurve25519.ko\n');
+  t.like(await wireguardCheck.run(ctx, io), { status: 'pass', message: `wireguard is available as a module of ${release()}` });
+  host.files.put('/sys/module/wireguard/version', '1.0.0\n');
+  t.like(await wireguardCheck.run(ctx, io), { status: 'pass', message: 'wireguard is in the kernel (/sys/module/wireguard)' });
+  t.true(initChecks('wireguard').includes(wireguardCheck));
+  t.true(joinChecks(false, 'wireguard').includes(wireguardCheck));
+  for (const backend of ['udp', 'vxlan', 'host-gw']) t.false(initChecks(backend).includes(wireguardCheck), backend);
+});
+
+test('host-gw uses no UDP port: the backend port check says so instead of probing one', async (t) => {
+  const { host, ctx, io } = harness(['--backend', 'host-gw']);
+  host.probes.busyUdp.add(8285);
+  t.deepEqual(await backendPortCheck.run(ctx, io), { status: 'pass', message: 'host-gw uses no UDP port' });
 });
