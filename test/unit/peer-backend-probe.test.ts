@@ -1,0 +1,35 @@
+/** join's UDP probe of the peer follows the overlay's backend: its port, and none for host-gw. */
+import test from 'ava';
+import { IgniteError } from '../../src/core/errors.js';
+import { buildNetworkConfig } from '../../src/net/network-config.js';
+import { probePeerBackendPort } from '../../src/steps/peer.js';
+import { fakeServices } from '../_helpers/fakes.js';
+import { stepHarness } from '../_helpers/step-harness.js';
+
+function joining(backendType: string) {
+  const host = fakeServices();
+  const probed: number[] = [];
+  host.services.probes.udpProbe = async (_address: string, port: number) => {
+    probed.push(port);
+    return 'rejected' as const;
+  };
+  const { ctx } = stepHarness(['join', '192.0.2.20'], { services: host.services });
+  ctx.peer = { host: '192.0.2.20', address: '192.0.2.20' };
+  ctx.network = buildNetworkConfig({ backendType });
+  return { ctx, probed };
+}
+
+for (const [backend, port] of [['udp', 8285], ['vxlan', 8472], ['wireguard', 51820]] as const) {
+  test(`a ${backend} overlay: the probe goes to ${port}/udp, and a rejection there stops join`, async (t) => {
+    const { ctx, probed } = joining(backend);
+    const error = await t.throwsAsync(probePeerBackendPort(ctx), { instanceOf: IgniteError });
+    t.is(error?.message, `nothing is listening on 192.0.2.20:${port}/udp — is flannel running there, is a firewall rejecting?`);
+    t.deepEqual(probed, [port]);
+  });
+}
+
+test('a host-gw overlay: no UDP port, so nothing is probed', async (t) => {
+  const { ctx, probed } = joining('host-gw');
+  t.is(await probePeerBackendPort(ctx), 'host-gw uses no UDP port: nothing to probe');
+  t.deepEqual(probed, []);
+});
