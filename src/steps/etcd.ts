@@ -4,6 +4,7 @@ import { formatDuration } from '../core/duration.js';
 import { IgniteError } from '../core/errors.js';
 import type { Step } from '../core/step.js';
 import { CONTAINER_NAMES, ETCD_VOLUME, PORTS } from '../defaults.js';
+import { FIRST_MEMBER_NAME } from '../ha/members.js';
 import { etcdEndpoint } from '../net/host-arg.js';
 import { ETCD_SERVER_NAME, pkiLayout } from '../pki/layout.js';
 import { required, type CommandContext } from './context.js';
@@ -22,7 +23,7 @@ async function refuseLostData(ctx: CommandContext, docker: DockerClient): Promis
   const member = ctx.controlPlane?.member;
   const wasOneOfSeveral = member ? !member.added && !(ctx.members?.find((m) => m.id === member.id)?.isLearner ?? false) : (ctx.state?.flannelEndpoints?.length ?? 0) > 1;
   if (!wasOneOfSeveral || (await docker.volumeExists(ETCD_VOLUME))) return;
-  const name = member?.name ?? ctx.state?.controlPlane?.memberName ?? 's1';
+  const name = member?.name ?? ctx.state?.controlPlane?.memberName ?? FIRST_MEMBER_NAME;
   throw new IgniteError('conflict', `etcd's data volume ${ETCD_VOLUME} is gone, and this host's member (${name}) is one of several: started empty it would ${member ? 'not be the member it was' : 'begin a cluster of its own, apart from the others'}`, {
     hint: `On another control-plane host remove it (\`etcdctl member list\`, \`etcdctl member remove <id>\`), then here \`sudo ignite-net cleanup\` and join again with a \`token create --control-plane\` command.`,
   });
