@@ -98,7 +98,9 @@ const SEED_ATTEMPTS = 5;
 // etcd answers within a second of its start; a 25 ms poll sees it at most that much later, and each
 // miss costs one refused connection (the client makes a new channel per attempt: connect.ts).
 const READY_POLL_MS = 25;
-const AUTH_REVISION_ATTEMPTS = 5;
+// Doubling from 20 ms, capped at 320 ms: about 2 s in all, which outlasts a burst of user and role
+// changes (each join makes some) that kept a 200 ms budget racing in a loaded CI run.
+const AUTH_REVISION_ATTEMPTS = 10;
 
 export function openEtcd(endpoint: string | readonly string[], options: EtcdStoreOptions): EtcdStore {
   return new Store(normalizeEndpoints(endpoint, options), options);
@@ -332,7 +334,7 @@ export class Store implements EtcdStore {
           // its apply). etcd3 does not retry this as Go's client does; with etcd's default simple
           // tokens the next attempt is checked against the new revision.
           if (attempt >= AUTH_REVISION_ATTEMPTS || !(error instanceof Error) || !/revision of auth store is old/.test(error.message)) throw error;
-          await sleep(20 * attempt);
+          await sleep(Math.min(20 * 2 ** (attempt - 1), 320));
         }
       }
     } catch (error) {
