@@ -281,6 +281,32 @@ test('text: a refused answer shows the validation message; a valid one resolves'
   t.is(await answer, 'node1:2379');
 });
 
+test('text: a pasted address with its Enter in one chunk is submitted', async (t) => {
+  const { prompter, stdin, frame } = await withPrompt(t);
+  const answer = prompter.text('etcd endpoint?', { flag: '--etcd-endpoint' });
+  await frame('etcd endpoint?');
+  stdin.write('192.168.1.2:2379\r');
+  t.is(await answer, '192.168.1.2:2379');
+});
+
+test('text: several backspaces in one chunk all apply; Ctrl-U clears the line; Ctrl-W deletes a word', async (t) => {
+  const { prompter, stdin, frame } = await withPrompt(t);
+  const answer = prompter.text('etcd endpoint?', { flag: '--etcd-endpoint' });
+  await frame('etcd endpoint?');
+  stdin.write('10.0.0.9:2380');
+  await frame('10.0.0.9:2380');
+  stdin.write('\u007F\u007F\u007F\u007F');
+  t.regex(await frame((f) => /^❯ 10\.0\.0\.9:▏$/m.test(f)), /^❯ 10\.0\.0\.9:▏$/m);
+  stdin.write('\u0015');
+  t.regex(await frame((f) => /^❯ ▏$/m.test(f)), /^❯ ▏$/m);
+  stdin.write('wrong words');
+  await frame('wrong words');
+  stdin.write('\u0017');
+  t.regex(await frame((f) => /^❯ wrong ▏$/m.test(f)), /^❯ wrong ▏$/m);
+  stdin.write('\u0015192.168.1.2:2379\r');
+  t.is(await answer, '192.168.1.2:2379');
+});
+
 test('Ctrl-C in a prompt rejects it as interrupted and tells the command', async (t) => {
   const { prompter, stdin, frame, interrupts } = await withPrompt(t);
   const answer = prompter.confirm('Proceed?', { flag: '--yes' });

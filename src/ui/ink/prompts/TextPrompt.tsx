@@ -1,6 +1,7 @@
 import { Box, Text, useInput } from 'ink';
-import { useState } from 'react';
+import { useRef, useState } from 'react';
 import { Tone } from '../theme.js';
+import { chunkFromInk, editLine } from '../../line-edit.js';
 import { Question, isCtrlC } from './Question.js';
 
 export interface TextPromptProps {
@@ -15,25 +16,25 @@ export interface TextPromptProps {
 /** A line of input; Enter checks it with validate and shows why it is refused, if it is. */
 export function TextPrompt({ question, flag, initial = '', validate, onAnswer, onCancel }: TextPromptProps) {
   const [value, setValue] = useState(initial);
+  // The line as of the last chunk: chunks can arrive faster than React renders, so the handler must not
+  // read a `value` captured at the previous render.
+  const line = useRef(initial);
   const [error, setError] = useState<string | undefined>(undefined);
   useInput((input, key) => {
     if (isCtrlC(input, key)) return onCancel();
-    if (key.return) {
-      const problem = validate?.(value);
-      if (problem === undefined) onAnswer(value);
+    // One chunk may hold several keys (a paste ending in Enter, queued backspaces): editLine applies them all.
+    const before = line.current;
+    const edit = editLine(before, chunkFromInk(input, key));
+    line.current = edit.value;
+    if (edit.submitted) {
+      const problem = validate?.(edit.value);
+      setValue(edit.value);
+      if (problem === undefined) onAnswer(edit.value);
       else setError(problem);
       return;
     }
-    if (key.backspace || key.delete) {
-      setValue((v) => v.slice(0, -1));
-      setError(undefined);
-      return;
-    }
-    if (key.ctrl || key.meta || key.upArrow || key.downArrow || key.leftArrow || key.rightArrow || key.tab) return;
-    // Printable input, possibly pasted several characters at once; newlines are not part of an answer.
-    const printable = input.replace(/[\u0000-\u001F\u007F]/g, '');
-    if (printable !== '') {
-      setValue((v) => v + printable);
+    if (edit.value !== before) {
+      setValue(edit.value);
       setError(undefined);
     }
   });
