@@ -199,10 +199,12 @@ async function flannelSpec(): Promise<ImageSpec> {
   const bundle = await buildStandinBundle();
   const node = realpathSync(process.execPath);
   const ipBin = which('ip', 'apt-get install iproute2');
+  // The vxlan backend's FDB entries are made with iproute2's `bridge` (flannel uses netlink for them).
+  const bridgeBin = which('bridge', 'apt-get install iproute2');
   const busybox = which('busybox', 'apt-get install busybox-static');
   const nodeStat = statSync(node);
   // The node binary is ~100 MB: its path, size and mtime identify it well enough, and cheaply.
-  const hash = sha256(LAYOUT_VERSION, bundle.hash, node, String(nodeStat.size), String(nodeStat.mtimeMs), process.version, readFileSync(ipBin), 'busybox', readFileSync(busybox));
+  const hash = sha256(LAYOUT_VERSION, bundle.hash, node, String(nodeStat.size), String(nodeStat.mtimeMs), process.version, readFileSync(ipBin), 'bridge', readFileSync(bridgeBin), 'busybox', readFileSync(busybox));
   const protoDir = join(CACHE_DIR, 'proto');
   return {
     name: TEST_FLANNEL_IMAGE,
@@ -229,11 +231,12 @@ async function flannelSpec(): Promise<ImageSpec> {
             .map((f): TarEntry => ({ type: 'file', path: `/opt/proto/${f}`, source: join(protoDir, f) })),
           { type: 'file', path: '/usr/sbin/ip', source: ipBin, mode: 0o755 },
           { type: 'symlink', path: '/sbin/ip', target: '/usr/sbin/ip' },
+          { type: 'file', path: '/usr/sbin/bridge', source: bridgeBin, mode: 0o755 },
           { type: 'file', path: '/bin/busybox', source: busybox, mode: 0o755 },
           { type: 'symlink', path: '/bin/sh', target: '/bin/busybox' },
           { type: 'symlink', path: '/bin/cat', target: '/bin/busybox' },
           // busybox-static needs none; a dynamic busybox brings its own.
-          ...libraryEntries([node, ipBin, busybox]),
+          ...libraryEntries([node, ipBin, bridgeBin, busybox]),
         ],
         [{ path: '/tmp', mode: 0o1777 }, { path: '/run/flannel' }, { path: '/etc/cni/net.d' }],
       );
