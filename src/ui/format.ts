@@ -69,3 +69,40 @@ export function alignSummary(lines: SummaryLine[]): { label: string; value: stri
   const width = Math.max(0, ...lines.map((line) => line.label.length));
   return lines.map((line) => ({ label: line.label.padEnd(width), value: line.value }));
 }
+
+/**
+ * `text` broken at blanks into lines of at most `width` characters; a word longer than that is cut.
+ * The break's blank is dropped, so a continuation line starts at its column — ink's own wrap keeps
+ * that blank when a line fills the width exactly, and the next line starts one column too far.
+ */
+export function wrapWords(text: string, width: number): string[] {
+  const max = Math.max(1, width);
+  const out: string[] = [];
+  for (const paragraph of text.split('\n')) {
+    // Words and the blanks between them; blanks inside a line are kept as they are (aligned columns).
+    const tokens = paragraph.split(/( +)/);
+    let line = cutLong(tokens[0] ?? '', max, out);
+    for (let i = 1; i < tokens.length; i += 2) {
+      const gap = tokens[i] ?? '';
+      const word = tokens[i + 1] ?? '';
+      if (line.length + gap.length + word.length <= max) line += gap + word;
+      else {
+        out.push(line);
+        line = word;
+      }
+      line = cutLong(line, max, out);
+    }
+    out.push(cutLong(line, max, out));
+  }
+  return out;
+}
+
+/** Pushes full `max`-wide pieces of a too-long line to `out`; returns what is left of it. */
+function cutLong(line: string, max: number, out: string[]): string {
+  let rest = line;
+  while (rest.length > max) {
+    out.push(rest.slice(0, max));
+    rest = rest.slice(max);
+  }
+  return rest;
+}

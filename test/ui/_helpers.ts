@@ -53,3 +53,19 @@ export const at = (event: RunEventBody, timestamp = TS): RunEvent => ({ ...event
 
 // eslint-disable-next-line no-control-regex
 export const stripAnsi = (text: string): string => text.replace(/\u001B\[[0-9;]*m/g, '');
+
+/**
+ * ink's render into a terminal of `columns` (ink-testing-library's is always 100 wide): the frames
+ * are drawn as a terminal that wide would show them.
+ */
+export class NarrowStdout extends EventEmitter {
+  frames: string[] = [];
+  constructor(readonly columns: number, readonly rows = 60) {
+    super();
+  }
+  write(frame: string): boolean {
+    this.frames.push(frame);
+    return true;
+  }
+  lastFrame = (): string | undefined => this.frames.at(-1);
+}

@@ -5,6 +5,7 @@ import type { EndView, Entry, SummaryView } from '../event-store.js';
 import { alignSummary } from '../format.js';
 import { symbols } from '../marks.js';
 import { Failure } from './Failure.js';
+import { Wrapped } from './Wrapped.js';
 import { Tone } from './theme.js';
 
 /**
@@ -21,8 +22,9 @@ export function SummaryBox({ summary }: { summary: SummaryView }) {
     summary.title.length,
     ...lines.map((line) => labelWidth + line.value.length),
   );
+  const width = Math.min(columns, content + 4);
   return (
-    <Box borderStyle="round" flexDirection="column" paddingX={1} width={Math.min(columns, content + 4)} marginTop={1}>
+    <Box borderStyle="round" flexDirection="column" paddingX={1} width={width} marginTop={1}>
       <Tone bold>{summary.title}</Tone>
       {lines.length > 0 && (
         <Box flexDirection="column" marginTop={1}>
@@ -31,9 +33,7 @@ export function SummaryBox({ summary }: { summary: SummaryView }) {
               <Box width={labelWidth} flexShrink={0}>
                 <Tone dim>{line.label}</Tone>
               </Box>
-              <Box flexShrink={1}>
-                <Text>{line.value}</Text>
-              </Box>
+              <Wrapped text={line.value} width={width - 4 - labelWidth} />
             </Box>
           ))}
         </Box>

@@ -6,15 +6,14 @@
  * height (ink clears the whole screen for frames taller than the terminal — the flicker we avoid).
  */
 import { memo, useMemo, useRef } from 'react';
-import { Box, Text } from 'ink';
+import { Box, Text, useStdout } from 'ink';
 import { formatDuration } from '../../../core/duration.js';
 import type { HostRow, StatusModel } from '../../../status/model.js';
 import { okMark, SEVERITY_MARKS, VERDICT_MARKS, type Mark } from '../../marks.js';
+import { fitHostTable, hostLines, type HostTableLayout } from '../../status-columns.js';
 import { controlPlaneHeading, HOST_COLUMNS, hostCells, MEMBER_COLUMNS, memberCells, overviewLines, probeLine, reachNotes, table, thisHostLines, verdictLine } from '../../status-text.js';
 import { ColorContext, Tone } from '../theme.js';
-
-/** Widths that fit typical values, so the first few leases do not make the table jump. */
-const MIN_WIDTHS = [14, 13, 7, 8, 9, 12, 10];
+import { LabelValue, MarkedMessage, MarkTone, Note } from './parts.js';
 
 export interface StatusScreenProps {
   model: StatusModel;
@@ -28,7 +27,8 @@ export interface StatusScreenProps {
 export function StatusScreen({ model, color, rows = 40, watch }: StatusScreenProps) {
   // Each row's cells once per model: the widths and the shown rows both need them.
   const cells = useMemo(() => new Map(model.hosts.map((h) => [h.key, hostCells(h)])), [model.hosts]);
-  const widths = useStableWidths(cells);
+  const columns = useStdout().stdout.columns || 80;
+  const layout = fitHostTable(useStableWidths(cells), columns);
   const problems = model.problems.slice(0, 6);
   const local = thisHostLines(model);
   const overview = overviewLines(model);
@@ -41,7 +41,8 @@ export function StatusScreen({ model, color, rows = 40, watch }: StatusScreenPro
   const memberLines = cp && cp.members.length > 0 ? table(MEMBER_COLUMNS, cp.members.map(memberCells)) : [];
   const cpLines = cpHeading === undefined ? 0 : 2 + memberLines.length + (cp?.warnings.length ?? 0) * 2;
   const fixed = 1 + overview.length + (warning ? 2 : 0) + 3 + notes.length + 1 + cpLines + 2 + local.length + (problems.length > 0 ? 2 + problems.length * 2 : 0) + (watch ? 2 : 0) + 4;
-  const room = Math.max(3, rows - fixed);
+  // A host on two lines (a narrow terminal) takes twice the room.
+  const room = Math.max(3, Math.floor((rows - fixed) / (layout.twoLines ? 2 : 1)));
   const shown = pickRows(model.hosts, room);
   const hidden = model.hosts.length - shown.length;
   const labelWidth = Math.max(...overview.map((l) => l.label.length));
@@ -52,34 +53,24 @@ export function StatusScreen({ model, color, rows = 40, watch }: StatusScreenPro
       <Box flexDirection="column">
         <Verdict model={model} />
         {overview.map((l) => (
-          <Text key={l.label}>
-            {'  '}
-            <Tone dim>{l.label.padEnd(labelWidth)}</Tone>
-            {'  '}
-            {l.value}
-          </Text>
+          <LabelValue key={l.label} label={l.label} width={labelWidth} value={l.value} />
         ))}
         {warning && (
-          <Box flexDirection="column" marginLeft={2}>
-            <Text>
-              <MarkTone mark={SEVERITY_MARKS.warning} /> {warning.message}
-            </Text>
-            <Tone dim>{`  hint: ${warning.hint}`}</Tone>
-          </Box>
+          <MarkedMessage mark={SEVERITY_MARKS.warning} message={warning.message} hint={warning.hint} />
         )}
         <Box marginTop={1}>
           <Tone bold>hosts ({model.hosts.length})</Tone>
         </Box>
-        <Tone dim wrap="truncate-end">{`  ${pad(HOST_COLUMNS, widths)}`}</Tone>
+        <Tone dim wrap="truncate-end">{hostLines(HOST_COLUMNS, HOST_COLUMNS, layout)[0]}</Tone>
         {shown.map((row) => (
-          <HostLine key={row.key} cells={cells.get(row.key) ?? hostCells(row)} health={row.health} widths={widths.join(',')} />
+          <HostLine key={row.key} cells={cells.get(row.key) ?? hostCells(row)} health={row.health} layout={layoutKey(layout)} />
         ))}
-        {hidden > 0 && <Tone dim>{`  … and ${hidden} more host${hidden === 1 ? '' : 's'} (all in \`ignite-net status --json\`)`}</Tone>}
+        {hidden > 0 && <Note>{`… and ${hidden} more host${hidden === 1 ? '' : 's'} (all in \`ignite-net status --json\`)`}</Note>}
         {model.hosts.length === 0 && <Text>{model.etcd.ok ? '  no leases in etcd' : '  unknown: etcd could not be read'}</Text>}
         {notes.map((note) => (
-          <Tone key={note} dim wrap="truncate-end">{`  ${note}`}</Tone>
+          <Note key={note}>{note}</Note>
         ))}
-        <Tone dim>{`  ${probeLine(model)}`}</Tone>
+        <Note>{probeLine(model)}</Note>
         {cpHeading !== undefined && (
           <Box flexDirection="column" marginTop={1}>
             <Tone bold>{cpHeading}</Tone>
@@ -93,10 +84,7 @@ export function StatusScreen({ model, color, rows = 40, watch }: StatusScreenPro
               ),
             )}
             {cp?.warnings.map((message) => (
-              <Text key={message}>
-                {'  '}
-                <MarkTone mark={SEVERITY_MARKS.warning} /> {message}
-              </Text>
+              <MarkedMessage key={message} mark={SEVERITY_MARKS.warning} message={message} />
             ))}
           </Box>
         )}
@@ -104,26 +92,15 @@ export function StatusScreen({ model, color, rows = 40, watch }: StatusScreenPro
           <Tone bold>this host</Tone>
         </Box>
         {local.map((l, i) => (
-          <Text key={`${l.label}-${i}`}>
-            {'  '}
-            <MarkTone mark={okMark(l.ok)} />{' '}
-            <Tone dim>{l.label.padEnd(localWidth)}</Tone>
-            {'  '}
-            {l.value}
-          </Text>
+          <LabelValue key={`${l.label}-${i}`} label={l.label} width={localWidth} mark={okMark(l.ok)} value={l.value} />
         ))}
         {problems.length > 0 && (
           <Box flexDirection="column" marginTop={1}>
             <Tone bold>problems</Tone>
             {problems.map((p, i) => (
-              <Box key={`${p.code}-${p.subject ?? i}`} flexDirection="column" marginLeft={2}>
-                <Text>
-                  <MarkTone mark={SEVERITY_MARKS[p.severity]} /> {p.message}
-                </Text>
-                {p.hint && <Tone dim>{`  hint: ${p.hint}`}</Tone>}
-              </Box>
+              <MarkedMessage key={`${p.code}-${p.subject ?? i}`} mark={SEVERITY_MARKS[p.severity]} message={p.message} hint={p.hint} />
             ))}
-            {model.problems.length > problems.length && <Tone dim>{`  … and ${model.problems.length - problems.length} more`}</Tone>}
+            {model.problems.length > problems.length && <Note>{`… and ${model.problems.length - problems.length} more`}</Note>}
           </Box>
         )}
         {watch && (
@@ -143,32 +120,36 @@ function Verdict({ model }: { model: StatusModel }) {
   return <MarkTone mark={mark} bold text={`${mark.text} ${verdictLine(model)}`} />;
 }
 
-function MarkTone({ mark, bold = false, text = mark.text }: { mark: Mark; bold?: boolean; text?: string }) {
-  return mark.color === 'dim' ? <Tone dim bold={bold}>{text}</Tone> : <Tone color={mark.color} bold={bold}>{text}</Tone>;
+/** The layout as a memo-friendly string: widths, then 2 for a host on two lines. */
+const layoutKey = (layout: HostTableLayout): string => `${layout.widths.join(',')}|${layout.twoLines ? 2 : 1}`;
+
+function layoutOf(key: string): HostTableLayout {
+  const [widths = '', lines] = key.split('|');
+  return { widths: widths.split(',').map(Number), twoLines: lines === '2' };
 }
 
-const pad = (cells: readonly string[], widths: readonly number[]): string =>
-  cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i] ?? 0))).join('  ');
-
-/** One host line; re-renders only when its own cells or the column widths change. */
+/** One host (one line, or two in a narrow terminal); re-renders only when its own cells or the layout change. */
 export const HostLine = memo(
-  function HostLine({ cells, health, widths }: { cells: string[]; health: HostRow['health']; widths: string }) {
-    const text = `  ${pad(cells, widths.split(',').map(Number))}`;
+  function HostLine({ cells, health, layout }: { cells: string[]; health: HostRow['health']; layout: string }) {
     // Truncated, never wrapped: a wrapped row would break the table and change the frame's height.
-    return health === 'error' ? (
-      <Tone color="red" wrap="truncate-end">{text}</Tone>
-    ) : health === 'warning' ? (
-      <Tone color="yellow" wrap="truncate-end">{text}</Tone>
-    ) : (
-      <Text wrap="truncate-end">{text}</Text>
+    const lines = hostLines(cells, HOST_COLUMNS, layoutOf(layout));
+    const color = health === 'error' ? 'red' : health === 'warning' ? 'yellow' : undefined;
+    return (
+      <Box flexDirection="column">
+        {lines.map((text, i) => (
+          <Tone key={i} color={color} wrap="truncate-end">
+            {text}
+          </Tone>
+        ))}
+      </Box>
     );
   },
-  (a, b) => a.health === b.health && a.widths === b.widths && a.cells.join('\u0000') === b.cells.join('\u0000'),
+  (a, b) => a.health === b.health && a.layout === b.layout && a.cells.join('\u0000') === b.cells.join('\u0000'),
 );
 
-/** Column widths that only grow while the screen lives. */
+/** Natural column widths (header and cells) that only grow while the screen lives. */
 function useStableWidths(cells: ReadonlyMap<string, readonly string[]>): number[] {
-  const ref = useRef<number[]>(MIN_WIDTHS.map((w, i) => Math.max(w, HOST_COLUMNS[i]?.length ?? 0)));
+  const ref = useRef<number[]>(HOST_COLUMNS.map((h) => h.length));
   const next = [...ref.current];
   for (const row of cells.values()) row.forEach((cell, i) => (next[i] = Math.max(next[i] ?? 0, cell.length)));
   if (next.some((w, i) => w !== ref.current[i])) ref.current = next;
