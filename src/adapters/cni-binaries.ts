@@ -3,14 +3,17 @@
  * CNI_COMMAND=VERSION. The cni-plugins step reaches them through services.cniBinaries.
  */
 import { execFile } from 'node:child_process';
-import { chmod, open, readFile, rename, rm } from 'node:fs/promises';
+import { access, chmod, open, readFile, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import type { PluginProbe } from '../cni/plugin-versions.js';
 import { parseVersionAnswer, sha256, type PluginVersion } from '../cni/plugins.js';
 import { IgniteError } from '../core/errors.js';
 import { HOST_CNI_PLUGIN_DIRS } from '../defaults.js';
 
 /** A plugin has this long to answer VERSION: a hung binary must not hold init up. */
 export const VERSION_TIMEOUT_MS = 5_000;
+/** status and doctor ask every plugin at once and must answer quickly: 2 s each, in parallel. */
+export const PROBE_TIMEOUT_MS = 2_000;
 
 /** Where the host's CNI plugins package put its plugins, in the order to look. */
 export const sourceDirs: readonly string[] = HOST_CNI_PLUGIN_DIRS;
@@ -54,8 +57,11 @@ export async function writeExecutable(path: string, content: Uint8Array): Promis
 
 export type VersionAnswer = { ok: true; version: PluginVersion } | { ok: false; reason: string };
 
-/** Runs the plugin with CNI_COMMAND=VERSION (nothing else in its environment but PATH) and reads its answer. */
-export function pluginVersion(path: string, timeoutMs = VERSION_TIMEOUT_MS): Promise<VersionAnswer> {
+/**
+ * Runs the plugin with CNI_COMMAND=VERSION (nothing else in its environment but PATH) and stdin
+ * `{"cniVersion":"<asked>"}`, as libcni does, and reads its answer.
+ */
+export function pluginVersion(path: string, timeoutMs = VERSION_TIMEOUT_MS, asked = '1.0.0'): Promise<VersionAnswer> {
   return new Promise((resolve) => {
     const child = execFile(
       path,
@@ -68,8 +74,26 @@ export function pluginVersion(path: string, timeoutMs = VERSION_TIMEOUT_MS): Pro
         resolve(version ? { ok: true, version } : { ok: false, reason: error ? `exited ${String(error.code)} without a VERSION answer` : 'no VERSION answer' });
       },
     );
-    child.stdin?.end();
+    // A plugin that exits before reading stdin closes the pipe: that is its answer, not an error here.
+    child.stdin?.on('error', () => undefined);
+    child.stdin?.end(JSON.stringify({ cniVersion: asked }));
   });
+}
+
+/** Each named plugin in binDir: there or not, and its VERSION answer (asked in parallel, PROBE_TIMEOUT_MS each). */
+export async function probePlugins(binDir: string, names: readonly string[], asked: string, timeoutMs = PROBE_TIMEOUT_MS): Promise<PluginProbe[]> {
+  return Promise.all(
+    names.map(async (name): Promise<PluginProbe> => {
+      const path = join(binDir, name);
+      const present = await access(path).then(
+        () => true,
+        () => false,
+      );
+      if (!present) return { name, path, present };
+      const answer = await pluginVersion(path, timeoutMs, asked);
+      return answer.ok ? { name, path, present, version: answer.version.cniVersion, supportedVersions: answer.version.supportedVersions } : { name, path, present, error: answer.reason };
+    }),
+  );
 }
 
 function binaryError(verb: string, path: string, error: unknown): IgniteError {

@@ -5,7 +5,10 @@
  */
 import { SYSCTL } from '../adapters/host-kernel.js';
 import { fail, pass, warn, type Outcome } from '../core/check.js';
+import { renderConflist } from '../cni/conflist.js';
 import { cniBlockers, cniConfigProblem, evaluateCniOrder } from '../cni/load-order.js';
+import { conflistCniVersion, evaluatePlugins } from '../cni/plugin-versions.js';
+import { CNI_FILES, CNI_PLUGINS } from '../defaults.js';
 import { evaluateForwardPolicy } from '../net/iptables.js';
 import { evaluateMtu } from '../net/mtu.js';
 import type { Check } from '../steps/preflight.js';
@@ -93,6 +96,20 @@ export const cniOrderCheck: Check = {
   },
 };
 
+/** Each plugin's VERSION answer against the conflist's cniVersion (cni/plugin-versions.ts decides). */
+export const cniPluginsCheck: Check = {
+  name: 'CNIPlugins',
+  async run(ctx) {
+    const { files, cniBinaries } = ctx.services;
+    const template = renderConflist(await files.conflistTemplate());
+    const onDisk = await files.readIfExists(`${ctx.options.cniConfDir}/${CNI_FILES.ours}`).catch(() => undefined);
+    const version = conflistCniVersion(onDisk) ?? conflistCniVersion(template) ?? '1.0.0';
+    const probes = await cniBinaries.probePlugins(ctx.options.cniBinDir, CNI_PLUGINS, version);
+    const command = ctx.state?.role === 'joined' ? `join ${ctx.state.peer ?? '<host>'}` : 'init';
+    return evaluatePlugins(probes, version, ctx.options.cniBinDir, ctx.state !== undefined, command);
+  },
+};
+
 export const mtuCheck: Check = {
   name: 'OverlayMTU',
   async run(ctx) {
@@ -104,5 +121,5 @@ export const mtuCheck: Check = {
 
 /** doctor's own checks, after preflight's (they use its advertise address and Docker client). */
 export function hostChecks(): Check[] {
-  return [ipForwardCheck, bridgeNetfilterCheck, forwardPolicyCheck, cniOrderCheck, mtuCheck];
+  return [ipForwardCheck, bridgeNetfilterCheck, forwardPolicyCheck, cniOrderCheck, cniPluginsCheck, mtuCheck];
 }

@@ -13,6 +13,7 @@ import { hostServices, type HostFiles, type Probes, type Services, type StateFil
 import { applyState, statePath, type HostState } from '../adapters/state.js';
 import { isOurConflist, renderConflist } from '../cni/conflist.js';
 import { cniConfigProblem, cniLoadOrder } from '../cni/load-order.js';
+import { conflistCniVersion } from '../cni/plugin-versions.js';
 import { IgniteError, isIgniteError } from '../core/errors.js';
 import { CNI_FILES, CNI_PLUGINS, PORTS } from '../defaults.js';
 import { firstAddress } from '../net/cidr.js';
@@ -287,12 +288,14 @@ async function readSubnetEnv(runDir: string, files: HostFiles): Promise<StatusIn
   }
 }
 
-/** The conf dir as a runtime reads it (cni/load-order.ts), and the plugin binaries. */
-export async function readCni(confDir: string, binDir: string, { files, kernel }: Pick<Services, 'files' | 'kernel'>): Promise<StatusInputs['cni']> {
+/** The conf dir as a runtime reads it (cni/load-order.ts), and the plugin binaries with their VERSION answers. */
+export async function readCni(confDir: string, binDir: string, { files, kernel, cniBinaries }: Pick<Services, 'files' | 'kernel' | 'cniBinaries'>): Promise<StatusInputs['cni']> {
   const names = cniLoadOrder((await kernel.listFiles(confDir).catch(() => undefined)) ?? []);
   const invalid: string[] = [];
   const problems: Record<string, string> = {};
+  const template = renderConflist(await files.conflistTemplate());
   let ours: StatusInputs['cni']['ours'];
+  let oursText: string | undefined;
   await Promise.all(
     names.map(async (name) => {
       const text = await files.readIfExists(join(confDir, name)).catch(() => undefined);
@@ -303,11 +306,14 @@ export async function readCni(confDir: string, binDir: string, { files, kernel }
       }
       if (name === CNI_FILES.ours) {
         const validJson = text !== undefined && isJson(text);
-        ours = { validJson, written: validJson && isOurConflist(text, renderConflist(await files.conflistTemplate())) };
+        oursText = text;
+        ours = { validJson, written: validJson && isOurConflist(text, template) };
       }
     }),
   );
-  const present = await Promise.all(CNI_PLUGINS.map(async (plugin) => files.exists(join(binDir, plugin)).catch(() => false)));
+  // The plugins must speak the version the conflist on disk asks for (ours as written when there is none).
+  const cniVersion = conflistCniVersion(oursText) ?? conflistCniVersion(template) ?? '1.0.0';
+  const plugins = await cniBinaries.probePlugins(binDir, CNI_PLUGINS, cniVersion);
   return {
     confDir,
     binDir,
@@ -315,7 +321,9 @@ export async function readCni(confDir: string, binDir: string, { files, kernel }
     ...(ours ? { ours } : {}),
     invalid: invalid.sort(),
     problems,
-    missingPlugins: CNI_PLUGINS.filter((_, i) => !present[i]),
+    missingPlugins: plugins.filter((p) => !p.present).map((p) => p.name),
+    cniVersion,
+    plugins,
   };
 }
 

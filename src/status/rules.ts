@@ -4,6 +4,7 @@
  * also builds the table rows, is in hosts.ts.
  */
 import { cniBlockers, describeCniBlockers } from '../cni/load-order.js';
+import { describeUnusable, pluginFindings } from '../cni/plugin-versions.js';
 import { CNI_FILES, CONTAINER_NAMES } from '../defaults.js';
 import { serverCertFinding } from '../pki/facts.js';
 import type { ContainerInput, ContainerRow, HostRow, Problem, StatusInputs } from './types.js';
@@ -156,6 +157,16 @@ export function cniRule({ inputs, member }: StatusFacts): Problem[] {
       code: 'cni-plugins-missing',
       message: `missing CNI plugin binaries in ${cni.binDir}: ${cni.missingPlugins.join(', ')}`,
       hint: `Run init (or join) again with --install-cni-plugins: it copies ${cni.missingPlugins.includes('flannel') ? 'flannel out of ghcr.io/flannel-io/flannel-cni-plugin and ' : ''}the others from the CNI plugins package (containernetworking-plugins) into the bin dir.`,
+    });
+  }
+  const version = cni.cniVersion;
+  const unusable = version === undefined ? [] : pluginFindings(cni.plugins ?? [], version).filter((f) => f.kind !== 'missing');
+  if (version !== undefined && unusable.length > 0) {
+    problems.push({
+      severity: 'error',
+      code: 'cni-plugins-unusable',
+      message: `CNI plugins in ${cni.binDir} that VMs cannot use with the conflist's CNI ${version}: ${describeUnusable(unusable, version)}`,
+      hint: `Replace them with plugins that speak CNI ${version}: run init (or join) again with --install-cni-plugins --force.`,
     });
   }
   return problems;

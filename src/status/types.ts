@@ -5,6 +5,7 @@
 import type { ContainerState } from '../adapters/docker/view.js';
 import type { MemberWithStatus } from '../adapters/etcd/members.js';
 import type { TcpFailureReason, UdpProbeResult } from '../adapters/probes.js';
+import type { PluginProbe } from '../cni/plugin-versions.js';
 import type { Lease } from '../net/lease.js';
 import type { NetworkConfig } from '../net/network-config.js';
 import type { HostRecord, RevokedRecord } from '../pki/records.js';
@@ -71,6 +72,10 @@ export interface StatusInputs {
     /** Why each of `invalid` does not load, as cni/load-order.ts says it. */
     problems?: Record<string, string>;
     missingPlugins: string[];
+    /** The cniVersion the plugins were asked about: our conflist's on disk (or as ignite-net writes it). */
+    cniVersion?: string;
+    /** Each plugin: there or not, and its VERSION answer or why it gave none (cni/plugin-versions.ts). */
+    plugins?: PluginProbe[];
   };
   /** This host's addresses (never probed; used when no state file says which lease is ours). */
   localAddresses: string[];
@@ -111,6 +116,7 @@ export type ProblemCode =
   | 'cni-conflist-foreign'
   | 'cni-not-first'
   | 'cni-plugins-missing'
+  | 'cni-plugins-unusable'
   | 'lease-malformed'
   | 'lease-outside-network'
   | 'duplicate-public-ip'

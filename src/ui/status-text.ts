@@ -10,6 +10,7 @@ import { paint as makePaint } from './ansi.js';
 import { PORTS } from '../defaults.js';
 import { okMark, SEVERITY_MARKS, VERDICT_MARKS, type Mark } from './marks.js';
 import { describeBackend } from '../net/backend.js';
+import { describeUnusable, describeVersions, pluginFindings } from '../cni/plugin-versions.js';
 
 /** LEASE: time left on the etcd lease, or "reserved" for a key without one. */
 export const HOST_COLUMNS = ['SUBNET', 'PUBLIC IP', 'BACKEND', 'LEASE', 'ROLE', 'BACKEND PORT', 'OVERLAY'] as const;
@@ -139,12 +140,23 @@ export function thisHostLines(model: StatusModel): { label: string; value: strin
           ? 'picked first'
           : `a CNI runtime picks ${cni.firstPick} first`;
   lines.push({ label: 'CNI config', value: `${conflist}; ${pick}`, ok: cni.ours?.written === true && cni.firstPick === cni.ourFile ? true : me.member ? false : undefined });
-  lines.push({
-    label: 'CNI plugins',
-    value: cni.missingPlugins.length === 0 ? `all present in ${cni.binDir}` : `missing in ${cni.binDir}: ${cni.missingPlugins.join(', ')}`,
-    ok: cni.missingPlugins.length === 0 ? true : me.member ? false : undefined,
-  });
+  lines.push(pluginsLine(cni, me.member));
   return lines;
+}
+
+/** "flannel, bridge, … (CNI 1.0.0) in /opt/cni/bin" or what is missing and which do not answer or speak the conflist's version. */
+function pluginsLine(cni: StatusModel['thisHost']['cni'], member: boolean): { label: string; value: string; ok: boolean | undefined } {
+  const version = cni.cniVersion;
+  const findings = version === undefined ? [] : pluginFindings(cni.plugins ?? [], version);
+  const unusable = findings.filter((f) => f.kind !== 'missing');
+  const parts = [
+    ...(cni.plugins && cni.plugins.some((p) => p.present) ? [describeVersions(cni.plugins)] : []),
+    ...(cni.missingPlugins.length > 0 ? [`missing: ${cni.missingPlugins.join(', ')}`] : []),
+    ...(version !== undefined && unusable.length > 0 ? [`unusable: ${describeUnusable(unusable, version)}`] : []),
+  ];
+  const good = cni.missingPlugins.length === 0 && unusable.length === 0;
+  const value = good && !cni.plugins ? `all present in ${cni.binDir}` : `${parts.join('; ') || 'none'} in ${cni.binDir}${good && version !== undefined ? `, all speak the conflist's CNI ${version}` : ''}`;
+  return { label: 'CNI plugins', value, ok: good ? true : member ? false : undefined };
 }
 
 export function probeLine(model: StatusModel): string {

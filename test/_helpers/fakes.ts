@@ -3,7 +3,7 @@
  * store, host files, the host network, probes, the state directory and a clock. Each records what was
  * done to it, so a unit test can assert both on the outcome and on the calls. No I/O, no timers.
  */
-import { dirname } from 'node:path';
+import { dirname, posix } from 'node:path';
 import { Readable } from 'node:stream';
 import type { ContainerCreateOptions } from 'dockerode';
 import type { DockerClient } from '../../src/adapters/docker/client.js';
@@ -15,6 +15,7 @@ import type { TcpProbeResult, UdpProbeResult } from '../../src/adapters/probes.j
 import type { RaftProbe } from '../../src/adapters/raft-probe.js';
 import type { PresentedCa } from '../../src/adapters/tls-probe.js';
 import { sha256 } from '../../src/cni/plugins.js';
+import type { PluginProbe } from '../../src/cni/plugin-versions.js';
 import type { VersionAnswer } from '../../src/adapters/cni-binaries.js';
 import type { Clock, CniBinaries, HostFiles, HostKernel, HostNetwork, Probes, Services, StateFiles } from '../../src/adapters/services.js';
 import type { HostState, Lock } from '../../src/adapters/state.js';
@@ -352,6 +353,15 @@ export class FakeCniBinaries implements CniBinaries {
     this.files.set(path, { content: Buffer.from(content), mode: 0o755 });
   };
   pluginVersion = async (path: string): Promise<VersionAnswer> => this.versions.get(path) ?? { ok: false, reason: 'no VERSION answer' };
+  probePlugins = async (binDir: string, names: readonly string[]): Promise<PluginProbe[]> =>
+    Promise.all(
+      names.map(async (name): Promise<PluginProbe> => {
+        const path = posix.join(binDir, name);
+        if (!this.files.has(path)) return { name, path, present: false };
+        const answer = await this.pluginVersion(path);
+        return answer.ok ? { name, path, present: true, version: answer.version.cniVersion, supportedVersions: answer.version.supportedVersions } : { name, path, present: true, error: answer.reason };
+      }),
+    );
   ensureDir = async (path: string): Promise<'created' | 'exists'> => {
     if (this.dirs.has(path)) return 'exists';
     this.dirs.add(path);

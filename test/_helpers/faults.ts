@@ -14,6 +14,7 @@ import { CNI_FILES, CNI_PLUGINS, CONTAINER_NAMES, LABELS } from '../../src/defau
 import { leaseSubnet, parseSubnetEnv } from '../../src/net/subnet-env.js';
 import { CLI, describe, etcdctl, etcdGetPrefix } from './cli.js';
 import type { SimHost } from './hosts.js';
+import { TEST_CNI_PLUGIN_SCRIPT } from './images.js';
 
 /** Options as the CLI would parse them for `argv`, to ask a command module for its steps. */
 export function optionsFor(argv: string[]): Options {
@@ -269,10 +270,13 @@ export async function waitStatusHealthy(host: SimHost, subnet: string, timeoutMs
   });
 }
 
-/** A real host has the CNI plugins installed (status counts missing ones as an error): stand-in files. */
+/**
+ * A real host has the CNI plugins installed (status counts missing ones, and ones that do not answer
+ * VERSION, as errors): stand-in scripts that answer VERSION as the real ones do (TEST_CNI_PLUGIN_SCRIPT).
+ */
 export async function installCniPlugins(hosts: readonly SimHost[]): Promise<void> {
   for (const host of hosts) {
-    for (const plugin of CNI_PLUGINS) await writeFile(join(host.dirs.cniBinDir, plugin), '#!/bin/sh\n', { mode: 0o755 });
+    for (const plugin of CNI_PLUGINS) await writeFile(join(host.dirs.cniBinDir, plugin), TEST_CNI_PLUGIN_SCRIPT, { mode: 0o755 });
   }
 }
 

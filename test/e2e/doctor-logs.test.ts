@@ -2,13 +2,13 @@ import test from 'ava';
 import { readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LABELS } from '../../src/defaults.js';
-import { CLI, describe, hostsWithTestImages, joinCommandOf, runCli, TEST_FLANNEL_FLAGS, TEST_IMAGE_FLAGS } from '../_helpers/cli.js';
+import { CLI, describe, hostsWithTestImages, joinCommandOf, runCli, TEST_CNI_PLUGIN_FLAGS, TEST_FLANNEL_FLAGS, TEST_IMAGE_FLAGS } from '../_helpers/cli.js';
 import type { SimHost } from '../_helpers/hosts.js';
 
 /** Every check doctor runs on an init host (or a host about to init), in order. */
 const INIT_HOST_CHECKS = [
   'StateFile', 'IsPrivilegedUser', 'DockerEngine', 'ContainerNames', 'CNIConfDir', 'FlannelRunDir', 'TunDevice', 'AdvertiseAddress',
-  'Port-2379', 'Port-2380', 'Port-backend-udp', 'NetworkOverlap', 'IPForward', 'BridgeNetfilter', 'ForwardPolicy', 'CNIConfigOrder', 'OverlayMTU',
+  'Port-2379', 'Port-2380', 'Port-backend-udp', 'NetworkOverlap', 'IPForward', 'BridgeNetfilter', 'ForwardPolicy', 'CNIConfigOrder', 'CNIPlugins', 'OverlayMTU',
 ];
 
 const OTHER_CONFLIST = '{ "cniVersion": "0.4.0", "name": "other", "plugins": [ { "type": "bridge", "bridge": "other0" } ] }\n';
@@ -65,10 +65,12 @@ test.serial('doctor on a broken fresh host fails naming checks and fixes, change
   t.regex(broken.stderr, /\[ERROR CNIConfigOrder\] 00-other\.conflist sorts before 10-flannel\.conflist in \/etc\/cni\/net\.d: .* — Move it out of \/etc\/cni\/net\.d/);
   t.regex(broken.stderr, new RegExp(`\\[ERROR Port-backend-udp\\] 8285/udp is already in use on ${host.address.replaceAll('.', '\\.')} — Stop what holds it`));
   t.regex(broken.stderr, /\[ERROR IPForward\] net\.ipv4\.ip_forward = 0: .* — Run `sysctl -w net\.ipv4\.ip_forward=1`/);
-  t.regex(broken.stdout, /^ignite-net doctor: 3 of 17 checks failed$/m);
+  t.regex(broken.stdout, /^ignite-net doctor: 3 of 18 checks failed$/m);
   t.deepEqual(checkNames(broken.stdout), INIT_HOST_CHECKS, 'the summary names every check');
   t.regex(broken.stdout, /^ {2}IPForward +FAIL {2}net\.ipv4\.ip_forward = 0/m);
   t.regex(broken.stdout, /^ {2}TunDevice +ok {4}\/dev\/net\/tun present/m);
+  // Before init a missing plugin is a warning: init installs it.
+  t.regex(broken.stdout, /^ {2}CNIPlugins +WARN {2}CNI plugins missing from \/opt\/cni\/bin: flannel, portmap, firewall, bridge, host-local/m);
   t.regex(broken.stdout, /next:\n {2}Port-backend-udp: Stop what holds it/);
   t.regex(broken.stdout, /^ {2}IPForward: Run `sysctl -w net\.ipv4\.ip_forward=1`/m);
   t.is(await snapshot(host), before, 'doctor changed nothing (containers, volumes, conf dir, run dir, state dir)');
@@ -82,17 +84,19 @@ test.serial('doctor on a broken fresh host fails naming checks and fixes, change
   squatter.kill('SIGKILL');
   await rm(join(host.dirs.cniConfDir, '00-other.conflist'));
   t.is((await host.exec('sysctl', ['-w', 'net.ipv4.ip_forward=1'])).code, 0);
-  const init = await runCli(host, ['init', ...TEST_IMAGE_FLAGS]);
+  const init = await runCli(host, ['init', ...TEST_IMAGE_FLAGS, ...TEST_CNI_PLUGIN_FLAGS]);
   t.is(init.code, 0, describe(init));
   const afterInit = await snapshot(host);
   const healthy = await runCli(host, ['doctor']);
   t.is(healthy.code, 0, describe(healthy));
   // A secure init host: its security checks come last.
-  t.regex(healthy.stdout, /^ignite-net doctor: (all 21 checks passed|no failures, \d+ warnings? \(21 checks\))$/m);
+  t.regex(healthy.stdout, /^ignite-net doctor: (all 22 checks passed|no failures, \d+ warnings? \(22 checks\))$/m);
   t.deepEqual(checkNames(healthy.stdout), [...INIT_HOST_CHECKS, 'EtcdTls', 'EtcdCert', 'EtcdAuth', 'EtcdIdentity']);
   t.regex(healthy.stdout, /^ {2}checked +init host \(state file\)$/m);
   t.regex(healthy.stdout, /^ {2}Port-2379 +ok {4}2379\/tcp held by our ignite-etcd$/m);
   t.regex(healthy.stdout, /^ {2}CNIConfigOrder +ok {4}10-flannel\.conflist is the first/m);
+  // Each plugin init installed answered VERSION (flannel: the test image's script; the others: Debian's).
+  t.regex(healthy.stdout, /^ {2}CNIPlugins +ok {4}flannel, portmap, firewall, bridge, host-local \(CNI 1\.0\.0\) in \/opt\/cni\/bin, all speak the conflist's CNI 0\.4\.0$/m);
   t.notRegex(healthy.stderr, /\[ERROR/);
   t.is(await snapshot(host), afterInit, 'doctor changed nothing on the initialised host either');
 

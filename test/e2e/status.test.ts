@@ -1,7 +1,6 @@
 import test from 'ava';
-import { writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { CNI_PLUGINS } from '../../src/defaults.js';
+import { installCniPlugins } from '../_helpers/faults.js';
 import { describe, hostsWithTestImages, joinCommandOf, runCli, TEST_FLANNEL_FLAGS, TEST_IMAGE_FLAGS } from '../_helpers/cli.js';
 import type { SimHost } from '../_helpers/hosts.js';
 
@@ -12,7 +11,7 @@ interface StatusDoc {
   etcd: { ok: boolean; endpoint: string; source: string };
   security: { tls: boolean; auth?: boolean; identity?: string };
   hosts: { subnet: string; publicIP: string; thisHost: boolean; etcdHost: boolean; reserved: boolean; expiresAt?: string; backendReach: { state: string; text: string }; overlayReach: { state: string; text: string; rttMs?: number } }[];
-  thisHost: { subnet?: string; containers: { name: string; role?: string; state: string; running: boolean; restartCount: number; image: string; uptimeSeconds?: number }[]; subnetEnv: { kind: string }; cni: { ours?: { written: boolean }; firstPick?: string; missingPlugins: string[] } };
+  thisHost: { subnet?: string; containers: { name: string; role?: string; state: string; running: boolean; restartCount: number; image: string; uptimeSeconds?: number }[]; subnetEnv: { kind: string }; cni: { ours?: { written: boolean }; firstPick?: string; missingPlugins: string[]; cniVersion?: string; plugins?: { name: string; path: string; present: boolean; version?: string; supportedVersions?: string[]; error?: string }[] } };
   problems: { severity: string; code: string; message: string }[];
   controlPlane?: {
     ok: boolean;
@@ -37,10 +36,8 @@ test.serial('status on the init host and on a joined host; a stopped flannel is 
   t.is(bareJson.code, 11, describe(bareJson));
   t.is(parse(bareJson.stdout).error?.kind, 'notSetUp');
 
-  // A real host has the CNI plugins installed; status names missing ones as an error.
-  for (const host of [node1, node2]) {
-    for (const plugin of CNI_PLUGINS) await writeFile(join(host.dirs.cniBinDir, plugin), '#!/bin/sh\n', { mode: 0o755 });
-  }
+  // A real host has the CNI plugins installed; status names missing ones, and ones that do not answer VERSION, as errors.
+  await installCniPlugins([node1, node2]);
 
   const init = await runCli(node1, ['init', ...TEST_IMAGE_FLAGS]);
   t.is(init.code, 0, describe(init));
@@ -88,6 +85,12 @@ test.serial('status on the init host and on a joined host; a stopped flannel is 
     t.is(doc.thisHost.subnet, self?.subnet);
     t.true(doc.thisHost.cni.ours?.written);
     t.is(doc.thisHost.cni.firstPick, '10-flannel.conflist');
+    // Each plugin ran its VERSION command (the stand-in scripts answer as flannel's plugin v1.9.1 does).
+    t.is(doc.thisHost.cni.cniVersion, '0.4.0');
+    t.deepEqual(
+      doc.thisHost.cni.plugins?.map((p) => `${p.name} ${p.path} ${p.version ?? p.error ?? '-'} ${p.supportedVersions?.includes('0.4.0') ?? false}`),
+      CNI_PLUGINS.map((name) => `${name} /opt/cni/bin/${name} 1.0.0 true`),
+    );
     // The control plane: the init host's member alone, asked without a credential from either host.
     const cp = doc.controlPlane;
     t.like(cp?.quorum, { members: 1, needed: 1, healthy: 1, ok: true, line: '1 member, 1 needed, 1 healthy' }, JSON.stringify(cp));
@@ -103,6 +106,7 @@ test.serial('status on the init host and on a joined host; a stopped flannel is 
   const text = await runCli(node2, ['status']);
   t.is(text.code, 0, describe(text));
   t.regex(text.stdout, /^✔ ignite-net status: healthy/m);
+  t.regex(text.stdout, /CNI plugins +flannel, portmap, firewall, bridge, host-local \(CNI 1\.0\.0\) in \/opt\/cni\/bin, all speak the conflist's CNI 0\.4\.0$/m);
   t.regex(text.stdout, /SUBNET +PUBLIC IP +BACKEND +LEASE +ROLE +BACKEND PORT +OVERLAY/);
   t.regex(text.stdout, new RegExp(`${node1.address.replaceAll('.', '\\.')} +udp +23h 5\\dm +etcd +not rejected +answered \\((<1|\\d+)ms\\)`));
   t.regex(text.stdout, new RegExp(`${node2.address.replaceAll('.', '\\.')} +udp +23h 5\\dm +this host`));

@@ -380,3 +380,20 @@ test('control plane: a member list that could not be read says so once (etcd-unr
   t.is(none.controlPlane, undefined);
   t.notRegex(renderStatusText(none).join('\n'), /control plane/);
 });
+
+test('CNI plugins: the versions are shown compactly; one that does not answer VERSION or not speak the conflist version is an error', (t) => {
+  const all = ['0.1.0', '0.2.0', '0.3.0', '0.3.1', '0.4.0', '1.0.0'];
+  const plugin = (name: string, extra: object) => ({ name, path: `/opt/cni/bin/${name}`, present: true, ...extra });
+  const cni = (plugins: ReturnType<typeof plugin>[]): StatusInputs['cni'] => ({ ...inputs().cni, cniVersion: '0.4.0', plugins });
+  const good = buildStatusModel(inputs({ cni: cni(['flannel', 'portmap', 'firewall', 'bridge', 'host-local'].map((n) => plugin(n, { version: '1.0.0', supportedVersions: all }))) }));
+  t.is(good.verdict, 'healthy', JSON.stringify(good.problems));
+  t.regex(renderStatusText(good, { color: false }).join('\n'), /CNI plugins +flannel, portmap, firewall, bridge, host-local \(CNI 1\.0\.0\) in \/opt\/cni\/bin, all speak the conflist's CNI 0\.4\.0/);
+
+  const bad = buildStatusModel(
+    inputs({ cni: cni([plugin('flannel', { error: 'no answer within 2s' }), plugin('portmap', { version: '0.3.1', supportedVersions: ['0.3.0', '0.3.1'] }), plugin('bridge', { version: '1.0.0', supportedVersions: all })]) }),
+  );
+  t.is(bad.verdict, 'unhealthy');
+  const problem = bad.problems.find((p) => p.code === 'cni-plugins-unusable');
+  t.is(problem?.message, "CNI plugins in /opt/cni/bin that VMs cannot use with the conflist's CNI 0.4.0: flannel (does not answer VERSION: no answer within 2s), portmap (speaks CNI 0.3.0–0.3.1, not 0.4.0)");
+  t.regex(renderStatusText(bad, { color: false }).join('\n'), /CNI plugins +flannel \(no VERSION answer\), portmap \(CNI 0\.3\.1\), bridge \(CNI 1\.0\.0\); unusable: flannel/);
+});
