@@ -76,10 +76,11 @@ export function conflistCniVersion(text: string | undefined): string | undefined
 }
 
 /**
- * doctor's CNIPlugins: on a member (state file) a missing or unusable plugin fails, since every VM
- * start fails; before init a missing one is a warning (init installs it), an unusable one still fails.
+ * doctor's CNIPlugins: a plugin that is there but unusable fails (it breaks every VM start, and
+ * nothing says so elsewhere); a missing one is a warning, as init and join say it (they install it
+ * with --install-cni-plugins; status counts it as an error on a member).
  */
-export function evaluatePlugins(probes: readonly PluginProbe[], cniVersion: string, binDir: string, member: boolean, command: string): Outcome {
+export function evaluatePlugins(probes: readonly PluginProbe[], cniVersion: string, binDir: string, command: string): Outcome {
   const findings = pluginFindings(probes, cniVersion);
   const missing = findings.filter((f) => f.kind === 'missing').map((f) => f.name);
   const unusable = findings.filter((f) => f.kind !== 'missing');
@@ -93,7 +94,7 @@ export function evaluatePlugins(probes: readonly PluginProbe[], cniVersion: stri
   }
   if (missing.length > 0) {
     const message = `CNI plugins missing from ${binDir}: ${missing.join(', ')} — every VM start fails until they are there`;
-    return member ? fail(message, install) : warn(message, install);
+    return warn(message, install);
   }
   return pass(`${describeVersions(probes)} in ${binDir}, all speak the conflist's CNI ${cniVersion}`);
 }

@@ -106,7 +106,7 @@ export const cniPluginsCheck: Check = {
     const version = conflistCniVersion(onDisk) ?? conflistCniVersion(template) ?? '1.0.0';
     const probes = await cniBinaries.probePlugins(ctx.options.cniBinDir, CNI_PLUGINS, version);
     const command = ctx.state?.role === 'joined' ? `join ${ctx.state.peer ?? '<host>'}` : 'init';
-    return evaluatePlugins(probes, version, ctx.options.cniBinDir, ctx.state !== undefined, command);
+    return evaluatePlugins(probes, version, ctx.options.cniBinDir, command);
   },
 };
 

@@ -69,7 +69,7 @@ test.serial('doctor on a broken fresh host fails naming checks and fixes, change
   t.deepEqual(checkNames(broken.stdout), INIT_HOST_CHECKS, 'the summary names every check');
   t.regex(broken.stdout, /^ {2}IPForward +FAIL {2}net\.ipv4\.ip_forward = 0/m);
   t.regex(broken.stdout, /^ {2}TunDevice +ok {4}\/dev\/net\/tun present/m);
-  // Before init a missing plugin is a warning: init installs it.
+  // A missing plugin is a warning (as init says it): init installs it with --install-cni-plugins.
   t.regex(broken.stdout, /^ {2}CNIPlugins +WARN {2}CNI plugins missing from \/opt\/cni\/bin: flannel, portmap, firewall, bridge, host-local/m);
   t.regex(broken.stdout, /next:\n {2}Port-backend-udp: Stop what holds it/);
   t.regex(broken.stdout, /^ {2}IPForward: Run `sysctl -w net\.ipv4\.ip_forward=1`/m);
@@ -176,6 +176,8 @@ test.serial('doctor --peer runs join\'s peer checks; on a joined host the state 
   t.is(joined.code, 0, describe(joined));
   t.regex(joined.stdout, new RegExp(`^ {2}checked +joined ${node1.address.replaceAll('.', '\\.')} \\(state file\\)$`, 'm'));
   t.regex(joined.stdout, /^ {2}PeerEtcd +ok /m);
+  t.regex(joined.stdout, new RegExp(`^ {2}CNIPlugins +WARN {2}CNI plugins missing from /opt/cni/bin: flannel, portmap, firewall, bridge, host-local`, 'm'));
+  t.regex(joined.stderr, new RegExp(`\\[WARN CNIPlugins\\] .* — Run \`sudo ignite-net join ${node1.address.replaceAll('.', '\\.')} --install-cni-plugins\``));
   t.regex(joined.stdout, /^ {2}Port-backend-udp +ok {4}8285\/udp held by our ignite-flannel$/m);
 
   // A joined host has no etcd: `logs` shows flannel and says why; `logs etcd` fails clearly.

@@ -55,25 +55,25 @@ const probe = (name: string, version?: string, supported?: string[]): PluginProb
 });
 const ALL = ['0.1.0', '0.2.0', '0.3.0', '0.3.1', '0.4.0', '1.0.0'];
 
-test('evaluatePlugins: all usable passes with the versions; an unusable plugin fails on any host; a missing one fails on a member and warns before init', (t) => {
+test('evaluatePlugins: all usable passes with the versions; an unusable plugin fails; a missing one warns with the install command', (t) => {
   const good = [probe('flannel', '1.0.0', ALL), probe('portmap', '1.0.0', ALL), probe('bridge', '0.4.0', ['0.4.0'])];
-  const ok = evaluatePlugins(good, '0.4.0', '/opt/cni/bin', true, 'init');
+  const ok = evaluatePlugins(good, '0.4.0', '/opt/cni/bin', 'init');
   t.is(ok.status, 'pass');
   t.is(ok.message, "flannel, portmap (CNI 1.0.0), bridge (CNI 0.4.0) in /opt/cni/bin, all speak the conflist's CNI 0.4.0");
 
   // An answer without supportedVersions speaks its own version only.
-  const unsupported = evaluatePlugins([probe('flannel', '0.3.1'), probe('portmap', undefined)], '0.4.0', '/opt/cni/bin', false, 'init');
+  const unsupported = evaluatePlugins([probe('flannel', '0.3.1'), probe('portmap', undefined)], '0.4.0', '/opt/cni/bin', 'init');
   t.is(unsupported.status, 'fail');
   t.is(unsupported.message, "CNI plugins in /opt/cni/bin that VMs cannot use with the conflist's CNI 0.4.0: flannel (speaks CNI 0.3.1, not 0.4.0), portmap (does not answer VERSION: no answer within 2s)");
   t.regex(unsupported.hint ?? '', /--install-cni-plugins --force/);
 
   const missing = [probe('flannel', '1.0.0', ALL), { name: 'bridge', path: '/opt/cni/bin/bridge', present: false }];
-  const before = evaluatePlugins(missing, '0.4.0', '/opt/cni/bin', false, 'init');
+  const before = evaluatePlugins(missing, '0.4.0', '/opt/cni/bin', 'init');
   t.is(before.status, 'warn');
   t.is(before.message, 'CNI plugins missing from /opt/cni/bin: bridge — every VM start fails until they are there');
   t.regex(before.hint ?? '', /^Run `sudo ignite-net init --install-cni-plugins`/);
-  const member = evaluatePlugins(missing, '0.4.0', '/opt/cni/bin', true, 'join 192.0.2.1');
-  t.is(member.status, 'fail');
+  const member = evaluatePlugins(missing, '0.4.0', '/opt/cni/bin', 'join 192.0.2.1');
+  t.is(member.status, 'warn');
   t.regex(member.hint ?? '', /^Run `sudo ignite-net join 192\.0\.2\.1 --install-cni-plugins`/);
   t.is(describeVersions(missing), 'flannel (CNI 1.0.0)');
 });
