@@ -103,12 +103,15 @@ export async function moveFile(from: string, to: string): Promise<void> {
  * when missing, its nearest existing ancestor. Returns a problem description, or undefined when fine.
  * It changes nothing, so preflight can run it before any change.
  */
+/** How directoryWritableProblem's message ends for a path (or an ancestor) that is a file. */
+export const NOT_A_DIRECTORY = 'exists but is not a directory';
+
 export async function directoryWritableProblem(path: string): Promise<string | undefined> {
   let current = path;
   for (;;) {
     try {
       const info = await stat(current);
-      if (!info.isDirectory()) return `${current} exists but is not a directory`;
+      if (!info.isDirectory()) return `${current} ${NOT_A_DIRECTORY}`;
       await access(current, constants.W_OK);
       return undefined;
     } catch (error) {

@@ -53,11 +53,22 @@ export class IgniteError extends Error {
 export const usageError = (message: string, hint?: string): IgniteError =>
   new IgniteError('usage', message, { hint: hint ?? 'Run `ignite-net --help` for usage.' });
 
-/** What a step, a wait or a prompt throws once the command is interrupted (Ctrl-C). */
+/**
+ * What a step, a wait or a prompt throws once the command is interrupted (Ctrl-C). Its hint names no
+ * cleanup: the runner undoes every change, and only when something stays does it say so
+ * (interruptedLeavingError), so a host with nothing set up is never sent to `ignite-net cleanup`.
+ */
 export const interruptedError = (): IgniteError =>
-  new IgniteError('interrupted', 'interrupted', {
-    hint: 'Run the same command again to finish, or `ignite-net cleanup` to remove what was set up.',
+  new IgniteError('interrupted', 'interrupted', { hint: 'Run the same command again to start over.' });
+
+/** The interrupt once some changes could not be undone (they are listed as left in place). */
+export const interruptedLeavingError = (): IgniteError =>
+  new IgniteError('interrupted', 'interrupted; what is listed below was left in place', {
+    hint: 'Run the same command again to finish, or `ignite-net cleanup` to remove what was left.',
   });
+
+/** The interrupt as interruptedError makes it (not a cancelled confirmation, which is also `interrupted`). */
+export const isPlainInterrupt = (error: unknown): boolean => error instanceof IgniteError && error.kind === 'interrupted' && error.message === 'interrupted';
 
 export function isIgniteError(error: unknown): error is IgniteError {
   return error instanceof IgniteError;

@@ -1,5 +1,5 @@
 import { formatDuration } from './duration.js';
-import { interruptedError, toErrorView } from './errors.js';
+import { interruptedError, interruptedLeavingError, isPlainInterrupt, toErrorView } from './errors.js';
 import type { Emit } from './events.js';
 import type { Prompter } from './prompt.js';
 import type { Step, StepIO, Undo } from './step.js';
@@ -162,6 +162,8 @@ export async function runSteps<C>(steps: Step<C>[], ctx: C, options: RunOptions)
         emit({ type: 'undo', id: undo.title, title: undo.title, ok: false, message: toErrorView(undoError).message });
       }
     }
-    return { ok: false, error, leftInPlace };
+    // Only an interrupt that leaves something behind points at cleanup.
+    const reported = isPlainInterrupt(error) && leftInPlace.length > 0 ? interruptedLeavingError() : error;
+    return { ok: false, error: reported, leftInPlace };
   }
 }

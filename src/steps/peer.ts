@@ -65,8 +65,12 @@ export async function resolvePeer(ctx: CommandContext, host: string): Promise<{ 
   ctx.peer = { host, address };
   const local = ctx.services.network.readAddresses().some((a) => a.address === address) || address.startsWith('127.') || address === '::1';
   if (local) {
+    // Only a host whose state says init is "set up with init"; on any other the address was just the wrong one.
     throw new IgniteError('usage', `${host} is this host: a host cannot join itself`, {
-      hint: 'Run `ignite-net join <init-host>` on another host; this one is set up with `ignite-net init`.',
+      hint:
+        ctx.state?.role === 'init'
+          ? 'Run `ignite-net join <init-host>` on another host; this one is set up with `ignite-net init`.'
+          : 'Pass the address of the init host (the one that ran `sudo ignite-net init`), not one of this host\'s.',
     });
   }
   return ctx.peer;

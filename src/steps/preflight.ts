@@ -1,4 +1,5 @@
 import { release } from 'node:os';
+import { NOT_A_DIRECTORY } from '../adapters/host-files.js';
 import { ignoresPreflightError } from '../options.js';
 import { isOverlayDevice } from '../net/interfaces.js';
 import { fail, pass, warn, type Outcome } from '../core/check.js';
@@ -57,7 +58,10 @@ const dirCheck = (name: string, pick: (ctx: CommandContext) => string, flag: str
   async run(ctx) {
     const dir = pick(ctx);
     const problem = await ctx.services.files.directoryWritableProblem(dir);
-    return problem === undefined ? pass(`${dir} is writable`) : fail(problem, `Fix ${dir} or pass ${flag} <dir>.`);
+    if (problem === undefined) return pass((await ctx.services.files.exists(dir)) ? `${dir} is writable` : `${dir} does not exist yet: it will be created`);
+    // A file where a directory should be is not something to "fix": the operator picks another path.
+    if (problem.endsWith(NOT_A_DIRECTORY)) return fail(problem, `Choose a directory with ${flag} <dir>.`);
+    return fail(problem, `Fix ${dir} or pass ${flag} <dir>.`);
   },
 });
 

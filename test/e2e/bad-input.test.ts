@@ -398,7 +398,7 @@ const HOST_CASES: HostCase[] = [
     title: 'a CNI conf dir that is a file',
     exit: ExitCode.preflight,
     error: /^error: preflight found an error: CNIConfDir: \S+conf-file exists but is not a directory$/,
-    hint: /hint: Fix \S+conf-file or pass --cni-conf-dir <dir>\./,
+    hint: /hint: Choose a directory with --cni-conf-dir <dir>\./,
     setup: async (h) => {
       const path = hostPath(h, 'conf-file');
       await writeFile(path, 'not a directory\n');
@@ -477,7 +477,7 @@ const HOST_CASES: HostCase[] = [
     title: 'join itself',
     exit: ExitCode.usage,
     error: /^error: 10\.231\.\d+\.11 is this host: a host cannot join itself$/,
-    hint: /hint: Run `ignite-net join <init-host>` on another host/,
+    hint: /hint: Pass the address of the init host \(the one that ran `sudo ignite-net init`\), not one of this host's\.$/,
     setup: async (h) => ({ args: ['join', h.address, ...TEST_FLANNEL_FLAGS] }),
   },
   {

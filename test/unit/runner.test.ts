@@ -248,3 +248,29 @@ test('once interrupted, a step stops at its next declared change (a change not a
   t.is((outcome.error as IgniteError).kind, 'interrupted');
   t.deepEqual(rec.calls, ['d goes on', 'undo d1'], 'no unhandled rejection; the next step never ran');
 });
+
+test('an interrupt with every change undone does not point at cleanup; one that leaves something does', async (t) => {
+  const rec = setup();
+  const controller = new AbortController();
+  controller.abort(); // Ctrl-C before anything ran: nothing is set up
+  const early = await runSteps([fakeStep(rec, 'a')], rec, options(rec, controller.signal));
+  t.deepEqual(early.leftInPlace, []);
+  t.notRegex((early.error as IgniteError).hint ?? '', /cleanup/);
+  t.is((early.error as IgniteError).hint, 'Run the same command again to start over.');
+
+  const rec2 = setup();
+  const controller2 = new AbortController();
+  const stuck: Step<Recorder> = {
+    id: 'stuck',
+    title: 'stuck',
+    async run(_ctx, io) {
+      io.changed({ title: 'remove the thing', run: async () => Promise.reject(new Error('busy')) });
+      controller2.abort();
+      throw new Error('saw the abort');
+    },
+  };
+  const left = await runSteps([stuck], rec2, options(rec2, controller2.signal));
+  t.deepEqual(left.leftInPlace, ['remove the thing']);
+  t.is((left.error as IgniteError).kind, 'interrupted');
+  t.regex((left.error as IgniteError).hint ?? '', /`ignite-net cleanup` to remove what was left/);
+});

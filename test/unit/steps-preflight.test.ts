@@ -9,7 +9,9 @@ import { initCommand } from '../../src/commands/init.js';
 import { IgniteError } from '../../src/core/errors.js';
 import type { RunEventBody } from '../../src/core/events.js';
 import { release } from 'node:os';
-import { advertiseCheck, backendPortCheck, dockerCheck, etcdDataCheck, initChecks, joinChecks, preflightStep, wireguardCheck } from '../../src/steps/preflight.js';
+import { NOT_A_DIRECTORY } from '../../src/adapters/host-files.js';
+import { resolvePeer } from '../../src/steps/peer.js';
+import { advertiseCheck, backendPortCheck, cniConfDirCheck, dockerCheck, etcdDataCheck, initChecks, joinChecks, preflightStep, wireguardCheck } from '../../src/steps/preflight.js';
 import { advertiseStep, dockerStep } from '../../src/steps/resolve.js';
 import { fakeServices } from '../_helpers/fakes.js';
 import { stepHarness } from '../_helpers/step-harness.js';
@@ -141,4 +143,27 @@ test('host-gw uses no UDP port: the backend port check says so instead of probin
   const { host, ctx, io } = harness(['--backend', 'host-gw']);
   host.probes.busyUdp.add(8285);
   t.deepEqual(await backendPortCheck.run(ctx, io), { status: 'pass', message: 'host-gw uses no UDP port' });
+});
+
+test('CNIConfDir: a directory that does not exist yet will be created; a file there is not a directory to fix', async (t) => {
+  const { host, ctx, io } = harness(['--cni-conf-dir', '/etc/cni/net.d']);
+  t.like(await cniConfDirCheck.run(ctx, io), { status: 'pass', message: '/etc/cni/net.d does not exist yet: it will be created' });
+  await host.services.files.ensureDir('/etc/cni/net.d');
+  t.like(await cniConfDirCheck.run(ctx, io), { status: 'pass', message: '/etc/cni/net.d is writable' });
+  const file = harness(['--cni-conf-dir', '/etc/passwd']);
+  file.host.files.unwritable.set('/etc/passwd', `/etc/passwd ${NOT_A_DIRECTORY}`);
+  const outcome = await cniConfDirCheck.run(file.ctx, file.io);
+  t.like(outcome, { status: 'fail', message: '/etc/passwd exists but is not a directory', hint: 'Choose a directory with --cni-conf-dir <dir>.' });
+  t.notRegex(outcome.hint ?? '', /Fix \/etc\/passwd/);
+});
+
+test('join itself: only a host set up with init is said to be one', async (t) => {
+  for (const role of [undefined, 'joined', 'init'] as const) {
+    const { ctx } = harness([]);
+    if (role !== undefined) ctx.state = { version: 1, role, advertiseAddress: '192.0.2.10' } as unknown as NonNullable<typeof ctx.state>;
+    const error = await t.throwsAsync(resolvePeer(ctx, '127.0.0.1'), { instanceOf: IgniteError });
+    t.is(error?.message, '127.0.0.1 is this host: a host cannot join itself');
+    if (role === 'init') t.regex(error?.hint ?? '', /this one is set up with `ignite-net init`/);
+    else t.is(error?.hint, "Pass the address of the init host (the one that ran `sudo ignite-net init`), not one of this host's.", String(role));
+  }
 });
