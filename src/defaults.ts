@@ -31,6 +31,8 @@ export const PATHS = {
   /** CNI plugins' state: host-local IPAM under networks/<name>, the flannel plugin under flannel/. */
   cniStateDir: '/var/lib/cni',
   stateDir: '/var/lib/ignite-net',
+  /** Ignite's per-VM dirs (/var/lib/firecracker/vm/<vm id>): a VM that has one still exists. */
+  igniteVmDir: '/var/lib/firecracker/vm',
 } as const;
 
 export const CNI_FILES = {

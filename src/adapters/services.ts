@@ -10,6 +10,7 @@ import * as hostFiles from './host-files.js';
 import * as hostKernel from './host-kernel.js';
 import * as hostNetwork from './host-network.js';
 import * as ipTools from './ip-tools.js';
+import * as ipamStore from './ipam-store.js';
 import * as probes from './probes.js';
 import * as raftProbe from './raft-probe.js';
 import * as tlsProbe from './tls-probe.js';
@@ -34,6 +35,8 @@ export interface Services {
   /** CNI plugin binaries: the bin dir's, the host package's (sourceDirs), installing and asking their VERSION. */
   cniBinaries: CniBinaries;
   network: HostNetwork;
+  /** host-local's store of our network, and what tells whether an allocation's owner still exists. */
+  ipam: IpamStore;
   kernel: HostKernel;
   probes: Probes;
   state: StateFiles;
@@ -52,6 +55,7 @@ export type HostFiles = Pick<
 export type CniBinaries = Pick<typeof cniBinaries, 'sourceDirs' | 'readBinary' | 'hashFile' | 'writeExecutable' | 'pluginVersion' | 'probePlugins'> &
   Pick<typeof hostFiles, 'ensureDir' | 'removeFile' | 'moveFile'>;
 export type HostNetwork = Pick<typeof hostNetwork, 'readAddresses' | 'readRoutes' | 'hostName'> & Pick<typeof ipTools, 'listLinks' | 'deleteLink' | 'listTable' | 'iptables'>;
+export type IpamStore = Pick<typeof ipamStore, 'readStore' | 'listIgniteVms' | 'netnsAddresses' | 'releaseAllocations'>;
 export type HostKernel = Pick<typeof hostKernel, 'readProcValue' | 'readInterfaceMtu' | 'readIptablesForward' | 'listFiles'>;
 export type Probes = Pick<typeof probes, 'tcpProbe' | 'udpProbe' | 'isTcpPortFree' | 'isUdpPortFree'> & Pick<typeof tlsProbe, 'fetchPresentedCa'> & Pick<typeof raftProbe, 'probeRaftPeer'>;
 export type StateFiles = Pick<typeof state, 'readState' | 'writeState' | 'removeState' | 'readLeaseCache' | 'writeLeaseCache' | 'acquireLock'>;
@@ -109,6 +113,7 @@ export function hostServices(options: Pick<Options, 'dockerHost' | 'dockerHostSo
     files: { ...hostFiles, conflistTemplate: () => loadTemplate() },
     cniBinaries: { ...cniBinaries, ensureDir: hostFiles.ensureDir, removeFile: hostFiles.removeFile, moveFile: hostFiles.moveFile },
     network: { ...hostNetwork, ...ipTools },
+    ipam: ipamStore,
     kernel: hostKernel,
     probes: { ...probes, ...tlsProbe, ...raftProbe },
     state,

@@ -3,6 +3,7 @@ import { INSECURE_OVERLAY } from '../pki/facts.js';
 import { authStep } from '../steps/auth.js';
 import { cniStep } from '../steps/cni.js';
 import { cniPluginsStep } from '../steps/cni-plugins.js';
+import { ipamGcStep } from '../steps/ipam.js';
 import type { CommandContext } from '../steps/context.js';
 import { etcdStep } from '../steps/etcd.js';
 import { flannelStep } from '../steps/flannel.js';
@@ -31,6 +32,7 @@ const steps: Step<CommandContext>[] = [
   networkConfigStep,
   flannelStep,
   cniStep,
+  ipamGcStep,
   tokenStep,
   saveStateStep('init'),
 ];
@@ -41,7 +43,7 @@ export const initCommand: CommandSpec = {
   steps: () => steps,
   summary(ctx) {
     const address = ctx.advertise?.address ?? '?';
-    const already = ['etcd', 'network-config', 'flannel', 'cni', 'cni-plugins'].every((id) => ctx.unchanged.has(id));
+    const already = ['etcd', 'network-config', 'flannel', 'cni', 'cni-plugins', 'ipam-gc'].every((id) => ctx.unchanged.has(id));
     return {
       title: already ? 'ignite-net: already initialised, nothing changed' : 'ignite-net: this host is initialised',
       lines: [

@@ -1,5 +1,6 @@
 import { cniStep } from '../steps/cni.js';
 import { cniPluginsStep } from '../steps/cni-plugins.js';
+import { ipamGcStep } from '../steps/ipam.js';
 import { controlPlanePkiStep } from '../steps/control-plane.js';
 import { etcdStep } from '../steps/etcd.js';
 import { flannelStep } from '../steps/flannel.js';
@@ -33,12 +34,13 @@ export const joinCommand: CommandSpec = {
     ...(options.controlPlane ? [controlPlanePkiStep, memberStep, etcdStep, promoteStep] : []),
     flannelStep,
     cniStep,
+    ipamGcStep,
     verifyOverlayStep,
     saveStateStep('joined'),
   ],
   summary(ctx) {
     const member = ctx.controlPlane?.member;
-    const already = [...(member ? ['pki', 'etcd'] : []), 'flannel', 'cni', 'cni-plugins'].every((id) => ctx.unchanged.has(id));
+    const already = [...(member ? ['pki', 'etcd'] : []), 'flannel', 'cni', 'cni-plugins', 'ipam-gc'].every((id) => ctx.unchanged.has(id));
     const endpoints = ctx.flannelEndpoints ?? [ctx.etcdEndpoint ?? '?'];
     return {
       title: already ? 'ignite-net: already joined, nothing changed' : `ignite-net: joined ${ctx.peer?.host ?? ''}${member ? ' as a control-plane member' : ''}`,

@@ -7,10 +7,12 @@ import { SYSCTL } from '../adapters/host-kernel.js';
 import { fail, pass, warn, type Outcome } from '../core/check.js';
 import { renderConflist } from '../cni/conflist.js';
 import { cniBlockers, cniConfigProblem, evaluateCniOrder } from '../cni/load-order.js';
+import { evaluateStale } from '../cni/ipam-stale.js';
 import { conflistCniVersion, evaluatePlugins } from '../cni/plugin-versions.js';
 import { CNI_FILES, CNI_PLUGINS } from '../defaults.js';
 import { evaluateForwardPolicy } from '../net/iptables.js';
 import { evaluateMtu } from '../net/mtu.js';
+import { gatherStoreFindings } from '../steps/ipam.js';
 import type { Check } from '../steps/preflight.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -110,6 +112,15 @@ export const cniPluginsCheck: Check = {
   },
 };
 
+/** host-local allocations of our network whose owner is gone (cni/ipam-stale.ts decides). */
+export const staleAllocationsCheck: Check = {
+  name: 'CNIStaleAllocations',
+  async run(ctx) {
+    const command = ctx.state?.role === 'joined' ? `join ${ctx.state.peer ?? '<host>'}` : 'init';
+    return evaluateStale(await gatherStoreFindings(ctx), command);
+  },
+};
+
 export const mtuCheck: Check = {
   name: 'OverlayMTU',
   async run(ctx) {
@@ -121,5 +132,5 @@ export const mtuCheck: Check = {
 
 /** doctor's own checks, after preflight's (they use its advertise address and Docker client). */
 export function hostChecks(): Check[] {
-  return [ipForwardCheck, bridgeNetfilterCheck, forwardPolicyCheck, cniOrderCheck, cniPluginsCheck, mtuCheck];
+  return [ipForwardCheck, bridgeNetfilterCheck, forwardPolicyCheck, cniOrderCheck, cniPluginsCheck, staleAllocationsCheck, mtuCheck];
 }

@@ -17,7 +17,9 @@ import type { PresentedCa } from '../../src/adapters/tls-probe.js';
 import { sha256 } from '../../src/cni/plugins.js';
 import type { PluginProbe } from '../../src/cni/plugin-versions.js';
 import type { VersionAnswer } from '../../src/adapters/cni-binaries.js';
-import type { Clock, CniBinaries, HostFiles, HostKernel, HostNetwork, Probes, Services, StateFiles } from '../../src/adapters/services.js';
+import type { Clock, CniBinaries, HostFiles, HostKernel, HostNetwork, IpamStore, Probes, Services, StateFiles } from '../../src/adapters/services.js';
+import type { ReleaseResult, StoreRead } from '../../src/adapters/ipam-store.js';
+import { parseAllocationFile, type Allocation } from '../../src/cni/ipam-stale.js';
 import type { HostState, Lock } from '../../src/adapters/state.js';
 import { loadTemplate } from '../../src/adapters/templates.js';
 import { IgniteError, interruptedError } from '../../src/core/errors.js';
@@ -84,6 +86,11 @@ export class FakeDocker implements DockerClient {
     if (content === undefined) throw new IgniteError('docker', `Image ${image} has no ${path} (fake)`);
     return content;
   }
+  async listAllContainers(): Promise<{ ids: string[]; names: string[] }> {
+    const all = [...this.containers.values()];
+    return { ids: all.map((c) => c.id), names: all.map((c) => c.name) };
+  }
+
   async listManaged(role?: ContainerRole): Promise<ManagedContainer[]> {
     return [...this.containers.values()]
       .filter((c) => c.labels[LABELS.managed] === 'true' && (role === undefined || c.labels[LABELS.role] === role))
@@ -382,6 +389,43 @@ export class FakeCniBinaries implements CniBinaries {
   };
 }
 
+/** host-local's store as files of address → content and mtime; the VM dirs and netns addresses as sets. */
+export class FakeIpam implements IpamStore {
+  readonly stores = new Map<string, Map<string, { text: string; mtimeMs: number }>>();
+  unreadable = new Set<string>();
+  igniteVms: Set<string> | undefined = new Set();
+  addresses: Set<string> | undefined = new Set();
+  lockProblem: string | undefined;
+  readonly calls: string[] = [];
+
+  allocate(dir: string, address: string, containerId: string, mtimeMs: number, ifname = 'eth0'): void {
+    const store = this.stores.get(dir) ?? new Map<string, { text: string; mtimeMs: number }>();
+    store.set(address, { text: `${containerId}\r\n${ifname}`, mtimeMs });
+    this.stores.set(dir, store);
+  }
+  readStore = async (dir: string): Promise<StoreRead> => {
+    if (this.unreadable.has(dir)) return { kind: 'unreadable', problem: `cannot read ${dir}: EACCES` };
+    const store = this.stores.get(dir);
+    if (!store) return { kind: 'missing' };
+    return { kind: 'ok', allocations: [...store].sort().map(([address, f]) => ({ address, ...parseAllocationFile(f.text), since: f.mtimeMs })) };
+  };
+  listIgniteVms = async (): Promise<Set<string> | undefined> => this.igniteVms;
+  netnsAddresses = async (): Promise<Set<string> | undefined> => this.addresses;
+  releaseAllocations = async (dir: string, allocations: readonly Allocation[]): Promise<ReleaseResult> => {
+    if (this.lockProblem) return { lockProblem: this.lockProblem };
+    const store = this.stores.get(dir);
+    const freed: string[] = [];
+    const skipped: { address: string; why: string }[] = [];
+    for (const a of allocations) {
+      if (store?.delete(a.address)) {
+        this.calls.push(`free ${dir}/${a.address}`);
+        freed.push(a.address);
+      } else skipped.push({ address: a.address, why: 'already released' });
+    }
+    return { freed, skipped };
+  };
+}
+
 // ---------------------------------------------------------------------------------------------
 // Network, kernel, probes, state, clock
 
@@ -490,6 +534,7 @@ export interface FakeHost {
   etcd: FakeEtcd;
   files: FakeFiles;
   cniBinaries: FakeCniBinaries;
+  ipam: FakeIpam;
   network: FakeNetwork;
   probes: FakeProbes;
   state: FakeState;
@@ -504,6 +549,7 @@ export function fakeServices(): FakeHost {
     etcd: new FakeEtcd(),
     files: new FakeFiles(clock),
     cniBinaries: new FakeCniBinaries(),
+    ipam: new FakeIpam(),
     network: new FakeNetwork(),
     probes: new FakeProbes(),
     state: new FakeState(),
@@ -526,6 +572,7 @@ export function fakeServices(): FakeHost {
     },
     files: host.files,
     cniBinaries: host.cniBinaries,
+    ipam: host.ipam,
     network: host.network,
     kernel: fakeKernel,
     probes: host.probes,

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { readdir, rm, writeFile } from 'node:fs/promises';
+import { readdir, rm, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LABELS } from '../../src/defaults.js';
 import { CLI, describe, hostsWithTestImages, joinCommandOf, runCli, TEST_CNI_PLUGIN_FLAGS, TEST_FLANNEL_FLAGS, TEST_IMAGE_FLAGS } from '../_helpers/cli.js';
@@ -8,7 +8,7 @@ import type { SimHost } from '../_helpers/hosts.js';
 /** Every check doctor runs on an init host (or a host about to init), in order. */
 const INIT_HOST_CHECKS = [
   'StateFile', 'IsPrivilegedUser', 'DockerEngine', 'ContainerNames', 'CNIConfDir', 'FlannelRunDir', 'TunDevice', 'AdvertiseAddress',
-  'Port-2379', 'Port-2380', 'Port-backend-udp', 'NetworkOverlap', 'IPForward', 'BridgeNetfilter', 'ForwardPolicy', 'CNIConfigOrder', 'CNIPlugins', 'OverlayMTU',
+  'Port-2379', 'Port-2380', 'Port-backend-udp', 'NetworkOverlap', 'IPForward', 'BridgeNetfilter', 'ForwardPolicy', 'CNIConfigOrder', 'CNIPlugins', 'CNIStaleAllocations', 'OverlayMTU',
 ];
 
 const OTHER_CONFLIST = '{ "cniVersion": "0.4.0", "name": "other", "plugins": [ { "type": "bridge", "bridge": "other0" } ] }\n';
@@ -25,6 +25,25 @@ async function snapshot(host: SimHost): Promise<string> {
     run: (await readdir(host.dirs.runDir).catch(() => ['(missing)'])).sort(),
     state: stateDir.code === 0 ? stateDir.stdout.split('\n').filter((l) => !l.startsWith('total')).map((l) => l.replace(/\s+\S+\s+\S+\s+\S+\s+(\S+)$/, ' $1')) : 'absent',
   }, null, 1);
+}
+
+/**
+ * A "VM" on the host: an address from the real host-local plugin (CNI ADD, our network cbr0, the
+ * host's default store), held by a process in its own network namespace with the address on its lo.
+ */
+async function vmWithAddress(t: { teardown(fn: () => void): void }, host: SimHost, containerId: string): Promise<{ address: string; stop(): void; exited: Promise<void> }> {
+  const conf = JSON.stringify({ cniVersion: '0.4.0', name: 'cbr0', ipam: { type: 'host-local', subnet: '10.50.200.0/24' } });
+  const add = await host.exec('/usr/lib/cni/host-local', [], { env: { CNI_COMMAND: 'ADD', CNI_CONTAINERID: containerId, CNI_NETNS: '/proc/self/ns/net', CNI_IFNAME: 'eth0', CNI_PATH: '/usr/lib/cni' }, input: conf });
+  if (add.code !== 0) throw new Error(`host-local ADD: ${add.stdout} ${add.stderr}`);
+  const address = ((JSON.parse(add.stdout) as { ips: { address: string }[] }).ips[0]?.address ?? '').replace(/\/\d+$/, '');
+  const child = host.spawn('unshare', ['--net', 'sh', '-c', `ip link set lo up && ip addr add ${address}/32 dev lo && echo ready && exec sleep 300`], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  t.teardown(() => void (child.exitCode === null && child.kill('SIGKILL')));
+  await new Promise<void>((resolve, reject) => {
+    child.stdout?.once('data', () => resolve());
+    child.once('exit', (code) => reject(new Error(`the VM stand-in exited with ${code}`)));
+  });
+  return { address, stop: () => void child.kill('SIGKILL'), exited };
 }
 
 /** Check names in the summary on stdout, in order (`  Name  ok  message`). */
@@ -59,16 +78,30 @@ test.serial('doctor on a broken fresh host fails naming checks and fixes, change
   const off = await host.exec('sysctl', ['-w', 'net.ipv4.ip_forward=0']);
   t.is(off.code, 0, off.stderr);
 
+  // Two "VMs" got addresses from the REAL host-local (Debian's) in our network's store: one lives (a
+  // process in its own network namespace with the address on its lo), the other died without a CNI
+  // DEL (its namespace went with its process). Both allocations are older than the grace period.
+  const live = await vmWithAddress(t, host, 'ignite-0123456789abcdef');
+  const dead = await vmWithAddress(t, host, 'ignite-fedcba9876543210');
+  dead.stop();
+  await dead.exited;
+  const store = join(host.dirs.cniStateDir, 'networks', 'cbr0');
+  const old = new Date(Date.now() - 10 * 60_000);
+  for (const address of [live.address, dead.address]) await utimes(join(store, address), old, old);
+
   const before = await snapshot(host);
   const broken = await runCli(host, ['doctor']);
   t.is(broken.code, 3, describe(broken));
   t.regex(broken.stderr, /\[ERROR CNIConfigOrder\] 00-other\.conflist sorts before 10-flannel\.conflist in \/etc\/cni\/net\.d: .* — Move it out of \/etc\/cni\/net\.d/);
   t.regex(broken.stderr, new RegExp(`\\[ERROR Port-backend-udp\\] 8285/udp is already in use on ${host.address.replaceAll('.', '\\.')} — Stop what holds it`));
   t.regex(broken.stderr, /\[ERROR IPForward\] net\.ipv4\.ip_forward = 0: .* — Run `sysctl -w net\.ipv4\.ip_forward=1`/);
-  t.regex(broken.stdout, /^ignite-net doctor: 3 of 18 checks failed$/m);
+  t.regex(broken.stdout, /^ignite-net doctor: 3 of 19 checks failed$/m);
   t.deepEqual(checkNames(broken.stdout), INIT_HOST_CHECKS, 'the summary names every check');
   t.regex(broken.stdout, /^ {2}IPForward +FAIL {2}net\.ipv4\.ip_forward = 0/m);
   t.regex(broken.stdout, /^ {2}TunDevice +ok {4}\/dev\/net\/tun present/m);
+  const deadRe = dead.address.replaceAll('.', '\\.');
+  t.regex(broken.stdout, new RegExp(`^ {2}CNIStaleAllocations +WARN {2}1 stale IP allocation in /var/lib/cni/networks/cbr0 \\(owner gone\\): ${deadRe} \\(ignite-fedcba9876543210, since [\\d-]+ [\\d:]+ UTC\\); 1 kept \\(1 address in use in a netns\\)$`, 'm'));
+  t.regex(broken.stderr, /\[WARN CNIStaleAllocations\] .* — `sudo ignite-net init` frees them/);
   // A missing plugin is a warning (as init says it): init installs it with --install-cni-plugins.
   t.regex(broken.stdout, /^ {2}CNIPlugins +WARN {2}CNI plugins missing from \/opt\/cni\/bin: flannel, portmap, firewall, bridge, host-local/m);
   t.regex(broken.stdout, /next:\n {2}Port-backend-udp: Stop what holds it/);
@@ -86,17 +119,21 @@ test.serial('doctor on a broken fresh host fails naming checks and fixes, change
   t.is((await host.exec('sysctl', ['-w', 'net.ipv4.ip_forward=1'])).code, 0);
   const init = await runCli(host, ['init', ...TEST_IMAGE_FLAGS, ...TEST_CNI_PLUGIN_FLAGS]);
   t.is(init.code, 0, describe(init));
+  // init freed the dead VM's allocation and kept the live one's.
+  t.regex(init.stderr, new RegExp(`^✔ ipam-gc .* — freed 1 stale IP allocation: ${deadRe} \\(ignite-fedcba9876543210, since `, 'm'), describe(init));
+  t.deepEqual((await readdir(store)).filter((name) => /^\d/.test(name)), [live.address]);
   const afterInit = await snapshot(host);
   const healthy = await runCli(host, ['doctor']);
   t.is(healthy.code, 0, describe(healthy));
   // A secure init host: its security checks come last.
-  t.regex(healthy.stdout, /^ignite-net doctor: (all 22 checks passed|no failures, \d+ warnings? \(22 checks\))$/m);
+  t.regex(healthy.stdout, /^ignite-net doctor: (all 23 checks passed|no failures, \d+ warnings? \(23 checks\))$/m);
   t.deepEqual(checkNames(healthy.stdout), [...INIT_HOST_CHECKS, 'EtcdTls', 'EtcdCert', 'EtcdAuth', 'EtcdIdentity']);
   t.regex(healthy.stdout, /^ {2}checked +init host \(state file\)$/m);
   t.regex(healthy.stdout, /^ {2}Port-2379 +ok {4}2379\/tcp held by our ignite-etcd$/m);
   t.regex(healthy.stdout, /^ {2}CNIConfigOrder +ok {4}10-flannel\.conflist is the first/m);
   // Each plugin init installed answered VERSION (flannel: the test image's script; the others: Debian's).
   t.regex(healthy.stdout, /^ {2}CNIPlugins +ok {4}flannel, portmap, firewall, bridge, host-local \(CNI 1\.0\.0\) in \/opt\/cni\/bin, all speak the conflist's CNI 0\.4\.0$/m);
+  t.regex(healthy.stdout, /^ {2}CNIStaleAllocations +ok {4}1 kept \(1 address in use in a netns\) in \/var\/lib\/cni\/networks\/cbr0, none stale$/m);
   t.notRegex(healthy.stderr, /\[ERROR/);
   t.is(await snapshot(host), afterInit, 'doctor changed nothing on the initialised host either');
 

@@ -18,6 +18,8 @@ export interface DockerClient {
   /** One file of an image (a container created, never started, then removed): the flannel CNI plugin. */
   readImageFile(image: string, path: string, signal?: AbortSignal): Promise<Buffer>;
   listManaged(role?: ContainerRole): Promise<ManagedContainer[]>;
+  /** Every container in any state, ours or not: full IDs and names (without Docker's leading slash). */
+  listAllContainers(): Promise<{ ids: string[]; names: string[] }>;
   inspectContainer(nameOrId: string): Promise<ContainerView | undefined>;
   createAndStart(spec: ContainerCreateOptions): Promise<ContainerView>;
   stopAndRemove(id: string, timeoutSec: number): Promise<'removed' | 'absent'>;

@@ -167,6 +167,11 @@ export class DockerEngine implements DockerClient {
     return list.map(toManagedContainer);
   }
 
+  async listAllContainers(): Promise<{ ids: string[]; names: string[] }> {
+    const list = await this.call('list containers', () => this.docker.listContainers({ all: true }));
+    return { ids: list.map((c) => c.Id), names: list.flatMap((c) => c.Names.map((n) => n.replace(/^\//, ''))) };
+  }
+
   /** undefined when no such container. */
   async inspectContainer(nameOrId: string): Promise<ContainerView | undefined> {
     return this.call(`inspect container ${nameOrId}`, async () => {
