@@ -2,16 +2,15 @@ import { IgniteError } from '../core/errors.js';
 import type { SummaryLine } from '../core/events.js';
 import type { Step } from '../core/step.js';
 import type { ControlPlaneBundle } from '../pki/certificate-key.js';
-import { bootstrapKey, controlPlaneKey, hostUser, joinKey, tokenKey, tokenRole, tokenUser } from '../pki/etcd-roles.js';
+import { bootstrapKey, joinKey, tokenKey } from '../pki/etcd-roles.js';
 import { pkiLayout } from '../pki/layout.js';
 import { parseJoinRecord, parseTokenRecord, recordTime } from '../pki/records.js';
 import { joinCommand } from '../pki/token.js';
 import { required, type CommandContext } from '../steps/context.js';
 import { readOwnBundle } from '../steps/control-plane.js';
-import { removeHostIdentity } from '../steps/host-record.js';
 import { connectAsRoot } from '../steps/root-access.js';
 import { loadStateStep } from '../steps/state.js';
-import { createJoinToken } from '../steps/token.js';
+import { createJoinToken, deleteToken, sweepExpiredTokens, sweptNote, tokenIds } from '../steps/token.js';
 import type { CommandSpec } from './command.js';
 
 /** What a control-plane join needs (docs/ha.md): only a host that has the CA key and root's credential can give it. */
@@ -35,24 +34,20 @@ const actionStep: Step<CommandContext> = {
     const action = required(ctx.options.token, 'token action');
     const now = new Date(ctx.services.clock.now());
     const tokens = ctx.summaryLines ?? (ctx.summaryLines = []);
+    const swept = action.action === 'delete' ? [] : await sweepExpiredTokens(admin, now);
     if (action.action === 'create') {
       const state = required(ctx.state, 'state');
       const bundle = action.controlPlane ? await readBundle(ctx) : undefined;
       const { token, expiresAt, certificateKey } = await createJoinToken(admin, Math.round(ctx.options.ttlMs / 1000), now, io.changed, bundle);
       // The only place the certificate key ever appears: the command the operator asked for.
       ctx.joinCommand = joinCommand(state.advertiseAddress, token, state.security?.caPin ?? '', certificateKey);
-      return { detail: `${bundle ? 'control-plane ' : ''}token ${token.id}, valid until ${recordTime(expiresAt.toISOString())}` };
+      return { detail: `${bundle ? 'control-plane ' : ''}token ${token.id}, valid until ${recordTime(expiresAt.toISOString())}${sweptNote(swept)}` };
     }
-    const ids = (await admin.listUsers()).filter((u) => u.startsWith(tokenUser(''))).map((u) => u.slice(tokenUser('').length));
+    const ids = await tokenIds(admin);
     if (action.action === 'delete') {
       const id = required(action.id, 'token id');
       if (!ids.includes(id)) throw new IgniteError('usage', `there is no token ${id}`, { hint: 'See `ignite-net token list`.' });
-      // An unused token's host identity goes with it; a used one stays the host's until `hosts revoke`.
-      const used = (await admin.get(joinKey(id))) !== undefined;
-      await admin.deleteUser(tokenUser(id));
-      await admin.deleteRole(tokenRole(id));
-      if (!used) await removeHostIdentity(admin, hostUser(id));
-      for (const key of [bootstrapKey(id), controlPlaneKey(id), tokenKey(id)]) await admin.delete(key);
+      const used = (await deleteToken(admin, id)) === 'used';
       tokens.push({ label: id, value: used ? 'deleted; the host that joined with it keeps its identity (`hosts revoke` takes that back)' : 'deleted, with the host identity it would have opened: it can no longer be used' });
       return { detail: `deleted ${id}` };
     }
@@ -67,7 +62,7 @@ const actionStep: Step<CommandContext> = {
           : 'expired unused (it opens nothing now)';
       tokens.push({ label: id, value: `${record?.controlPlane === true ? 'control-plane, ' : ''}created ${record ? recordTime(record.createdAt) : '?'}; ${fate}` });
     }
-    return { detail: `${ids.length} token${ids.length === 1 ? '' : 's'}` };
+    return { detail: `${ids.length} token${ids.length === 1 ? '' : 's'}${sweptNote(swept)}` };
   },
 };
 

@@ -12,6 +12,8 @@ export interface ControlPlaneBundle {
   caCertPem: string;
   caKeyPem: string;
   rootPassword: string;
+  /** When the token that carries it expires (pki/token.ts sealedExpired); absent in bundles made before. */
+  expiresAt?: string;
 }
 
 const KEY_RE = /^[0-9a-f]{64}$/;
@@ -66,5 +68,5 @@ export function openBundle(certificateKey: string, tokenId: string, sealed: stri
   const parsed: unknown = JSON.parse(text);
   const b = parsed as Partial<ControlPlaneBundle>;
   if (typeof b.caCertPem !== 'string' || typeof b.caKeyPem !== 'string' || typeof b.rootPassword !== 'string') return undefined;
-  return { caCertPem: b.caCertPem, caKeyPem: b.caKeyPem, rootPassword: b.rootPassword };
+  return { caCertPem: b.caCertPem, caKeyPem: b.caKeyPem, rootPassword: b.rootPassword, ...(typeof b.expiresAt === 'string' ? { expiresAt: b.expiresAt } : {}) };
 }

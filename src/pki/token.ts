@@ -88,6 +88,21 @@ export function open(token: JoinToken, sealed: string): string | undefined {
   }
 }
 
+/**
+ * A sealed box's own expiry, checked by the host that opens it: etcd deletes a box when its lease runs
+ * out, but lease expiry has had bugs (etcd-io/etcd#13975, #11123), so the expiry sealed (and so
+ * authenticated) inside the box stops an honest joiner all the same. The leeway keeps a joining host
+ * whose clock runs a little ahead from refusing a box etcd still holds.
+ */
+export const SEALED_EXPIRY_LEEWAY_MS = 5 * 60 * 1000;
+
+/** true when `expiresAt` (ISO; absent in boxes made before it was sealed) lies more than the leeway before `now`. */
+export function sealedExpired(expiresAt: string | undefined, now: Date): boolean {
+  if (expiresAt === undefined) return false;
+  const at = Date.parse(expiresAt);
+  return Number.isNaN(at) || now.getTime() > at + SEALED_EXPIRY_LEEWAY_MS;
+}
+
 /** A strong random password for an etcd user (never shown). */
 export function newPassword(): string {
   return randomBytes(24).toString('base64url');

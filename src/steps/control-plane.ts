@@ -10,7 +10,9 @@ import { openBundle, type ControlPlaneBundle } from '../pki/certificate-key.js';
 import { controlPlaneKey, ROOT_USER, tokenUser } from '../pki/etcd-roles.js';
 import { caPin } from '../pki/inspect.js';
 import { ETCD_SERVER_NAME, pkiLayout, SECRET_DIR_MODE, SECRET_MODE, type PkiLayout } from '../pki/layout.js';
+import { sealedExpired } from '../pki/token.js';
 import { required, type CommandContext } from './context.js';
+import { expiredBox } from './peer-secure.js';
 import { ensureMemberCertificate, writeWithUndo } from './pki.js';
 
 /**
@@ -97,6 +99,8 @@ export async function openControlPlane(ctx: CommandContext, timeoutMs: number): 
         hint: 'Copy the whole join command, --certificate-key included, exactly as `token create --control-plane` printed it.',
       });
     }
+    const now = new Date(ctx.services.clock.now());
+    if (sealedExpired(bundle.expiresAt, now)) throw expiredBox(token, host, bundle.expiresAt ?? '', now);
     if (caPin(bundle.caCertPem) !== security.pin) {
       throw new IgniteError('conflict', `the control-plane bundle of token ${token.id}.… holds another CA than the one ${host} presents`, { hint: `Was init run again on ${host}? ${NEW_TOKEN_HINT}` });
     }

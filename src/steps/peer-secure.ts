@@ -6,7 +6,7 @@ import { PORTS } from '../defaults.js';
 import { etcdEndpoint } from '../net/host-arg.js';
 import { bootstrapKey, hostUser, tokenUser } from '../pki/etcd-roles.js';
 import { ETCD_SERVER_NAME, pkiLayout } from '../pki/layout.js';
-import { open, type JoinToken } from '../pki/token.js';
+import { open, sealedExpired, type JoinToken } from '../pki/token.js';
 import { readHostIdentity } from './auth.js';
 import { required, type CommandContext } from './context.js';
 
@@ -61,7 +61,7 @@ export async function secureAccess(ctx: CommandContext, presented: PresentedCa |
   }
   const token = required(join, 'join token').token;
   const tokenStore = ctx.services.etcd(etcdEndpoint(address, PORTS.etcdClient, 'https'), { timeoutMs, tls, auth: { username: tokenUser(token.id), password: token.secret } });
-  const identity = await openBox(tokenStore, token, host);
+  const identity = await openBox(tokenStore, token, host, new Date(ctx.services.clock.now()));
   ctx.joining = { identity, tokenStore };
   ctx.peerAccess = 'token';
   return { tls, auth: identity };
@@ -74,7 +74,7 @@ function pinMismatch(host: string, whose: string, expected: string, found: strin
 }
 
 /** The identity `token create` sealed for this token; read, not taken (the identity step takes it). */
-async function openBox(tokenStore: { get(key: string): Promise<string | undefined> }, token: JoinToken, host: string): Promise<EtcdAuth> {
+async function openBox(tokenStore: { get(key: string): Promise<string | undefined> }, token: JoinToken, host: string, now: Date): Promise<EtcdAuth> {
   const box = await tokenStore.get(bootstrapKey(token.id)).catch((error: unknown) => {
     if (error instanceof IgniteError && error.kind === 'permission') {
       throw new IgniteError('permission', `the token ${token.id}.… is not known to the overlay at ${host}: it was deleted, or is mistyped`, {
@@ -90,5 +90,14 @@ async function openBox(tokenStore: { get(key: string): Promise<string | undefine
   }
   const opened = open(token, box);
   if (opened === undefined) throw new IgniteError('permission', `the token ${token.id}.… does not open what the overlay holds for it`, { hint: 'Copy the whole join command again, exactly as printed.' });
-  return JSON.parse(opened) as EtcdAuth;
+  const sealed = JSON.parse(opened) as EtcdAuth & { expiresAt?: string };
+  if (sealedExpired(sealed.expiresAt, now)) throw expiredBox(token, host, sealed.expiresAt ?? '', now);
+  return { username: sealed.username, password: sealed.password };
+}
+
+/** A box etcd still held past its sealed expiry (its lease not revoked in time), or this host's clock is far ahead. */
+export function expiredBox(token: JoinToken, host: string, expiresAt: string, now: Date): IgniteError {
+  return new IgniteError('permission', `the token ${token.id}.… has expired: it was valid until ${expiresAt}, and this host's clock says ${now.toISOString()}`, {
+    hint: `If this host's clock is right, run \`sudo ignite-net token create\` on ${host} for another; if not, set it (timedatectl) and join again.`,
+  });
 }

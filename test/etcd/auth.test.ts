@@ -277,7 +277,8 @@ test('a control-plane token: only its user reads and takes the bundle, which ope
   const admin = rootAdmin(t);
   await admin.ensureRole(FLANNEL_ROLE, flannelPermissions());
   const bundle = { caCertPem: etcd().ca.certPem, caKeyPem: 'the CA key', rootPassword: etcd().rootPassword };
-  const { token, certificateKey } = await createJoinToken(admin, 60, new Date(), undefined, bundle);
+  const made = new Date();
+  const { token, certificateKey } = await createJoinToken(admin, 60, made, undefined, bundle);
   if (certificateKey === undefined) throw new Error('no certificate key');
   const plainToken = (await createJoinToken(admin, 60, new Date())).token;
   t.is((await createJoinToken(admin, 60, new Date())).certificateKey, undefined);
@@ -290,7 +291,7 @@ test('a control-plane token: only its user reads and takes the bundle, which ope
   await refused(t, host.store.get(key), 'permission', /permission denied/);
   const mine = store(t, { auth: { username: tokenUser(token.id), password: token.secret } });
   const sealed = await mine.get(key);
-  t.deepEqual(openBundle(certificateKey, token.id, sealed ?? ''), bundle);
+  t.deepEqual(openBundle(certificateKey, token.id, sealed ?? ''), { ...bundle, expiresAt: new Date(made.getTime() + 60_000).toISOString() }, 'with the token\'s expiry sealed in');
   t.is(openBundle(certificateKey.replace(/^./, (c) => (c === '0' ? '1' : '0')), token.id, sealed ?? ''), undefined, 'a wrong key opens nothing');
   const taken = await mine.takeKey(key);
   t.is(taken?.value, sealed);

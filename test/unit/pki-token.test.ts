@@ -1,6 +1,6 @@
 import test from 'ava';
 import { IgniteError } from '../../src/core/errors.js';
-import { formatToken, joinCommand, newPassword, newToken, open, parseCaPin, parseToken, seal } from '../../src/pki/token.js';
+import { formatToken, joinCommand, newPassword, newToken, open, parseCaPin, parseToken, seal, sealedExpired, SEALED_EXPIRY_LEEWAY_MS } from '../../src/pki/token.js';
 
 test('new tokens have kubeadm\'s form and differ', (t) => {
   const seen = new Set<string>();
@@ -52,4 +52,14 @@ test('passwords are long and random', (t) => {
   const a = newPassword();
   t.true(a.length >= 32);
   t.not(a, newPassword());
+});
+
+test('a sealed expiry: refused once more than the leeway past it; boxes without one (made before) are not', (t) => {
+  const expiresAt = '2026-01-01T01:00:00.000Z';
+  const at = Date.parse(expiresAt);
+  t.false(sealedExpired(expiresAt, new Date(at - 1)));
+  t.false(sealedExpired(expiresAt, new Date(at + SEALED_EXPIRY_LEEWAY_MS)), 'a joining clock a little ahead');
+  t.true(sealedExpired(expiresAt, new Date(at + SEALED_EXPIRY_LEEWAY_MS + 1)));
+  t.false(sealedExpired(undefined, new Date(at + 10 * SEALED_EXPIRY_LEEWAY_MS)));
+  t.true(sealedExpired('not a time', new Date(at)), 'an unreadable expiry is not trusted');
 });
