@@ -22,6 +22,11 @@ import { etcdAccess } from './etcd-access.js';
 /** Each call: a cluster without quorum must not hold cleanup up. */
 const MEMBER_TIMEOUT_MS = 5_000;
 const STATUS_TIMEOUT_MS = 2_000;
+/**
+ * etcd refuses a member change for 5 s after a member (re)connects ("unhealthy cluster"), although the
+ * check found quorum: a member that came back just before cleanup is waited for that long, and a little more.
+ */
+export const SETTLE_WAIT_MS = 8_000;
 
 export interface MemberFacts {
   /** This host's advertise address: its member is the one with a peer URL on it. */
@@ -150,7 +155,8 @@ export const leaveClusterStep: Step<CommandContext> = {
     try {
       io.progress(`removing ${who} through ${plan.via[0] ?? ''}`);
       admin = ctx.services.etcdMembers(plan.via, { timeoutMs: Math.min(ctx.options.timeoutMs, MEMBER_TIMEOUT_MS), ...access });
-      const removed = await admin.remove(plan.id);
+      // Forced (no quorum to commit it), waiting would only delay the same refusal.
+      const removed = await admin.remove(plan.id, { waitMs: plan.forced ? 0 : SETTLE_WAIT_MS, signal: io.signal });
       ctx.cleanup.memberRemoved = true;
       if (removed) ctx.removed.push(`${who} from etcd's member list`);
       return { detail: removed ? `removed ${plan.id} through ${plan.via[0] ?? ''}` : 'already removed' };

@@ -4,7 +4,7 @@ import type { EtcdMembers, MemberWithStatus } from '../../src/adapters/etcd/memb
 import type { HostState } from '../../src/adapters/state.js';
 import { IgniteError } from '../../src/core/errors.js';
 import { ETCD_VOLUME } from '../../src/defaults.js';
-import { leaveClusterStep, memberCheckStep, planMemberRemoval } from '../../src/steps/cleanup-member.js';
+import { leaveClusterStep, memberCheckStep, planMemberRemoval, SETTLE_WAIT_MS } from '../../src/steps/cleanup-member.js';
 import { volumeStep } from '../../src/steps/cleanup.js';
 import { fakeServices } from '../_helpers/fakes.js';
 import { stepHarness } from '../_helpers/step-harness.js';
@@ -62,6 +62,8 @@ function state(over: Partial<HostState> = {}): HostState {
 /** A fake member API: `members` as listed, `removeFails` makes remove throw; records the calls. */
 function fakeMembers(members: MemberWithStatus[] | IgniteError, removeFails?: IgniteError) {
   const calls: string[] = [];
+  /** Each remove's waitMs: how long it would wait out etcd's "unhealthy cluster". */
+  const waits: number[] = [];
   const open = (endpoints: string | readonly string[], options: { auth?: unknown }): EtcdMembers => {
     calls.push(`open ${[endpoints].flat().join(',')}${options.auth ? ' as root' : ''}`);
     return {
@@ -72,8 +74,9 @@ function fakeMembers(members: MemberWithStatus[] | IgniteError, removeFails?: Ig
       },
       promote: async () => 'unchanged',
       updatePeerUrls: async () => undefined,
-      remove: async (id) => {
+      remove: async (id, options) => {
         calls.push(`remove ${id}`);
+        waits.push(options?.waitMs ?? 0);
         if (removeFails) throw removeFails;
         return true;
       },
@@ -85,7 +88,7 @@ function fakeMembers(members: MemberWithStatus[] | IgniteError, removeFails?: Ig
       close: () => undefined,
     };
   };
-  return { calls, open };
+  return { calls, waits, open };
 }
 
 function harness(argv: string[], members: MemberWithStatus[] | IgniteError, removeFails?: IgniteError) {
@@ -108,6 +111,7 @@ test('a control-plane host leaves: the member is removed through another member 
   const result = await leaveClusterStep.run(ctx, io);
   t.regex(result?.detail ?? '', /^removed a3 through https:\/\/10\.0\.0\.1:2379$/);
   t.deepEqual(fake.calls.slice(1), ['open https://10.0.0.1:2379,https://10.0.0.2:2379 as root', 'remove a3']);
+  t.deepEqual(fake.waits, [SETTLE_WAIT_MS], 'a member that came back just before is waited for');
   t.true(ctx.removed.includes("etcd member m-10-0-0-3 (https://10.0.0.3:2380) from etcd's member list"));
   host.docker.volumes.set(ETCD_VOLUME, {});
   ctx.docker = await host.services.docker();
@@ -147,6 +151,7 @@ test('--force: a removal etcd cannot commit leaves the member listed and says ho
   const result = await leaveClusterStep.run(ctx, io);
   t.regex(result?.detail ?? '', /^left listed: etcd at https:\/\/10\.0\.0\.1:2379 did not answer within 5s$/);
   t.true(fake.calls.includes('remove a3'));
+  t.deepEqual(fake.waits, [0], 'forced: no waiting for a commit that cannot come');
   t.not(ctx.cleanup.memberRemoved, true, 'its volume is kept: it may be the only copy of the data');
   t.regex(ctx.left.join('\n'), /etcdctl member remove a3/);
 

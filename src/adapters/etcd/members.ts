@@ -67,8 +67,11 @@ export interface EtcdMembers {
   promote(id: string, options?: WaitOptions): Promise<'promoted' | 'unchanged'>;
   /** Replaces a member's peer URLs (an upgraded init member's http:// one becomes https://). */
   updatePeerUrls(id: string, peerUrls: readonly string[]): Promise<void>;
-  /** False when there was no such member. etcd refuses (kind 'conflict') a removal that would cost quorum. */
-  remove(id: string): Promise<boolean>;
+  /**
+   * False when there was no such member. etcd refuses (kind 'conflict') a removal that would cost quorum,
+   * and any removal for 5 s after a member (re)connected ("unhealthy cluster"): that one retried until `waitMs`.
+   */
+  remove(id: string, options?: WaitOptions): Promise<boolean>;
   /**
    * A Status call to each endpoint, each within `timeoutMs` (default 2 s), in parallel; never throws
    * for an endpoint that does not answer. Made without credentials: Status needs none, and a learner
@@ -173,9 +176,9 @@ class Members implements EtcdMembers {
     await this.call(async () => void (await this.client.cluster.memberUpdate({ ID, peerURLs: [...peerUrls] })));
   }
 
-  async remove(id: string): Promise<boolean> {
+  async remove(id: string, options: WaitOptions = {}): Promise<boolean> {
     const ID = toDecimal(id);
-    return this.call(async () => {
+    return this.retrying(MEMBER_ERRORS.unhealthy, options.waitMs ?? 0, options.signal, async () => {
       try {
         await this.client.cluster.memberRemove({ ID });
         return true;
