@@ -1,4 +1,5 @@
 import type { EtcdAdmin } from '../adapters/etcd/admin.js';
+import type { EtcdStore } from '../adapters/etcd/store.js';
 import { IgniteError } from '../core/errors.js';
 import type { StepIO } from '../core/step.js';
 import { FLANNEL_ROLE, hostPermissions, hostRecordKey, hostRole, hostUser } from '../pki/etcd-roles.js';
@@ -73,5 +74,20 @@ function sameEndpoints(text: string, record: HostRecord): boolean {
     return old.address === record.address && old.hostname === record.hostname && JSON.stringify(old.endpoints) === JSON.stringify(record.endpoints);
   } catch {
     return false;
+  }
+}
+
+/**
+ * cleanup, with the lease: this host's record goes too, deleted as this host's identity (its role lets
+ * it) or as root on a control-plane host, so no record of a host that left stays in etcd. An identity
+ * from before per-host roles may not delete it: it stays (status lists no record of a host without a
+ * lease) until `hosts revoke` on a control-plane host removes it with the identity.
+ */
+export async function removeOwnHostRecord(store: EtcdStore, user: string): Promise<'removed' | 'none' | 'not permitted'> {
+  try {
+    return (await store.delete(hostRecordKey(user))) ? 'removed' : 'none';
+  } catch (error) {
+    if (error instanceof IgniteError && error.kind === 'permission') return 'not permitted';
+    throw error;
   }
 }

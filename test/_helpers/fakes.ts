@@ -195,6 +195,8 @@ export class FakeEtcd {
 
   /** True: a store opened without auth is refused every call but ping, as etcd with auth on refuses one. */
   authRequired = false;
+  /** Keys whose delete etcd refuses (kind 'permission'), as a role without write on them is refused. */
+  readonly denied = new Set<string>();
 
   store(endpoints: string | readonly string[], options: EtcdStoreOptions): EtcdStore {
     const list = typeof endpoints === 'string' ? [endpoints] : [...endpoints];
@@ -249,7 +251,11 @@ export class FakeEtcd {
         const leaseId = String(this.nextLease++);
         for (const [key, value] of Object.entries(entries)) this.keys.set(key, { value, leaseId });
       },
-      delete: async (key: string) => (up(), this.keys.delete(key)),
+      delete: async (key: string) => {
+        up();
+        if (this.denied.has(key)) throw new IgniteError('permission', `etcd at ${list.join(', ')} refused: permission denied (fake)`);
+        return this.keys.delete(key);
+      },
       takeKey: async (key: string) => {
         up();
         const entry = this.keys.get(key);

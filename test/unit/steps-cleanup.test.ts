@@ -7,6 +7,8 @@ import { renderConflist } from '../../src/cni/conflist.js';
 import { IgniteError } from '../../src/core/errors.js';
 import { CONTAINER_NAMES, ETCD_KEYS, LABELS } from '../../src/defaults.js';
 import { formatSubnetEnv, subnetEnvPath } from '../../src/net/subnet-env.js';
+import { hostRecordKey } from '../../src/pki/etcd-roles.js';
+import { pkiLayout } from '../../src/pki/layout.js';
 import { cniPaths } from '../../src/steps/cni.js';
 import {
   releaseLeaseStep,
@@ -85,6 +87,35 @@ test("the lease step releases this host's lease only, in the etcd the state file
   t.is(result?.detail, 'released 10.50.31.0/24');
   t.deepEqual(ctx.removed, ['lease 10.50.31.0/24 in etcd at http://192.0.2.1:2379']);
   t.deepEqual(warnings, []);
+});
+
+test("on a secure overlay this host's record of its flannel's endpoints goes with its lease; one its identity may not delete is said to stay", async (t) => {
+  const { host, ctx, io } = harness();
+  ctx.state = joinedState({ etcdEndpoint: 'https://192.0.2.1:2379' });
+  const layout = pkiLayout(ctx.options.stateDir);
+  host.files.put(layout.flannelTls.ca, 'CA PEM');
+  host.files.put(layout.flannelTls.username, 'ignite-host-abc123\n');
+  host.files.put(layout.flannelTls.password, 'secret');
+  host.etcd.putLease('10.50.31.0/24', '192.0.2.10');
+  const mine = hostRecordKey('ignite-host-abc123');
+  const other = hostRecordKey('ignite-host-def456');
+  host.etcd.keys.set(mine, { value: '{"address":"192.0.2.10"}' });
+  host.etcd.keys.set(other, { value: '{"address":"192.0.2.11"}' });
+  const result = await releaseLeaseStep.run(ctx, io);
+  t.is(result?.detail, "released 10.50.31.0/24; this host's record removed");
+  t.false(host.etcd.keys.has(mine));
+  t.true(host.etcd.keys.has(other), "another host's record stays");
+  t.true(ctx.removed.includes(`this host's record ${mine} in etcd`));
+
+  const old = harness();
+  old.ctx.state = ctx.state;
+  for (const [path, text] of [[layout.flannelTls.ca, 'CA PEM'], [layout.flannelTls.username, 'ignite-host-abc123\n'], [layout.flannelTls.password, 'secret']] as const) old.host.files.put(path, text);
+  old.host.etcd.putLease('10.50.31.0/24', '192.0.2.10');
+  old.host.etcd.keys.set(mine, { value: '{}' });
+  old.host.etcd.denied.add(mine);
+  t.is((await releaseLeaseStep.run(old.ctx, old.io))?.detail, 'released 10.50.31.0/24', 'the lease is released all the same');
+  t.true(old.host.etcd.keys.has(mine));
+  t.regex(old.ctx.left.join('\n'), /record \/ignite-net\/hosts\/ignite-host-abc123 in etcd \(its identity predates per-host roles\): `ignite-net hosts revoke/);
 });
 
 test('a reservation of this host is kept and said to be kept', async (t) => {

@@ -1,0 +1,129 @@
+import type { EtcdStore } from '../adapters/etcd/store.js';
+import type { HostFiles } from '../adapters/services.js';
+import { IgniteError } from '../core/errors.js';
+import type { Step } from '../core/step.js';
+import { CONTAINER_NAMES, ETCD_KEYS, ETCD_VOLUME } from '../defaults.js';
+import { subnetToLeaseKey } from '../net/cidr.js';
+import { leaseExpiresBy, planLeaseRelease, selectLeasesToRelease } from '../net/lease-release.js';
+import { leaseSubnet, parseSubnetEnv, subnetEnvPath, type SubnetEnv } from '../net/subnet-env.js';
+import { hostRecordKey } from '../pki/etcd-roles.js';
+import { pkiLayout } from '../pki/layout.js';
+import { readHostIdentity } from './auth.js';
+import type { CommandContext } from './context.js';
+import { etcdAccess } from './etcd-access.js';
+import { removeOwnHostRecord } from './host-record.js';
+
+/**
+ * cleanup's etcd side for this host's lease (src/steps/cleanup.ts says the order): its lease is
+ * released, and its record of flannel's endpoints deleted, while etcd still answers.
+ */
+
+/** etcd gets this long per call during cleanup: an unreachable init host must not hold cleanup up. */
+const LEASE_ETCD_TIMEOUT_MS = 5_000;
+
+export async function readSubnetEnv(files: HostFiles, runDir: string): Promise<SubnetEnv | undefined> {
+  const text = await files.readIfExists(subnetEnvPath(runDir)).catch(() => undefined);
+  if (text === undefined) return undefined;
+  try {
+    return parseSubnetEnv(text);
+  } catch {
+    return undefined;
+  }
+}
+
+const formatTime = (date: Date): string => `${date.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+
+/**
+ * Releases this host's lease in etcd — on a joined host and on the init host alike, never another
+ * host's. On the init host this runs before etcd's container goes, so a later `init` (which keeps
+ * the data volume) does not find a stale lease of a host that no longer runs flannel, and the
+ * joined hosts' flannel drops its routes to this host at once instead of in up to 24 h.
+ * etcd unreachable is not an error: everything else is local, and the lease expires by itself.
+ */
+export const releaseLeaseStep: Step<CommandContext> = {
+  id: 'lease',
+  title: "Release this host's lease",
+  async run(ctx, io) {
+    const known = ctx.cleanup;
+    const env = await readSubnetEnv(ctx.services.files, ctx.options.runDir);
+    const plan = planLeaseRelease({
+      ...(ctx.state ? { recorded: ctx.state } : {}),
+      ...(env ? { envSubnet: leaseSubnet(env) } : {}),
+      ...(known.flannelEtcdEndpoint ? { flannelEtcdEndpoint: known.flannelEtcdEndpoint } : {}),
+      ...(known.flannelPublicIP ? { flannelPublicIP: known.flannelPublicIP } : {}),
+      hadEtcdContainer: known.hadEtcdContainer,
+      dockerReachable: ctx.docker !== undefined,
+    });
+    if (plan.kind === 'skip') return { detail: plan.detail };
+    const { endpoint, host, isInitHost } = plan;
+    const { subnet } = host;
+
+    io.progress(`asking etcd at ${endpoint}`);
+    const access = endpoint.startsWith('https:') ? await etcdAccess(ctx.services.files, ctx.options.stateDir) : {};
+    const store = ctx.services.etcd(endpoint, { timeoutMs: Math.min(ctx.options.timeoutMs, LEASE_ETCD_TIMEOUT_MS), ...access });
+    try {
+      const leases = await store.listLeases();
+      const { release, keep } = selectLeasesToRelease(leases, host);
+      for (const { lease, why } of keep) {
+        io.warn(`kept the lease ${lease.subnet || lease.key}: ${why}`);
+        if (lease.reserved) ctx.left.push(`reservation ${lease.subnet} in etcd (no TTL, kept on purpose): delete ${lease.key} to free it`);
+      }
+      const released: string[] = [];
+      for (const lease of release) {
+        if (await store.deleteLease(lease.key)) {
+          released.push(lease.subnet);
+          ctx.removed.push(`lease ${lease.subnet} in etcd at ${endpoint}`);
+        }
+      }
+      const record = await removeRecord(ctx, store);
+      if (isInitHost) {
+        const others = leases.filter((lease) => !release.includes(lease) && !keep.some((k) => k.lease === lease) && lease.publicIP !== '');
+        if (others.length > 0) {
+          io.warn(
+            `${others.length} other host${others.length === 1 ? '' : 's'} still use${others.length === 1 ? 's' : ''} this etcd (${others.map((l) => `${l.publicIP} ${l.subnet}`).join(', ')}): their flannel loses etcd when it goes`,
+            'Run `ignite-net cleanup` on those hosts too.',
+          );
+        }
+      }
+      return { detail: `${released.length > 0 ? `released ${released.join(', ')}` : 'no lease of this host in etcd'}${record}` };
+    } catch (error) {
+      // Not answering, or no longer letting this host in (revoked): the lease expires by itself either way.
+      if (!(error instanceof IgniteError) || (error.kind !== 'etcd' && error.kind !== 'permission')) throw error;
+      const what = subnet ? `the lease ${subnet}` : "this host's lease";
+      if (isInitHost) {
+        // etcd is this host's own: its data (and the lease in it) stays in the volume unless --purge.
+        const fate = ctx.options.purge
+          ? `${what} goes with etcd's data (--purge)`
+          : `${what} stays in etcd's data (volume ${ETCD_VOLUME}) and expires within 24 h of etcd running again`;
+        io.warn(`${error.message}: ${fate}`, ctx.options.purge ? undefined : 'Pass --purge to remove etcd\'s data with it.');
+        if (!ctx.options.purge) ctx.left.push(`${what} in etcd's data (etcd was not answering): expires within 24 h of etcd running again, or goes with --purge`);
+        return { detail: `etcd not answering; ${fate}` };
+      }
+      const expires = formatTime(leaseExpiresBy(new Date(ctx.services.clock.now()), await ctx.services.files.modifiedAt(subnetEnvPath(ctx.options.runDir))));
+      const key = subnet ? subnetToLeaseKey(subnet, ETCD_KEYS.subnets) : `${ETCD_KEYS.subnets}<subnet>`;
+      const remedy = endpoint.startsWith('https:')
+        ? `docker exec -it ${CONTAINER_NAMES.etcd} etcdctl --endpoints https://127.0.0.1:2379 --cacert /etc/ignite-net/etcd/ca.pem --user root del ${key} (root's password is in /var/lib/ignite-net/etcd-root.json)`
+        : `docker exec ${CONTAINER_NAMES.etcd} etcdctl del ${key}`;
+      io.warn(
+        `${error.message}: ${what} stays in etcd until it expires by itself, by ${expires} at the latest (24 h after flannel's last renewal)`,
+        `To free it sooner, run on the init host: ${remedy}`,
+      );
+      const why = error.kind === 'permission' ? "refused this host's identity" : 'not reachable';
+      ctx.left.push(`${what} in etcd at ${endpoint} (${why}): expires by itself by ${expires} at the latest; to free it sooner, on the init host: ${remedy}`);
+      return { detail: `etcd ${why}; ${what} expires by itself by ${expires}` };
+    } finally {
+      store.close();
+    }
+  },
+};
+
+/** This host's record of its flannel's endpoints (steps/host-record.ts), on a secure overlay; a note for the step's detail. */
+async function removeRecord(ctx: CommandContext, store: EtcdStore): Promise<string> {
+  const user = (await readHostIdentity(ctx.services.files, pkiLayout(ctx.options.stateDir)))?.username;
+  if (user === undefined) return '';
+  const outcome = await removeOwnHostRecord(store, user);
+  if (outcome === 'removed') ctx.removed.push(`this host's record ${hostRecordKey(user)} in etcd`);
+  if (outcome === 'not permitted') ctx.left.push(`this host's record ${hostRecordKey(user)} in etcd (its identity predates per-host roles): \`ignite-net hosts revoke <this host's address>\` on a control-plane host removes it`);
+  return outcome === 'removed' ? "; this host's record removed" : '';
+}
+
