@@ -11,8 +11,8 @@ import test from 'ava';
 import type { ExecutionContext } from 'ava';
 import Dockerode from 'dockerode';
 import { memberNameFor } from '../../src/ha/members.js';
-import { describe, etcdctl, etcdGetPrefix, HOST_STATE_DIR, joinCommandOf, runCli, TEST_FLANNEL_FLAGS, TEST_IMAGE_FLAGS, TEST_INSECURE_INIT_FLAGS } from '../_helpers/cli.js';
-import { interruptAtPause, leases, managedContainers, readHostState, readSubnetEnv, startCli } from '../_helpers/faults.js';
+import { describe, etcdctl, etcdctlEnv, etcdGetPrefix, HOST_STATE_DIR, joinCommandOf, runCli, TEST_FLANNEL_FLAGS, TEST_IMAGE_FLAGS, TEST_INSECURE_INIT_FLAGS } from '../_helpers/cli.js';
+import { eventually, interruptAtPause, leases, managedContainers, readHostState, readSubnetEnv, startCli, waitHealthy } from '../_helpers/faults.js';
 import { createHosts, type SimHost, type SimHosts } from '../_helpers/hosts.js';
 import { ensureTestImages } from '../_helpers/images.js';
 
@@ -49,9 +49,14 @@ interface Member {
   isLearner?: boolean;
 }
 
+/** The member list on `via`'s own member; retried for a while on etcd's "leader changed" (a leader just left). */
 async function memberList(via: SimHost): Promise<Member[]> {
-  const listed = await etcdctl(via, via.address, ['member', 'list', '-w', 'json']);
-  if (listed.code !== 0) throw new Error(`member list: ${listed.stderr}`);
+  const listed = await eventually(`member list on ${via.name}`, async () => {
+    const run = await etcdctl(via, via.address, ['member', 'list', '-w', 'json']);
+    if (run.code !== 0 && /leader changed/.test(run.stderr)) return undefined;
+    if (run.code !== 0) throw new Error(`member list: ${run.stderr}`);
+    return run;
+  }, 10_000);
   return ((JSON.parse(listed.stdout) as { members: Member[] }).members ?? []).sort((a, b) => a.name.localeCompare(b.name));
 }
 
@@ -83,6 +88,10 @@ async function endpointLists(host: SimHost): Promise<{ scope: string; current: s
   if (!doc.endpointLists) throw new Error(`no endpointLists in status on ${host.name}:\n${describe(status)}`);
   return doc.endpointLists;
 }
+
+/** The addresses of the hosts that have a record under /ignite-net/hosts/ (read as root on `via`). */
+const recordedAddresses = async (via: SimHost): Promise<string[]> =>
+  [...(await etcdGetPrefix(via, via.address, '/ignite-net/hosts/')).values()].map((text) => (JSON.parse(text) as { address: string }).address).sort();
 
 const mode = async (host: SimHost, path: string): Promise<string> => (await host.exec('stat', ['-c', '%a', `${HOST_STATE_DIR}/${path}`])).stdout.trim();
 
@@ -244,6 +253,102 @@ test.serial('status and doctor on a control-plane host: 3 members, 2 needed, 3 h
   t.regex(doctor.stdout, /^ {2}HostRole +ok {4}this host's ignite-etcd is a member of the overlay it joined \(--control-plane\)$/m);
 });
 
+interface ControlPlaneDoc {
+  verdict?: string;
+  problems?: { severity: string; code: string; subject?: string }[];
+  controlPlane?: { quorum?: { line: string }; members: { id: string; name: string; peerUrl: string; healthy: boolean; raftIndex?: number }[]; warnings: string[] };
+}
+
+async function controlPlaneOf(host: SimHost): Promise<ControlPlaneDoc> {
+  const run = await runCli(host, ['status', '--json']);
+  try {
+    return JSON.parse(run.stdout) as ControlPlaneDoc;
+  } catch {
+    throw new Error(`status --json on ${host.name} printed no JSON:\n${describe(run)}`);
+  }
+}
+
+/** The TTL left on the etcd lease of `publicIP`'s subnet key, read on `via`'s own member. */
+async function leaseTtlOf(via: SimHost, publicIP: string): Promise<number> {
+  const listed = await etcdctl(via, via.address, ['get', '--prefix', '/coreos.com/network/subnets/', '-w', 'json']);
+  const kvs = (JSON.parse(listed.stdout) as { kvs?: { value: string; lease?: string | number }[] }).kvs ?? [];
+  // The lease ID is a uint64: JSON.parse would round it, so it is taken from the raw text by position.
+  const ids = [...listed.stdout.matchAll(/"lease":(\d+)/g)].map((m) => m[1]);
+  const index = kvs.findIndex((kv) => (JSON.parse(Buffer.from(kv.value, 'base64').toString()) as { PublicIP: string }).PublicIP === publicIP);
+  const id = ids[index];
+  if (index < 0 || id === undefined) throw new Error(`no lease of ${publicIP}:\n${listed.stdout}`);
+  const live = await etcdctl(via, via.address, ['lease', 'timetolive', BigInt(id).toString(16), '-w', 'json']);
+  return (JSON.parse(live.stdout) as { ttl: number }).ttl;
+}
+
+test.serial("a member lost: node1's etcd and flannel stopped, node4's flannel still renews, node5 joins through node2, 2/3 healthy with quorum; node1 started again rejoins with its data", async (t) => {
+  const [node1, node2, node3, node4, node5] = nodes();
+  const before = await controlPlaneOf(node2);
+  const s1 = before.controlPlane?.members.find((m) => m.name === 's1');
+  t.truthy(s1, JSON.stringify(before.controlPlane));
+  const ttlBefore = await leaseTtlOf(node2, node4.address);
+
+  const containers = ['ignite-flannel', 'ignite-etcd'].map((name) => node1.docker.getContainer(name));
+  for (const container of containers) await container.stop({ t: 5 });
+  t.teardown(async () => {
+    for (const container of [...containers].reverse()) await container.start().catch(() => undefined);
+  });
+
+  // node4's flannel renews through its own etcd client, given all three members' URLs (one refuses now).
+  const flannel4 = node4.docker.getContainer('ignite-flannel');
+  const since = Math.floor(Date.now() / 1000) - 1;
+  await flannel4.kill({ signal: 'SIGUSR2' });
+  const renewals = await eventually(
+    "node4's renewal",
+    async () => {
+      const text = (await flannel4.logs({ stdout: true, stderr: true, since })).toString();
+      return /Lease renewed, new expiration/.test(text) ? text : undefined;
+    },
+    20_000,
+  );
+  t.regex(renewals, /SIGUSR2: renewing the lease now/);
+  const ttlAfter = await leaseTtlOf(node2, node4.address);
+  t.true(ttlAfter > ttlBefore && ttlAfter >= 86_390, `TTL ${ttlBefore} s before, ${ttlAfter} s after the renewal`);
+
+  // node5 leaves its insecure overlay and joins this one through node2.
+  const cleaned = await runCli(node5, ['cleanup', '--yes', '--purge']);
+  t.is(cleaned.code, 0, describe(cleaned));
+  const plain = joinCommandOf((await runCli(node2, ['token', 'create'])).stdout);
+  t.is(plain[1], node2.address);
+  const joined = await runCli(node5, [...plain, ...TEST_FLANNEL_FLAGS]);
+  t.is(joined.code, 0, describe(joined));
+  t.is(flannelEndpointsOf(await node5.docker.getContainer('ignite-flannel').inspect()), allEndpoints(), 'node1 down is still a member: its URL stays in the list');
+  t.true([...(await leases(node2, node2.address)).values()].includes(node5.address), 'node5 holds a lease');
+
+  const lost = await controlPlaneOf(node2);
+  t.is(lost.controlPlane?.quorum?.line, '3 members, 2 needed, 2 healthy', JSON.stringify(lost));
+  t.deepEqual(lost.controlPlane?.members.filter((m) => !m.healthy).map((m) => m.name), ['s1']);
+  t.true(lost.problems?.some((p) => p.code === 'etcd-member-unhealthy' && p.severity === 'warning' && p.subject === s1?.id), JSON.stringify(lost.problems));
+  // The errors are node1's flannel, stopped (its lease stays, nothing answers on it), none the store's
+  // (and these hosts have no CNI plugins installed, which status says on every host here).
+  const key1 = [...(await leases(node2, node2.address))].find(([, ip]) => ip === node1.address)?.[0].replace('/', '-') ?? '?';
+  const errors = lost.problems?.filter((p) => p.severity === 'error' && p.code !== 'cni-plugins-missing') ?? [];
+  t.deepEqual([...new Set(errors.map((p) => p.subject))], [`/coreos.com/network/subnets/${key1}`], JSON.stringify(errors));
+
+  // Started again (its data volume kept), node1's member catches up by itself: same member, node5's lease in its own copy.
+  for (const container of [...containers].reverse()) await container.start();
+  const back = await eventually(
+    'node1 healthy again',
+    async () => {
+      const doc = await controlPlaneOf(node2);
+      return doc.controlPlane?.quorum?.line === '3 members, 2 needed, 3 healthy' ? doc : undefined;
+    },
+    30_000,
+  );
+  t.deepEqual(back.controlPlane?.members.map((m) => m.id).sort(), before.controlPlane?.members.map((m) => m.id).sort(), 'the same three members');
+  const local = await node1.exec('etcdctl', ['get', '--prefix', '/coreos.com/network/subnets/', '--consistency=s', '--print-value-only'], {
+    env: { ...(await etcdctlEnv(node1, node1.address)) },
+    timeoutMs: 10_000,
+  });
+  t.regex(local.stdout, new RegExp(`"PublicIP":"${node5.address.replaceAll('.', '\\.')}"`), `node1's own member serves node5's lease\n${local.stdout}${local.stderr}`);
+  await waitHealthy(node1, node1, 'init');
+});
+
 test.serial('cleanup on a control-plane host removes its member first (2 left, status says so); one that would cost quorum is refused, the host unchanged', async (t) => {
   const [node1, node2, node3] = nodes();
   const left = await runCli(node3, ['cleanup', '--yes']);
@@ -256,6 +361,7 @@ test.serial('cleanup on a control-plane host removes its member first (2 left, s
   t.false((await node3.docker.listVolumes()).Volumes?.some((v) => v.Name === 'ignite-etcd-data') ?? false, 'no volume');
   t.is((await node3.exec('sh', ['-c', `ls -A ${HOST_STATE_DIR} | grep -v '^lock' || true`])).stdout.trim(), '', 'no pki/, etcd-root.json or state');
   t.deepEqual((await memberList(node1)).map((m) => m.name).sort(), ['s1', memberNameFor(node2.address)].sort());
+  t.false((await recordedAddresses(node1)).includes(node3.address), "node3's record of its flannel's endpoints went with it (deleted as root)");
   const status = JSON.parse((await runCli(node2, ['status', '--json'])).stdout) as { controlPlane?: { quorum?: { line: string }; warnings: string[] } };
   t.is(status.controlPlane?.quorum?.line, '2 members, 2 needed, 2 healthy');
   t.regex(status.controlPlane?.warnings[0] ?? '', /^2 etcd members tolerate 0 failures/);
@@ -271,4 +377,29 @@ test.serial('cleanup on a control-plane host removes its member first (2 left, s
   t.regex(refused.stderr, /hint: Bring the stopped members back first\. Pass --force to remove it anyway/);
   t.deepEqual(await managedContainers(node2), before, 'node2 unchanged');
   await etcd1.start();
+});
+
+test.serial("the last member is not removed while other hosts hold leases: node4 and node2 leave, node1's cleanup is refused with the reason and --force, node1 unchanged", async (t) => {
+  const [node1, node2, , node4, node5] = nodes();
+  // node1's etcd was started again at the end of the test before: both members healthy first.
+  await eventually('2 healthy members', async () => ((await controlPlaneOf(node2)).controlPlane?.quorum?.line === '2 members, 2 needed, 2 healthy' ? true : undefined), 30_000);
+
+  const plain = await runCli(node4, ['cleanup', '--yes']);
+  t.is(plain.code, 0, describe(plain));
+  t.regex(plain.stdout, /removed +this host's record \/ignite-net\/hosts\/\S+ in etcd/, 'a plain host deletes its own record with its own identity');
+  t.deepEqual(await recordedAddresses(node1), [node1.address, node2.address, node5.address].sort());
+
+  // etcd refuses a member change for 5 s after a member reconnected: cleanup waits that out.
+  const left = await runCli(node2, ['cleanup', '--yes']);
+  t.is(left.code, 0, describe(left));
+  t.deepEqual((await memberList(node1)).map((m) => m.name), ['s1']);
+  t.deepEqual(await recordedAddresses(node1), [node1.address, node5.address].sort());
+
+  const before = { containers: await managedContainers(node1), state: await readHostState(node1), subnet: await readSubnetEnv(node1) };
+  const refused = await runCli(node1, ['cleanup', '--yes']);
+  t.is(refused.code, 8, describe(refused));
+  t.regex(refused.stderr, /error: cleanup refused: this is the overlay's last etcd member and 1 other host holds a lease in it/);
+  t.regex(refused.stderr, /hint: Clean up the other hosts first \(or `join --control-plane` another host to take over\)\. Pass --force to remove it anyway\./);
+  t.deepEqual({ containers: await managedContainers(node1), state: await readHostState(node1), subnet: await readSubnetEnv(node1) }, before, 'node1 unchanged');
+  t.deepEqual([...(await leases(node1, node1.address)).values()].sort(), [node1.address, node5.address].sort());
 });
