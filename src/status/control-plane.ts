@@ -37,7 +37,7 @@ export function controlPlaneView(input: StatusInputs['controlPlane'], facts: Con
       severity: 'error',
       code: 'etcd-no-quorum',
       message: `etcd has no quorum (${line}): no host can join and no lease can be renewed`,
-      hint: "Start the stopped members again (the etcd container on each control-plane host). Routes stay meanwhile; a host loses its subnet at the earliest 1 h after its first failed renewal.",
+      hint: "Start the stopped members again (the etcd container on each control-plane host). Meanwhile routes and leases stay: without a leader etcd expires no lease, and once quorum is back each lease has its full 24 h again.",
     });
   } else {
     for (const row of rows.filter((r) => !r.healthy)) {

@@ -3,7 +3,7 @@
  * clients and peers over TLS from the product's own certificates (src/pki/certs.ts), auth on: the
  * cluster grows 1 → 3 as `join --control-plane` grows it (learner, start with the initial cluster
  * ha/members.ts builds, promote), one learner at a time, each member's status, a write with one
- * member down, a member removed. One cluster for the whole file, so the tests run in order.
+ * member down, a member removed, a lease that outlives a loss of quorum. One cluster for the whole file, so the tests run in order.
  */
 import test, { type ExecutionContext } from 'ava';
 import { openEtcdMembers, type EtcdMembers } from '../../src/adapters/etcd/members.js';
@@ -242,4 +242,39 @@ test.serial('the dead member removed: two members left, writes still work', asyn
   await store.put('/ignite-net/test/quorum', 'two of two');
   t.is(await store.get('/ignite-net/test/quorum'), 'two of two');
   t.regex(controlPlaneWarnings({ members: members.length, hosts: 2 })[0] ?? '', /^2 etcd members tolerate 0 failures/);
+});
+
+test.serial('no quorum: no lease expires meanwhile; once quorum is back the new leader gives it its full TTL again (README "HA")', async (t) => {
+  const [, second] = etcds;
+  if (!second) return t.fail('the cluster did not grow');
+  const store = openEtcd(
+    etcds.slice(0, 2).map((e) => e.endpoint),
+    connectOptions(),
+  );
+  t.teardown(() => store.close());
+  const ttlSeconds = 4;
+  await store.putUnderLease('/ignite-net/test/lease', 'held', ttlSeconds);
+  second.pause();
+  t.teardown(() => second.resume());
+  // Twice the TTL without quorum: only a leader expires leases, and there is none.
+  await new Promise((resolve) => setTimeout(resolve, 2 * ttlSeconds * 1000));
+  second.resume();
+  const back = Date.now();
+  for (;;) {
+    try {
+      await store.put('/ignite-net/test/quorum', 'back');
+      break;
+    } catch (error) {
+      if (Date.now() - back > 15_000) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  }
+  t.is(await store.get('/ignite-net/test/lease'), 'held', `${2 * ttlSeconds} s without quorum did not expire a ${ttlSeconds} s lease`);
+  // Nothing renews it: it does expire, within its full TTL (and etcd's election slack) of quorum being back.
+  for (;;) {
+    if ((await store.get('/ignite-net/test/lease')) === undefined) break;
+    if (Date.now() - back > (ttlSeconds + 6) * 1000) return t.fail('the lease never expired');
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  t.true(Date.now() - back >= (ttlSeconds - 1) * 1000, `expired ${Date.now() - back} ms after quorum was back: its TTL began again`);
 });
