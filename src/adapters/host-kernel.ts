@@ -60,3 +60,28 @@ export async function listFiles(dir: string): Promise<string[] | undefined> {
     throw error;
   }
 }
+
+/** Linux's USER_HZ: /proc/<pid>/stat counts a process's start in these ticks since boot (100 on every mainstream architecture). */
+const CLOCK_TICKS_PER_SECOND = 100;
+
+/**
+ * When the oldest running process named `comm` (/proc/<pid>/comm, at most 15 characters) started, in ms
+ * since the epoch: its start time in /proc/<pid>/stat (field 22, ticks since boot) plus the boot time
+ * (/proc/stat btime). undefined when none runs or /proc cannot be read.
+ */
+export async function processStartedAt(comm: string): Promise<number | undefined> {
+  const pids = await readdir('/proc').catch(() => [] as string[]);
+  const boot = Number(/^btime (\d+)$/m.exec((await readProcValue('/proc/stat').catch(() => undefined)) ?? '')?.[1]);
+  if (!Number.isFinite(boot)) return undefined;
+  let oldest: number | undefined;
+  for (const pid of pids.filter((p) => /^\d+$/.test(p))) {
+    if ((await readProcValue(`/proc/${pid}/comm`).catch(() => undefined)) !== comm.slice(0, 15)) continue;
+    const stat = await readProcValue(`/proc/${pid}/stat`).catch(() => undefined);
+    // Fields after the command (which may hold spaces, in parentheses): state is field 3, starttime 22.
+    const ticks = Number(stat?.slice(stat.lastIndexOf(')') + 2).split(' ')[19]);
+    if (!Number.isFinite(ticks)) continue;
+    const started = boot * 1000 + (ticks * 1000) / CLOCK_TICKS_PER_SECOND;
+    if (oldest === undefined || started < oldest) oldest = started;
+  }
+  return oldest;
+}

@@ -13,6 +13,7 @@ import { CNI_FILES, CNI_PLUGINS } from '../defaults.js';
 import { evaluateForwardPolicy } from '../net/iptables.js';
 import { evaluateMtu } from '../net/mtu.js';
 import { gatherStoreFindings } from '../steps/ipam.js';
+import { igniteConfigCheck } from './ignite.js';
 import type { Check } from '../steps/preflight.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -132,5 +133,5 @@ export const mtuCheck: Check = {
 
 /** doctor's own checks, after preflight's (they use its advertise address and Docker client). */
 export function hostChecks(): Check[] {
-  return [ipForwardCheck, bridgeNetfilterCheck, forwardPolicyCheck, cniOrderCheck, cniPluginsCheck, staleAllocationsCheck, mtuCheck];
+  return [ipForwardCheck, bridgeNetfilterCheck, forwardPolicyCheck, cniOrderCheck, cniPluginsCheck, staleAllocationsCheck, igniteConfigCheck, mtuCheck];
 }

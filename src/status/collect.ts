@@ -14,6 +14,7 @@ import { applyState, statePath, type HostState } from '../adapters/state.js';
 import { isOurConflist, renderConflist } from '../cni/conflist.js';
 import { cniConfigProblem, cniLoadOrder } from '../cni/load-order.js';
 import { conflistCniVersion } from '../cni/plugin-versions.js';
+import { gatherIgniteFacts } from '../doctor/ignite.js';
 import { IgniteError, isIgniteError } from '../core/errors.js';
 import { CNI_FILES, CNI_PLUGINS, PORTS } from '../defaults.js';
 import { firstAddress } from '../net/cidr.js';
@@ -118,11 +119,12 @@ async function collect(ctx: CollectContext): Promise<StatusModel> {
   const { services } = ctx;
   // The members' Status calls go on while etcd is read, the containers listed and the hosts probed.
   const controlPlane = readControlPlane(ctx.members);
-  const [etcd, docker, subnetEnv, cni] = await Promise.all([
+  const [etcd, docker, subnetEnv, cni, ignite] = await Promise.all([
     readEtcd(ctx.store, ctx.leaseCache, options.stateDir, services.state),
     readContainers(services),
     readSubnetEnv(options.runDir, services.files),
     readCni(options.cniConfDir, options.cniBinDir, services),
+    gatherIgniteFacts(services, options.cniConfDir),
   ]);
   const localAddresses = services.network.readAddresses().map((a) => a.address);
 
@@ -178,6 +180,7 @@ async function collect(ctx: CollectContext): Promise<StatusModel> {
     docker,
     subnetEnv,
     cni,
+    ignite,
     localAddresses,
     probes,
     probeLimit: { limit: PROBE_LIMIT, candidates: candidates.length },

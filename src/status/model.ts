@@ -9,7 +9,7 @@ import { INSECURE_OVERLAY } from '../pki/facts.js';
 import { controlPlaneView } from './control-plane.js';
 import { endpointListsView } from './endpoint-lists.js';
 import { hostRows, thisHostMatcher } from './hosts.js';
-import { cniRule, containerRows, containersRule, etcdRule, leaseRule, probesRule, statusFacts, subnetEnvRule, thisHostRow, securityRule } from './rules.js';
+import { cniRule, igniteRule, containerRows, containersRule, etcdRule, leaseRule, probesRule, statusFacts, subnetEnvRule, thisHostRow, securityRule } from './rules.js';
 import type { Problem, StatusInputs, StatusModel, Verdict } from './types.js';
 
 export type * from './types.js';
@@ -36,6 +36,7 @@ export function buildStatusModel(inputs: StatusInputs): StatusModel {
     ...containersRule(facts, containers),
     ...subnetEnvRule(facts),
     ...cniRule(facts),
+    ...igniteRule(facts),
     ...rows.problems,
     ...leaseRule(facts, mine),
     ...probesRule(facts),

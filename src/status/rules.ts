@@ -4,6 +4,7 @@
  * also builds the table rows, is in hosts.ts.
  */
 import { cniBlockers, describeCniBlockers } from '../cni/load-order.js';
+import { igniteFindings } from '../cni/ignite-config.js';
 import { describeUnusable, pluginFindings } from '../cni/plugin-versions.js';
 import { CNI_FILES, CONTAINER_NAMES } from '../defaults.js';
 import { serverCertFinding } from '../pki/facts.js';
@@ -170,6 +171,11 @@ export function cniRule({ inputs, member }: StatusFacts): Problem[] {
     });
   }
   return problems;
+}
+
+/** Ignite's own side: its network plugin, and an ignited older than our conflist (nothing without Ignite). */
+export function igniteRule({ inputs }: StatusFacts): Problem[] {
+  return inputs.ignite ? igniteFindings(inputs.ignite).map((f) => ({ severity: f.severity, code: f.code, message: f.message, hint: f.hint })) : [];
 }
 
 /** The lease this host holds: a live one before a reservation. */

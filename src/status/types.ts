@@ -5,6 +5,7 @@
 import type { ContainerState } from '../adapters/docker/view.js';
 import type { MemberWithStatus } from '../adapters/etcd/members.js';
 import type { TcpFailureReason, UdpProbeResult } from '../adapters/probes.js';
+import type { IgniteFacts } from '../cni/ignite-config.js';
 import type { PluginProbe } from '../cni/plugin-versions.js';
 import type { Lease } from '../net/lease.js';
 import type { NetworkConfig } from '../net/network-config.js';
@@ -77,6 +78,8 @@ export interface StatusInputs {
     /** Each plugin: there or not, and its VERSION answer or why it gave none (cni/plugin-versions.ts). */
     plugins?: PluginProbe[];
   };
+  /** Ignite's config file, the running ignited's start and our conflist's mtime (cni/ignite-config.ts). */
+  ignite?: IgniteFacts;
   /** This host's addresses (never probed; used when no state file says which lease is ours). */
   localAddresses: string[];
   /** Probe results by lease key; absent keys were not probed. */
@@ -117,6 +120,8 @@ export type ProblemCode =
   | 'cni-not-first'
   | 'cni-plugins-missing'
   | 'cni-plugins-unusable'
+  | 'ignite-network-plugin'
+  | 'ignited-stale-cni-config'
   | 'lease-malformed'
   | 'lease-outside-network'
   | 'duplicate-public-ip'

@@ -470,6 +470,7 @@ export const fakeKernel: HostKernel = {
   readInterfaceMtu: async () => 1500,
   readIptablesForward: async () => ({ kind: 'missing' }),
   listFiles: async () => undefined,
+  processStartedAt: async () => undefined,
 };
 
 export class FakeProbes implements Probes {

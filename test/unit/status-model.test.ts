@@ -397,3 +397,12 @@ test('CNI plugins: the versions are shown compactly; one that does not answer VE
   t.is(problem?.message, "CNI plugins in /opt/cni/bin that VMs cannot use with the conflist's CNI 0.4.0: flannel (does not answer VERSION: no answer within 2s), portmap (speaks CNI 0.3.0–0.3.1, not 0.4.0)");
   t.regex(renderStatusText(bad, { color: false }).join('\n'), /CNI plugins +flannel \(no VERSION answer\), portmap \(CNI 0\.3\.1\), bridge \(CNI 1\.0\.0\); unusable: flannel/);
 });
+
+test("Ignite's side: networkPlugin other than cni is an error, an ignited older than the conflist a warning; no Ignite, no problem", (t) => {
+  const conflistPath = '/etc/cni/net.d/10-flannel.conflist';
+  t.is(buildStatusModel(inputs({ ignite: { conflistPath } })).verdict, 'healthy');
+  const model = buildStatusModel(inputs({ ignite: { conflistPath, configText: 'spec:\n  networkPlugin: flannel\n', ignitedStartedAt: Date.parse(NOW) - 60_000, conflistWrittenAt: Date.parse(NOW) } }));
+  t.is(model.verdict, 'unhealthy');
+  t.deepEqual(model.problems.map((p) => `${p.severity} ${p.code}`), ['error ignite-network-plugin', 'warning ignited-stale-cni-config']);
+  t.is(model.problems[0]?.hint, 'Set `networkPlugin: cni` under spec: in /etc/ignite/config.yaml, then `systemctl restart ignited`.');
+});
