@@ -153,6 +153,7 @@ test('etcd with tls: https URLs, member certificate for clients and peers, peers
     '--peer-key-file', '/etc/ignite-net/etcd/member-key.pem',
     '--peer-trusted-ca-file', '/etc/ignite-net/etcd/ca.pem',
     '--peer-client-cert-auth',
+    '--bcrypt-cost', '4',
   ]);
 });
 

@@ -84,6 +84,7 @@ test('etcd spec of a joining member: its name, the whole initial cluster, state 
     '--peer-key-file', '/etc/ignite-net/etcd/member-key.pem',
     '--peer-trusted-ca-file', '/etc/ignite-net/etcd/ca.pem',
     '--peer-client-cert-auth',
+    '--bcrypt-cost', '4',
   ]);
   t.deepEqual(etcdSpec(memberSpec).HostConfig?.Binds, ['ignite-etcd-data:/var/lib/etcd', '/var/lib/ignite-net/etcd-tls:/etc/ignite-net/etcd:ro']);
 });
