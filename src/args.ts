@@ -5,6 +5,7 @@
 import { resolve } from 'node:path';
 import { parseArgs as tokenize } from 'node:util';
 import { chooseDockerHost } from './adapters/docker/host.js';
+import { CHECK_NAME_PREFIXES, CHECK_NAMES, isKnownCheckName } from './core/check-names.js';
 import { usageError } from './core/errors.js';
 import type { IgniteError } from './core/errors.js';
 import { DEFAULT_IMAGES, DEFAULT_TIMEOUT_MS, PATHS, PULL_POLICIES, type PullPolicy } from './defaults.js';
@@ -77,7 +78,8 @@ export function parseArgs(argv: string[], env: NodeJS.ProcessEnv): ParsedArgs {
       continue;
     }
     // Without "=", a value that looks like an option is almost always a forgotten value.
-    if (token.value === undefined || (!token.inline && token.value.startsWith('-'))) {
+    // A negative number is a value given (its parser says it must be positive), not a forgotten one.
+    if (token.value === undefined || (!token.inline && token.value.startsWith('-') && !/^-\d/.test(token.value))) {
       throw usageError(`--${spec.name} needs a value${spec.value ? ` (${spec.value})` : ''}`, commandHint(command));
     }
     const previous = values.get(spec.name);
@@ -263,9 +265,14 @@ function parseDir(name: string, value: string): string {
   return resolve(value);
 }
 
+const INTEGER_EXAMPLES: Record<string, string> = { tail: '100', 'subnet-len': '24', vni: '1' };
+
 function parseInteger(name: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
-  if (!/^\d{1,9}$/.test(value)) throw usageError(`--${name} "${value}" is not a whole number`, `Pass --${name} as digits only, e.g. --${name} ${name === 'subnet-len' ? '24' : name === 'vni' ? '1' : '8285'}.`);
+  const hint = `Pass --${name} as digits only, e.g. --${name} ${INTEGER_EXAMPLES[name] ?? '8285'}.`;
+  // --tail 0 is a real request (-f: only new lines); the others' zero is refused where they are checked.
+  if (/^-\d+$/.test(value)) throw usageError(`--${name} "${value}" must be positive${name === 'tail' ? ' (or 0)' : ''}`, hint);
+  if (!/^\d{1,9}$/.test(value)) throw usageError(`--${name} "${value}" is not a whole number`, hint);
   return Number(value);
 }
 
@@ -297,6 +304,7 @@ export function parseDuration(name: string, value: string | undefined, fallback:
   if (value === undefined) return fallback;
   const bad = (why: string): IgniteError =>
     usageError(`--${name} "${value}" ${why}`, `Give seconds (e.g. --${name} 90) or a duration such as 30s, 2m or 1m30s.`);
+  if (/^-\d/.test(value)) throw bad('must be positive');
   let ms: number;
   if (/^\d+$/.test(value)) {
     ms = Number(value) * 1000;
@@ -325,6 +333,13 @@ function parseIgnored(value: string[] | true | undefined): Set<string> | 'all' {
   if (names.some((name) => name.toLowerCase() === 'all')) {
     if (names.length > 1) throw usageError('--ignore-preflight-errors: "all" cannot be combined with check names', 'Pass either all or a list of check names.');
     return 'all';
+  }
+  const unknown = names.filter((name) => !isKnownCheckName(name));
+  if (unknown.length > 0) {
+    throw usageError(
+      `--ignore-preflight-errors: no check is named ${unknown.map((n) => `"${n}"`).join(', ')}`,
+      `Known checks: ${CHECK_NAMES.join(', ')}, ${CHECK_NAME_PREFIXES.map((p) => `${p}<member>`).join(', ')}; or all.`,
+    );
   }
   return new Set(names);
 }

@@ -91,7 +91,7 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     value: '<checks>',
     multiple: true,
     commands: CHECKED,
-    description: 'Turn these preflight checks into warnings: names as printed (comma-separated, e.g. Port-2379,TunDevice), or all',
+    description: 'Turn these preflight checks into warnings: names as printed (comma-separated, e.g. Port-2379,TunDevice; an unknown name is refused), or all',
   },
   { name: 'insecure', type: 'boolean', commands: ['init'], description: 'Plain HTTP and no etcd authentication, as the old script (a throwaway lab only): no token needed to join' },
   { name: 'token', type: 'string', value: '<id.secret>', commands: ['join', 'doctor'], description: 'Join token printed by `ignite-net init` or `ignite-net token create` on the init host (doctor: checks with it, does not use it up)' },

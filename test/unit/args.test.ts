@@ -228,7 +228,7 @@ const bad: [string[], RegExp, RegExp][] = [
   // missing values
   [['init', '--network'], /^--network needs a value \(<cidr>\)$/, initHint],
   [['init', '--network', '--yes'], /^--network needs a value/, initHint],
-  [['init', '--timeout', '-5'], /^--timeout needs a value/, initHint],
+  [['init', '--timeout', '-5'], /^--timeout "-5" must be positive$/, /Give seconds/],
   [['join', '192.168.1.2', '--advertise-address'], /^--advertise-address needs a value \(<ip>\)$/, joinHint],
   [['init', '--pull'], /^--pull needs a value \(missing\|always\|never\)$/, initHint],
   [['init', '--network', '10.60.0.0/16', '--network', '10.70.0.0/16'], /^--network is given more than once$/, /Give --network once/],
@@ -237,7 +237,7 @@ const bad: [string[], RegExp, RegExp][] = [
   [['init', '--subnet-len', '24.5'], /^--subnet-len "24\.5" is not a whole number$/, /--subnet-len/],
   [['init', '--subnet-len', '0x18'], /not a whole number/, /--subnet-len/],
   [['init', '--subnet-len', ''], /not a whole number/, /--subnet-len/],
-  [['init', '--subnet-len=-24'], /not a whole number/, /--subnet-len/],
+  [['init', '--subnet-len=-24'], /^--subnet-len "-24" must be positive$/, /--subnet-len 24/],
   [['init', '--subnet-len', '31'], /^SubnetLen 31 does not fit Network 10\.50\.0\.0\/16/, /--subnet-len between 18/],
   [['init', '--subnet-len', '16'], /SubnetLen 16 does not fit/, /--subnet-len/],
   [['init', '--backend-port', '0'], /^Backend\.Port 0 is not a port number$/, /--backend-port as an integer from 1 to 65535/],
@@ -451,4 +451,25 @@ test('hosts list | revoke <host>', (t) => {
   t.throws(() => parseArgs(['hosts', 'revoke'], {}), { message: 'hosts revoke needs the host' });
   t.throws(() => parseArgs(['hosts', 'list', 'x'], {}), { message: 'hosts list takes no more arguments (got "x")' });
   t.throws(() => parseArgs(['hosts', 'kick', 'x'], {}), { message: 'unknown hosts action "kick"' });
+});
+
+test('a negative --timeout, --ttl or --tail is a value given: it must be positive (not "needs a value")', (t) => {
+  const refused = (argv: string[]): IgniteError | undefined => t.throws(() => parseArgs(argv, {}), { instanceOf: IgniteError });
+  t.is(refused(['init', '--timeout', '-5'])?.message, '--timeout "-5" must be positive');
+  t.is(refused(['token', 'create', '--ttl', '-1h'])?.message, '--ttl "-1h" must be positive');
+  const tail = refused(['logs', '--tail', '-1']);
+  t.is(tail?.message, '--tail "-1" must be positive (or 0)');
+  t.is(tail?.exitCode, 2);
+  t.regex(tail?.hint ?? '', /--tail 100/);
+  t.is(refused(['init', '--timeout', '--yes'])?.message, '--timeout needs a value (<duration>)', 'an option where a value belongs is still a forgotten value');
+  const zero = parseArgs(['logs', '--tail', '0'], {});
+  t.is(zero.kind === 'run' ? zero.options.tail : undefined, 0);
+});
+
+test('--ignore-preflight-errors refuses a name no check has and lists the known ones (any case is fine, as kubeadm)', (t) => {
+  const error = t.throws(() => parseArgs(['init', '--ignore-preflight-errors', 'TunDevice,Bogus'], {}), { instanceOf: IgniteError });
+  t.is(error?.message, '--ignore-preflight-errors: no check is named "Bogus"');
+  t.regex(error?.hint ?? '', /^Known checks: IsPrivilegedUser, DockerEngine, .*TunDevice.*, EtcdPeer-<member>; or all\.$/);
+  const ok = parseArgs(['init', '--ignore-preflight-errors', 'tundevice,Port-2379,EtcdPeer-s1'], {});
+  t.deepEqual(ok.kind === 'run' ? [...(ok.options.ignorePreflightErrors as Set<string>)] : [], ['tundevice', 'Port-2379', 'EtcdPeer-s1']);
 });
