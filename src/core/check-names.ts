@@ -29,6 +29,7 @@ export const CHECK_NAMES = [
   'ForwardPolicy',
   'CNIConfigOrder',
   'CNIPlugins',
+  'CNIStaleAllocations',
   'OverlayMTU',
   'EtcdTls',
   'EtcdCert',
