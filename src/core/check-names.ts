@@ -30,6 +30,7 @@ export const CHECK_NAMES = [
   'CNIConfigOrder',
   'CNIPlugins',
   'CNIStaleAllocations',
+  'IgniteConfig',
   'OverlayMTU',
   'EtcdTls',
   'EtcdCert',
