@@ -42,7 +42,7 @@ export const doctorCommand: CommandSpec = {
         ? `ignite-net doctor: ${failed.length} of ${total} checks failed`
         : warned.length > 0
           ? `ignite-net doctor: no failures, ${warned.length} warning${warned.length === 1 ? '' : 's'} (${total} checks)`
-          : `ignite-net doctor: all ${total} checks passed`;
+          : `ignite-net doctor: ${total === 1 ? 'the 1 check' : `all ${total} checks`} passed`;
     const lines: SummaryLine[] = [
       { label: 'checked', value: report.checkedAs },
       ...report.results.map((r) => ({ label: r.name, value: `${STATUS_WORD[r.status]}  ${r.message}` })),

@@ -28,12 +28,15 @@ export interface IgniteErrorOptions {
   /** Extra lines shown under the message, e.g. a container's last log lines or a config diff. */
   details?: string[];
   cause?: unknown;
+  /** The operator said no (cleanup's confirmation): reported as cancelled, not as a failure. */
+  cancelled?: boolean;
 }
 
 export class IgniteError extends Error {
   override readonly name = 'IgniteError';
   readonly hint: string | undefined;
   readonly details: string[];
+  readonly cancelled: boolean;
 
   constructor(
     readonly kind: ExitCodeName,
@@ -43,6 +46,7 @@ export class IgniteError extends Error {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.hint = options.hint;
     this.details = options.details ?? [];
+    this.cancelled = options.cancelled === true;
   }
 
   get exitCode(): number {
@@ -82,6 +86,8 @@ export interface ErrorView {
   hint?: string;
   details: string[];
   stack?: string;
+  /** The operator declined; nothing failed. */
+  cancelled?: true;
 }
 
 export function toErrorView(error: unknown): ErrorView {
@@ -92,6 +98,7 @@ export function toErrorView(error: unknown): ErrorView {
       message: error.message,
       ...(error.hint === undefined ? {} : { hint: error.hint }),
       details: error.details,
+      ...(error.cancelled ? { cancelled: true as const } : {}),
     };
   }
   const err = error instanceof Error ? error : new Error(String(error));

@@ -38,7 +38,7 @@ export const confirmStep: Step<CommandContext> = {
       flag: '--yes',
       initial: false,
     });
-    if (!ok) throw new IgniteError('interrupted', 'cleanup cancelled; nothing was changed', { hint: 'Run it again and answer yes, or pass --yes.' });
+    if (!ok) throw new IgniteError('interrupted', 'cleanup cancelled; nothing was changed', { hint: 'Run it again and answer yes, or pass --yes.', cancelled: true });
   },
 };
 

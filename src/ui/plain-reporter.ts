@@ -34,7 +34,7 @@ export const DEFAULT_PROGRESS_INTERVAL_MS = 3000;
 
 /** The lines an error prints: what went wrong, the evidence, what to do. */
 export function errorLines(error: ErrorView, p: Paint, indent = '  '): string[] {
-  const lines = [`${indent}${p.red('error:')} ${error.message}`];
+  const lines = [`${indent}${error.cancelled ? p.yellow('cancelled:') : p.red('error:')} ${error.message}`];
   for (const detail of error.details) lines.push(`${indent}  ${p.dim(detail)}`);
   if (error.stack !== undefined) {
     for (const frame of error.stack.split('\n').slice(1)) lines.push(`${indent}  ${p.dim(frame.trim())}`);
@@ -92,7 +92,7 @@ export function createPlainReporter(options: PlainReporterOptions): Reporter {
         lastProgress.delete(event.id);
         lastFailure = event.error.message;
         return [
-          `${err.red(symbols.fail)} ${event.id}  ${event.title} ${err.dim(`(${formatDuration(event.durationMs)})`)}`,
+          `${event.error.cancelled ? err.yellow(symbols.skip) : err.red(symbols.fail)} ${event.id}  ${event.title} ${err.dim(`(${formatDuration(event.durationMs)})`)}`,
           ...errorLines(event.error, err),
         ];
       case 'check': {
@@ -116,6 +116,8 @@ export function createPlainReporter(options: PlainReporterOptions): Reporter {
         const name = command === undefined ? '' : `${command} `;
         const took = formatDuration(event.durationMs);
         if (event.ok) return [`${err.green(symbols.success)} ${name}done in ${took}`];
+        // The operator said no: nothing failed, and the step above said why.
+        if (event.error?.cancelled) return [`${err.yellow(symbols.skip)} ${name}cancelled (exit ${event.exitCode})`];
         const lines = [`${err.red(symbols.fail)} ${name}failed after ${took} (exit ${event.exitCode})`];
         // A step's failure was printed in full under the step; an error outside any step was not.
         if (event.error !== undefined && event.error.message !== lastFailure) lines.push(...errorLines(event.error, err));

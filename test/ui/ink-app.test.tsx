@@ -93,6 +93,23 @@ test('a failed step shows ✖, what failed, why and what to do; the end line doe
   unmount();
 });
 
+test('a cancelled cleanup shows ↷ and "cleanup cancelled (exit 130)", not ✖ failed', async (t) => {
+  const { emit, frame, unmount } = mount();
+  const error: ErrorView = { kind: 'interrupted', exitCode: 130, message: 'cleanup cancelled; nothing was changed', hint: 'Run it again and answer yes, or pass --yes.', details: [], cancelled: true };
+  emit(
+    { type: 'command-start', command: 'cleanup' },
+    { type: 'step-start', id: 'confirm', title: 'Confirm' },
+    { type: 'step-fail', id: 'confirm', title: 'Confirm', durationMs: 5, error },
+    { type: 'command-end', ok: false, exitCode: 130, durationMs: 900, error, leftInPlace: [] },
+  );
+  const lines = (await frame('cleanup cancelled (exit')).split('\n');
+  t.true(lines.includes('↷ Confirm (5ms)'), lines.join('\n'));
+  t.true(lines.includes('  cancelled: cleanup cancelled; nothing was changed'));
+  t.true(lines.includes('↷ cleanup cancelled (exit 130)'));
+  t.false(lines.some((l) => l.includes('failed') || l.includes('✖')));
+  unmount();
+});
+
 test('a preflight lists its error and warning checks under the step and counts the passes', async (t) => {
   const { emit, frame, unmount } = mount();
   emit(

@@ -1,6 +1,6 @@
 import test from 'ava';
 import { IgniteError } from '../../src/core/errors.js';
-import type { ErrorView } from '../../src/core/errors.js';
+import { toErrorView, type ErrorView } from '../../src/core/errors.js';
 import { createPlainReporter } from '../../src/ui/plain-reporter.js';
 import type { PlainReporterOptions } from '../../src/ui/plain-reporter.js';
 import { Capture } from './_helpers.js';
@@ -207,4 +207,20 @@ test('its prompter refuses a question and names the flag; a default answers and 
     '› advertise-address  Choose the address',
     '  [WARN advertise-address] no terminal to ask "Use it?"; using yes — pass --yes to choose',
   ]);
+});
+
+test('a cancelled cleanup (the operator said no) ends as cancelled with its exit code, not as failed', (t) => {
+  const { reporter, stderr } = setup();
+  const error = toErrorView(new IgniteError('interrupted', 'cleanup cancelled; nothing was changed', { hint: 'Run it again and answer yes, or pass --yes.', cancelled: true }));
+  t.true(error.cancelled);
+  reporter.emit({ type: 'command-start', command: 'cleanup' });
+  reporter.emit({ type: 'step-fail', id: 'confirm', title: 'Confirm', durationMs: 5, error });
+  reporter.emit({ type: 'command-end', ok: false, exitCode: 130, durationMs: 900, error, leftInPlace: [] });
+  t.deepEqual(stderr.lines, [
+    '↷ confirm  Confirm (5ms)',
+    '  cancelled: cleanup cancelled; nothing was changed',
+    '  hint: Run it again and answer yes, or pass --yes.',
+    '↷ cleanup cancelled (exit 130)',
+  ]);
+  t.false(stderr.text.includes('failed'));
 });

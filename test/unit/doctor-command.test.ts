@@ -3,6 +3,7 @@ import { doctorCommand } from '../../src/commands/doctor.js';
 import { IgniteError } from '../../src/core/errors.js';
 import type { CheckResult } from '../../src/core/events.js';
 import { peerCheckStep } from '../../src/doctor/peer.js';
+import { doctorStateStep } from '../../src/doctor/state.js';
 import { checkStep, doctorReport } from '../../src/doctor/report.js';
 import type { Check } from '../../src/steps/preflight.js';
 import { stepHarness } from '../_helpers/step-harness.js';
@@ -101,4 +102,12 @@ test('peer checks: a peer that is this host fails PeerAddress, and what needs it
   ]);
   t.is(result?.detail, '2 checks, 1 failure');
   t.regex(doctorCommand.summary(ctx).lines.map((l) => `${l.label} ${l.value}`).join('\n'), /PeerEtcd not run \(needs PeerAddress\)/);
+});
+
+test('one check is not counted twice: the state step says what it found, the title says "the 1 check"', async (t) => {
+  const { ctx, io, checks } = harness(['--state-dir', '/nonexistent/ignite-net-test-state']);
+  const result = await doctorStateStep.run(ctx, io);
+  t.is(result?.detail, 'none');
+  t.deepEqual(checks.map((c) => `${c.name}:${c.status}`), ['StateFile:pass']);
+  t.is(doctorCommand.summary(ctx).title, 'ignite-net doctor: the 1 check passed');
 });

@@ -4,13 +4,15 @@ import { join } from 'node:path';
 import type { HostState } from '../../src/adapters/state.js';
 import { loadTemplate } from '../../src/adapters/templates.js';
 import { renderConflist } from '../../src/cni/conflist.js';
-import { IgniteError } from '../../src/core/errors.js';
+import { IgniteError, toErrorView } from '../../src/core/errors.js';
+import type { StepIO } from '../../src/core/step.js';
 import { CONTAINER_NAMES, ETCD_KEYS, LABELS } from '../../src/defaults.js';
 import { formatSubnetEnv, subnetEnvPath } from '../../src/net/subnet-env.js';
 import { hostRecordKey } from '../../src/pki/etcd-roles.js';
 import { pkiLayout } from '../../src/pki/layout.js';
 import { cniPaths } from '../../src/steps/cni.js';
 import {
+  confirmStep,
   releaseLeaseStep,
   removeCniStateStep,
   removeCniStep,
@@ -211,4 +213,13 @@ test('the etcd volume stays without --purge and goes with it', async (t) => {
     await volumeStep.run(ctx, io);
     t.is(await host.docker.volumeExists('ignite-etcd-data'), !purge);
   }
+});
+
+test('answering no at the confirmation cancels: exit 130, marked cancelled (not a failure), nothing asked of the host', async (t) => {
+  const { ctx, io } = stepHarness(['cleanup'], { forbidChanges: true, services: fakeServices().services });
+  const no: StepIO = { ...io, prompter: { ...io.prompter, interactive: true, confirm: async () => false } };
+  const error = await t.throwsAsync(confirmStep.run(ctx, no), { instanceOf: IgniteError });
+  t.is(error?.exitCode, 130);
+  t.true(error?.cancelled);
+  t.is(toErrorView(error).cancelled, true);
 });

@@ -8,8 +8,8 @@ export function Failure({ error, indent = 2 }: { error: ErrorView; indent?: numb
   return (
     <Box flexDirection="column" marginLeft={indent}>
       <Text>
-        <Tone color="red" bold>
-          error:
+        <Tone color={error.cancelled ? 'yellow' : 'red'} bold>
+          {error.cancelled ? 'cancelled:' : 'error:'}
         </Tone>{' '}
         {error.message}
       </Text>

@@ -13,6 +13,8 @@ export function FinishedStep({ step }: { step: StepView }) {
   const symbol =
     step.status === 'success' ? (
       <Tone color="green">{symbols.success}</Tone>
+    ) : step.status === 'fail' && step.error?.cancelled ? (
+      <Tone color="yellow">{symbols.skip}</Tone>
     ) : step.status === 'fail' ? (
       <Tone color="red">{symbols.fail}</Tone>
     ) : (

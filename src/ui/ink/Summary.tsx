@@ -56,6 +56,15 @@ export function EndLine({ end, command, finished }: { end: EndView; command?: st
       </Text>
     );
   }
+  if (end.error?.cancelled) {
+    return (
+      <Box marginTop={1}>
+        <Text>
+          <Tone color="yellow">{symbols.skip}</Tone> {name}cancelled <Tone dim>(exit {end.exitCode})</Tone>
+        </Text>
+      </Box>
+    );
+  }
   return (
     <Box flexDirection="column" marginTop={1}>
       <Text>
