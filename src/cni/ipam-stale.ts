@@ -130,7 +130,7 @@ export function evaluateStale(found: StoreFindings, command: string): Outcome {
   const could = unknown.length > 0 ? `; could not read ${unknown.join(', ')}, so what they decide is kept` : '';
   if (stale.length === 0) return pass(`${kept.length === 0 ? 'no allocations' : describeKept(kept)} in ${found.dir}, none stale${could}`);
   return warn(
-    `${stale.length} stale IP allocation${stale.length === 1 ? '' : 's'} in ${found.dir} (owner gone): ${stale.map(describeAllocation).join(', ')}; ${describeKept(kept)}${could}`,
+    `${stale.length} stale IP allocation${stale.length === 1 ? '' : 's'} in ${found.dir} (owner gone): ${stale.map(describeAllocation).join(', ')}${kept.length > 0 ? `; ${describeKept(kept)}` : ''}${could}`,
     `\`sudo ignite-net ${command}\` frees them (a VM start may otherwise fail with "duplicate allocation is not allowed").`,
   );
 }

@@ -127,3 +127,8 @@ test('ipam-gc frees nothing when Docker cannot be listed, the store cannot be re
   t.regex(locked.warnings[0]?.message ?? '', /within 10s: 1 stale IP allocation not freed$/);
   t.true(locked.ctx.unchanged.has('ipam-gc'));
 });
+
+test('evaluateStale says nothing of kept allocations when none is kept', (t) => {
+  const verdicts = judgeAllocations({ now: NOW, allocations: [alloc('10.50.31.3', 'ignite-fedcba9876543210')], docker: { ids: [], names: [] }, igniteVms: new Set(), netnsAddresses: new Set() });
+  t.is(evaluateStale({ dir: '/d', kind: 'judged', verdicts }, 'init').message, '1 stale IP allocation in /d (owner gone): 10.50.31.3 (ignite-fedcba9876543210, since 2026-12-02 14:50 UTC)');
+});
