@@ -83,13 +83,11 @@ export function sweepable(record: TokenRecord | undefined, now: Date): boolean {
  * should authenticate no longer than its TTL. Run by init and `token create|list`; returns the ids.
  */
 export async function sweepExpiredTokens(admin: EtcdAdmin, now: Date): Promise<string[]> {
-  const swept: string[] = [];
-  for (const id of await tokenIds(admin)) {
-    if (!sweepable(parseTokenRecord(await admin.get(tokenKey(id))), now)) continue;
-    await deleteToken(admin, id);
-    swept.push(id);
-  }
-  return swept.sort();
+  const ids = await tokenIds(admin);
+  const records = await Promise.all(ids.map((id) => admin.get(tokenKey(id))));
+  const swept = ids.filter((_, i) => sweepable(parseTokenRecord(records[i]), now)).sort();
+  for (const id of swept) await deleteToken(admin, id);
+  return swept;
 }
 
 /** For a step's detail: what sweepExpiredTokens did, when it did anything. */
