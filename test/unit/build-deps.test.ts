@@ -355,8 +355,15 @@ test('the bundled ink UI (ink, react, ink-spinner, yoga) draws what src/ draws',
     if (/^export\s*\{[^}]*\bcreateInkReporter\b/m.test(await readFile(join(dist, file), 'utf8'))) chunk = join(dist, file);
   }
   if (chunk === undefined) return t.fail('no chunk exports createInkReporter');
-  const bundled = await inkScreen(chunk, []);
-  const fromSrc = await inkScreen(join(root, 'src', 'ui', 'ink', 'reporter.tsx'), ['--import', 'tsx']);
+  // ink throttles its frames by time, so under heavy load one run may write a frame the other merged:
+  // a real difference between bundle and src shows in every attempt, a timing one not in all three.
+  let bundled = await inkScreen(chunk, []);
+  let fromSrc = await inkScreen(join(root, 'src', 'ui', 'ink', 'reporter.tsx'), ['--import', 'tsx']);
+  for (let attempt = 2; attempt <= 3 && JSON.stringify(bundled) !== JSON.stringify(fromSrc); attempt++) {
+    t.log(`attempt ${attempt}: the screens differed`);
+    bundled = await inkScreen(chunk, []);
+    fromSrc = await inkScreen(join(root, 'src', 'ui', 'ink', 'reporter.tsx'), ['--import', 'tsx']);
+  }
   t.regex(bundled.stderr, /✔ Start etcd \(900ms\)/);
   t.regex(bundled.stderr, /│ subnet {2}10\.50\.31\.0\/24 *│/);
   t.deepEqual(bundled, fromSrc);
