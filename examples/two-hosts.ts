@@ -10,7 +10,8 @@
  * Run it through examples/two-hosts.sh, which installs and builds what it needs. No registry is
  * reached: etcd is Debian's, packed as an image, and flannel is the test-only stand-in described in
  * test/fixtures/flannel-standin/README.md (it behaves like flannel's host-gw backend, no encapsulation).
- * Every address used lives inside the namespaces this script creates; it removes them when done.
+ * Every address used lives inside the namespaces this script creates; it removes them when done
+ * (two-hosts.sh then removes the test images it built).
  */
 import Dockerode from 'dockerode';
 import { joinCommandOf, runCli, TEST_CNI_PLUGIN_FLAGS, TEST_FLANNEL_FLAGS, TEST_IMAGE_FLAGS } from '../test/_helpers/cli.js';

@@ -18,6 +18,7 @@ export DEBIAN_FRONTEND=noninteractive
 PACKAGES=(docker.io etcd-server etcd-client iproute2 iptables ca-certificates busybox-static containernetworking-plugins)
 DOCKER_SOCK=/var/run/docker.sock
 DOCKERD_LOG=/var/log/ignite-net-ci-dockerd.log
+APT_LOG=/var/log/ignite-net-ci-apt.log
 
 declare -a PHASES=()
 phase_start=0
@@ -57,9 +58,14 @@ for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 done
 if ((${#missing[@]} > 0)); then
-  echo "installing: ${missing[*]}"
-  apt-get update -qq
-  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  echo "installing: ${missing[*]} (apt's output: ${APT_LOG})"
+  # apt talks on stderr too (debconf's "delaying package configuration…"): all of it goes to the log,
+  # which is printed only when apt fails.
+  if ! { apt-get update -qq && apt-get install -y -qq --no-install-recommends "${missing[@]}"; } >"$APT_LOG" 2>&1; then
+    echo "apt-get failed; its output (${APT_LOG}):" >&2
+    cat "$APT_LOG" >&2
+    exit 1
+  fi
 else
   echo "already installed: ${PACKAGES[*]}"
 fi

@@ -233,7 +233,7 @@ async function lockError(path: string, error: unknown): Promise<IgniteError> {
     problem?.includes('read-only') === true
       ? 'Pass a --state-dir on a writable file system.'
       : problem?.includes('not a directory') === true
-        ? 'Move that file away, or pass another --state-dir.'
+        ? 'Pass a --state-dir that is a directory (or does not exist yet).'
         : 'Run ignite-net as root (sudo), or pass a writable --state-dir.';
   return new IgniteError('permission', `cannot create the lock ${path}: ${problem ?? code}`, { hint, cause: error });
 }

@@ -51,8 +51,8 @@ export const doctorStateStep: Step<CommandContext> = {
   title: 'Read the state file',
   async run(ctx, io) {
     const found = await readState(ctx);
-    await runOne({ name: 'StateFile', run: async () => found }, ctx, io);
+    const { result } = await runOne({ name: 'StateFile', run: async () => found }, ctx, io);
     // One check: its own line says it; a count here ("1 check") only repeated that line.
-    return { detail: ctx.state ? 'found' : 'none' };
+    return { detail: result.status === 'fail' ? 'not readable' : ctx.state ? 'found' : 'none' };
   },
 };

@@ -118,9 +118,10 @@ export function createPlainReporter(options: PlainReporterOptions): Reporter {
         if (event.ok) return [`${err.green(symbols.success)} ${name}done in ${took}`];
         // The operator said no: nothing failed, and the step above said why.
         if (event.error?.cancelled) return [`${err.yellow(symbols.skip)} ${name}cancelled (exit ${event.exitCode})`];
-        const lines = [`${err.red(symbols.fail)} ${name}failed after ${took} (exit ${event.exitCode})`];
-        // A step's failure was printed in full under the step; an error outside any step was not.
-        if (event.error !== undefined && event.error.message !== lastFailure) lines.push(...errorLines(event.error, err));
+        // A step's failure was printed in full under the step; an error outside any step (the host
+        // lock) was not: it comes first, so the end line is the last thing said, as after a step.
+        const lines = event.error !== undefined && event.error.message !== lastFailure ? errorLines(event.error, err, '') : [];
+        lines.push(`${err.red(symbols.fail)} ${name}failed after ${took} (exit ${event.exitCode})`);
         if (event.leftInPlace.length > 0) {
           lines.push('  left in place:');
           for (const item of event.leftInPlace) lines.push(`    - ${item}`);

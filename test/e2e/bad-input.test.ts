@@ -184,6 +184,8 @@ const LOCAL_CASES: LocalCase[] = [
   { title: '--advertise-address on loopback', args: () => ['join', '192.0.2.10', '--advertise-address', '127.0.0.1'], exit: USAGE, error: /^error: --advertise-address 127\.0\.0\.1 is a loopback address; other hosts cannot reach it$/, hint: /other hosts reach this one on/ },
   { title: '--pull with an unknown policy', args: () => ['init', '--pull', 'sometimes'], exit: USAGE, error: /^error: --pull "sometimes" is not a pull policy$/, hint: /missing, always, never/ },
   { title: '--etcd-image that is a URL', args: () => ['init', '--etcd-image', 'https://gcr.io/etcd'], exit: USAGE, error: /^error: --etcd-image "https:\/\/gcr\.io\/etcd" is not an image reference$/, hint: /repository\[:tag\]/ },
+  // The lock is the first thing init does: a file there stops it before any change (only read here).
+  { title: 'a --state-dir that is a file', args: () => ['init', '--state-dir', '/etc/passwd'], paths: false, exit: ExitCode.permission, error: /^error: cannot create the lock \/etc\/passwd\/lock: \/etc\/passwd exists but is not a directory$/, hint: /^hint: Pass a --state-dir that is a directory \(or does not exist yet\)\.$/ },
   { title: 'a negative --timeout', args: () => ['init', '--timeout', '-5'], exit: USAGE, error: /^error: --timeout "-5" must be positive$/, hint: /30s, 2m or 1m30s/ },
   { title: 'a negative --tail', args: () => ['logs', '--tail', '-1'], exit: USAGE, error: /^error: --tail "-1" must be positive \(or 0\)$/, hint: /--tail 100/ },
   { title: 'an unknown check name in --ignore-preflight-errors', args: () => ['init', '--ignore-preflight-errors', 'TunDevise'], exit: USAGE, error: /^error: --ignore-preflight-errors: no check is named "TunDevise"$/, hint: /^hint: Known checks: .*TunDevice.*; or all\.$/ },

@@ -154,10 +154,10 @@ test('command-end prints an error that no step showed', (t) => {
     leftInPlace: [],
   });
   t.deepEqual(stderr.lines, [
+    'error: unknown option --foo',
+    'hint: Run `ignite-net --help` for usage.',
     '✖ failed after 3ms (exit 2)',
-    '  error: unknown option --foo',
-    '  hint: Run `ignite-net --help` for usage.',
-  ]);
+  ], 'the error first, the end line last (as after a failed step)');
 });
 
 test('undo results are listed', (t) => {

@@ -67,11 +67,12 @@ export function EndLine({ end, command, finished }: { end: EndView; command?: st
   }
   return (
     <Box flexDirection="column" marginTop={1}>
+      {/* An error outside any step (the host lock) comes before the end line, as a step's does. */}
+      {end.error !== undefined && !shownUnderStep(end.error, finished) && <Failure error={end.error} indent={0} />}
       <Text>
         <Tone color="red">{symbols.fail}</Tone> {name}failed after {formatDuration(end.durationMs)}{' '}
         <Tone dim>(exit {end.exitCode})</Tone>
       </Text>
-      {end.error !== undefined && !shownUnderStep(end.error, finished) && <Failure error={end.error} />}
       {end.leftInPlace.length > 0 && (
         <Box flexDirection="column" marginLeft={2}>
           <Text>left in place:</Text>
