@@ -93,6 +93,18 @@ test('a failed step shows ✖, what failed, why and what to do; the end line doe
   unmount();
 });
 
+test('an error outside any step (the host lock) is shown before the end line, not after it', async (t) => {
+  const { emit, frame, unmount } = mount();
+  const error: ErrorView = { kind: 'permission', exitCode: 9, message: 'cannot create the lock /etc/passwd/lock: /etc/passwd exists but is not a directory', hint: 'Pass a --state-dir that is a directory (or does not exist yet).', details: [] };
+  emit({ type: 'command-start', command: 'init' }, { type: 'command-end', ok: false, exitCode: 9, durationMs: 2, error, leftInPlace: [] });
+  const lines = (await frame('init failed')).split('\n');
+  const errorAt = lines.findIndex((l) => l.startsWith('error: cannot create the lock'));
+  const endAt = lines.findIndex((l) => l.startsWith('✖ init failed after'));
+  t.true(errorAt >= 0 && endAt > errorAt, lines.join('\n'));
+  t.is(lines[errorAt + 1], 'hint: Pass a --state-dir that is a directory (or does not exist yet).');
+  unmount();
+});
+
 test('a cancelled cleanup shows ↷ and "cleanup cancelled (exit 130)", not ✖ failed', async (t) => {
   const { emit, frame, unmount } = mount();
   const error: ErrorView = { kind: 'interrupted', exitCode: 130, message: 'cleanup cancelled; nothing was changed', hint: 'Run it again and answer yes, or pass --yes.', details: [], cancelled: true };
