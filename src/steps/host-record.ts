@@ -24,8 +24,11 @@ export async function ensureHostRole(admin: EtcdAdmin, user: string): Promise<'c
  */
 export async function convertHostRoles(admin: EtcdAdmin): Promise<number> {
   let converted = 0;
-  for (const user of (await admin.listUsers()).filter((u) => u.startsWith(hostUser('')))) {
-    const roles = await admin.userRoles(user);
+  const users = (await admin.listUsers()).filter((u) => u.startsWith(hostUser('')));
+  // One round trip for all the reads (init again reads every host's roles; most need nothing).
+  const rolesOf = await Promise.all(users.map((user) => admin.userRoles(user)));
+  for (const [i, user] of users.entries()) {
+    const roles = rolesOf[i];
     if (roles === undefined || (roles.length === 1 && roles[0] === hostRole(user))) continue;
     await ensureHostRole(admin, user);
     await admin.ensureUserRoles(user, [hostRole(user)]);

@@ -4,6 +4,7 @@ import { newCertificateKey, sealBundle, type ControlPlaneBundle } from '../pki/c
 import { bootstrapKey, controlPlaneKey, hostRole, hostUser, joinKey, tokenKey, tokenPermissions, tokenRole, tokenUser } from '../pki/etcd-roles.js';
 import { parseTokenRecord, type TokenRecord } from '../pki/records.js';
 import { joinCommand, newPassword, newToken, seal, type JoinToken } from '../pki/token.js';
+import { settled } from '../core/settled.js';
 import { required, type CommandContext } from './context.js';
 import { ensureHostRole, removeHostIdentity } from './host-record.js';
 
@@ -25,12 +26,19 @@ export interface CreatedToken {
 export async function createJoinToken(admin: EtcdAdmin, ttlSeconds: number, now: Date, changed?: StepIO['changed'], bundle?: ControlPlaneBundle): Promise<CreatedToken> {
   const token = newToken();
   const identity = { username: hostUser(token.id), password: newPassword() };
-  // One undo for all of it (each removal is a no-op for what was not made yet): nobody has seen the token.
-  await ensureHostRole(admin, identity.username);
+  // One undo for all of it, before any of it (each removal is a no-op for what was not made yet): nobody has seen the token.
   await changed?.({ title: `take back the unused token ${token.id} (its users, roles and keys in etcd)`, run: () => removeUnusedToken(admin, token.id) });
-  await admin.ensureUser(identity.username, identity.password, [hostRole(identity.username)]);
-  await admin.ensureRole(tokenRole(token.id), tokenPermissions(token.id, bundle !== undefined));
-  await admin.ensureUser(tokenUser(token.id), token.secret, [tokenRole(token.id)]);
+  // The host identity and the token's user do not depend on each other: made side by side (half the round trips).
+  await settled<[void, void]>([
+    (async () => {
+      await ensureHostRole(admin, identity.username);
+      await admin.ensureUser(identity.username, identity.password, [hostRole(identity.username)]);
+    })(),
+    (async () => {
+      await admin.ensureRole(tokenRole(token.id), tokenPermissions(token.id, bundle !== undefined));
+      await admin.ensureUser(tokenUser(token.id), token.secret, [tokenRole(token.id)]);
+    })(),
+  ]);
   const expiresAt = new Date(now.getTime() + ttlSeconds * 1000);
   const certificateKey = bundle ? newCertificateKey() : undefined;
   // The expiry goes inside each box as well as on its lease (pki/token.ts sealedExpired).
@@ -102,8 +110,8 @@ export const tokenStep: Step<CommandContext> = {
     const admin = required(ctx.admin, 'etcd admin');
     const security = required(ctx.security, 'the overlay CA');
     const now = new Date(ctx.services.clock.now());
-    const swept = await sweepExpiredTokens(admin, now);
-    const { token, expiresAt } = await createJoinToken(admin, DEFAULT_TOKEN_TTL_SECONDS, now, io.changed);
+    // The sweep touches expired tokens only, the new one is not among them: both at once.
+    const [swept, { token, expiresAt }] = await settled<[string[], CreatedToken]>([sweepExpiredTokens(admin, now), createJoinToken(admin, DEFAULT_TOKEN_TTL_SECONDS, now, io.changed)]);
     const address = required(ctx.advertise, 'advertise address').address;
     ctx.joinCommand = joinCommand(address, token, security.pin);
     if (ctx.state !== undefined && ctx.state.security === undefined) {
