@@ -103,11 +103,12 @@ function buildOptions(command: Command, args: string[], values: Values, env: Nod
   };
   const flag = (name: string): boolean => values.get(name) === true;
 
-  const host = command === 'logs' || command === 'token' || command === 'hosts' ? undefined : positionalHost(command, args);
+  const host = command === 'logs' || command === 'token' || command === 'hosts' || command === 'ipam' ? undefined : positionalHost(command, args);
   const token = command === 'token' ? parseTokenAction(args, flag('control-plane')) : undefined;
   const joinSecret = parseJoinSecret(command, str('token'), str('ca-cert-hash'));
   const controlPlane = command === 'join' ? parseControlPlaneJoin(flag('control-plane'), str('certificate-key'), joinSecret.join !== undefined) : undefined;
   const hosts = command === 'hosts' ? parseHostsAction(args) : undefined;
+  if (command === 'ipam') parseIpamAction(args);
   const logsTarget = command === 'logs' ? parseLogsTarget(args) : undefined;
   const etcdEndpoint = str('etcd-endpoint');
   const peer = str('peer');
@@ -219,6 +220,14 @@ function parseHostsAction(args: string[]): { action: 'list' | 'revoke'; host?: s
   if (action === 'revoke') throw usageError(host === undefined ? 'hosts revoke needs the host' : `hosts revoke takes one host (got "${args.slice(1).join(' ')}")`, 'Give its advertise address or name, as `ignite-net hosts list` shows it.');
   if (action === 'list') throw usageError(`hosts list takes no more arguments (got "${args.slice(1).join(' ')}")`, 'Use `ignite-net hosts list`.');
   throw usageError(action === undefined ? 'hosts needs what to do: list or revoke' : `unknown hosts action "${action}"`, 'Use `ignite-net hosts list` or `ignite-net hosts revoke <host>`.');
+}
+
+/** `ipam gc` is the one action; anything else, or more after it, is refused. */
+function parseIpamAction(args: string[]): void {
+  const [action, ...extra] = args;
+  const hint = 'Use `ignite-net ipam gc` (lists the stale IP allocations) or `ignite-net ipam gc --yes` (frees them).';
+  if (action !== 'gc') throw usageError(action === undefined ? 'ipam needs what to do: gc' : `unknown ipam action "${action}"`, hint);
+  if (extra.length > 0) throw usageError(`ipam gc takes no more arguments (got "${extra.join(' ')}")`, hint);
 }
 
 function parseLogsTarget(args: string[]): 'etcd' | 'flannel' | undefined {

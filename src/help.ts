@@ -38,7 +38,7 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     name: 'cni-state-dir',
     type: 'string',
     value: '<dir>',
-    commands: CHANGES,
+    commands: [...CHANGES, 'ipam'],
     description: "Where the CNI plugins keep their state (host-local IPAM in networks/<name>, the flannel plugin in flannel/); cleanup removes our network's",
     default: PATHS.cniStateDir,
   },
@@ -82,8 +82,8 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     description: 'Install missing CNI plugins into the CNI bin dir: flannel from --cni-plugin-image, the others copied from the host\'s CNI plugins package (/usr/lib/cni); a terminal asks instead',
   },
   { name: 'pull', type: 'string', value: PULL_POLICIES.join('|'), commands: SETUP, description: 'When to pull images', default: 'missing' },
-  { name: 'yes', short: 'y', type: 'boolean', commands: CHANGES, description: 'Answer yes to every question (take the default choice)' },
-  { name: 'json', type: 'boolean', commands: ['init', 'join', 'cleanup', 'status', 'doctor'], description: 'Machine-readable output on stdout: one JSON event a line (status: one JSON document); never ask' },
+  { name: 'yes', short: 'y', type: 'boolean', commands: [...CHANGES, 'ipam'], description: 'Answer yes to every question (take the default choice); ipam gc: free the stale allocations (else a dry run)' },
+  { name: 'json', type: 'boolean', commands: ['init', 'join', 'cleanup', 'status', 'doctor', 'ipam'], description: 'Machine-readable output on stdout: one JSON event a line (status: one JSON document); never ask' },
   { name: 'timeout', type: 'string', value: '<duration>', commands: ALL, description: 'How long to wait for each service: seconds, or 30s, 2m, 1m30s', default: `${DEFAULT_TIMEOUT_MS / 1000}s` },
   {
     name: 'ignore-preflight-errors',
@@ -173,6 +173,14 @@ export const COMMAND_SPECS: Record<Command, CommandSpec> = {
       "`list` shows every host identity: which host holds it (address, name), when it joined, and its lease. `revoke <host>` deletes that host's etcd identity: from its next call etcd refuses it; its flannel keeps its lease until the next renewal fails (24 h leases, renewed an hour before they end), then the subnet is free. Other hosts are untouched.",
     arguments: [['list|revoke', 'What to do'], ['host', 'revoke: the advertise address or host name, as `hosts list` shows it']],
     examples: ['sudo ignite-net hosts list', 'sudo ignite-net hosts revoke 192.168.1.3'],
+  },
+  ipam: {
+    usage: 'ipam gc [--yes] [options]',
+    summary: "List host-local's stale IP allocations of our network (owner gone); --yes frees them",
+    description:
+      "An address whose VM died without a CNI DEL (host crash, killed firecracker) stays allocated in host-local's store (<cni-state-dir>/networks/cbr0), and the next VM start may fail with \"duplicate allocation is not allowed\". `gc` lists each stale allocation (address, container ID, since when) and why it is stale: older than 2 min, no Docker container of that ID or name, no Ignite VM dir /var/lib/firecracker/vm/<id>, its address in no network namespace in use; when any of that cannot be read, it is kept. A dry run unless --yes, which frees them under host-local's lock, reading each again first. init and join free them too.",
+    arguments: [['gc', 'What to do: list (and with --yes free) the stale allocations']],
+    examples: ['sudo ignite-net ipam gc', 'sudo ignite-net ipam gc --yes', 'sudo ignite-net ipam gc --json'],
   },
   logs: {
     usage: 'logs [etcd|flannel] [options]',

@@ -6,7 +6,7 @@ import type { PullPolicy } from './defaults.js';
 import type { NetworkConfig } from './net/network-config.js';
 import type { JoinToken } from './pki/token.js';
 
-export const COMMANDS = ['init', 'join', 'cleanup', 'status', 'doctor', 'logs', 'token', 'hosts'] as const;
+export const COMMANDS = ['init', 'join', 'cleanup', 'status', 'doctor', 'logs', 'token', 'hosts', 'ipam'] as const;
 export type Command = (typeof COMMANDS)[number];
 
 export const isCommand = (value: string): value is Command => (COMMANDS as readonly string[]).includes(value);

@@ -26,7 +26,7 @@ import { pass, warn, type Outcome } from '../core/check.js';
 export const GRACE_MS = 2 * 60_000;
 
 /** Ignite names each VM's container (and CNI container ID) `ignite-<16 hex digits of the VM id>`. */
-const IGNITE_CONTAINER = /^ignite-([0-9a-f]{16})$/;
+export const IGNITE_CONTAINER = /^ignite-([0-9a-f]{16})$/;
 
 export interface Allocation {
   address: string;
@@ -131,6 +131,6 @@ export function evaluateStale(found: StoreFindings, command: string): Outcome {
   if (stale.length === 0) return pass(`${kept.length === 0 ? 'no allocations' : describeKept(kept)} in ${found.dir}, none stale${could}`);
   return warn(
     `${stale.length} stale IP allocation${stale.length === 1 ? '' : 's'} in ${found.dir} (owner gone): ${stale.map(describeAllocation).join(', ')}${kept.length > 0 ? `; ${describeKept(kept)}` : ''}${could}`,
-    `\`sudo ignite-net ${command}\` frees them (a VM start may otherwise fail with "duplicate allocation is not allowed").`,
+    `\`sudo ignite-net ipam gc --yes\` frees them (so does \`sudo ignite-net ${command}\` again); a VM start may otherwise fail with "duplicate allocation is not allowed".`,
   );
 }

@@ -5,11 +5,12 @@ import { doctorCommand } from './doctor.js';
 import { initCommand } from './init.js';
 import { joinCommand } from './join.js';
 import { hostsCommand } from './hosts.js';
+import { ipamCommand } from './ipam.js';
 import { tokenCommand } from './token.js';
 
 /** Commands that run as a list of steps through the runner; status and logs render views instead. */
 export type StepCommand = Exclude<Command, 'status' | 'logs'>;
 
-const commands: Record<StepCommand, CommandSpec> = { init: initCommand, join: joinCommand, cleanup: cleanupCommand, doctor: doctorCommand, token: tokenCommand, hosts: hostsCommand };
+const commands: Record<StepCommand, CommandSpec> = { init: initCommand, join: joinCommand, cleanup: cleanupCommand, doctor: doctorCommand, token: tokenCommand, hosts: hostsCommand, ipam: ipamCommand };
 
 export const commandFor = (name: StepCommand): CommandSpec => commands[name];

@@ -7,6 +7,7 @@ import type { EtcdAuth } from '../adapters/etcd/auth.js';
 import type { EtcdStore } from '../adapters/etcd/store.js';
 import type { Services } from '../adapters/services.js';
 import type { HostState } from '../adapters/state.js';
+import type { IpamGcOutcome } from '../cni/ipam-gc-report.js';
 import type { InstalledPlugin } from '../cni/plugins.js';
 import type { NetworkConfig } from '../net/network-config.js';
 import type { EtcdMember } from '../ha/members.js';
@@ -90,6 +91,8 @@ export interface CommandContext {
   peerAccess?: 'plain' | 'identity' | 'token' | 'anonymous';
   /** The insecure-overlay warning was given (steps/state.ts warnInsecure). */
   warnedInsecure?: boolean;
+  /** ipam gc: what the store held and, with --yes, what was freed (cni/ipam-gc-report.ts renders it). */
+  ipamGc?: IpamGcOutcome;
   /** doctor: every check's result and how the host was checked (doctor/report.ts). */
   doctor?: DoctorReport;
   /** cleanup: facts one step learns and a later one uses. */

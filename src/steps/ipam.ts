@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { DEFAULT_CONFLIST_VARS } from '../cni/conflist.js';
-import { describeAllocation, judgeAllocations, type StoreFindings } from '../cni/ipam-stale.js';
-import type { Step } from '../core/step.js';
+import { describeAllocation, judgeAllocations, type Allocation, type StoreFindings } from '../cni/ipam-stale.js';
+import type { Step, StepIO } from '../core/step.js';
 import { PATHS } from '../defaults.js';
 import type { CommandContext } from './context.js';
 
@@ -34,6 +34,19 @@ export async function gatherStoreFindings(ctx: CommandContext): Promise<StoreFin
   return { dir, kind: 'judged', verdicts };
 }
 
+export type FreeResult = { freed: Allocation[]; skipped: { address: string; why: string }[] } | { lockProblem: string };
+
+/**
+ * Frees the allocations judged stale under host-local's lock, each read again first (adapters/ipam-store.ts);
+ * init/join's ipam-gc step and `ipam gc --yes` both free through here. Each one kept meanwhile is a progress line.
+ */
+export async function freeStale(ctx: CommandContext, io: Pick<StepIO, 'progress'>, dir: string, stale: readonly Allocation[]): Promise<FreeResult> {
+  const result = await ctx.services.ipam.releaseAllocations(dir, stale);
+  if ('lockProblem' in result) return result;
+  for (const { address, why } of result.skipped) io.progress(`${address} kept: ${why}`);
+  return { freed: stale.filter((a) => result.freed.includes(a.address)), skipped: result.skipped };
+}
+
 /**
  * init and join free the stale host-local allocations of our network (an address whose VM died
  * without a CNI DEL), so the next VM start does not fail on it. Changes nothing else; a store that
@@ -56,14 +69,13 @@ export const ipamGcStep: Step<CommandContext> = {
       ctx.unchanged.add('ipam-gc');
       return { detail: `none stale (${kept.length} in use)` };
     }
-    const result = await ctx.services.ipam.releaseAllocations(found.dir, stale);
+    const result = await freeStale(ctx, io, found.dir, stale);
     if ('lockProblem' in result) {
       ctx.unchanged.add('ipam-gc');
       io.warn(`${result.lockProblem}: ${stale.length} stale IP allocation${stale.length === 1 ? '' : 's'} not freed`, 'Run it again once no VM is starting or stopping.');
       return { detail: 'nothing freed' };
     }
-    for (const { address, why } of result.skipped) io.progress(`${address} kept: ${why}`);
-    const freed = stale.filter((a) => result.freed.includes(a.address));
+    const { freed } = result;
     if (freed.length === 0) ctx.unchanged.add('ipam-gc');
     return { detail: freed.length === 0 ? 'nothing freed' : `freed ${freed.length} stale IP allocation${freed.length === 1 ? '' : 's'}: ${freed.map(describeAllocation).join(', ')}` };
   },

@@ -101,12 +101,36 @@ test.serial('doctor on a broken fresh host fails naming checks and fixes, change
   t.regex(broken.stdout, /^ {2}TunDevice +ok {4}\/dev\/net\/tun present/m);
   const deadRe = dead.address.replaceAll('.', '\\.');
   t.regex(broken.stdout, new RegExp(`^ {2}CNIStaleAllocations +WARN {2}1 stale IP allocation in /var/lib/cni/networks/cbr0 \\(owner gone\\): ${deadRe} \\(ignite-fedcba9876543210, since [\\d-]+ [\\d:]+ UTC\\); 1 kept \\(1 address in use in a netns\\)$`, 'm'));
-  t.regex(broken.stderr, /\[WARN CNIStaleAllocations\] .* — `sudo ignite-net init` frees them/);
+  t.regex(broken.stderr, /\[WARN CNIStaleAllocations\] .* — `sudo ignite-net ipam gc --yes` frees them/);
   // A missing plugin is a warning (as init says it): init installs it with --install-cni-plugins.
   t.regex(broken.stdout, /^ {2}CNIPlugins +WARN {2}CNI plugins missing from \/opt\/cni\/bin: flannel, portmap, firewall, bridge, host-local/m);
   t.regex(broken.stdout, /next:\n {2}Port-backend-udp: Stop what holds it/);
   t.regex(broken.stdout, /^ {2}IPForward: Run `sysctl -w net\.ipv4\.ip_forward=1`/m);
   t.is(await snapshot(host), before, 'doctor changed nothing (containers, volumes, conf dir, run dir, state dir)');
+
+  // ipam gc lists the dead VM's allocation only, and why; a dry run frees nothing. --yes frees it, the live one stays.
+  const dry = await runCli(host, ['ipam', 'gc']);
+  t.is(dry.code, 0, describe(dry));
+  t.regex(dry.stdout, /^ignite-net ipam gc: 1 stale IP allocation \(dry run, nothing freed\)$/m);
+  t.regex(dry.stdout, new RegExp(`^ {2}${deadRe} +ignite-fedcba9876543210, since [\\d-]+ [\\d:]+ UTC: stale \\(no /var/lib/firecracker/vm/fedcba9876543210 \\(Ignite VM gone\\), no Docker container ignite-fedcba9876543210, ${deadRe} is in no netns in use, older than 2 min\\)$`, 'm'), describe(dry));
+  t.false(dry.stdout.includes(live.address), 'the live VM is not listed as stale');
+  t.regex(dry.stdout, /^ {2}kept +1 kept \(1 address in use in a netns\)$/m);
+  t.regex(dry.stdout, /run with --yes to free them/i);
+  t.deepEqual((await readdir(store)).filter((name) => /^\d/.test(name)).sort(), [live.address, dead.address].sort(), 'the dry run freed nothing');
+  const dryJson = await runCli(host, ['ipam', 'gc', '--json']);
+  t.is(dryJson.code, 0, describe(dryJson));
+  const summaryEvent = dryJson.stdout.split('\n').filter(Boolean).map((line) => JSON.parse(line) as { type: string; lines?: { label: string }[] }).find((e) => e.type === 'summary');
+  t.deepEqual(summaryEvent?.lines?.map((l) => l.label), ['store', dead.address, 'kept']);
+  const freed = await runCli(host, ['ipam', 'gc', '--yes']);
+  t.is(freed.code, 0, describe(freed));
+  t.regex(freed.stdout, /^ignite-net ipam gc: freed 1 stale IP allocation$/m);
+  t.regex(freed.stdout, new RegExp(`^ {2}${deadRe} +ignite-fedcba9876543210, .* — freed$`, 'm'));
+  t.deepEqual((await readdir(store)).filter((name) => /^\d/.test(name)), [live.address], 'only the live one is left');
+  // Another VM dies without a CNI DEL: init's ipam-gc step frees that one.
+  const dead2 = await vmWithAddress(t, host, 'ignite-aaaaaaaaaaaaaaaa');
+  dead2.stop();
+  await dead2.exited;
+  await utimes(join(store, dead2.address), old, old);
 
   // --ignore-preflight-errors applies to doctor's checks too.
   const ignored = await runCli(host, ['doctor', '--ignore-preflight-errors', 'CNIConfigOrder,Port-backend-udp,IPForward']);
@@ -120,7 +144,7 @@ test.serial('doctor on a broken fresh host fails naming checks and fixes, change
   const init = await runCli(host, ['init', ...TEST_IMAGE_FLAGS, ...TEST_CNI_PLUGIN_FLAGS]);
   t.is(init.code, 0, describe(init));
   // init freed the dead VM's allocation and kept the live one's.
-  t.regex(init.stderr, new RegExp(`^✔ ipam-gc .* — freed 1 stale IP allocation: ${deadRe} \\(ignite-fedcba9876543210, since `, 'm'), describe(init));
+  t.regex(init.stderr, new RegExp(`^✔ ipam-gc .* — freed 1 stale IP allocation: ${dead2.address.replaceAll('.', '\\.')} \\(ignite-aaaaaaaaaaaaaaaa, since `, 'm'), describe(init));
   t.deepEqual((await readdir(store)).filter((name) => /^\d/.test(name)), [live.address]);
   const afterInit = await snapshot(host);
   const healthy = await runCli(host, ['doctor']);

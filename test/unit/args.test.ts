@@ -198,7 +198,7 @@ const globalHint = /Run `ignite-net --help` for usage\./;
 
 const bad: [string[], RegExp, RegExp][] = [
   // commands and positionals
-  [['frob'], /^unknown command "frob"$/, /Commands are init, join, cleanup, status, doctor, logs, token, hosts\./],
+  [['frob'], /^unknown command "frob"$/, /Commands are init, join, cleanup, status, doctor, logs, token, hosts, ipam\./],
   [['--json', 'stats'], /^unknown command "stats"$/, globalHint],
   [['help', 'frob'], /^unknown command "frob"$/, globalHint],
   [['--json'], /^missing command$/, /Put a command first/],
@@ -350,7 +350,7 @@ test('every option in the table parses on every command it is listed for', (t) =
     if (spec.name === 'help' || spec.name === 'version') continue;
     for (const command of spec.commands) {
       const value = sample[spec.name];
-      const head = command === 'token' ? [command, 'create'] : command === 'hosts' ? [command, 'list'] : [command];
+      const head = command === 'token' ? [command, 'create'] : command === 'hosts' ? [command, 'list'] : command === 'ipam' ? [command, 'gc'] : [command];
       const argv = spec.type === 'boolean' ? [...head, `--${spec.name}`, ...((command === 'join' ? joinCompanion[spec.name] : companion[spec.name]) ?? [])] : [...head, `--${spec.name}`, value ?? 'missing-sample', ...(companion[spec.name] ?? [])];
       t.notThrows(() => run(argv), argv.join(' '));
     }

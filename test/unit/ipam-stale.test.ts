@@ -62,7 +62,7 @@ test('evaluateStale: a warning naming each stale allocation and the command that
   const stale = evaluateStale({ dir, kind: 'judged', verdicts }, 'join 192.0.2.1');
   t.is(stale.status, 'warn');
   t.is(stale.message, `1 stale IP allocation in ${dir} (owner gone): 10.50.31.3 (ignite-fedcba9876543210, since 2026-12-02 14:50 UTC); 1 kept (1 just allocated)`);
-  t.regex(stale.hint ?? '', /^`sudo ignite-net join 192\.0\.2\.1` frees them/);
+  t.regex(stale.hint ?? '', /^`sudo ignite-net ipam gc --yes` frees them \(so does `sudo ignite-net join 192\.0\.2\.1` again\)/);
   t.is(evaluateStale({ dir, kind: 'missing' }, 'init').status, 'pass');
   const unreadable = evaluateStale({ dir, kind: 'unreadable', problem: `cannot read ${dir}: EACCES` }, 'init');
   t.is(unreadable.status, 'warn');
