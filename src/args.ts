@@ -131,7 +131,9 @@ function buildOptions(command: Command, args: string[], values: Values, env: Nod
       backendPort: parseInteger('backend-port', str('backend-port')),
       vni: parseInteger('vni', str('vni')),
       ...(flag('direct-routing') ? { directRouting: true } : {}),
+      ...(str('wireguard-mode') !== undefined ? { wireguardMode: str('wireguard-mode') } : {}),
     }),
+    ...wireguardPskFile(str('wireguard-psk-file'), str('backend')),
     ...(advertise === undefined ? {} : { advertiseAddress: parseAdvertiseAddress(advertise) }),
     etcdImage: parseImage('etcd-image', str('etcd-image') ?? DEFAULT_IMAGES.etcd),
     flannelImage: parseImage('flannel-image', str('flannel-image') ?? DEFAULT_IMAGES.flannel),
@@ -267,6 +269,16 @@ function positionalHost(command: Command, args: string[]): string | undefined {
   }
   const [arg] = args;
   return arg === undefined ? undefined : parseHostArg(arg).host;
+}
+
+/** The path only: the key is read (and its mode checked) by init's wireguard-psk step, before any change. */
+function wireguardPskFile(path: string | undefined, backend: string | undefined): { wireguardPskFile?: string } {
+  if (path === undefined) return {};
+  if ((backend ?? 'udp') !== 'wireguard') {
+    throw usageError(`--wireguard-psk-file applies to --backend wireguard only, not ${backend ?? 'udp'}`, 'Drop --wireguard-psk-file, or pass --backend wireguard.');
+  }
+  if (path.trim() === '' || path.includes('\0')) throw usageError('--wireguard-psk-file needs a file path', 'Pass the path of a 0600 file holding the key, e.g. --wireguard-psk-file /root/flannel.psk.');
+  return { wireguardPskFile: resolve(path) };
 }
 
 function parseDir(name: string, value: string): string {

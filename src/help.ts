@@ -4,7 +4,7 @@
  */
 import { DEFAULT_IMAGES, DEFAULT_NETWORK, DEFAULT_TIMEOUT_MS, ETCD_VOLUME, PATHS, PULL_POLICIES } from './defaults.js';
 import { COMMANDS, type Command } from './options.js';
-import { BACKEND_TYPES, DEFAULT_BACKEND_PORTS, DEFAULT_VNI } from './net/backend.js';
+import { BACKEND_TYPES, DEFAULT_BACKEND_PORTS, DEFAULT_VNI, WIREGUARD_MODES } from './net/backend.js';
 
 
 export interface OptionSpec {
@@ -71,6 +71,8 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   { name: 'backend-port', type: 'string', value: '<port>', commands: INIT, description: "UDP port the backend's traffic uses (not host-gw)", default: `udp ${DEFAULT_BACKEND_PORTS.udp}, vxlan ${DEFAULT_BACKEND_PORTS.vxlan}, wireguard ${DEFAULT_BACKEND_PORTS.wireguard}` },
   { name: 'vni', type: 'string', value: '<n>', commands: INIT, description: 'VXLAN network identifier (--backend vxlan)', default: String(DEFAULT_VNI) },
   { name: 'direct-routing', type: 'boolean', commands: INIT, description: 'vxlan: route directly (like host-gw) to hosts on the same subnet, encapsulate only the others' },
+  { name: 'wireguard-mode', type: 'string', value: WIREGUARD_MODES.join('|'), commands: INIT, description: "wireguard: flannel's Mode (one device per address family, one for both, or IPv4 only)", default: 'separate' },
+  { name: 'wireguard-psk-file', type: 'string', value: '<path>', commands: INIT, description: "wireguard: a 0600 file with a pre-shared key (`wg genpsk`), stored in the network config as flannel's PSK, which every host's flannel can read" },
   { name: 'advertise-address', type: 'string', value: '<ip>', commands: CHECKED, description: 'IPv4 address other hosts reach this one on', default: 'detected; asked when several fit' },
   { name: 'etcd-image', type: 'string', value: '<image>', commands: SETUP, description: 'etcd image (join: for a control-plane member)', default: DEFAULT_IMAGES.etcd },
   { name: 'flannel-image', type: 'string', value: '<image>', commands: SETUP, description: 'flannel image', default: DEFAULT_IMAGES.flannel },

@@ -26,6 +26,8 @@ export interface Options {
   cniStateDir: string;
   network: NetworkConfig;
   advertiseAddress?: string;
+  /** init --backend wireguard: the file (0600) holding flannel's pre-shared key; the key is read by init, never kept in options. */
+  wireguardPskFile?: string;
   etcdImage: string;
   flannelImage: string;
   /** init/join: the image the flannel CNI plugin is copied out of. */

@@ -166,6 +166,16 @@ export async function modifiedAt(path: string): Promise<Date | undefined> {
   }
 }
 
+/** A regular file's permission bits (e.g. 0o600); undefined when it is missing or not a regular file. */
+export async function fileMode(path: string): Promise<number | undefined> {
+  try {
+    const st = await stat(path);
+    return st.isFile() ? st.mode & 0o777 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 function isCode(error: unknown, code: string): boolean {
   return typeof error === 'object' && error !== null && (error as NodeJS.ErrnoException).code === code;
 }

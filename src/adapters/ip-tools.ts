@@ -65,6 +65,15 @@ export async function listLinks(): Promise<IpLinkJson[] | undefined> {
   return JSON.parse(result.stdout || '[]') as IpLinkJson[];
 }
 
+/**
+ * `ip -j route get <address>`: the kernel's route lookup, which changes nothing (no packet is
+ * sent). Its stdout, for net/backend-checks.ts to parse; undefined without iproute2 or a route.
+ */
+export async function routeGet(address: string): Promise<string | undefined> {
+  const result = await runTool('ip', ['-j', 'route', 'get', address]);
+  return result?.code === 0 ? result.stdout : undefined;
+}
+
 /** Deletes a device; false when it was already gone. */
 export async function deleteLink(name: string): Promise<boolean> {
   const result = await runTool('ip', ['link', 'delete', 'dev', name]);
@@ -72,6 +81,15 @@ export async function deleteLink(name: string): Promise<boolean> {
   if (result.code === 0) return true;
   if (/cannot find device|does not exist/i.test(result.stderr)) return false;
   throw toolError(`ip link delete ${name}`, result);
+}
+
+/** `ip route del <destination> via <gateway> dev <iface>`; false when there was no such route. */
+export async function deleteRoute(destination: string, gateway: string, iface: string): Promise<boolean> {
+  const result = await runTool('ip', ['route', 'del', destination, 'via', gateway, 'dev', iface]);
+  if (result === undefined) throw new IgniteError('permission', 'iproute2 (`ip`) is not installed');
+  if (result.code === 0) return true;
+  if (/no such process|cannot find device/i.test(result.stderr)) return false;
+  throw toolError(`ip route del ${destination} via ${gateway}`, result);
 }
 
 export type IptablesFamily = 'iptables' | 'ip6tables';

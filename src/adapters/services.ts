@@ -47,14 +47,14 @@ export interface Services {
 
 export type HostFiles = Pick<
   typeof hostFiles,
-  'readIfExists' | 'exists' | 'writeFileAtomic' | 'ensureDir' | 'removeFile' | 'moveFile' | 'directoryWritableProblem' | 'isCharDevice' | 'listDir' | 'removeTree' | 'modifiedAt' | 'watchDir'
+  'readIfExists' | 'exists' | 'writeFileAtomic' | 'ensureDir' | 'removeFile' | 'moveFile' | 'directoryWritableProblem' | 'isCharDevice' | 'listDir' | 'removeTree' | 'modifiedAt' | 'watchDir' | 'fileMode'
 > & {
   /** The text of the conflist template ignite-net ships (templates/), for cni/conflist.ts to render. */
   conflistTemplate(): Promise<string>;
 };
 export type CniBinaries = Pick<typeof cniBinaries, 'sourceDirs' | 'readBinary' | 'hashFile' | 'writeExecutable' | 'pluginVersion' | 'probePlugins'> &
   Pick<typeof hostFiles, 'ensureDir' | 'removeFile' | 'moveFile'>;
-export type HostNetwork = Pick<typeof hostNetwork, 'readAddresses' | 'readRoutes' | 'hostName'> & Pick<typeof ipTools, 'listLinks' | 'deleteLink' | 'listTable' | 'iptables'>;
+export type HostNetwork = Pick<typeof hostNetwork, 'readAddresses' | 'readRoutes' | 'hostName'> & Pick<typeof ipTools, 'listLinks' | 'deleteLink' | 'listTable' | 'iptables' | 'routeGet' | 'deleteRoute'>;
 export type IpamStore = Pick<typeof ipamStore, 'readStore' | 'listIgniteVms' | 'netnsAddresses' | 'releaseAllocations'>;
 export type HostKernel = Pick<typeof hostKernel, 'readProcValue' | 'readInterfaceMtu' | 'readIptablesForward' | 'listFiles' | 'processStartedAt'>;
 export type Probes = Pick<typeof probes, 'tcpProbe' | 'udpProbe' | 'isTcpPortFree' | 'isUdpPortFree'> & Pick<typeof tlsProbe, 'fetchPresentedCa'> & Pick<typeof raftProbe, 'probeRaftPeer'>;

@@ -7,6 +7,8 @@ import { ipamGcStep } from '../steps/ipam.js';
 import type { CommandContext } from '../steps/context.js';
 import { etcdStep } from '../steps/etcd.js';
 import { flannelStep } from '../steps/flannel.js';
+import { backendStep } from '../steps/backend.js';
+import { wireguardPskStep } from '../steps/wireguard-psk.js';
 import { imagesStep } from '../steps/images.js';
 import { networkConfigStep } from '../steps/network-config.js';
 import { pkiStep } from '../steps/pki.js';
@@ -23,6 +25,7 @@ const steps: Step<CommandContext>[] = [
   // What the checks report on is resolved first; the checks only check.
   dockerStep,
   advertiseStep,
+  wireguardPskStep,
   preflightStep((ctx) => initChecks(ctx.network.Backend.Type)),
   imagesStep(['etcd', 'flannel']),
   cniPluginsStep,
@@ -31,6 +34,7 @@ const steps: Step<CommandContext>[] = [
   authStep,
   networkConfigStep,
   flannelStep,
+  backendStep,
   cniStep,
   ipamGcStep,
   tokenStep,
@@ -55,6 +59,9 @@ export const initCommand: CommandSpec = {
       ],
       // The join command alone on its line, so it can be copied whole (it carries the token: one host, 24 h).
       next: [
+        ...(ctx.rejoin && ctx.rejoin.length > 0
+          ? [`The backend is now ${ctx.network.Backend.Type}: these hosts still run flannel's old backend and must run join again to switch (their subnets are kept): ${ctx.rejoin.join(', ')}`]
+          : []),
         ...(ctx.upgrade && ctx.upgrade.otherHosts.length > 0 && ctx.joinCommand
           ? [
               `Other hosts must join again (etcd no longer answers plain HTTP; their leases are kept): ${ctx.upgrade.otherHosts.join(', ')}`,

@@ -4,6 +4,7 @@ import { ipamGcStep } from '../steps/ipam.js';
 import { controlPlanePkiStep } from '../steps/control-plane.js';
 import { etcdStep } from '../steps/etcd.js';
 import { flannelStep } from '../steps/flannel.js';
+import { backendStep } from '../steps/backend.js';
 import { identityStep } from '../steps/identity.js';
 import { imagesStep } from '../steps/images.js';
 import { peerStep } from '../steps/peer.js';
@@ -33,6 +34,7 @@ export const joinCommand: CommandSpec = {
     identityStep,
     ...(options.controlPlane ? [controlPlanePkiStep, memberStep, etcdStep, promoteStep] : []),
     flannelStep,
+    backendStep,
     cniStep,
     ipamGcStep,
     verifyOverlayStep,

@@ -1,7 +1,7 @@
 /**
  * Flannel's Backend object in the network config: one shape per backend, with the field names
  * flannel reads (Documentation/backends.md): udp `Port`, vxlan `VNI`/`Port`/`DirectRouting`,
- * wireguard `ListenPort`, host-gw nothing but its Type.
+ * wireguard `ListenPort`, `Mode` and `PSK`, host-gw nothing but its Type.
  */
 import { usageError } from '../core/errors.js';
 
@@ -12,7 +12,19 @@ export type BackendConfig =
   | { Type: 'udp'; Port: number }
   | { Type: 'vxlan'; VNI: number; Port: number; DirectRouting: boolean }
   | { Type: 'host-gw' }
-  | { Type: 'wireguard'; ListenPort: number };
+  | { Type: 'wireguard'; ListenPort: number; Mode?: WireguardMode; PSK?: string };
+
+/**
+ * flannel's wireguard `Mode`: separate devices per family (flannel's default), one device for both
+ * (auto), or IPv4 only. ignite-net's overlays are IPv4, so flannel's `ipv6` mode is not offered.
+ */
+export const WIREGUARD_MODES = ['separate', 'auto', 'ipv4'] as const;
+export type WireguardMode = (typeof WIREGUARD_MODES)[number];
+
+/** A WireGuard pre-shared key as `wg genpsk` prints it: base64 of 32 bytes. */
+export function isWireguardKey(text: string): boolean {
+  return /^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=$/.test(text) && Buffer.from(text, 'base64').length === 32;
+}
 
 /** flannel's defaults for each backend's UDP port; host-gw sends no encapsulated traffic. */
 export const DEFAULT_BACKEND_PORTS = { udp: 8285, vxlan: 8472, wireguard: 51820 } as const;
@@ -27,6 +39,9 @@ export interface BackendOptions {
   backendPort?: number;
   vni?: number;
   directRouting?: boolean;
+  wireguardMode?: string;
+  /** The key itself (read from --wireguard-psk-file by the init step that reads it, or from etcd). */
+  psk?: string;
 }
 
 /**
@@ -42,6 +57,10 @@ export function buildBackend(opts: BackendOptions, fromFlags: boolean): BackendC
     const vxlanOnly = [opts.vni !== undefined ? '--vni' : '', opts.directRouting === true ? '--direct-routing' : ''].filter((f) => f !== '');
     if (type !== 'vxlan' && vxlanOnly.length > 0) {
       throw usageError(`${vxlanOnly.join(' and ')} ${vxlanOnly.length > 1 ? 'apply' : 'applies'} to --backend vxlan only, not ${type}`, `Drop ${vxlanOnly.join(' and ')}, or pass --backend vxlan.`);
+    }
+    const wireguardOnly = [opts.wireguardMode !== undefined ? '--wireguard-mode' : '', opts.psk !== undefined ? '--wireguard-psk-file' : ''].filter((f) => f !== '');
+    if (type !== 'wireguard' && wireguardOnly.length > 0) {
+      throw usageError(`${wireguardOnly.join(' and ')} ${wireguardOnly.length > 1 ? 'apply' : 'applies'} to --backend wireguard only, not ${type}`, `Drop ${wireguardOnly.join(' and ')}, or pass --backend wireguard.`);
     }
     if (type === 'host-gw' && opts.backendPort !== undefined) {
       throw usageError('--backend-port does not apply to --backend host-gw: it routes through the hosts and uses no UDP port', 'Drop --backend-port, or choose --backend udp, vxlan or wireguard.');
@@ -59,7 +78,12 @@ export function buildBackend(opts: BackendOptions, fromFlags: boolean): BackendC
       backend = { Type: type };
       break;
     case 'wireguard':
-      backend = { Type: type, ListenPort: opts.backendPort ?? DEFAULT_BACKEND_PORTS.wireguard };
+      backend = {
+        Type: type,
+        ListenPort: opts.backendPort ?? DEFAULT_BACKEND_PORTS.wireguard,
+        ...(opts.wireguardMode !== undefined ? { Mode: opts.wireguardMode as WireguardMode } : {}), // validated below
+        ...(opts.psk !== undefined ? { PSK: opts.psk } : {}),
+      };
       break;
   }
   validateBackend(backend);
@@ -84,6 +108,15 @@ export function validateBackend(backend: BackendConfig): void {
       throw usageError(`Backend.VNI ${String(backend.VNI)} is not a VXLAN network identifier`, `Pass --vni as an integer from 1 to ${MAX_VNI}.`);
     }
     if (typeof backend.DirectRouting !== 'boolean') throw usageError('Backend.DirectRouting must be true or false', 'Pass --direct-routing or leave it out.');
+  }
+  if (backend.Type === 'wireguard') {
+    if (backend.Mode !== undefined && !(WIREGUARD_MODES as readonly string[]).includes(backend.Mode)) {
+      throw usageError(`Backend.Mode "${String(backend.Mode)}" is not a wireguard mode ignite-net supports`, `Pass --wireguard-mode ${WIREGUARD_MODES.join('|')} (the overlay is IPv4; flannel's default is separate).`);
+    }
+    // Never the key itself in the message: it is a secret.
+    if (backend.PSK !== undefined && (typeof backend.PSK !== 'string' || !isWireguardKey(backend.PSK))) {
+      throw usageError('Backend.PSK is not a WireGuard key (base64 of 32 bytes)', 'Make one with `wg genpsk > psk && chmod 600 psk` and pass --wireguard-psk-file psk.');
+    }
   }
 }
 
@@ -110,7 +143,7 @@ export function renderBackend(backend: BackendConfig): BackendConfig {
     case 'host-gw':
       return { Type: backend.Type };
     case 'wireguard':
-      return { Type: backend.Type, ListenPort: backend.ListenPort };
+      return { Type: backend.Type, ListenPort: backend.ListenPort, ...(backend.Mode !== undefined ? { Mode: backend.Mode } : {}), ...(backend.PSK !== undefined ? { PSK: backend.PSK } : {}) };
   }
 }
 
@@ -119,5 +152,11 @@ export function describeBackend(backend: BackendConfig): string {
   const port = backendUdpPort(backend);
   const vni = backend.Type === 'vxlan' ? ` VNI ${backend.VNI}` : '';
   const direct = backend.Type === 'vxlan' && backend.DirectRouting ? ', direct routing' : '';
-  return `${backend.Type}${vni}${port === undefined ? '' : ` on ${port}/udp`}${direct}`;
+  const wg = backend.Type === 'wireguard' ? `${backend.Mode !== undefined ? `, mode ${backend.Mode}` : ''}${backend.PSK !== undefined ? ', pre-shared key set' : ''}` : '';
+  return `${backend.Type}${vni}${port === undefined ? '' : ` on ${port}/udp`}${direct}${wg}`;
+}
+
+/** The config as shown (status --json): wireguard's pre-shared key replaced by "(set)". */
+export function withoutSecrets<C extends { Backend: BackendConfig }>(config: C): C {
+  return config.Backend.Type === 'wireguard' && config.Backend.PSK !== undefined ? { ...config, Backend: { ...config.Backend, PSK: '(set)' } } : config;
 }

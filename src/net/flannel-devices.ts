@@ -9,7 +9,8 @@ export interface IpLinkJson {
   ifname: string;
   /** The bridge (or bond) this device is a port of. */
   master?: string;
-  linkinfo?: { info_kind?: string; info_slave_kind?: string };
+  /** info_data: a vxlan device's `id` (VNI) and `port` (its UDP port). */
+  linkinfo?: { info_kind?: string; info_slave_kind?: string; info_data?: { id?: number; port?: number } };
   addr_info?: { family: string; local: string; prefixlen: number; scope?: string }[];
 }
 

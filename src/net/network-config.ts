@@ -234,6 +234,9 @@ export function parseNetworkConfig(text: string): NetworkConfig {
       ...(backendType === 'vxlan'
         ? { vni: optional<number>('VNI', 'number', backend), directRouting: optional<boolean>('DirectRouting', 'boolean', backend) }
         : {}),
+      ...(backendType === 'wireguard'
+        ? { wireguardMode: optional<string>('Mode', 'string', backend), psk: optional<string>('PSK', 'string', backend) }
+        : {}),
     }, false);
   } catch (error) {
     if (error instanceof IgniteError && error.kind === 'usage') throw badStoredConfig(error.message, error);
@@ -269,5 +272,10 @@ function backendFields(a: BackendConfig, b: BackendConfig): [string, unknown, un
   const x: Record<string, unknown> = renderBackend(a);
   const y: Record<string, unknown> = renderBackend(b);
   const keys = [...new Set([...Object.keys(x), ...Object.keys(y)])];
-  return keys.map((key) => [`Backend.${key}`, x[key] ?? '-', y[key] ?? '-']);
+  // The pre-shared key is a secret: a diff says whether it is set or changes, never what it is.
+  const shown = (v: Record<string, unknown>, key: string): unknown => (key === 'PSK' && v[key] !== undefined ? '(set)' : (v[key] ?? '-'));
+  return keys.map((key): [string, unknown, unknown] => {
+    if (key === 'PSK' && x[key] !== undefined && y[key] !== undefined) return [`Backend.${key}`, '(set)', x[key] === y[key] ? '(set)' : '(another key)'];
+    return [`Backend.${key}`, shown(x, key), shown(y, key)];
+  });
 }

@@ -112,6 +112,19 @@ function leaseFindings(
       problem: { severity: 'warning', code: 'duplicate-public-ip', subject, message: `${lease.publicIP} holds more than one lease (${lease.subnet})`, hint: 'Two hosts advertise the same address: pass --advertise-address on join.' },
     });
   }
+  // flannel reads the backend once, at start: a lease of another type is a host not switched yet.
+  if (config && lease.backendType !== '' && lease.problem === undefined && lease.backendType !== config.Backend.Type) {
+    found.push({
+      cell: `${lease.backendType}, not ${config.Backend.Type}`,
+      problem: {
+        severity: 'warning',
+        code: 'backend-mismatch',
+        subject,
+        message: `${lease.publicIP} (${lease.subnet}) still runs flannel's ${lease.backendType} backend; the network config says ${config.Backend.Type}, and flannel ignores the other backend's hosts`,
+        hint: `Run \`sudo ignite-net join <init host>\` again on ${lease.publicIP} to switch it (its subnet is kept).`,
+      },
+    });
+  }
   // A revoked host cannot renew: that is said above, not as a flannel that stopped.
   if (!revoked && !lease.reserved && lease.ttlSeconds !== undefined && lease.ttlSeconds < STALE_LEASE_SECONDS) {
     found.push({

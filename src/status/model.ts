@@ -3,6 +3,7 @@
  * collected inputs by pure rules, one per subject (status/rules.ts, status/hosts.ts). Collection
  * (src/status/collect.ts) does the I/O; the renderers (plain, ink, JSON) only draw this model.
  */
+import { withoutSecrets } from '../net/backend.js';
 import { CNI_FILES } from '../defaults.js';
 import { ExitCode } from '../core/errors.js';
 import { INSECURE_OVERLAY } from '../pki/facts.js';
@@ -52,7 +53,7 @@ export function buildStatusModel(inputs: StatusInputs): StatusModel {
       ? { path: inputs.state.path, role: inputs.state.role, ...(inputs.state.peer ? { peer: inputs.state.peer } : {}), since: inputs.state.createdAt }
       : { ...(inputs.stateMissing ? { missing: inputs.stateMissing } : {}) },
     security: securityView(inputs.security),
-    ...(config ? { network: config } : {}),
+    ...(config ? { network: withoutSecrets(config) } : {}),
     hosts: rows.hosts,
     thisHost: {
       ...(mine ? { subnet: mine.subnet } : {}),

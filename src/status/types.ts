@@ -126,6 +126,7 @@ export type ProblemCode =
   | 'lease-outside-network'
   | 'duplicate-public-ip'
   | 'lease-not-renewed'
+  | 'backend-mismatch'
   | 'host-revoked'
   | 'backend-unreachable'
   | 'overlay-unreachable'

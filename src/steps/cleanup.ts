@@ -6,6 +6,7 @@ import { IgniteError } from '../core/errors.js';
 import type { Step, StepIO } from '../core/step.js';
 import { CNI_FILES, CONTAINER_NAMES, ETCD_VOLUME } from '../defaults.js';
 import { selectOverlayDevices } from '../net/flannel-devices.js';
+import { selectFlannelRoutes } from '../net/flannel-routes.js';
 import { FLANNEL_TABLES, parseIptablesListing, planChainRemoval } from '../net/iptables.js';
 import { flannelFlag } from '../net/lease-release.js';
 import { subnetEnvPath } from '../net/subnet-env.js';
@@ -111,7 +112,7 @@ async function overlayNetwork(ctx: CommandContext): Promise<string> {
 
 export const removeDevicesStep: Step<CommandContext> = {
   id: 'devices',
-  title: "Remove flannel's devices",
+  title: "Remove flannel's devices and routes",
   async run(ctx, io) {
     const { listLinks, deleteLink } = ctx.services.network;
     const links = await listLinks();
@@ -120,6 +121,9 @@ export const removeDevicesStep: Step<CommandContext> = {
       ctx.left.push("flannel's devices (flannel0, flannel.<VNI>, cni0) if any: iproute2 is missing");
       return { detail: 'ip not installed; skipped' };
     }
+    // Deleting a device takes its routes, ARP and FDB entries (vxlan's) with it; host-gw's routes
+    // via the other hosts are on the host's own interface and go one by one.
+    const routes = await removeFlannelRoutes(ctx, io);
     const overlay = await overlayNetwork(ctx);
     const { remove, keep } = selectOverlayDevices(links, overlay);
     const removed: string[] = [];
@@ -134,9 +138,27 @@ export const removeDevicesStep: Step<CommandContext> = {
       io.warn(`kept ${device.name}: ${device.why}`);
       ctx.left.push(`device ${device.name}: ${device.why}`);
     }
-    return { detail: removed.length === 0 ? 'none found' : `deleted ${removed.join(', ')}` };
+    const what = [removed.length === 0 ? '' : `deleted ${removed.join(', ')}`, routes.length === 0 ? '' : `${routes.length} route${routes.length === 1 ? '' : 's'} via other hosts`].filter((x) => x !== '');
+    return { detail: what.length === 0 ? 'none found' : what.join('; ') };
   },
 };
+
+/** host-gw's routes to the other hosts' subnets (net/flannel-routes.ts says which); returns them. */
+async function removeFlannelRoutes(ctx: CommandContext, io: StepIO): Promise<string[]> {
+  const { readRoutes, deleteRoute } = ctx.services.network;
+  const overlay = await overlayNetwork(ctx);
+  const subnetLen = ctx.state?.network.SubnetLen ?? ctx.network.SubnetLen;
+  const done: string[] = [];
+  for (const route of selectFlannelRoutes(await readRoutes(), overlay, subnetLen)) {
+    const text = `${route.destination} via ${route.gateway ?? '?'} dev ${route.iface}`;
+    io.progress(`deleting route ${text}`);
+    if (route.gateway !== undefined && (await deleteRoute(route.destination, route.gateway, route.iface))) {
+      done.push(text);
+      ctx.removed.push(`route ${text} (flannel's, to another host's subnet)`);
+    }
+  }
+  return done;
+}
 
 /** FLANNEL-POSTRTG and FLANNEL-FWD and the rules jumping to them, in iptables and ip6tables; nothing else. */
 export const removeIptablesStep: Step<CommandContext> = {

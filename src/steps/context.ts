@@ -73,6 +73,10 @@ export interface CommandContext {
   peer?: { host: string; address: string };
   /** This host's lease, e.g. 10.50.31.0/24, once flannel holds it. */
   subnet?: string;
+  /** What the backend step checked after flannel started (BackendDevice, BackendMTU), and verify's path. */
+  backendChecks?: CheckResult[];
+  /** init after a backend change: other hosts whose flannel still runs the old backend ("10.x.y.z (10.50.31.0/24, udp)"). */
+  rejoin?: string[];
   /** What an earlier init/join recorded on this host, if anything. */
   state?: HostState;
   /** CNI plugin files ignite-net installed, by this run or an earlier one (the cni-plugins step sets it). */

@@ -8,6 +8,9 @@ import type { Step, StepIO } from '../core/step.js';
 import { CONTAINER_NAMES } from '../defaults.js';
 import { contains, parseCidr } from '../net/cidr.js';
 import { isFlannelDeviceName } from '../net/flannel-devices.js';
+import { expectedDevice } from '../net/backend-checks.js';
+import { selectFlannelRoutes } from '../net/flannel-routes.js';
+import type { Route } from '../net/interfaces.js';
 import { parseSubnetEnv, subnetEnvPath } from '../net/subnet-env.js';
 import { pkiLayout } from '../pki/layout.js';
 import { required, type CommandContext } from './context.js';
@@ -18,7 +21,9 @@ import { waitFor } from './wait.js';
 
 /**
  * The lease flannel holds, when both halves agree: subnet.env names a subnet inside the network,
- * and etcd has that lease key with this host's advertise address as PublicIP.
+ * and etcd has that lease key with this host's advertise address as PublicIP and the network
+ * config's backend type (flannel reads the config once, at start: a lease of another type is a
+ * flannel started before the backend changed).
  */
 async function currentLease(ctx: CommandContext, store: EtcdStore, reason: (why: string) => void): Promise<string | undefined> {
   const text = await ctx.services.files.readIfExists(subnetEnvPath(ctx.options.runDir));
@@ -33,6 +38,8 @@ async function currentLease(ctx: CommandContext, store: EtcdStore, reason: (why:
   const lease = (await store.listLeases()).find((l) => l.subnet === subnet);
   if (!lease) return void reason(`no lease for ${subnet} in etcd yet`);
   if (lease.publicIP !== advertise) return void reason(`lease ${subnet} has PublicIP ${lease.publicIP}, not ${advertise}`);
+  const want = ctx.network.Backend.Type;
+  if (lease.backendType !== want) return void reason(`lease ${subnet} is flannel's ${lease.backendType || '(no type)'} backend, the network config says ${want}`);
   return subnet;
 }
 
@@ -52,20 +59,28 @@ export const flannelStep: Step<CommandContext> = {
       ...(ctx.security ? { secure: { hostDir: pkiLayout(ctx.options.stateDir).flannelTls.dir, username: required(ctx.identity, "this host's etcd identity") } } : {}),
     });
     const existing = await inspectManaged(docker, 'flannel');
+    let why = '';
     if (existing && existing.running && specMatches(spec, existing)) {
-      const subnet = await currentLease(ctx, store, () => undefined).catch(() => undefined);
+      const subnet = await currentLease(ctx, store, (reason) => void (why = reason)).catch(() => undefined);
       if (subnet) {
         ctx.subnet = subnet;
         ctx.unchanged.add('flannel');
         return { detail: `already running, lease ${subnet}` };
       }
     }
+    const { files, network } = ctx.services;
     if (existing) {
-      io.progress(`replacing ${existing.state} ${existing.name}`);
+      io.progress(`replacing ${existing.state} ${existing.name}${why === '' ? '' : ` (${why})`}`);
       await docker.stopAndRemove(existing.id, STOP_TIMEOUT_SEC);
+      // A backend change: the old backend's device would stay beside the new one (flannel leaves it).
+      const want = expectedDevice(ctx.network.Backend);
+      for (const name of (await flannelDevices(network)) ?? []) {
+        if (name === want) continue;
+        io.progress(`deleting ${name}, left by flannel's previous backend`);
+        await network.deleteLink(name);
+      }
     }
     await removeForeignNamed(docker, CONTAINER_NAMES.flannel);
-    const { files, network } = ctx.services;
     await files.ensureDir(ctx.options.runDir);
     // Declared before the container's undo so it runs after it: nothing left to rewrite the file.
     const envPath = subnetEnvPath(ctx.options.runDir);
@@ -81,6 +96,15 @@ export const flannelStep: Step<CommandContext> = {
         },
       });
     }
+    // Its routes to other hosts (host-gw style) stay too when it stops: the ones it adds now go as well.
+    const routesBefore = await flannelRoutes(ctx);
+    await io.changed({
+      title: 'remove the routes flannel added',
+      run: async () => {
+        const before = new Set(routesBefore.map(routeKey));
+        for (const r of await flannelRoutes(ctx)) if (!before.has(routeKey(r)) && r.gateway !== undefined) await network.deleteRoute(r.destination, r.gateway, r.iface);
+      },
+    });
     const { id } = await docker.createAndStart(spec);
     await io.changed({ title: `remove container ${CONTAINER_NAMES.flannel}`, run: async () => void (await docker.stopAndRemove(id, STOP_TIMEOUT_SEC)) });
     ctx.subnet = await waitForLease(ctx, store, io, id);
@@ -92,6 +116,12 @@ export const flannelStep: Step<CommandContext> = {
 async function flannelDevices(network: Services['network']): Promise<string[] | undefined> {
   const links = await network.listLinks().catch(() => undefined);
   return links?.map((link) => link.ifname).filter(isFlannelDeviceName);
+}
+
+const routeKey = (r: Route): string => `${r.destination} ${r.gateway ?? ''} ${r.iface}`;
+
+async function flannelRoutes(ctx: CommandContext): Promise<Route[]> {
+  return selectFlannelRoutes(await ctx.services.network.readRoutes(), ctx.network.Network, ctx.network.SubnetLen);
 }
 
 /** A fallback for a missed event: flannel writes its lease, then subnet.env, within a few ms of each other. */

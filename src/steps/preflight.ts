@@ -1,11 +1,11 @@
-import { release } from 'node:os';
 import { NOT_A_DIRECTORY } from '../adapters/host-files.js';
 import { ignoresPreflightError } from '../options.js';
 import { isOverlayDevice } from '../net/interfaces.js';
 import { fail, pass, warn, type Outcome } from '../core/check.js';
 import { IgniteError } from '../core/errors.js';
 import type { CheckResult } from '../core/events.js';
-import type { Step, StepIO } from '../core/step.js';
+import type { Step } from '../core/step.js';
+import type { Check } from './check.js';
 import { CONTAINER_NAMES, ETCD_VOLUME, PORTS, type ContainerRole } from '../defaults.js';
 import { peerUrlOf } from '../ha/members.js';
 import { overlaps } from '../net/cidr.js';
@@ -13,15 +13,11 @@ import { foreignNamed } from './containers.js';
 import { required, type CommandContext } from './context.js';
 import { collectPeerBackendVerdict } from './peer.js';
 import { backendUdpPort } from '../net/backend.js';
+import { backendPreflight } from './preflight-backend.js';
 
-/** A named check, kubeadm style: it reports and never changes the host. */
-export interface Check {
-  name: string;
-  /** What follows cannot run without it (Docker): --ignore-preflight-errors does not turn it into a warning. */
-  fatal?: boolean;
-  /** Reads ctx and the host (through ctx.services) and reports; never writes ctx or asks. */
-  run(ctx: CommandContext, io: StepIO): Promise<Omit<CheckResult, 'name'>>;
-}
+export { wireguardCheck, vxlanCheck, hostGwLayer2Check } from './preflight-backend.js';
+
+export type { Check } from './check.js';
 
 export { fail, pass, warn, type Outcome };
 
@@ -74,26 +70,6 @@ export const tunCheck: Check = {
     return (await ctx.services.files.isCharDevice('/dev/net/tun'))
       ? pass('/dev/net/tun present')
       : fail('/dev/net/tun is missing (flannel udp needs it)', 'Load the tun module: `modprobe tun`.');
-  },
-};
-
-/**
- * flannel's wireguard backend creates a `wireguard` link, which the kernel must support: built in or
- * loaded (/sys/module/wireguard), or a module it can load on demand (modules.dep lists it). Read
- * only: loading the module here would change the host before the first step that may.
- */
-export const wireguardCheck: Check = {
-  name: 'WireguardKernel',
-  async run(ctx) {
-    const { files } = ctx.services;
-    if (await files.exists('/sys/module/wireguard')) return pass('wireguard is in the kernel (/sys/module/wireguard)');
-    const kernel = release();
-    const lists = await Promise.all(['modules.builtin', 'modules.dep'].map((name) => files.readIfExists(`/lib/modules/${kernel}/${name}`).catch(() => undefined)));
-    if (lists.some((text) => text !== undefined && /(^|\/)wireguard\.ko/m.test(text))) return pass(`wireguard is available as a module of ${kernel}`);
-    return fail(
-      `this kernel (${kernel}) has no wireguard support: /sys/module/wireguard is absent and /lib/modules/${kernel} lists no wireguard module`,
-      'Use a kernel with WireGuard (built in since Linux 5.6; else install the wireguard module), or choose another --backend, e.g. vxlan.',
-    );
   },
 };
 
@@ -203,17 +179,14 @@ export const etcdDataCheck: Check = {
   },
 };
 
-/** The backend's own kernel needs (after TunDevice, which flannel's container always maps). */
-const backendChecks = (backend: string | undefined): Check[] => (backend === 'wireguard' ? [wireguardCheck] : []);
-
 /** `backend`: the Type init seeds; its own checks join the list. */
 export function initChecks(backend?: string): Check[] {
-  return [privilegedUserCheck, dockerCheck, foreignContainerCheck, cniConfDirCheck, runDirCheck, tunCheck, ...backendChecks(backend), advertiseCheck, ...etcdPortChecks, backendPortCheck, overlapCheck];
+  return [privilegedUserCheck, dockerCheck, foreignContainerCheck, cniConfDirCheck, runDirCheck, tunCheck, ...backendPreflight(backend), advertiseCheck, ...etcdPortChecks, backendPortCheck, overlapCheck];
 }
 
 /** With controlPlane (join --control-plane), etcd's ports and data volume as well; `backend`: the overlay's Type. */
 export function joinChecks(controlPlane = false, backend?: string): Check[] {
-  return [privilegedUserCheck, dockerCheck, foreignContainerCheck, cniConfDirCheck, runDirCheck, tunCheck, ...backendChecks(backend), advertiseCheck, ...(controlPlane ? [...etcdPortChecks, etcdDataCheck] : []), backendPortCheck, overlapCheck];
+  return [privilegedUserCheck, dockerCheck, foreignContainerCheck, cniConfDirCheck, runDirCheck, tunCheck, ...backendPreflight(backend), advertiseCheck, ...(controlPlane ? [...etcdPortChecks, etcdDataCheck] : []), backendPortCheck, overlapCheck];
 }
 
 /**

@@ -7,10 +7,14 @@ import { parseCidr } from '../net/cidr.js';
 import { required, type CommandContext } from './context.js';
 import { waitFor } from './wait.js';
 import { backendUdpPort } from '../net/backend.js';
+import { parseRouteGet, pathOutcome } from '../net/backend-checks.js';
 
 /**
- * Proves the overlay carries traffic: TCP from this host to the peer's flannel address (the first
- * address of its lease) on 2379, which only answers if the backend path works both ways.
+ * Proves the overlay carries traffic: the route to the peer's flannel address (the first address of
+ * its lease) takes the backend's path (vxlan: flannel.<VNI>; host-gw: the peer's PublicIP as next
+ * hop), then TCP from this host to that address on 2379, which only answers if the backend path
+ * works both ways. host-gw puts no address of the peer's subnet on any device until a VM or
+ * container runs there (the CNI bridge), so for host-gw the route is what is verified.
  */
 export const verifyOverlayStep: Step<CommandContext> = {
   id: 'verify',
@@ -30,8 +34,15 @@ export const verifyOverlayStep: Step<CommandContext> = {
     io.progress(`connecting to ${target}:${PORTS.etcdClient} through the overlay`);
     const { clock, probes } = ctx.services;
     const started = clock.now();
+    const backend = ctx.network.Backend;
+    let path = '';
     const rtt = await waitFor(
       async (reason) => {
+        const hopText = backend.Type === 'vxlan' || backend.Type === 'host-gw' ? await ctx.services.network.routeGet(target) : undefined;
+        const route = pathOutcome(backend, target, lease.publicIP, hopText === undefined ? undefined : parseRouteGet(hopText));
+        if (route.status !== 'pass') return void reason(route.message);
+        path = route.message;
+        if (backend.Type === 'host-gw') return 0;
         const probe = await probes.tcpProbe(target, PORTS.etcdClient, 2_000);
         if (probe.ok) return probe.rttMs;
         reason(probe.reason);
@@ -51,6 +62,9 @@ export const verifyOverlayStep: Step<CommandContext> = {
           }),
       },
     );
-    return { detail: `${target}:${PORTS.etcdClient} answered in ${formatDuration(rtt)} (overlay up after ${formatDuration(clock.now() - started)})` };
+    ctx.backendChecks = [...(ctx.backendChecks ?? []), { name: 'BackendPath', status: 'pass', message: path }];
+    if (backend.Type === 'host-gw') return { detail: `${path} (host-gw has no tunnel to probe; routed after ${formatDuration(clock.now() - started)})` };
+    const via = backend.Type === 'vxlan' ? `${path}; ` : '';
+    return { detail: `${via}${target}:${PORTS.etcdClient} answered in ${formatDuration(rtt)} (overlay up after ${formatDuration(clock.now() - started)})` };
   },
 };

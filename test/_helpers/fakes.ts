@@ -334,6 +334,8 @@ export class FakeFiles implements HostFiles {
     return had;
   };
   modifiedAt = async (path: string): Promise<Date | undefined> => this.files.get(path)?.mtime;
+  /** put() files are 0644 unless `modes` says otherwise. */
+  fileMode = async (path: string): Promise<number | undefined> => (this.files.has(path) ? (this.modes.get(path) ?? 0o644) : undefined);
   /** The template shipped in templates/ (read-only, the one the real command renders). */
   conflistTemplate = (): Promise<string> => loadTemplate();
 }
@@ -444,12 +446,23 @@ export class FakeNetwork implements HostNetwork {
   readonly tables = new Map<string, string>();
   readonly iptablesCalls: string[] = [];
   readonly deletedLinks: string[] = [];
+  /** address → what `ip -j route get` prints; none: no route. */
+  readonly routeGets = new Map<string, string>();
 
   hostNameValue = 'node1';
   hostName = (): string => this.hostNameValue;
   readAddresses = (): HostAddress[] => this.addresses;
   readRoutes = async (): Promise<Route[]> => this.routes;
   listLinks = async (): Promise<IpLinkJson[] | undefined> => this.links;
+  routeGet = async (address: string): Promise<string | undefined> => this.routeGets.get(address);
+  readonly deletedRoutes: string[] = [];
+  deleteRoute = async (destination: string, gateway: string, iface: string): Promise<boolean> => {
+    const before = this.routes.length;
+    this.routes = this.routes.filter((r) => !(r.destination === destination && r.gateway === gateway && r.iface === iface));
+    if (this.routes.length === before) return false;
+    this.deletedRoutes.push(`${destination} via ${gateway} dev ${iface}`);
+    return true;
+  };
   deleteLink = async (name: string): Promise<boolean> => {
     if (!this.links?.some((l) => l.ifname === name)) return false;
     this.links = this.links.filter((l) => l.ifname !== name);

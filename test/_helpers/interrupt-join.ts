@@ -28,7 +28,7 @@ const UNDOS_BY_STEP: Record<string, RegExp[]> = {
     /undone\s+give the token [a-z0-9]{6}\.… back \(unused\)$/,
     ...['flannel-tls', 'flannel-tls/ca.pem', 'flannel-tls/client-key.pem', 'flannel-tls/client.pem', 'flannel-tls/etcd-password', 'flannel-tls/etcd-username'].map(inState),
   ],
-  flannel: [/undone\s+remove \S*subnet\.env$/, /undone\s+remove the devices flannel created$/, /undone\s+remove container ignite-flannel$/],
+  flannel: [/undone\s+remove \S*subnet\.env$/, /undone\s+remove the devices flannel created$/, /undone\s+remove the routes flannel added$/, /undone\s+remove container ignite-flannel$/],
   cni: [/undone\s+move 10-ignite\.conflist back$/, /undone\s+remove \S*10-flannel\.conflist$/],
   'save-state': [/undone\s+remove the state file$/],
 };

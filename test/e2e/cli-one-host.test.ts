@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import test from 'ava';
 import Dockerode from 'dockerode';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
@@ -147,6 +148,23 @@ test.serial('cleanup without --yes and without a TTY refuses and changes nothing
   t.regex(wg.stderr, /choose another --backend, e\.g\. vxlan/);
   t.deepEqual(await managed(host), [], 'no container was created');
   t.deepEqual(await listing(), before, 'the CNI conf dir, run dir and state dir are as they were');
+
+  // The pre-shared key file: one others can read is refused (naming the file, never the key); a 0600
+  // one is read, and init still stops at WireguardKernel before any change, the key in no output.
+  const key = randomBytes(32).toString('base64');
+  const pskFile = `/tmp/ignite-net-test-${process.pid}.psk`;
+  t.teardown(() => host.exec('rm', ['-f', pskFile]).then(() => undefined));
+  await host.exec('sh', ['-c', `umask 022; printf '%s\\n' "$PSK" > ${pskFile}`], { env: { PSK: key } });
+  const open = await runCli(host, ['init', '--backend', 'wireguard', '--wireguard-psk-file', pskFile, ...TEST_INSECURE_INIT_FLAGS]);
+  t.is(open.code, 2, describe(open));
+  t.regex(open.stderr, new RegExp(`--wireguard-psk-file ${pskFile.replaceAll('.', '\\.')} can be read by others \\(mode 0644\\)`));
+  await host.exec('chmod', ['600', pskFile]);
+  const sealed = await runCli(host, ['init', '--backend', 'wireguard', '--wireguard-mode', 'ipv4', '--wireguard-psk-file', pskFile, ...TEST_INSECURE_INIT_FLAGS]);
+  t.is(sealed.code, 3, describe(sealed));
+  t.regex(sealed.stderr, /wireguard-psk .*\(0600\): the key goes into the network config as PSK/);
+  t.regex(sealed.stderr, /WireguardKernel: this kernel/);
+  for (const r of [open, sealed]) t.false(r.stdout.includes(key) || r.stderr.includes(key), 'the key is in no output');
+  t.deepEqual(await listing(), before);
 });
 
 test.serial('Ctrl-C while waiting for etcd stops promptly, undoes what init created and says so', async (t) => {

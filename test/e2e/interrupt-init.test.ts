@@ -35,7 +35,7 @@ const UNDOS_BY_STEP: Record<string, RegExp[]> = {
   etcd: [/undone\s+remove volume ignite-etcd-data$/, /undone\s+remove container ignite-etcd$/],
   auth: [inState('etcd-root.json'), /undone\s+remove etcd role ignite-host-[a-z0-9]{6}$/, /undone\s+remove etcd user ignite-host-[a-z0-9]{6}$/, ...['flannel-tls/etcd-password', 'flannel-tls/etcd-username'].map(inState)],
   token: [/undone\s+take back the unused token [a-z0-9]{6} \(its users, roles and keys in etcd\)$/],
-  flannel: [/undone\s+remove \S*subnet\.env$/, /undone\s+remove the devices flannel created$/, /undone\s+remove container ignite-flannel$/],
+  flannel: [/undone\s+remove \S*subnet\.env$/, /undone\s+remove the devices flannel created$/, /undone\s+remove the routes flannel added$/, /undone\s+remove container ignite-flannel$/],
   cni: [/undone\s+move 10-ignite\.conflist back$/, /undone\s+remove \S*10-flannel\.conflist$/],
   'save-state': [/undone\s+remove the state file$/],
 };

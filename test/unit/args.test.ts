@@ -325,6 +325,8 @@ test('every option in the table parses on every command it is listed for', (t) =
     'backend-port': '8285',
     backend: 'vxlan',
     vni: '2',
+    'wireguard-mode': 'auto',
+    'wireguard-psk-file': '/root/flannel.psk',
     'advertise-address': '192.168.1.2',
     'etcd-image': 'e:1',
     'flannel-image': 'f:1',
@@ -343,7 +345,7 @@ test('every option in the table parses on every command it is listed for', (t) =
   };
   // The token and the CA pin come together.
   const secret = ['--token', 'abc123.0123456789abcdef', '--ca-cert-hash', `sha256:${'0'.repeat(64)}`];
-  const companion: Record<string, string[]> = { vni: ['--backend', 'vxlan'], 'direct-routing': ['--backend', 'vxlan'], token: secret.slice(2), 'ca-cert-hash': secret.slice(0, 2), 'certificate-key': [...secret, '--control-plane'] };
+  const companion: Record<string, string[]> = { vni: ['--backend', 'vxlan'], 'direct-routing': ['--backend', 'vxlan'], 'wireguard-mode': ['--backend', 'wireguard'], 'wireguard-psk-file': ['--backend', 'wireguard'], token: secret.slice(2), 'ca-cert-hash': secret.slice(0, 2), 'certificate-key': [...secret, '--control-plane'] };
   // join --control-plane takes the whole control-plane join command.
   const joinCompanion: Record<string, string[]> = { 'control-plane': [...secret, '--certificate-key', 'ab'.repeat(32)] };
   for (const spec of OPTION_SPECS) {

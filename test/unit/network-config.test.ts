@@ -22,6 +22,10 @@ const defaults: NetworkConfig = {
   Backend: { Type: 'udp' as const, Port: 8285 },
 };
 
+// Two keys as `wg genpsk` prints them (made for this test only).
+const PSK = Buffer.alloc(32, 7).toString('base64');
+const PSK2 = Buffer.alloc(32, 9).toString('base64');
+
 test('no options: exactly DESIGN.md\'s config', (t) => {
   t.deepEqual(buildNetworkConfig(), defaults);
   t.deepEqual(buildNetworkConfig({}), defaults);
@@ -99,11 +103,26 @@ test('a stored config keeps only its backend\'s fields, as flanneld reads it', (
   // A Port left on host-gw, a VNI on udp: flanneld ignores them, so they are no difference.
   t.deepEqual(parseNetworkConfig('{"Network":"10.50.0.0/16","Backend":{"Type":"host-gw","Port":8285}}').Backend, { Type: 'host-gw' });
   t.deepEqual(parseNetworkConfig('{"Network":"10.50.0.0/16","Backend":{"Type":"udp","VNI":3}}').Backend, { Type: 'udp', Port: 8285 });
-  t.deepEqual(parseNetworkConfig('{"Network":"10.50.0.0/16","Backend":{"Type":"wireguard","ListenPort":5000,"PSK":"x"}}').Backend, { Type: 'wireguard', ListenPort: 5000 });
+  t.deepEqual(parseNetworkConfig('{"Network":"10.50.0.0/16","Backend":{"Type":"wireguard","ListenPort":5000}}').Backend, { Type: 'wireguard', ListenPort: 5000 });
+  t.deepEqual(parseNetworkConfig(`{"Network":"10.50.0.0/16","Backend":{"Type":"wireguard","ListenPort":5000,"Mode":"auto","PSK":"${PSK}"}}`).Backend, { Type: 'wireguard', ListenPort: 5000, Mode: 'auto', PSK });
+  const badKey = t.throws(() => parseNetworkConfig('{"Network":"10.50.0.0/16","Backend":{"Type":"wireguard","PSK":"x-secret"}}'), { instanceOf: IgniteError });
+  t.is(badKey?.message, 'network config in etcd is invalid: Backend.PSK is not a WireGuard key (base64 of 32 bytes)', 'the message never shows the value');
+  t.throws(() => parseNetworkConfig('{"Network":"10.50.0.0/16","Backend":{"Type":"wireguard","Mode":"ipv6"}}'), { message: /Backend\.Mode "ipv6" is not a wireguard mode/ });
   const bad = t.throws(() => parseNetworkConfig('{"Network":"10.50.0.0/16","Backend":{"Type":"vxlan","VNI":0}}'), { instanceOf: IgniteError });
   t.regex(bad?.message ?? '', /^network config in etcd is invalid: Backend\.VNI 0 is not a VXLAN network identifier$/);
   const wrongType = t.throws(() => parseNetworkConfig('{"Network":"10.50.0.0/16","Backend":{"Type":"vxlan","DirectRouting":"yes"}}'), { instanceOf: IgniteError });
   t.regex(wrongType?.message ?? '', /"DirectRouting" must be a boolean/);
+});
+
+test('wireguard: Mode and PSK render as flannel reads them; a diff never shows the key', (t) => {
+  const withKey = buildNetworkConfig({ backendType: 'wireguard', wireguardMode: 'ipv4', psk: PSK });
+  t.deepEqual(JSON.parse(renderNetworkConfig(withKey)).Backend, { Type: 'wireguard', ListenPort: 51820, Mode: 'ipv4', PSK });
+  const other = buildNetworkConfig({ backendType: 'wireguard', wireguardMode: 'ipv4', psk: PSK2 });
+  const lines = [...diffNetworkConfig(withKey, other), ...diffNetworkConfig(buildNetworkConfig({ backendType: 'wireguard' }), withKey)];
+  t.deepEqual(lines, ['Backend.PSK: (set) → (another key)', 'Backend.Mode: - → ipv4', 'Backend.PSK: - → (set)']);
+  t.false(lines.join('\n').includes(PSK));
+  t.throws(() => buildNetworkConfig({ backendType: 'vxlan', wireguardMode: 'auto' }), { message: '--wireguard-mode applies to --backend wireguard only, not vxlan' });
+  t.throws(() => buildNetworkConfig({ backendType: 'wireguard', wireguardMode: 'ipv6' }), { message: /not a wireguard mode ignite-net supports/ });
 });
 
 test('changing the backend is a config difference, field by field', (t) => {

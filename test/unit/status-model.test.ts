@@ -406,3 +406,18 @@ test("Ignite's side: networkPlugin other than cni is an error, an ignited older 
   t.deepEqual(model.problems.map((p) => `${p.severity} ${p.code}`), ['error ignite-network-plugin', 'warning ignited-stale-cni-config']);
   t.is(model.problems[0]?.hint, 'Set `networkPlugin: cni` under spec: in /etc/ignite/config.yaml, then `systemctl restart ignited`.');
 });
+
+test('a host whose lease is of another backend than the config must join again (backend-mismatch); the PSK is shown as "(set)"', (t) => {
+  const leases = [lease('10.50.11.0/24', '10.0.0.1'), lease('10.50.12.0/24', '10.0.0.2', { backendType: 'vxlan' })];
+  const model = buildStatusModel(inputs({ etcd: { ok: true, version: '3.4.23', readMs: 3, config: JSON.stringify(CONFIG), configKey: '/coreos.com/network/config', leases } }));
+  const problem = model.problems.find((p) => p.code === 'backend-mismatch');
+  t.is(problem?.message, "10.0.0.2 (10.50.12.0/24) still runs flannel's vxlan backend; the network config says udp, and flannel ignores the other backend's hosts");
+  t.regex(problem?.hint ?? '', /join <init host>` again on 10\.0\.0\.2/);
+  t.is(problem?.severity, 'warning');
+  t.false(model.problems.some((p) => p.code === 'backend-mismatch' && p.message.startsWith('10.0.0.1')));
+  const psk = Buffer.alloc(32, 3).toString('base64');
+  const wg = { ...CONFIG, Backend: { Type: 'wireguard' as const, ListenPort: 51820, PSK: psk } };
+  const shown = buildStatusModel(inputs({ network: { config: wg } }));
+  t.false(JSON.stringify(shown).includes(psk));
+  t.like(shown.network?.Backend, { Type: 'wireguard', PSK: '(set)' });
+});

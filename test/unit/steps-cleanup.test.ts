@@ -223,3 +223,25 @@ test('answering no at the confirmation cancels: exit 130, marked cancelled (not 
   t.true(error?.cancelled);
   t.is(toErrorView(error).cancelled, true);
 });
+
+test("host-gw: cleanup removes flannel's routes to the other hosts' subnets and nothing else", async (t) => {
+  const { host, ctx, io } = harness();
+  ctx.state = joinedState();
+  host.network.links = [{ ifname: 'eth0' }];
+  host.network.routes = [
+    { iface: 'eth0', destination: '0.0.0.0/0', gateway: '192.0.2.1' },
+    { iface: 'eth0', destination: '192.0.2.0/24' },
+    { iface: 'eth0', destination: '10.50.40.0/24', gateway: '192.0.2.11' },
+    { iface: 'eth0', destination: '10.50.41.0/24', gateway: '192.0.2.12' },
+    // not flannel's: outside the overlay, the whole overlay, a longer prefix, no gateway
+    { iface: 'eth0', destination: '10.60.40.0/24', gateway: '192.0.2.11' },
+    { iface: 'eth0', destination: '10.50.0.0/16', gateway: '192.0.2.11' },
+    { iface: 'eth0', destination: '10.50.42.128/25', gateway: '192.0.2.11' },
+    { iface: 'cni0', destination: '10.50.31.0/24' },
+  ];
+  const result = await removeDevicesStep.run(ctx, io);
+  t.deepEqual(host.network.deletedRoutes, ['10.50.40.0/24 via 192.0.2.11 dev eth0', '10.50.41.0/24 via 192.0.2.12 dev eth0']);
+  t.is(host.network.routes.length, 6);
+  t.is(result?.detail, '2 routes via other hosts');
+  t.true(ctx.removed.includes("route 10.50.40.0/24 via 192.0.2.11 dev eth0 (flannel's, to another host's subnet)"));
+});

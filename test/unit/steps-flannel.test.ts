@@ -32,7 +32,7 @@ test('flannel started: the lease is taken once subnet.env and etcd agree; each c
   t.is(ctx.subnet, '10.50.31.0/24');
   t.is(result?.detail, 'lease 10.50.31.0/24');
   t.deepEqual(host.docker.calls, [`createAndStart ${CONTAINER_NAMES.flannel}`]);
-  t.deepEqual(undos.map((u) => u.title), [`remove ${envPath}`, 'remove the devices flannel created', `remove container ${CONTAINER_NAMES.flannel}`]);
+  t.deepEqual(undos.map((u) => u.title), [`remove ${envPath}`, 'remove the devices flannel created', 'remove the routes flannel added', `remove container ${CONTAINER_NAMES.flannel}`]);
   const created = await host.docker.inspectContainer(CONTAINER_NAMES.flannel);
   t.true(created?.cmd.includes(`--etcd-endpoints=${ENDPOINT}`));
   t.true(created?.cmd.includes('--public-ip=192.0.2.10'));
@@ -109,4 +109,33 @@ test('a running flannel of the same spec holding its lease is kept', async (t) =
   t.true(ctx.unchanged.has('flannel'));
   t.deepEqual(host.docker.calls, []);
   t.deepEqual(undos, []);
+});
+
+test('a running flannel whose lease is of another backend (init --backend … --force) is replaced, and the old backend\'s device goes', async (t) => {
+  const { host, ctx, io, writeEnv, progress } = harness(['--backend', 'host-gw']);
+  const spec = flannelSpec({ image: ctx.options.flannelImage, etcdEndpoints: ENDPOINT, advertiseAddress: '192.0.2.10', runDir: ctx.options.runDir, name: CONTAINER_NAMES.flannel });
+  host.docker.add({ name: CONTAINER_NAMES.flannel, image: ctx.options.flannelImage, cmd: spec.Cmd ?? [], binds: spec.HostConfig?.Binds ?? [], labels: { ...spec.Labels } });
+  host.network.links = [{ ifname: 'eth0' }, { ifname: 'flannel.1', linkinfo: { info_kind: 'vxlan' } }];
+  writeEnv('10.50.31.1/24');
+  host.etcd.putLease('10.50.31.0/24', '192.0.2.10', { backendType: 'vxlan' });
+  host.docker.onStart = () => void host.etcd.putLease('10.50.31.0/24', '192.0.2.10', { backendType: 'host-gw' });
+  const result = await flannelStep.run(ctx, io);
+  t.is(result?.detail, 'lease 10.50.31.0/24');
+  t.false(ctx.unchanged.has('flannel'));
+  t.true(host.docker.calls.includes(`createAndStart ${CONTAINER_NAMES.flannel}`), host.docker.calls.join(', '));
+  t.deepEqual(host.network.deletedLinks, ['flannel.1']);
+  t.true(progress.includes(`replacing running ${CONTAINER_NAMES.flannel} (lease 10.50.31.0/24 is flannel's vxlan backend, the network config says host-gw)`), progress.join('\n'));
+});
+
+test('the undo of the routes removes only the routes flannel added to other hosts\' subnets', async (t) => {
+  const { host, ctx, io, undos, writeEnv } = harness();
+  host.network.routes.push({ iface: 'eth0', destination: '10.50.40.0/24', gateway: '192.0.2.11' });
+  host.docker.onStart = () => {
+    host.network.routes.push({ iface: 'eth0', destination: '10.50.41.0/24', gateway: '192.0.2.12' });
+    writeEnv('10.50.31.1/24');
+    host.etcd.putLease('10.50.31.0/24', '192.0.2.10');
+  };
+  await flannelStep.run(ctx, io);
+  await undos.find((u) => u.title === 'remove the routes flannel added')?.run();
+  t.deepEqual(host.network.deletedRoutes, ['10.50.41.0/24 via 192.0.2.12 dev eth0']);
 });

@@ -11,7 +11,7 @@ import type { RunEventBody } from '../../src/core/events.js';
 import { release } from 'node:os';
 import { NOT_A_DIRECTORY } from '../../src/adapters/host-files.js';
 import { resolvePeer } from '../../src/steps/peer.js';
-import { advertiseCheck, backendPortCheck, cniConfDirCheck, dockerCheck, etcdDataCheck, initChecks, joinChecks, preflightStep, wireguardCheck } from '../../src/steps/preflight.js';
+import { advertiseCheck, backendPortCheck, cniConfDirCheck, dockerCheck, etcdDataCheck, hostGwLayer2Check, initChecks, joinChecks, preflightStep, vxlanCheck, wireguardCheck } from '../../src/steps/preflight.js';
 import { advertiseStep, dockerStep } from '../../src/steps/resolve.js';
 import { fakeServices } from '../_helpers/fakes.js';
 import { stepHarness } from '../_helpers/step-harness.js';
@@ -166,4 +166,33 @@ test('join itself: only a host set up with init is said to be one', async (t) =>
     if (role === 'init') t.regex(error?.hint ?? '', /this one is set up with `ignite-net init`/);
     else t.is(error?.hint, "Pass the address of the init host (the one that ran `sudo ignite-net init`), not one of this host's.", String(role));
   }
+});
+
+test('KernelVxlan: passes with /sys/module/vxlan or a vxlan module, else refuses with the reason; only vxlan runs it', async (t) => {
+  const { host, ctx, io } = harness(['--backend', 'vxlan']);
+  const refused = await vxlanCheck.run(ctx, io);
+  t.like(refused, { status: 'fail', message: `this kernel (${release()}) has no vxlan support: /sys/module/vxlan is absent and /lib/modules/${release()} lists no vxlan module` });
+  t.regex(refused.hint ?? '', /modprobe vxlan/);
+  host.files.put(`/lib/modules/${release()}/modules.dep`, 'kernel/drivers/net/vxlan/vxlan.ko: kernel/net/ipv4/udp_tunnel.ko\n');
+  t.like(await vxlanCheck.run(ctx, io), { status: 'pass', message: `vxlan is available as a module of ${release()}` });
+  host.files.put('/sys/module/vxlan/refcnt', '0\n');
+  t.like(await vxlanCheck.run(ctx, io), { status: 'pass', message: 'vxlan is in the kernel (/sys/module/vxlan)' });
+  t.true(initChecks('vxlan').includes(vxlanCheck));
+  t.true(joinChecks(false, 'vxlan').includes(vxlanCheck));
+  for (const backend of ['udp', 'wireguard', 'host-gw']) t.false(joinChecks(false, backend).includes(vxlanCheck), backend);
+});
+
+test('HostGwLayer2: a host-gw join to a peer behind a router is refused before any change, naming the router', async (t) => {
+  const { host, ctx, io } = harness([]);
+  ctx.peer = { host: 'node1', address: '172.31.252.7' };
+  ctx.advertise = { address: '172.31.251.1', iface: 'd0' };
+  host.network.routeGets.set('172.31.252.7', '[{"dst":"172.31.252.7","gateway":"172.31.251.254","dev":"d0","prefsrc":"172.31.251.1","flags":[],"uid":0,"cache":[]}]');
+  const error = await t.throwsAsync(preflightStep([hostGwLayer2Check]).run(ctx, io), { instanceOf: IgniteError });
+  t.is(error?.message, "preflight found an error: HostGwLayer2: host-gw needs every host on this host's layer-2 segment, but node1 (172.31.252.7) is reached through the router 172.31.251.254 (dev d0)");
+  t.is(error?.exitCode, 3);
+  t.deepEqual(host.docker.calls, []);
+  host.network.routeGets.set('172.31.252.7', '[{"dst":"172.31.252.7","dev":"d0","prefsrc":"172.31.251.1","flags":[],"uid":0,"cache":[]}]');
+  t.like(await hostGwLayer2Check.run(ctx, io), { status: 'pass', message: 'host-gw: node1 (172.31.252.7) on d0 directly connected' });
+  t.true(joinChecks(false, 'host-gw').includes(hostGwLayer2Check));
+  t.false(joinChecks(false, 'vxlan').includes(hostGwLayer2Check));
 });

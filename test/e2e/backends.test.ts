@@ -1,0 +1,111 @@
+/**
+ * Backends end to end on two simulated hosts (one host set for the whole file; the backend changes
+ * with `init --backend … --force`): vxlan through the kernel's tunnel (the stand-in makes a real
+ * flannel.<VNI>, see test/fixtures/flannel-standin/README.md), the switch to host-gw (init names the
+ * hosts that must join again, status flags them, join switches them), host-gw's layer-2 refusal
+ * before any change, and cleanup leaving no device or route of ours.
+ */
+import test, { type ExecutionContext } from 'ava';
+import { describe, etcdGetPrefix, hostsWithTestImages, runCli, TEST_FLANNEL_FLAGS, TEST_INSECURE_INIT_FLAGS } from '../_helpers/cli.js';
+import type { SimHost } from '../_helpers/hosts.js';
+
+const esc = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+interface Link {
+  ifname: string;
+  linkinfo?: { info_kind?: string; info_data?: { id?: number; port?: number } };
+}
+
+async function links(host: SimHost): Promise<Link[]> {
+  const r = await host.exec('ip', ['-d', '-j', 'link', 'show']);
+  return JSON.parse(r.stdout) as Link[];
+}
+
+const flannelLinks = async (host: SimHost): Promise<string[]> => (await links(host)).map((l) => l.ifname).filter((n) => n.startsWith('flannel'));
+
+async function overlayRoutes(host: SimHost): Promise<string[]> {
+  const r = await host.exec('ip', ['-4', 'route', 'show']);
+  return r.stdout.split('\n').filter((l) => l.startsWith('10.50.'));
+}
+
+/** Lease values on the init host's etcd, by PublicIP. */
+async function leasesByIp(node1: SimHost): Promise<Map<string, { subnet: string; BackendType: string; BackendData: unknown }>> {
+  const kvs = await etcdGetPrefix(node1, node1.address, '/coreos.com/network/subnets/');
+  const out = new Map<string, { subnet: string; BackendType: string; BackendData: unknown }>();
+  for (const [key, value] of kvs) {
+    const v = JSON.parse(value) as { PublicIP: string; BackendType: string; BackendData: unknown };
+    out.set(v.PublicIP, { subnet: (key.split('/').pop() ?? '').replace('-', '/'), BackendType: v.BackendType, BackendData: v.BackendData });
+  }
+  return out;
+}
+
+async function assertClean(t: ExecutionContext, host: SimHost): Promise<void> {
+  t.deepEqual(await flannelLinks(host), [], `no flannel device left on ${host.name}`);
+  t.deepEqual(await overlayRoutes(host), [], `no route into the overlay left on ${host.name}`);
+}
+
+test.serial('vxlan, then host-gw, on two hosts: devices, tunnel, MTU, switch, layer-2 refusal, status, cleanup', async (t) => {
+  const [node1, node2] = (await hostsWithTestImages(t, 2)) as [SimHost, SimHost];
+
+  // vxlan
+  const init = await runCli(node1, ['init', '--backend', 'vxlan', ...TEST_INSECURE_INIT_FLAGS]);
+  t.is(init.code, 0, describe(init));
+  t.regex(init.stdout + init.stderr, /flannel\.1: vxlan, VNI 1, port 8472\/udp/);
+  t.regex(init.stdout + init.stderr, /FLANNEL_MTU 1450 = \S+ MTU 1500 − 50 \(vxlan\)/);
+  const join = await runCli(node2, ['join', node1.address, ...TEST_FLANNEL_FLAGS]);
+  t.is(join.code, 0, describe(join));
+  const leases = await leasesByIp(node1);
+  const l1 = leases.get(node1.address);
+  const l2 = leases.get(node2.address);
+  if (!l1 || !l2) return t.fail(`leases: ${JSON.stringify([...leases])}`);
+  const target = l1.subnet.replace(/\/\d+$/, '');
+  t.regex(join.stdout + join.stderr, new RegExp(`${esc(target)} via ${esc(target)} dev flannel\\.1: through the vxlan tunnel; ${esc(target)}:2379 answered in`));
+  const dev2 = (await links(node2)).find((l) => l.ifname === 'flannel.1');
+  t.like(dev2?.linkinfo, { info_kind: 'vxlan', info_data: { id: 1, port: 8472 } });
+  t.like(l2, { BackendType: 'vxlan' });
+  t.regex(String((l2.BackendData as { VtepMAC?: string } | null)?.VtepMAC), /^([0-9a-f]{2}:){5}[0-9a-f]{2}$/);
+  const status = await runCli(node2, ['status']);
+  t.regex(status.stdout, /vxlan VNI 1 on 8472\/udp/, describe(status));
+
+  // Switch to host-gw: init names the host still on vxlan; status flags it.
+  const switched = await runCli(node1, ['init', '--backend', 'host-gw', '--force', ...TEST_INSECURE_INIT_FLAGS]);
+  t.is(switched.code, 0, describe(switched));
+  t.regex(switched.stdout, new RegExp(`must run join again to switch \\(their subnets are kept\\): ${esc(node2.address)} \\(${esc(l2.subnet)}, vxlan\\)`));
+  t.deepEqual(await flannelLinks(node1), [], "node1's flannel.1 went with the switch");
+  t.like((await leasesByIp(node1)).get(node1.address), { subnet: l1.subnet, BackendType: 'host-gw' });
+  const flagged = await runCli(node1, ['status']);
+  t.regex(flagged.stdout + flagged.stderr, new RegExp(`${esc(node2.address)} \\(${esc(l2.subnet)}\\) still runs flannel's vxlan backend`), describe(flagged));
+
+  // host-gw across a router: node2 reaches node1 through a gateway. The "router" is a second address
+  // of node1 on the segment, so etcd still answers (the peer step comes first) while `ip route get`
+  // on node2 shows a gateway — refused before any change.
+  const gw = node1.address.replace(/\.\d+$/, '.200');
+  t.is((await node1.exec('ip', ['addr', 'add', `${gw}/32`, 'dev', node1.iface])).code, 0);
+  t.is((await node2.exec('ip', ['route', 'add', `${node1.address}/32`, 'via', gw, 'dev', node2.iface, 'onlink'])).code, 0);
+  const refused = await runCli(node2, ['join', node1.address, ...TEST_FLANNEL_FLAGS]);
+  t.is(refused.code, 3, describe(refused));
+  t.regex(refused.stderr, new RegExp(`HostGwLayer2: host-gw needs every host on this host's layer-2 segment, but ${esc(node1.address)} is reached through the router ${esc(gw)}`));
+  t.deepEqual(await flannelLinks(node2), ['flannel.1'], 'node2 unchanged: still on vxlan');
+  t.like((await leasesByIp(node1)).get(node2.address), { BackendType: 'vxlan' });
+  await node2.exec('ip', ['route', 'del', `${node1.address}/32`]);
+  await node1.exec('ip', ['addr', 'del', `${gw}/32`, 'dev', node1.iface]);
+
+  // join switches node2, its subnet kept
+  const rejoin = await runCli(node2, ['join', node1.address, ...TEST_FLANNEL_FLAGS]);
+  t.is(rejoin.code, 0, describe(rejoin));
+  t.regex(rejoin.stdout + rejoin.stderr, /host-gw uses no device/);
+  t.regex(rejoin.stdout + rejoin.stderr, new RegExp(`${esc(target)} via ${esc(node1.address)} dev ${esc(node2.iface)}: host-gw, the peer's PublicIP is the next hop`));
+  t.regex(rejoin.stdout + rejoin.stderr, /FLANNEL_MTU 1500 = \S+ MTU 1500 − 0 \(host-gw\)/);
+  t.deepEqual(await flannelLinks(node2), []);
+  t.like((await leasesByIp(node1)).get(node2.address), { subnet: l2.subnet, BackendType: 'host-gw' });
+  t.true((await overlayRoutes(node1)).some((r) => r.startsWith(`${l2.subnet} via ${node2.address} dev ${node1.iface}`)), (await overlayRoutes(node1)).join('\n'));
+  const healthy = await runCli(node1, ['status']);
+  t.notRegex(healthy.stdout + healthy.stderr, /still runs flannel's/);
+
+  // cleanup: flannel leaves its routes when it stops; cleanup removes them, and the devices
+  for (const host of [node2, node1]) {
+    const clean = await runCli(host, ['cleanup', '--yes', '--purge']);
+    t.is(clean.code, 0, describe(clean));
+    await assertClean(t, host);
+  }
+});
