@@ -14,7 +14,9 @@ let x509Module: Promise<typeof X509> | undefined;
 function loadX509(): Promise<typeof X509> {
   x509Module ??= (async () => {
     await import('reflect-metadata');
-    const x509 = await import('@peculiar/x509');
+    const loaded = (await import('@peculiar/x509')) as typeof X509 & { default?: typeof X509 };
+    // The bundle's chunk of this CommonJS package gives its exports as the default; Node (tsx) gives them named.
+    const x509 = loaded.default ?? loaded;
     x509.cryptoProvider.set(webcrypto as unknown as Crypto);
     return x509;
   })();
