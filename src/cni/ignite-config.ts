@@ -10,6 +10,7 @@
  * a plain or quoted scalar (comments dropped); JSON, which YAML includes, is parsed as such.
  */
 import { fail, pass, warn, type Outcome } from '../core/check.js';
+import type { SummaryLine } from '../core/events.js';
 
 export const IGNITE_CONFIG_PATH = '/etc/ignite/config.yaml';
 
@@ -88,6 +89,11 @@ export function igniteFindings(facts: IgniteFacts): IgniteFinding[] {
 }
 
 const stamp = (ms: number): string => `${new Date(ms).toISOString().slice(0, 19).replace('T', ' ')} UTC`;
+
+/** The init/join summary's lines for Ignite's side: one per finding with its fix; none when all is well or there is no Ignite. */
+export function igniteSummaryLines(findings: readonly IgniteFinding[]): SummaryLine[] {
+  return findings.map((f) => ({ label: f.severity === 'error' ? 'Ignite ERROR' : 'Ignite warning', value: `${f.message}. Fix: ${f.hint}` }));
+}
 
 /** doctor's IgniteConfig: the findings as one check (an error fails it, a warning warns). */
 export function evaluateIgnite(facts: IgniteFacts): Outcome {

@@ -1,3 +1,4 @@
+import { igniteSummaryLines } from '../cni/ignite-config.js';
 import { ignoresPreflightError, type Options } from '../options.js';
 import { IgniteError, toErrorView } from '../core/errors.js';
 import type { Emit, SummaryLine } from '../core/events.js';
@@ -18,6 +19,16 @@ export interface CommandSpec {
 }
 
 export const restartIgnitedNote = 'A running ignited reads the CNI config once: restart it (systemctl restart ignited) to use the overlay.';
+
+/**
+ * init/join's summary: Ignite's findings as lines (steps/ignite.ts), and the restart note unless nothing
+ * changed or a finding already says to restart ignited.
+ */
+export function igniteSummary(ctx: CommandContext, already: boolean): { lines: SummaryLine[]; next: string[] } {
+  const findings = ctx.igniteFindings ?? [];
+  const restartSaid = findings.some((f) => f.code === 'ignited-stale-cni-config');
+  return { lines: igniteSummaryLines(findings), next: already || restartSaid ? [] : [restartIgnitedNote] };
+}
 
 export interface CommandRun {
   emit: Emit;

@@ -3,6 +3,7 @@ import { INSECURE_OVERLAY } from '../pki/facts.js';
 import { authStep } from '../steps/auth.js';
 import { cniStep } from '../steps/cni.js';
 import { cniPluginsStep } from '../steps/cni-plugins.js';
+import { igniteStep } from '../steps/ignite.js';
 import { ipamGcStep } from '../steps/ipam.js';
 import type { CommandContext } from '../steps/context.js';
 import { etcdStep } from '../steps/etcd.js';
@@ -17,7 +18,7 @@ import { advertiseStep, dockerStep } from '../steps/resolve.js';
 import { loadStateStep, saveStateStep } from '../steps/state.js';
 import { tokenStep } from '../steps/token.js';
 import type { CommandSpec } from './command.js';
-import { restartIgnitedNote } from './command.js';
+import { igniteSummary } from './command.js';
 import { describeBackend } from '../net/backend.js';
 
 const steps: Step<CommandContext>[] = [
@@ -37,6 +38,7 @@ const steps: Step<CommandContext>[] = [
   backendStep,
   cniStep,
   ipamGcStep,
+  igniteStep,
   tokenStep,
   saveStateStep('init'),
 ];
@@ -48,6 +50,7 @@ export const initCommand: CommandSpec = {
   summary(ctx) {
     const address = ctx.advertise?.address ?? '?';
     const already = ['etcd', 'network-config', 'flannel', 'cni', 'cni-plugins', 'ipam-gc'].every((id) => ctx.unchanged.has(id));
+    const ignite = igniteSummary(ctx, already);
     return {
       title: already ? 'ignite-net: already initialised, nothing changed' : 'ignite-net: this host is initialised',
       lines: [
@@ -56,6 +59,7 @@ export const initCommand: CommandSpec = {
         { label: 'etcd endpoint', value: ctx.etcdEndpoint ?? '?' },
         { label: 'security', value: ctx.security ? `TLS, CA ${ctx.security.pin}; this host is ${ctx.identity ?? '?'}` : 'none (--insecure)' },
         { label: 'network', value: `${ctx.network.Network} (${describeBackend(ctx.network.Backend)})` },
+        ...ignite.lines,
       ],
       // The join command alone on its line, so it can be copied whole (it carries the token: one host, 24 h).
       next: [
@@ -71,7 +75,7 @@ export const initCommand: CommandSpec = {
           : ctx.joinCommand
           ? ['On the next host (the token joins one host within 24 h; `sudo ignite-net token create` makes another):', ctx.joinCommand]
           : [`On every other host: sudo ignite-net join ${address}`, `This overlay is insecure: ${INSECURE_OVERLAY.message}.`]),
-        ...(already ? [] : [restartIgnitedNote]),
+        ...ignite.next,
       ],
     };
   },

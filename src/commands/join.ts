@@ -1,5 +1,6 @@
 import { cniStep } from '../steps/cni.js';
 import { cniPluginsStep } from '../steps/cni-plugins.js';
+import { igniteStep } from '../steps/ignite.js';
 import { ipamGcStep } from '../steps/ipam.js';
 import { controlPlanePkiStep } from '../steps/control-plane.js';
 import { etcdStep } from '../steps/etcd.js';
@@ -14,7 +15,7 @@ import { advertiseStep, dockerStep } from '../steps/resolve.js';
 import { loadStateStep, saveStateStep } from '../steps/state.js';
 import { verifyOverlayStep } from '../steps/verify.js';
 import type { CommandSpec } from './command.js';
-import { restartIgnitedNote } from './command.js';
+import { igniteSummary } from './command.js';
 
 export const joinCommand: CommandSpec = {
   name: 'join',
@@ -37,12 +38,14 @@ export const joinCommand: CommandSpec = {
     backendStep,
     cniStep,
     ipamGcStep,
+    igniteStep,
     verifyOverlayStep,
     saveStateStep('joined'),
   ],
   summary(ctx) {
     const member = ctx.controlPlane?.member;
     const already = [...(member ? ['pki', 'etcd'] : []), 'flannel', 'cni', 'cni-plugins', 'ipam-gc'].every((id) => ctx.unchanged.has(id));
+    const ignite = igniteSummary(ctx, already);
     const endpoints = ctx.flannelEndpoints ?? [ctx.etcdEndpoint ?? '?'];
     return {
       title: already ? 'ignite-net: already joined, nothing changed' : `ignite-net: joined ${ctx.peer?.host ?? ''}${member ? ' as a control-plane member' : ''}`,
@@ -53,8 +56,9 @@ export const joinCommand: CommandSpec = {
         { label: endpoints.length > 1 ? 'etcd endpoints' : 'etcd endpoint', value: endpoints.join(', ') },
         { label: 'security', value: ctx.security ? `TLS, CA ${ctx.security.pin}; this host is ${ctx.identity ?? '?'}` : 'none: the overlay is insecure (plain HTTP, no authentication)' },
         { label: 'network', value: ctx.network.Network },
+        ...ignite.lines,
       ],
-      next: already ? [] : [restartIgnitedNote],
+      next: ignite.next,
     };
   },
 };

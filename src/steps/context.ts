@@ -7,6 +7,7 @@ import type { EtcdAuth } from '../adapters/etcd/auth.js';
 import type { EtcdStore } from '../adapters/etcd/store.js';
 import type { Services } from '../adapters/services.js';
 import type { HostState } from '../adapters/state.js';
+import type { IgniteFinding } from '../cni/ignite-config.js';
 import type { IpamGcOutcome } from '../cni/ipam-gc-report.js';
 import type { InstalledPlugin } from '../cni/plugins.js';
 import type { NetworkConfig } from '../net/network-config.js';
@@ -95,6 +96,8 @@ export interface CommandContext {
   peerAccess?: 'plain' | 'identity' | 'token' | 'anonymous';
   /** The insecure-overlay warning was given (steps/state.ts warnInsecure). */
   warnedInsecure?: boolean;
+  /** init/join: what is wrong on Ignite's side (steps/ignite.ts), for the summary. */
+  igniteFindings?: IgniteFinding[];
   /** ipam gc: what the store held and, with --yes, what was freed (cni/ipam-gc-report.ts renders it). */
   ipamGc?: IpamGcOutcome;
   /** doctor: every check's result and how the host was checked (doctor/report.ts). */
