@@ -149,7 +149,8 @@ async function collect(ctx: CollectContext): Promise<StatusModel> {
   const backendType = network?.config?.Backend.Type;
   const plan = (lease: Lease): { backendPort: number | undefined; overlay: boolean } => ({
     backendPort: (lease.backendType || backendType) === 'host-gw' ? undefined : backendPort,
-    overlay: member && envSubnet !== undefined && lease.publicIP === etcdHost && lease.subnet !== '',
+    // host-gw puts no address of a host's subnet on any device until a VM runs there: nothing to probe.
+    overlay: member && envSubnet !== undefined && lease.publicIP === etcdHost && lease.subnet !== '' && (lease.backendType || backendType) !== 'host-gw',
   });
   // Its TLS handshake and anonymous call go on while the other hosts are probed.
   const security = readSecurity(ctx);

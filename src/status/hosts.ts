@@ -230,6 +230,7 @@ function reachOfOverlay(lease: Lease, thisHost: boolean, etcdHost: boolean, inOv
   if (lease.subnet === '') return notChecked('no subnet in the lease');
   if (!etcdHost) return notChecked("nothing known listens on its flannel address (only the init host's etcd does)");
   if (!inOverlay) return notChecked('this host is not in the overlay');
+  if (lease.backendType === 'host-gw') return notChecked("host-gw: no address of its subnet answers until a VM runs there (join checks the route)");
   if (!probe || probe.kind !== 'tcp') return notChecked(`over the probe limit (${limit.limit} hosts per run)`);
   if (probe.ok) return { state: 'ok', text: 'answered', rttMs: probe.rttMs, note: `TCP to ${probe.target}:${probe.port} through the overlay` };
   return { state: 'failed', text: probe.reason === 'timeout' ? 'no answer' : probe.reason, note: `TCP to ${probe.target}:${probe.port} through the overlay: ${probe.message}` };

@@ -101,6 +101,9 @@ test.serial('vxlan, then host-gw, on two hosts: devices, tunnel, MTU, switch, la
   t.true((await overlayRoutes(node1)).some((r) => r.startsWith(`${l2.subnet} via ${node2.address} dev ${node1.iface}`)), (await overlayRoutes(node1)).join('\n'));
   const healthy = await runCli(node1, ['status']);
   t.notRegex(healthy.stdout + healthy.stderr, /still runs flannel's/);
+  const onNode2 = await runCli(node2, ['status']);
+  t.regex(onNode2.stdout, /overlay not checked: host-gw: no address of its subnet answers until a VM runs there/, describe(onNode2));
+  t.notRegex(onNode2.stdout, /through the overlay: no answer/);
 
   // cleanup: flannel leaves its routes when it stops; cleanup removes them, and the devices
   for (const host of [node2, node1]) {

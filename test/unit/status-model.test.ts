@@ -421,3 +421,18 @@ test('a host whose lease is of another backend than the config must join again (
   t.false(JSON.stringify(shown).includes(psk));
   t.like(shown.network?.Backend, { Type: 'wireguard', PSK: '(set)' });
 });
+
+test('host-gw: the overlay probe of a host is not made nor counted (no address of its subnet answers before a VM runs there)', (t) => {
+  const hg = { ...CONFIG, Backend: { Type: 'host-gw' as const } };
+  const leases = [lease('10.50.11.0/24', '10.0.0.1', { backendType: 'host-gw' }), lease('10.50.12.0/24', '10.0.0.2', { backendType: 'host-gw' })];
+  const model = buildStatusModel(
+    inputs({
+      network: { config: hg },
+      etcd: { ok: true, version: '3.4.23', readMs: 3, config: JSON.stringify(hg), configKey: '/coreos.com/network/config', leases },
+      probes: { [leases[0]!.key]: { overlay: { kind: 'tcp', target: '10.50.11.0', port: 2379, ok: false, reason: 'timeout', message: 'no answer' } } },
+    }),
+  );
+  t.false(model.problems.some((p) => p.code === 'overlay-unreachable'), JSON.stringify(model.problems));
+  t.like(model.hosts[0]?.overlayReach, { state: 'not-checked' });
+  t.regex(model.hosts[0]?.overlayReach.note ?? '', /^host-gw: no address of its subnet answers/);
+});
