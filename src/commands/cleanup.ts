@@ -19,6 +19,7 @@ import type { CommandSpec } from './command.js';
 export const cleanupCommand: CommandSpec = {
   name: 'cleanup',
   changesHost: true,
+  interruptHint: 'Run `sudo ignite-net cleanup` again to finish: what this run removed stays removed, the rest goes then.',
   // Order matters; see src/steps/cleanup.ts: flannel, then the lease (etcd still up), then the member, then etcd.
   steps: () => [
     loadStateStep('lenient'),

@@ -1,6 +1,6 @@
 import { igniteSummaryLines } from '../cni/ignite-config.js';
 import { ignoresPreflightError, type Options } from '../options.js';
-import { IgniteError, toErrorView } from '../core/errors.js';
+import { IgniteError, isPlainInterrupt, toErrorView } from '../core/errors.js';
 import type { Emit, SummaryLine } from '../core/events.js';
 import type { Prompter } from '../core/prompt.js';
 import { runSteps, type RunOptions } from '../core/runner.js';
@@ -16,6 +16,11 @@ export interface CommandSpec {
   steps(options: Options): Step<CommandContext>[];
   /** exitCode: a command whose steps all ran may still report a non-zero verdict (doctor). */
   summary(ctx: CommandContext): { title: string; lines: SummaryLine[]; next: string[]; exitCode?: number };
+  /**
+   * The hint of a plain interrupt (Ctrl-C), for a command whose steps are not undone (cleanup: what it
+   * removed stays removed), instead of the runner's "run the same command again to start over".
+   */
+  interruptHint?: string;
 }
 
 export const restartIgnitedNote = 'A running ignited reads the CNI config once: restart it (systemctl restart ignited) to use the overlay.';
@@ -103,7 +108,10 @@ export async function runCommand(spec: CommandSpec, options: Options, run: Comma
       keepOnFailure: options.keepOnFailure,
       ...testPause(spec, options, run),
     });
-    if (!outcome.ok) return end(outcome.error ?? new IgniteError('bug', 'command failed'), outcome.leftInPlace);
+    if (!outcome.ok) {
+      const error = spec.interruptHint !== undefined && isPlainInterrupt(outcome.error) ? new IgniteError('interrupted', 'interrupted', { hint: spec.interruptHint }) : outcome.error;
+      return end(error ?? new IgniteError('bug', 'command failed'), outcome.leftInPlace);
+    }
     const summary = spec.summary(ctx);
     run.emit({ type: 'summary', ...summary });
     const exitCode = summary.exitCode ?? 0;
