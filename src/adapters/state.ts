@@ -196,16 +196,23 @@ export async function acquireLock(stateDir: string): Promise<Lock> {
         },
       };
     }
-    const holder = await lockHolder(path);
+    const content = await lockContent(path);
+    // Released (or taken over) since our link failed: try again. Taking the guard now could remove a
+    // lock someone links in the instant between our read and our rm below (two winners, seen in a test).
+    if (content === undefined) continue;
+    const holder = pidIn(content);
     if (holder !== undefined && isAlive(holder)) return fail(heldBy(holder, path));
     if (!(await take(guard))) {
-      const taker = await lockHolder(guard);
+      const guardContent = await lockContent(guard);
+      if (guardContent === undefined) continue; // released meanwhile: removing it now could remove a new one
+      const taker = pidIn(guardContent);
       if (taker !== undefined && isAlive(taker)) return fail(heldBy(taker, path)); // it is taking the lock over
       await rm(guard, { force: true }); // left by a run that died in the instant it held it
       continue;
     }
     try {
-      if ((await lockHolder(path)) === holder) await rm(path, { force: true });
+      // Still the same dead holder's file (or the same garbage): no one else can remove it meanwhile (we hold the guard) nor link over it.
+      if ((await lockContent(path)) === content) await rm(path, { force: true });
     } finally {
       await rm(guard, { force: true });
     }
@@ -213,9 +220,18 @@ export async function acquireLock(stateDir: string): Promise<Lock> {
   return fail(new IgniteError('conflict', `could not take the lock ${path}`, { hint: 'Run the command again.' }));
 }
 
-/** The PID in a lock file; undefined when there is no file or no PID in it. */
-async function lockHolder(path: string): Promise<number | undefined> {
-  const pid = Number.parseInt((await readFile(path, 'utf8').catch(() => '')).trim(), 10);
+/** A lock file's text; undefined when there is no file (an unreadable one reads as empty: garbage, taken over). */
+async function lockContent(path: string): Promise<string | undefined> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'ENOENT' ? undefined : '';
+  }
+}
+
+/** The PID in a lock file's text; undefined when there is none. */
+function pidIn(content: string): number | undefined {
+  const pid = Number.parseInt(content.trim(), 10);
   return Number.isInteger(pid) && pid > 0 ? pid : undefined;
 }
 
