@@ -245,20 +245,30 @@ test.serial('the dead member removed: two members left, writes still work', asyn
 });
 
 test.serial('no quorum: no lease expires meanwhile; once quorum is back the new leader gives it its full TTL again (README "HA")', async (t) => {
-  const [, second] = etcds;
-  if (!second) return t.fail('the cluster did not grow');
+  const two = etcds.slice(0, 2);
+  if (two.length !== 2) return t.fail('the cluster did not grow');
   const store = openEtcd(
-    etcds.slice(0, 2).map((e) => e.endpoint),
+    two.map((e) => e.endpoint),
     connectOptions(),
   );
   t.teardown(() => store.close());
   const ttlSeconds = 4;
   await store.putUnderLease('/ignite-net/test/lease', 'held', ttlSeconds);
-  second.pause();
-  t.teardown(() => second.resume());
+  // Stop the follower: the leader, left alone, steps down (etcd's check-quorum) and stops expiring
+  // leases. A leader frozen by SIGSTOP instead would resume still believing it leads and revoke what
+  // expired at once (seen in CI): an artifact of freezing a process (docs/ha.md: a paused VM), not of
+  // a host that is down or cut off, which restarts as a follower or steps down by itself.
+  const statuses = await cluster().admin.endpointStatus(two.map((e) => e.endpoint));
+  const follower = two.find((e, i) => {
+    const status = statuses[i];
+    return status?.reachable === true && !status.isLeader;
+  });
+  if (!follower) return t.fail(`no follower among ${JSON.stringify(statuses)}`);
+  follower.pause();
+  t.teardown(() => follower.resume());
   // Twice the TTL without quorum: only a leader expires leases, and there is none.
   await new Promise((resolve) => setTimeout(resolve, 2 * ttlSeconds * 1000));
-  second.resume();
+  follower.resume();
   const back = Date.now();
   for (;;) {
     try {
