@@ -164,7 +164,7 @@ export const COMMAND_SPECS: Record<Command, CommandSpec> = {
     usage: 'token create|list|delete [id] [options]',
     summary: 'Make, list or delete join tokens (on the init host)',
     description:
-      "A join token lets one host join within its TTL (--ttl, default 24h): `create` prints the whole join command, `list` shows every token and which host used it, `delete` takes an unused token back. After its TTL a token opens nothing: etcd itself deletes what it held. `create --control-plane` (on a control-plane host) makes a token for a host that is to run an etcd member as well: its command carries a new certificate key, which is stored nowhere. Any control-plane host (init's, or one joined with --control-plane) can make tokens.",
+      "A join token lets one host join within its TTL (--ttl, default 24h): `create` prints the whole join command, `list` shows every token and which host used it, `delete` takes an unused token back. After its TTL a token opens nothing: etcd itself deletes what it held, and `init`, `token create` and `token list` remove the expired token's user. `create --control-plane` (on a control-plane host) makes a token for a host that is to run an etcd member as well: its command carries a new certificate key, which is stored nowhere. Any control-plane host (init's, or one joined with --control-plane) can make tokens.",
     arguments: [['create|list|delete', 'What to do'], ['id', 'delete: the token id (the part before the dot)']],
     examples: ['sudo ignite-net token create', 'sudo ignite-net token create --ttl 2h', 'sudo ignite-net token create --control-plane', 'sudo ignite-net token list', 'sudo ignite-net token delete abc123'],
   },

@@ -2,7 +2,7 @@ import type { EtcdAdmin } from '../adapters/etcd/admin.js';
 import type { Step, StepIO } from '../core/step.js';
 import { newCertificateKey, sealBundle, type ControlPlaneBundle } from '../pki/certificate-key.js';
 import { bootstrapKey, controlPlaneKey, hostRole, hostUser, joinKey, tokenKey, tokenPermissions, tokenRole, tokenUser } from '../pki/etcd-roles.js';
-import { parseTokenRecord, type TokenRecord } from '../pki/records.js';
+import { parseTokenRecord, recordTime, type TokenRecord } from '../pki/records.js';
 import { joinCommand, newPassword, newToken, seal, type JoinToken } from '../pki/token.js';
 import { settled } from '../core/settled.js';
 import { required, type CommandContext } from './context.js';
@@ -27,7 +27,7 @@ export async function createJoinToken(admin: EtcdAdmin, ttlSeconds: number, now:
   const token = newToken();
   const identity = { username: hostUser(token.id), password: newPassword() };
   // One undo for all of it, before any of it (each removal is a no-op for what was not made yet): nobody has seen the token.
-  await changed?.({ title: `take back the unused token ${token.id} (its users, roles and keys in etcd)`, run: () => removeUnusedToken(admin, token.id) });
+  await changed?.({ title: `take back the unused token ${token.id} (its users, roles and keys in etcd)`, run: async () => void (await deleteToken(admin, token.id)) });
   // The host identity and the token's user do not depend on each other: made side by side (half the round trips).
   await settled<[void, void]>([
     (async () => {
@@ -48,14 +48,6 @@ export async function createJoinToken(admin: EtcdAdmin, ttlSeconds: number, now:
   const record: TokenRecord = { id: token.id, user: identity.username, createdAt: now.toISOString(), expiresAt: expiresAt.toISOString(), ...(bundle ? { controlPlane: true } : {}) };
   await admin.put(tokenKey(token.id), JSON.stringify(record));
   return { token, expiresAt, ...(certificateKey ? { certificateKey } : {}) };
-}
-
-/** Everything createJoinToken made, the host identity included (no host has it). */
-async function removeUnusedToken(admin: EtcdAdmin, id: string): Promise<void> {
-  for (const key of [bootstrapKey(id), controlPlaneKey(id), tokenKey(id)]) await admin.delete(key);
-  await admin.deleteUser(tokenUser(id));
-  await admin.deleteRole(tokenRole(id));
-  await removeHostIdentity(admin, hostUser(id));
 }
 
 /**
@@ -119,6 +111,6 @@ export const tokenStep: Step<CommandContext> = {
       const others = (await admin.listLeases()).map((lease) => lease.publicIP).filter((ip) => ip !== '' && ip !== address);
       ctx.upgrade = { otherHosts: [...new Set(others)].sort() };
     }
-    return { detail: `token ${token.id}, valid until ${expiresAt.toISOString().replace(/:\d\d\.\d+Z$/, ' UTC').replace('T', ' ')}${sweptNote(swept)}` };
+    return { detail: `token ${token.id}, valid until ${recordTime(expiresAt.toISOString())}${sweptNote(swept)}` };
   },
 };
