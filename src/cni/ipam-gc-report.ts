@@ -4,6 +4,7 @@
  * command's step gathers and frees (steps/ipam.ts), the reporters render the summary this returns.
  */
 import type { SummaryLine } from '../core/events.js';
+import { formatUtcMinute } from '../core/duration.js';
 import { describeKept, GRACE_MS, IGNITE_CONTAINER, type Allocation, type StoreFindings } from './ipam-stale.js';
 
 export interface IpamGcOutcome {
@@ -13,7 +14,7 @@ export interface IpamGcOutcome {
 }
 
 const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
-const since = (a: Allocation): string => `${new Date(a.since).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+const since = (a: Allocation): string => formatUtcMinute(a.since);
 
 /** Why the rule (cni/ipam-stale.ts) found no owner: every way one could still exist, said as not found. */
 export function staleReason(a: Allocation, igniteVmDir: string): string {

@@ -21,6 +21,7 @@
  */
 
 import { pass, warn, type Outcome } from '../core/check.js';
+import { formatUtcMinute } from '../core/duration.js';
 
 /** Two minutes: longer than any CNI ADD takes, so an allocation in progress is never freed. */
 export const GRACE_MS = 2 * 60_000;
@@ -100,8 +101,7 @@ export function isAllocationFile(name: string): boolean {
 
 /** "10.50.31.2 (ignite-0123456789abcdef, since 2026-12-02 14:03 UTC)". */
 export function describeAllocation(a: Allocation): string {
-  const since = new Date(a.since).toISOString().slice(0, 16).replace('T', ' ');
-  return `${a.address} (${a.containerId || 'no container ID'}, since ${since} UTC)`;
+  return `${a.address} (${a.containerId || 'no container ID'}, since ${formatUtcMinute(a.since)})`;
 }
 
 const REASONS: Record<KeepReason, string> = {

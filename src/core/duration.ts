@@ -14,3 +14,8 @@ export function formatDuration(ms: number): string {
   const seconds = Math.round(ms / 1000);
   return `${Math.floor(seconds / 60)}m ${String(seconds % 60).padStart(2, '0')}s`;
 }
+
+/** The one way a point in time is written for the operator: `2026-12-02 04:53 UTC`. */
+export function formatUtcMinute(at: Date | number): string {
+  return `${new Date(at).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+}

@@ -71,4 +71,4 @@ export function parseHostRecord(text: string | undefined): HostRecord | undefine
 }
 
 /** A record's ISO time as the commands print it: `2026-12-02 04:53 UTC`. */
-export const recordTime = (iso: string): string => `${iso.replace('T', ' ').slice(0, 16)} UTC`;
+export const recordTime = (iso: string): string => `${iso.replace('T', ' ').slice(0, 16)} UTC`; // core/duration.ts formatUtcMinute, for a string that may not parse

@@ -1,5 +1,6 @@
 import type { EtcdStore } from '../adapters/etcd/store.js';
 import type { HostFiles } from '../adapters/services.js';
+import { formatUtcMinute } from '../core/duration.js';
 import { IgniteError } from '../core/errors.js';
 import type { Step } from '../core/step.js';
 import { CONTAINER_NAMES, ETCD_KEYS, ETCD_VOLUME } from '../defaults.js';
@@ -30,8 +31,6 @@ export async function readSubnetEnv(files: HostFiles, runDir: string): Promise<S
     return undefined;
   }
 }
-
-const formatTime = (date: Date): string => `${date.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
 
 /**
  * Releases this host's lease in etcd — on a joined host and on the init host alike, never another
@@ -99,7 +98,7 @@ export const releaseLeaseStep: Step<CommandContext> = {
         if (!ctx.options.purge) ctx.left.push(`${what} in etcd's data (etcd was not answering): expires within 24 h of etcd running again, or goes with --purge`);
         return { detail: `etcd not answering; ${fate}` };
       }
-      const expires = formatTime(leaseExpiresBy(new Date(ctx.services.clock.now()), await ctx.services.files.modifiedAt(subnetEnvPath(ctx.options.runDir))));
+      const expires = formatUtcMinute(leaseExpiresBy(new Date(ctx.services.clock.now()), await ctx.services.files.modifiedAt(subnetEnvPath(ctx.options.runDir))));
       const key = subnet ? subnetToLeaseKey(subnet, ETCD_KEYS.subnets) : `${ETCD_KEYS.subnets}<subnet>`;
       const remedy = endpoint.startsWith('https:')
         ? `docker exec -it ${CONTAINER_NAMES.etcd} etcdctl --endpoints https://127.0.0.1:2379 --cacert /etc/ignite-net/etcd/ca.pem --user root del ${key} (root's password is in /var/lib/ignite-net/etcd-root.json)`
