@@ -9,7 +9,7 @@
  *   entrypoint /opt/bin/flanneld like ghcr.io/flannel-io/flannel, and /bin/sh and /bin/cat (Debian's
  *   static busybox) as upstream's alpine base has: the secure flannel spec's entrypoint is a shell.
  * - TEST_CNI_PLUGIN_IMAGE: the layout of ghcr.io/flannel-io/flannel-cni-plugin (the plugin at /flannel, no
- *   entrypoint), but its /flannel is a TEST FIXTURE shell script that only answers CNI_COMMAND=VERSION.
+ *   entrypoint), but its /flannel is a TEST FIXTURE shell script doing flannel's delegation to bridge/host-local (TEST_CNI_PLUGIN_SCRIPT).
  *
  * Each image carries a content hash label; `ensureTestImages` rebuilds only when that hash changes.
  */
@@ -27,16 +27,47 @@ export const TEST_ETCD_IMAGE = 'ignite-net-test/etcd:3.4';
 export const TEST_FLANNEL_IMAGE = 'ignite-net-test/flannel-standin:latest';
 export const TEST_CNI_PLUGIN_IMAGE = 'ignite-net-test/flannel-cni-plugin:latest';
 
-/** The test image's /flannel: answers VERSION as flannel's CNI plugin v1.9.1 does; anything else is an error. */
+/**
+ * The test image's /flannel, a TEST FIXTURE doing what flannel's CNI plugin (v1.9.1) does: VERSION as it
+ * answers; ADD reads /run/flannel/subnet.env and delegates to `bridge` (found in CNI_PATH) with the
+ * conflist's `delegate` over host-local with this host's subnet (masked to its network address), MTU and
+ * ipMasq = !FLANNEL_IPMASQ, keeping the delegate's config in /var/lib/cni/flannel/<container ID>; DEL
+ * delegates with that kept config and removes it. Needs sh and jq.
+ */
 export const TEST_CNI_PLUGIN_SCRIPT = [
   '#!/bin/sh',
-  '# ignite-net TEST FIXTURE standing in for the flannel CNI plugin: answers VERSION only.',
+  '# ignite-net TEST FIXTURE standing in for the flannel CNI plugin (delegates to bridge + host-local).',
+  'set -e',
+  'fail() { printf \'{"cniVersion":"1.0.0","code":%s,"msg":"ignite-net test flannel plugin: %s"}\\n\' "$1" "$2"; exit 1; }',
   'if [ "$CNI_COMMAND" = VERSION ]; then',
   '  echo \'{"cniVersion":"1.0.0","supportedVersions":["0.1.0","0.2.0","0.3.0","0.3.1","0.4.0","1.0.0"]}\'',
   '  exit 0',
   'fi',
-  'echo \'{"cniVersion":"1.0.0","code":4,"msg":"ignite-net test fixture: only VERSION is implemented"}\'',
-  'exit 1',
+  'dir=/var/lib/cni/flannel; kept="$dir/$CNI_CONTAINERID"',
+  'bridge=; IFS=:; for d in $CNI_PATH; do [ -x "$d/bridge" ] && { bridge="$d/bridge"; break; }; done; unset IFS',
+  '[ -n "$bridge" ] || fail 7 "bridge not found in CNI_PATH"',
+  'case "$CNI_COMMAND" in',
+  'ADD)',
+  '  [ -r /run/flannel/subnet.env ] || fail 11 "open /run/flannel/subnet.env: no such file"',
+  '  . /run/flannel/subnet.env',
+  '  masq=true; [ "$FLANNEL_IPMASQ" = true ] && masq=false',
+  '  conf=$(jq -c --arg net "$FLANNEL_NETWORK" --arg sub "$FLANNEL_SUBNET" --argjson mtu "$FLANNEL_MTU" --argjson masq "$masq" \'',
+  '    def network: split("/") as [$ip, $len] | pow(2; 32 - ($len | tonumber)) as $b',
+  '      | ($ip | split(".") | map(tonumber) | .[0] * 16777216 + .[1] * 65536 + .[2] * 256 + .[3]) as $n',
+  '      | (($n / $b | floor) * $b) as $m',
+  '      | [($m / 16777216 | floor) % 256, ($m / 65536 | floor) % 256, ($m / 256 | floor) % 256, $m % 256] | map(tostring) | join(".") + "/" + $len;',
+  '    {cniVersion, name, type: "bridge", ipMasq: $masq, mtu: $mtu} + (.delegate // {})',
+  '    + {isGateway: true, ipam: {type: "host-local", ranges: [[{subnet: ($sub | network)}]], routes: [{dst: $net}]}}\')',
+  '  mkdir -p "$dir"',
+  '  printf \'%s\' "$conf" > "$kept"',
+  '  printf \'%s\' "$conf" | exec "$bridge" ;;',
+  'DEL)',
+  '  [ -f "$kept" ] || exit 0',
+  '  "$bridge" < "$kept"',
+  '  rm -f "$kept" ;;',
+  'CHECK) exit 0 ;;',
+  '*) fail 4 "unknown CNI_COMMAND $CNI_COMMAND" ;;',
+  'esac',
   '',
 ].join('\n');
 
@@ -252,7 +283,7 @@ function cniPluginSpec(): ImageSpec {
     changes: [
       `LABEL ${TEST_FIXTURE_LABEL}=flannel-cni-plugin`,
       `LABEL ${TEST_HASH_LABEL}=${hash}`,
-      'LABEL org.opencontainers.image.description="ignite-net TEST FIXTURE: the flannel CNI plugin image\'s layout, not the plugin"',
+      'LABEL org.opencontainers.image.description="ignite-net TEST FIXTURE: the flannel CNI plugin image\'s layout; its /flannel is a shell stand-in"',
     ],
     entries: () => [{ type: 'file', path: '/flannel', content: TEST_CNI_PLUGIN_SCRIPT, mode: 0o755 }],
   };

@@ -3,10 +3,18 @@
  * with `init --backend … --force`): vxlan through the kernel's tunnel (the stand-in makes a real
  * flannel.<VNI>, see test/fixtures/flannel-standin/README.md), the switch to host-gw (init names the
  * hosts that must join again, status flags them, join switches them), host-gw's layer-2 refusal
- * before any change, and cleanup leaving no device or route of ours.
+ * before any change, and cleanup leaving no device or route of ours. On vxlan a "VM" (a network
+ * namespace) on each host is attached through the written conflist as a runtime does it (the installed
+ * plugins chained: the test image's flannel plugin delegating to Debian's bridge/host-local, then portmap
+ * and firewall); the two VMs ping each other across the overlay, and CNI DEL leaves nothing behind.
  */
 import test, { type ExecutionContext } from 'ava';
-import { describe, etcdGetPrefix, hostsWithTestImages, runCli, TEST_FLANNEL_FLAGS, TEST_INSECURE_INIT_FLAGS } from '../_helpers/cli.js';
+import { readdir, readFile } from 'node:fs/promises';
+import { join as joinPath } from 'node:path';
+import { CNI_FILES } from '../../src/defaults.js';
+import { contains } from '../../src/net/cidr.js';
+import { leaseSubnet, parseSubnetEnv } from '../../src/net/subnet-env.js';
+import { describe, etcdGetPrefix, hostsWithTestImages, runCli, TEST_CNI_PLUGIN_FLAGS, TEST_FLANNEL_FLAGS, TEST_INSECURE_INIT_FLAGS } from '../_helpers/cli.js';
 import type { SimHost } from '../_helpers/hosts.js';
 
 const esc = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -39,7 +47,42 @@ async function leasesByIp(node1: SimHost): Promise<Map<string, { subnet: string;
   return out;
 }
 
+interface Vm { netns: string; address: string; subnet: string; result: string; kill(): void }
+
+/** Runs the conflist's plugins for one command as libcni does: name and cniVersion injected, ADD in order with prevResult, DEL in reverse. */
+async function runChain(host: SimHost, command: 'ADD' | 'DEL', containerId: string, netns: string, prevResult?: string): Promise<string> {
+  const list = JSON.parse(await readFile(joinPath(host.dirs.cniConfDir, CNI_FILES.ours), 'utf8')) as { name: string; cniVersion: string; plugins: { type: string }[] };
+  const plugins = command === 'ADD' ? list.plugins : [...list.plugins].reverse();
+  let result = prevResult;
+  for (const plugin of plugins) {
+    const conf = { ...plugin, name: list.name, cniVersion: list.cniVersion, ...(result === undefined ? {} : { prevResult: JSON.parse(result) as unknown }) };
+    const env = { CNI_COMMAND: command, CNI_CONTAINERID: containerId, CNI_NETNS: netns, CNI_IFNAME: 'eth0', CNI_PATH: '/opt/cni/bin' };
+    const r = await host.exec(`/opt/cni/bin/${plugin.type}`, [], { env, input: JSON.stringify(conf), timeoutMs: 20_000 });
+    if (r.code !== 0) throw new Error(`${plugin.type} ${command} on ${host.name}: exit ${r.code} ${r.stdout} ${r.stderr}`);
+    if (command === 'ADD') result = r.stdout;
+  }
+  return result ?? '';
+}
+
+/** A "VM": a network namespace held by a process on `host`, attached through the product's conflist. */
+async function attachVm(t: ExecutionContext, host: SimHost, containerId: string): Promise<Vm> {
+  const proc = host.spawn('unshare', ['--net', 'sh', '-c', 'echo ready && exec sleep 120'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const kill = (): void => void (proc.exitCode === null && proc.kill('SIGKILL'));
+  t.teardown(kill);
+  await new Promise<void>((resolve) => proc.stdout?.once('data', () => resolve()));
+  const netns = `/proc/${proc.pid}/ns/net`;
+  const result = await runChain(host, 'ADD', containerId, netns);
+  const address = ((JSON.parse(result) as { ips: { address: string }[] }).ips[0]?.address ?? '').replace(/\/\d+$/, '');
+  const subnet = leaseSubnet(parseSubnetEnv(await readFile(joinPath(host.dirs.runDir, 'subnet.env'), 'utf8')));
+  return { netns, address, subnet, result, kill };
+}
+
+const vmPing = (host: SimHost, from: Vm, to: Vm) => host.exec('nsenter', [`--net=${from.netns}`, 'busybox', 'ping', '-c', '1', '-W', '3', to.address], { timeoutMs: 10_000 });
+
+const vethsOf = async (host: SimHost): Promise<string[]> => (await links(host)).map((l) => l.ifname).filter((n) => n.startsWith('veth') || n === 'cni0');
+
 async function assertClean(t: ExecutionContext, host: SimHost): Promise<void> {
+  t.deepEqual(await vethsOf(host), [], `no cni0 or veth left on ${host.name}`);
   t.deepEqual(await flannelLinks(host), [], `no flannel device left on ${host.name}`);
   t.deepEqual(await overlayRoutes(host), [], `no route into the overlay left on ${host.name}`);
 }
@@ -48,11 +91,11 @@ test.serial('vxlan, then host-gw, on two hosts: devices, tunnel, MTU, switch, la
   const [node1, node2] = (await hostsWithTestImages(t, 2)) as [SimHost, SimHost];
 
   // vxlan
-  const init = await runCli(node1, ['init', '--backend', 'vxlan', ...TEST_INSECURE_INIT_FLAGS]);
+  const init = await runCli(node1, ['init', '--backend', 'vxlan', ...TEST_INSECURE_INIT_FLAGS, ...TEST_CNI_PLUGIN_FLAGS]);
   t.is(init.code, 0, describe(init));
   t.regex(init.stdout + init.stderr, /flannel\.1: vxlan, VNI 1, port 8472\/udp/);
   t.regex(init.stdout + init.stderr, /FLANNEL_MTU 1450 = \S+ MTU 1500 − 50 \(vxlan\)/);
-  const join = await runCli(node2, ['join', node1.address, ...TEST_FLANNEL_FLAGS]);
+  const join = await runCli(node2, ['join', node1.address, ...TEST_FLANNEL_FLAGS, ...TEST_CNI_PLUGIN_FLAGS]);
   t.is(join.code, 0, describe(join));
   const leases = await leasesByIp(node1);
   const l1 = leases.get(node1.address);
@@ -66,6 +109,30 @@ test.serial('vxlan, then host-gw, on two hosts: devices, tunnel, MTU, switch, la
   t.regex(String((l2.BackendData as { VtepMAC?: string } | null)?.VtepMAC), /^([0-9a-f]{2}:){5}[0-9a-f]{2}$/);
   const status = await runCli(node2, ['status']);
   t.regex(status.stdout, /vxlan VNI 1 on 8472\/udp/, describe(status));
+
+  // A VM on each host through the conflist and the installed plugins; they reach each other over vxlan.
+  const vm1 = await attachVm(t, node1, 'ignite-00000000000000v1');
+  const vm2 = await attachVm(t, node2, 'ignite-00000000000000v2');
+  for (const [host, vm] of [[node1, vm1], [node2, vm2]] as const) {
+    t.true(contains(vm.subnet, vm.address), `${vm.address} is in ${host.name}'s subnet ${vm.subnet}`);
+    t.regex((await host.exec('nsenter', [`--net=${vm.netns}`, 'ip', '-4', '-o', 'addr', 'show', 'eth0'])).stdout, new RegExp(`inet ${esc(vm.address)}/`));
+  }
+  t.not(vm1.subnet, vm2.subnet);
+  const there = await vmPing(node1, vm1, vm2);
+  t.is(there.code, 0, `vm1 → vm2 across the overlay: ${describe(there)}`);
+  const back = await vmPing(node2, vm2, vm1);
+  t.is(back.code, 0, `vm2 → vm1: ${describe(back)}`);
+  // CNI DEL: the address back in host-local's store (only its lock and last-reserved files stay), the
+  // veth gone with the namespace's end, the flannel plugin's kept delegate config gone. cni0 stays
+  // until cleanup (bridge never deletes it), as on a real host.
+  for (const [host, vm, id] of [[node1, vm1, 'ignite-00000000000000v1'], [node2, vm2, 'ignite-00000000000000v2']] as const) {
+    await runChain(host, 'DEL', id, vm.netns, vm.result);
+    vm.kill();
+    const store = await readdir(joinPath(host.dirs.cniStateDir, 'networks/cbr0'));
+    t.deepEqual(store.filter((f) => f !== 'lock' && !f.startsWith('last_reserved_ip')), [], `${host.name}: host-local store has no allocation left`);
+    t.deepEqual(await readdir(joinPath(host.dirs.cniStateDir, 'flannel')), [], `${host.name}: no kept delegate config`);
+    t.deepEqual(await vethsOf(host), ['cni0'], `${host.name}: no veth left, only the bridge`);
+  }
 
   // Switch to host-gw: init names the host still on vxlan; status flags it.
   const switched = await runCli(node1, ['init', '--backend', 'host-gw', '--force', ...TEST_INSECURE_INIT_FLAGS]);

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import test from 'ava';
 import Dockerode from 'dockerode';
-import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { copyFile, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { loadTemplate } from '../../src/adapters/templates.js';
 import { renderConflist } from '../../src/cni/conflist.js';
@@ -102,19 +102,25 @@ test.serial('init, init again, cleanup and cleanup again on one simulated host',
 
   // the CNI plugins: missing without --install-cni-plugins (a warning), installed with it, removed by cleanup
   t.regex(first.stderr, /CNI plugins missing from \/opt\/cni\/bin: flannel, portmap, firewall, bridge, host-local .*--install-cni-plugins/);
+  // (a plugin of the operator's own, `loopback`, sits in the bin dir: never touched, kept by cleanup)
+  await copyFile('/usr/lib/cni/loopback', join(host.dirs.cniBinDir, 'loopback'));
   const plugins = await runCli(host, ['init', ...TEST_INSECURE_INIT_FLAGS, ...TEST_CNI_PLUGIN_FLAGS]);
   t.is(plugins.code, 0, describe(plugins));
   t.regex(plugins.stderr, /✔ cni-plugins .* — installed flannel, portmap, firewall, bridge, host-local \(CNI 1\.0\.0\)$/m, describe(plugins));
   t.notRegex(plugins.stdout, /already initialised/);
-  t.deepEqual((await readdir(host.dirs.cniBinDir)).sort(), ['bridge', 'firewall', 'flannel', 'host-local', 'portmap']);
+  t.deepEqual((await readdir(host.dirs.cniBinDir)).sort(), ['bridge', 'firewall', 'flannel', 'host-local', 'loopback', 'portmap']);
+  const binStat = async (): Promise<string[]> =>
+    Promise.all((await readdir(host.dirs.cniBinDir)).sort().map(async (f) => { const s = await stat(join(host.dirs.cniBinDir, f)); return `${f} ${s.ino} ${s.mtimeMs} ${s.mode}`; }));
+  const installed = await binStat();
   t.regex((await runCli(host, ['init', ...TEST_INSECURE_INIT_FLAGS, ...TEST_CNI_PLUGIN_FLAGS])).stdout, /already initialised/);
+  t.deepEqual(await binStat(), installed, 'a second install rewrites nothing (same inode, mtime, mode)');
 
   // cleanup
   const clean = await runCli(host, ['cleanup', '--yes']);
   t.is(clean.code, 0, describe(clean));
   t.regex(clean.stderr, INSECURE);
   t.deepEqual(await managed(host), []);
-  t.deepEqual(await readdir(host.dirs.cniBinDir), [], 'the plugins init installed are gone');
+  t.deepEqual(await readdir(host.dirs.cniBinDir), ['loopback'], 'the plugins init installed are gone, the operator\'s own kept');
   await t.throwsAsync(readFile(join(host.dirs.cniConfDir, CNI_FILES.ours), 'utf8'), { code: 'ENOENT' });
   await t.throwsAsync(readFile(join(host.dirs.runDir, 'subnet.env'), 'utf8'), { code: 'ENOENT' });
   t.is(await readFile(ignitePath, 'utf8'), IGNITE_CONFLIST, '10-ignite.conflist restored byte for byte');
