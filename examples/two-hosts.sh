@@ -22,7 +22,7 @@ examples/two-hosts.sh installs on this machine:
 and inside each simulated host (its own /etc/cni, /opt/cni/bin, /run/flannel; not this machine's):
   CNI plugins into /opt/cni/bin (init/join --install-cni-plugins): bridge, host-local, portmap, firewall
     copied from /usr/lib/cni (containernetworking-plugins), flannel out of ignite-net-test/flannel-cni-plugin
-    (a test fixture that only answers CNI VERSION); removed with the simulated hosts at the end.
+    (a test fixture that delegates to bridge + host-local as flannel's plugin does); removed with the simulated hosts at the end.
 
 EOT
 test_images() { docker images -q --filter 'reference=ignite-net-test/*' 2>/dev/null | sort -u || true; }

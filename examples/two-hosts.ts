@@ -5,7 +5,7 @@
  * join command it printed on node2, `status` on both, and `cleanup` on both. init and join install the CNI
  * plugins (--install-cni-plugins): bridge, host-local, portmap and firewall copied from Debian's
  * containernetworking-plugins, flannel's out of a test image with the upstream image's layout whose /flannel
- * is a TEST FIXTURE that only answers CNI's VERSION command (so no VM is started here).
+ * is a TEST FIXTURE that delegates to bridge + host-local as flannel's plugin does (no VM is started here).
  *
  * Run it through examples/two-hosts.sh, which installs and builds what it needs. No registry is
  * reached: etcd is Debian's, packed as an image, and flannel is the test-only stand-in described in
