@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import Dockerode from 'dockerode';
-import { createHosts, type ExecResult, type SimHost } from './hosts.js';
+import { createHosts, type CreateHostsOptions, type ExecResult, type SimHost } from './hosts.js';
 import { ensureTestImages, REPO_ROOT, TEST_CNI_PLUGIN_IMAGE, TEST_ETCD_IMAGE, TEST_FLANNEL_IMAGE } from './images.js';
 
 /** The built CLI, run as a user runs it: `node dist/cli.js`, a subprocess inside the simulated host. */
@@ -32,11 +32,11 @@ export function joinCommandOf(output: string): string[] {
 
 /**
  * `count` simulated hosts with the test etcd, flannel and CNI plugin images loaded and the default paths bound
- * (as on a real host), destroyed when the test ends.
+ * (as on a real host), destroyed when the test ends; `igniteDirs` as createHosts takes it.
  */
-export async function hostsWithTestImages(t: { teardown(fn: () => Promise<void>): void }, count: number): Promise<SimHost[]> {
+export async function hostsWithTestImages(t: { teardown(fn: () => Promise<void>): void }, count: number, opts: Pick<CreateHostsOptions, 'igniteDirs'> = {}): Promise<SimHost[]> {
   const images = await ensureTestImages();
-  const sim = await createHosts(count, { images: [images.etcd, images.flannel, images.cniPlugin], imagesFrom: new Dockerode(), bindDefaultPaths: true });
+  const sim = await createHosts(count, { images: [images.etcd, images.flannel, images.cniPlugin], imagesFrom: new Dockerode(), bindDefaultPaths: true, ...opts });
   t.teardown(() => sim.destroy());
   return sim.hosts;
 }

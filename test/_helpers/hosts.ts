@@ -182,6 +182,12 @@ export interface CreateHostsOptions {
    * (the real host's tree is never written). Default false.
    */
   bindDefaultPaths?: boolean;
+  /**
+   * Host name → a directory the test made, bind-mounted over /etc/ignite in that host's mount
+   * namespace (needs bindDefaultPaths: the mount point is made in the host's /etc overlay). A host not
+   * named has no /etc/ignite, as a host without Ignite. The test writes config.yaml there itself.
+   */
+  igniteDirs?: Record<string, string>;
   /** Extra dockerd flags. */
   dockerdArgs?: string[];
   /** Per-dockerd start timeout, default 30 s. */
@@ -609,6 +615,8 @@ interface HostConfig {
   nsDir: string;
   switchNetns: string;
   bindDefaultPaths: boolean;
+  /** Bound over /etc/ignite (bindDefaultPaths only). */
+  igniteDir: string | undefined;
   dockerdArgs: string[];
   dockerdTimeoutMs: number;
 }
@@ -708,6 +716,7 @@ class HostImpl implements SimHost {
     ] as const) {
       lines.push(`mount --bind ${shq(src)} ${dst}`);
     }
+    if (this.cfg.igniteDir !== undefined) lines.push('mkdir -p /etc/ignite', `mount --bind ${shq(this.cfg.igniteDir)} /etc/ignite`);
     return lines;
   }
 
@@ -970,6 +979,7 @@ async function pickSubnet(): Promise<number> {
 export async function createHosts(count: number, opts: CreateHostsOptions = {}): Promise<SimHosts> {
   if (!Number.isInteger(count) || count < 1 || count > 200) throw new Error(`createHosts: bad count ${count}`);
   if (process.getuid?.() !== 0) throw new Error('createHosts needs root (network namespaces, mounts, dockerd)');
+  if (opts.igniteDirs !== undefined && opts.bindDefaultPaths !== true) throw new Error('createHosts: igniteDirs needs bindDefaultPaths (the mount point is made in the host\'s /etc overlay)');
   await cleanupStaleHosts();
 
   let id = '';
@@ -1019,6 +1029,7 @@ export async function createHosts(count: number, opts: CreateHostsOptions = {}):
         nsDir,
         switchNetns,
         bindDefaultPaths: opts.bindDefaultPaths ?? false,
+        igniteDir: opts.igniteDirs?.[`${opts.namePrefix ?? 'node'}${i}`],
         dockerdArgs: opts.dockerdArgs ?? [],
         dockerdTimeoutMs: opts.dockerdTimeoutMs ?? 30_000,
       });

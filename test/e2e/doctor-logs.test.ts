@@ -1,6 +1,7 @@
 import test from 'ava';
-import { readdir, rm, utimes, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { copyFile, mkdir, mkdtemp, readdir, rm, utimes, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, join as joinPath } from 'node:path';
 import { LABELS } from '../../src/defaults.js';
 import { CLI, describe, hostsWithTestImages, joinCommandOf, runCli, TEST_CNI_PLUGIN_FLAGS, TEST_FLANNEL_FLAGS, TEST_IMAGE_FLAGS } from '../_helpers/cli.js';
 import type { SimHost } from '../_helpers/hosts.js';
@@ -205,8 +206,32 @@ test.serial('doctor on a broken fresh host fails naming checks and fixes, change
   t.notRegex(err, /error/i);
 });
 
-test.serial('doctor --peer runs join\'s peer checks; on a joined host the state file names the peer', async (t) => {
-  const [node1, node2] = (await hostsWithTestImages(t, 2)) as [SimHost, SimHost];
+/**
+ * A running "ignited" on `host`: a copy of sleep named so (the check finds it by /proc/<pid>/comm, and
+ * this machine shares one PID namespace, so it is seen from every simulated host until it ends). Ended by PID.
+ */
+async function startIgnited(t: { teardown(fn: () => void): void }, host: SimHost, binDir: string): Promise<{ stop(): Promise<void> }> {
+  await copyFile('/bin/sleep', joinPath(binDir, 'ignited'));
+  const child = host.spawn(joinPath(binDir, 'ignited'), ['300'], { stdio: 'ignore' });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const stop = async (): Promise<void> => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    await exited;
+  };
+  t.teardown(() => void stop());
+  const comm = `/proc/${child.pid ?? 0}/comm`;
+  for (let i = 0; i < 100 && (await host.exec('cat', [comm])).stdout.trim() !== 'ignited'; i++) await new Promise((r) => setTimeout(r, 20));
+  return { stop };
+}
+
+test.serial('doctor --peer runs join\'s peer checks; on a joined host the state file names the peer; Ignite\'s config in doctor and the join summary', async (t) => {
+  // node2 has an /etc/ignite of its own (a directory made here); node1 has none, as a host without Ignite.
+  const scratch = await mkdtemp(joinPath(tmpdir(), 'ignt-ignite-'));
+  t.teardown(() => rm(scratch, { recursive: true, force: true }));
+  const igniteDir = joinPath(scratch, 'etc-ignite');
+  const binDir = joinPath(scratch, 'bin');
+  await Promise.all([mkdir(igniteDir), mkdir(binDir)]);
+  const [node1, node2] = (await hostsWithTestImages(t, 2, { igniteDirs: { node2: igniteDir } })) as [SimHost, SimHost];
 
   // The peer is not initialised yet: PeerEtcd fails with join's message; what needs it is not run.
   const early = await runCli(node2, ['doctor', '--peer', node1.address]);
@@ -218,6 +243,9 @@ test.serial('doctor --peer runs join\'s peer checks; on a joined host the state 
   // included, and leaves the token unused (the join below takes it).
   const init = await runCli(node1, ['init', ...TEST_IMAGE_FLAGS]);
   t.is(init.code, 0, describe(init));
+  // No /etc/ignite and no ignited: init says nothing of Ignite's.
+  t.regex(init.stderr, /^✔ ignite .* — no Ignite here \(no config file, no ignited\)$/m, describe(init));
+  t.notRegex(init.stdout, /Ignite (ERROR|warning)/);
   const joinArgs = joinCommandOf(init.stdout);
   const ready = await runCli(node2, ['doctor', '--peer', node1.address, ...joinArgs.slice(2)]);
   t.is(ready.code, 0, describe(ready));
@@ -233,9 +261,26 @@ test.serial('doctor --peer runs join\'s peer checks; on a joined host the state 
   t.is(fromInit.code, 3, describe(fromInit));
   t.regex(fromInit.stderr, /\[ERROR HostRole\] this host runs ignite-etcd: it is an init host and cannot join another/);
 
+  // Ignite on node2 configured for flannel's own plugin, and an ignited that started before join writes the conflist.
+  await writeFile(joinPath(igniteDir, 'config.yaml'), 'apiVersion: ignite.weave.works/v1alpha4\nkind: Configuration\nmetadata:\n  name: test-config\nspec:\n  runtime: containerd\n  networkPlugin: flannel # wrong: Ignite issue #826\n');
+  const oldIgnited = await startIgnited(t, node2, binDir);
   const join = await runCli(node2, [...joinArgs, ...TEST_FLANNEL_FLAGS]);
   t.is(join.code, 0, describe(join));
+  t.regex(join.stderr, /^✔ ignite .* — 1 error, 1 warning \(in the summary\)$/m, describe(join));
+  t.regex(join.stdout, /^ {2}Ignite ERROR +\/etc\/ignite\/config\.yaml sets networkPlugin: flannel: Ignite fails every VM start with "Unknown Network Plugin"\. Fix: Set `networkPlugin: cni` under spec: in \/etc\/ignite\/config\.yaml, then `systemctl restart ignited`\.$/m, describe(join));
+  t.regex(join.stdout, /^ {2}Ignite warning +ignited started [\d-]+ [\d:]+ UTC, before \/etc\/cni\/net\.d\/10-flannel\.conflist was last written \([\d-]+ [\d:]+ UTC\): it still uses the CNI config it read at start\. Fix: Run `systemctl restart ignited`\.$/m);
+  const badIgnite = await runCli(node2, ['doctor']);
+  t.is(badIgnite.code, 3, describe(badIgnite));
+  t.regex(badIgnite.stderr, /\[ERROR IgniteConfig\] \/etc\/ignite\/config\.yaml sets networkPlugin: flannel: .*; ignited started .* — Set `networkPlugin: cni` under spec: in \/etc\/ignite\/config\.yaml, then `systemctl restart ignited`\. Run `systemctl restart ignited`\./, describe(badIgnite));
+  t.regex(badIgnite.stdout, /^ignite-net doctor: 1 of \d+ checks failed$/m);
+  // Fixed as the hint says (cni, ignited restarted): nothing bad is said.
+  await writeFile(joinPath(igniteDir, 'config.yaml'), 'apiVersion: ignite.weave.works/v1alpha4\nkind: Configuration\nspec:\n  networkPlugin: cni\n');
+  await oldIgnited.stop();
+  const newIgnited = await startIgnited(t, node2, binDir);
   const joined = await runCli(node2, ['doctor']);
+  await newIgnited.stop();
+  t.regex(joined.stdout, /^ {2}IgniteConfig +ok {4}\/etc\/ignite\/config\.yaml: networkPlugin cni; ignited started after the CNI config was written$/m, describe(joined));
+  t.notRegex(joined.stderr, /IgniteConfig/);
   t.is(joined.code, 0, describe(joined));
   t.regex(joined.stdout, new RegExp(`^ {2}checked +joined ${node1.address.replaceAll('.', '\\.')} \\(state file\\)$`, 'm'));
   t.regex(joined.stdout, /^ {2}PeerEtcd +ok /m);
