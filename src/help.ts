@@ -85,7 +85,7 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   },
   { name: 'pull', type: 'string', value: PULL_POLICIES.join('|'), commands: SETUP, description: 'When to pull images', default: 'missing' },
   { name: 'yes', short: 'y', type: 'boolean', commands: [...CHANGES, 'ipam'], description: 'Answer yes to every question (take the default choice); ipam gc: free the stale allocations (else a dry run)' },
-  { name: 'json', type: 'boolean', commands: ['init', 'join', 'cleanup', 'status', 'doctor', 'ipam'], description: 'Machine-readable output on stdout: one JSON event a line (status: one JSON document); never ask' },
+  { name: 'json', type: 'boolean', commands: ['init', 'join', 'cleanup', 'status', 'doctor', 'ipam', 'logs'], description: 'Machine-readable output on stdout: one JSON event a line (status: one JSON document; logs: one object a log line with container, stream, time, text); never ask' },
   { name: 'timeout', type: 'string', value: '<duration>', commands: ALL, description: 'How long to wait for each service: seconds, or 30s, 2m, 1m30s', default: `${DEFAULT_TIMEOUT_MS / 1000}s` },
   {
     name: 'ignore-preflight-errors',
@@ -189,7 +189,7 @@ export const COMMAND_SPECS: Record<Command, CommandSpec> = {
     summary: "Show the logs of ignite-net's containers",
     description: "Print the last lines of ignite-etcd's and ignite-flannel's logs (or of one of them), found by ignite-net's labels, through the Docker API.",
     arguments: [['etcd|flannel', 'Only this container (default: both that exist here)']],
-    examples: ['sudo ignite-net logs', 'sudo ignite-net logs flannel -f', 'sudo ignite-net logs etcd --tail 20'],
+    examples: ['sudo ignite-net logs', 'sudo ignite-net logs flannel -f', 'sudo ignite-net logs etcd --tail 20', 'sudo ignite-net logs --json   # {"container":…,"stream":"stderr","time":…,"text":…} a line'],
   },
 };
 

@@ -1,7 +1,8 @@
 /**
  * `ignite-net logs [etcd|flannel] [-f] [--tail n]`: the containers' logs through the Docker API. The
  * containers are found by ignite-net's labels, never by name, so a foreign `ignite-flannel` (the old
- * script's) is never shown as ours. Log lines go to stdout, notes and errors to stderr.
+ * script's) is never shown as ours. Log lines go to stdout (with --json one JSON object a line:
+ * container, stream, time, text), notes and errors to stderr.
  */
 import type { Options } from '../options.js';
 import { dockerOnDemand } from '../adapters/docker/connect.js';
@@ -42,8 +43,22 @@ function timeKey(time: string | undefined): bigint {
 
 export interface SourcedLine {
   container: string;
+  stream: LogLine['stream'];
   time?: string;
   text: string;
+}
+
+/**
+ * `logs --json`: one object a line, the same text the plain output shows (already redacted by the
+ * decoder); `time` is Docker's RFC 3339 timestamp, null when the line had none.
+ */
+export function jsonLine(line: SourcedLine): string {
+  return JSON.stringify({ container: line.container, stream: line.stream, time: line.time ?? null, text: line.text });
+}
+
+/** One line of output, plain or JSON. */
+function render(line: SourcedLine, width: number | undefined, json: boolean): string {
+  return `${json ? jsonLine(line) : formatLine(line, width)}\n`;
 }
 
 /**
@@ -107,11 +122,11 @@ export async function runLogs(
     const width = found.length > 1 ? Math.max(...found.map((c) => c.name.length)) : undefined;
     if (!options.follow) {
       const perContainer = await Promise.all(found.map((c) => readAll(docker, c, options.tail, secrets)));
-      const lines = mergeByTime(perContainer).map((line) => `${formatLine(line, width)}\n`);
+      const lines = mergeByTime(perContainer).map((line) => render(line, width, options.json));
       if (lines.length > 0) streams.stdout.write(lines.join(''));
       return ExitCode.ok;
     }
-    await follow(docker, found, options.tail, width, secrets, streams, signal);
+    await follow(docker, found, { tail: options.tail, width, json: options.json }, secrets, streams, signal);
     return ExitCode.ok;
   } catch (error) {
     if (error instanceof IgniteError) return writeError(streams, error);
@@ -133,7 +148,7 @@ async function isInsecureHost(files: LogsServices['files'], stateDir: string): P
 
 function toSourced(container: ManagedContainer, line: LogLine): SourcedLine {
   const { time, text } = splitTimestamp(line.text);
-  return { container: container.name, ...(time === undefined ? {} : { time }), text };
+  return { container: container.name, stream: line.stream, ...(time === undefined ? {} : { time }), text };
 }
 
 async function readAll(docker: DockerClient, container: ManagedContainer, tail: number, secrets: readonly string[]): Promise<SourcedLine[]> {
@@ -152,8 +167,7 @@ async function readAll(docker: DockerClient, container: ManagedContainer, tail: 
 async function follow(
   docker: DockerClient,
   containers: ManagedContainer[],
-  tail: number,
-  width: number | undefined,
+  { tail, width, json }: { tail: number; width: number | undefined; json: boolean },
   secrets: readonly string[],
   streams: ReporterStreams,
   signal: AbortSignal,
@@ -177,7 +191,7 @@ async function follow(
             const decoder = new LogDecoder(secrets);
             const write = (lines: LogLine[]): void => {
               if (lines.length === 0) return;
-              const text = lines.map((line) => `${formatLine(toSourced(container, line), width)}\n`).join('');
+              const text = lines.map((line) => render(toSourced(container, line), width, json)).join('');
               if (!streams.stdout.write(text)) {
                 // A slow reader: wait for it rather than buffer an endless log in memory.
                 stream.pause();

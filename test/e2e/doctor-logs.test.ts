@@ -181,6 +181,23 @@ test.serial('doctor on a broken fresh host fails naming checks and fixes, change
   t.regex(both.stdout, /^ignite-etcd {4}\| .*ready to serve client requests/m, 'etcd lines prefixed with its name');
   t.regex(both.stdout, /^ignite-flannel \| .*lease/im, 'flannel lines prefixed with its name');
   t.is(both.stderr, '');
+  // --json: one object a line, {container, stream, time, text}; the same redaction (flannel's start-up line holds its password).
+  const password = (await host.exec('cat', ['/var/lib/ignite-net/flannel-tls/etcd-password'])).stdout.replace(/\n+$/, '');
+  t.true(password.length >= 16, 'found the flannel password to look for');
+  const json = await runCli(host, ['logs', '--json', '--tail', '500']);
+  t.is(json.code, 0, describe(json));
+  t.false(json.stdout.includes(password), 'the password in logs --json');
+  const objects = json.stdout.trimEnd().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+  for (const o of objects) {
+    t.deepEqual(Object.keys(o), ['container', 'stream', 'time', 'text']);
+    t.true(o['stream'] === 'stdout' || o['stream'] === 'stderr', JSON.stringify(o));
+    t.regex(String(o['time']), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/);
+  }
+  t.deepEqual([...new Set(objects.map((o) => o['container']))].sort(), ['ignite-etcd', 'ignite-flannel']);
+  // etcd 3.4 (capnslog) writes to stderr; the text is the line alone, no prefix, no timestamp.
+  t.true(objects.some((o) => o['container'] === 'ignite-etcd' && o['stream'] === 'stderr' && /ready to serve client requests/.test(String(o['text']))), json.stdout.slice(0, 2000));
+  t.true(objects.some((o) => o['container'] === 'ignite-flannel' && /CLI flags config: \{.*etcdPassword:\[redacted\]/.test(String(o['text']))), 'flannel\'s start-up line, redacted');
+  t.false(objects.some((o) => /^ignite-(etcd|flannel) +\|/.test(String(o['text']))));
 
   // -f keeps printing until Ctrl-C, then exits 0.
   const child = host.spawn(process.execPath, [CLI, 'logs', '-f', '--tail', '3'], { env: { CI: 'true', NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });

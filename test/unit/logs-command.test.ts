@@ -67,3 +67,23 @@ test('logs on an insecure overlay: the insecure warning on stderr, once; none on
   t.is(await secure.run(), 0);
   t.is(secure.err(), '');
 });
+
+test('logs --json: one object a line (container, stream, time, text), redacted as the plain output, tail and -f', async (t) => {
+  for (const argv of [['--json'], ['--json', '-f']]) {
+    const { host, options, run, out, err } = setUp(argv);
+    host.files.put(`${options.stateDir}/flannel-tls/etcd-password`, PASSWORD);
+    t.is(await run(), 0, err());
+    t.false(out().includes(PASSWORD), out());
+    const lines = out().trimEnd().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+    t.deepEqual(lines, [
+      { container: CONTAINER_NAMES.flannel, stream: 'stdout', time: '2026-12-02T01:02:03.123456789Z', text: 'I1202 main.go:211] CLI flags config: {etcdEndpoints:https://192.0.2.10:2379 etcdUsername:ignite-host-abc123 etcdPassword:[redacted] help:false}' },
+      { container: CONTAINER_NAMES.flannel, stream: 'stdout', time: '2026-12-02T01:02:04Z', text: 'E1202 authentication failed for password [redacted]' },
+    ], argv.join(' '));
+  }
+});
+
+test('--json is an option of logs; a bad one still gets the one-line error', (t) => {
+  const parsed = parseArgs(['logs', 'flannel', '--json'], {});
+  t.true(parsed.kind === 'run' && parsed.options.json);
+  t.throws(() => parseArgs(['logs', '--json=yes'], {}), { message: '--json takes no value (got "yes")' });
+});
