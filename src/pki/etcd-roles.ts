@@ -46,12 +46,29 @@ export const controlPlaneKey = (id: string): string => `${IGNITE_PREFIX}/control
 /** What each host's flannel was started with (pki/records.ts HostRecord), written by that host. */
 export const hostRecordKey = (user: string): string => `${IGNITE_PREFIX}/hosts/${user}`;
 export const HOST_RECORDS_PREFIX = `${IGNITE_PREFIX}/hosts/`;
+/**
+ * Fixed subnets (docs/commands.md, "Fixed subnets"): one durable record (no etcd lease) per host that
+ * keeps a subnet for good. A host writes its own under its user (granted with its role at token time,
+ * when its subnet is not known yet); root writes `subnets reserve`'s for a host not joined yet under
+ * its PublicIP. Every host may read them all, to re-create a missing reservation of any host.
+ */
+export const FIXED_PREFIX = `${IGNITE_PREFIX}/fixed/`;
+export const fixedHostKey = (user: string): string => `${FIXED_PREFIX}${user}`;
+export const fixedAddressKey = (publicIP: string): string => `${FIXED_PREFIX}ip-${publicIP}`;
 /** Root-only metadata for `token list`. */
 export const tokenKey = (id: string): string => `${IGNITE_PREFIX}/tokens/${id}`;
 
-/** A host identity's role: what flannel does, and readwrite on the host's own record (no other host's). */
+/**
+ * A host identity's role: what flannel does, readwrite on the host's own record and own fixed-subnet
+ * record (no other host's), and read on every fixed-subnet record.
+ */
 export function hostPermissions(user: string): EtcdPermission[] {
-  return [...flannelPermissions(), { permission: 'readwrite', key: hostRecordKey(user) }];
+  return [
+    ...flannelPermissions(),
+    { permission: 'readwrite', key: hostRecordKey(user) },
+    { permission: 'read', key: FIXED_PREFIX, prefix: true },
+    { permission: 'readwrite', key: fixedHostKey(user) },
+  ];
 }
 
 /**

@@ -27,13 +27,20 @@ export async function convertHostRoles(admin: EtcdAdmin): Promise<number> {
   const users = (await admin.listUsers()).filter((u) => u.startsWith(hostUser('')));
   // One round trip for all the reads (init again reads every host's roles; most need nothing).
   const rolesOf = await Promise.all(users.map((user) => admin.userRoles(user)));
+  // A role of its own made by an older ignite-net lacks later grants (the fixed-subnet records): brought up to date.
+  const current: Promise<unknown>[] = [];
   for (const [i, user] of users.entries()) {
     const roles = rolesOf[i];
-    if (roles === undefined || (roles.length === 1 && roles[0] === hostRole(user))) continue;
+    if (roles === undefined) continue;
+    if (roles.length === 1 && roles[0] === hostRole(user)) {
+      current.push(ensureHostRole(admin, user));
+      continue;
+    }
     await ensureHostRole(admin, user);
     await admin.ensureUserRoles(user, [hostRole(user)]);
     converted += 1;
   }
+  await Promise.all(current);
   return converted;
 }
 

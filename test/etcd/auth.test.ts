@@ -17,6 +17,9 @@ import {
   FLANNEL_ROLE,
   flannelPermissions,
   hostRecordKey,
+  FIXED_PREFIX,
+  fixedAddressKey,
+  fixedHostKey,
   hostRole,
   hostUser,
   tokenPermissions,
@@ -408,4 +411,28 @@ test.serial('per-host roles: a host identity writes its own record and no other;
   await removeHostIdentity(admin, user);
   t.is(await admin.userRoles(user), undefined);
   t.is(await admin.get(hostRecordKey(user)), undefined);
+});
+
+test.serial('fixed subnets: a host writes its own fixed record, reads every one, and cannot write another host\'s or root\'s', async (t) => {
+  const admin = rootAdmin(t);
+  const hosts = await Promise.all([0, 1].map(async () => {
+    const { token } = await createJoinToken(admin, 60, new Date());
+    const identity = JSON.parse(open(token, (await admin.get(bootstrapKey(token.id))) ?? '') ?? '{}') as { username: string; password: string };
+    return { user: identity.username, store: store(t, { auth: identity }) };
+  }));
+  const [a, b] = hosts;
+  if (!a || !b) return t.fail();
+  t.teardown(async () => {
+    for (const h of hosts) await removeHostIdentity(admin, h.user).catch(() => undefined);
+    await admin.delete(fixedAddressKey('192.0.2.50'));
+  });
+  await a.store.put(fixedHostKey(a.user), '{"Subnet":"10.50.40.0/24","PublicIP":"192.0.2.41"}');
+  await admin.put(fixedAddressKey('192.0.2.50'), '{"Subnet":"10.50.50.0/24","PublicIP":"192.0.2.50"}');
+  t.deepEqual([...(await b.store.getPrefix(FIXED_PREFIX)).keys()].sort(), [fixedHostKey(a.user), fixedAddressKey('192.0.2.50')].sort(), 'every host reads them all');
+  await refused(t, b.store.put(fixedHostKey(a.user), '{"Subnet":"10.50.41.0/24","PublicIP":"192.0.2.42"}'), 'permission', /permission denied/);
+  await refused(t, b.store.delete(fixedHostKey(a.user)), 'permission', /permission denied/);
+  await refused(t, b.store.put(fixedAddressKey('192.0.2.42'), '{}'), 'permission', /permission denied/);
+  await refused(t, b.store.delete(fixedAddressKey('192.0.2.50')), 'permission', /permission denied/);
+  t.is(await admin.get(fixedHostKey(a.user)), '{"Subnet":"10.50.40.0/24","PublicIP":"192.0.2.41"}', "a's record is unchanged");
+  t.true(await a.store.delete(fixedHostKey(a.user)), 'a removes its own');
 });
