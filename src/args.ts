@@ -152,6 +152,7 @@ function buildOptions(command: Command, args: string[], values: Values, env: Nod
     ...joinSecret,
     ...(controlPlane === undefined ? {} : { controlPlane }),
     keepOnFailure: flag('keep-on-failure'),
+    dryRun: flag('dry-run'),
     purge: flag('purge'),
     stateDir: parseDir('state-dir', str('state-dir') ?? PATHS.stateDir),
     ...(etcdEndpoint === undefined ? {} : { etcdEndpoint: parseEtcdEndpoint(etcdEndpoint) }),

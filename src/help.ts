@@ -99,6 +99,7 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   { name: 'token', type: 'string', value: '<id.secret>', commands: ['join', 'doctor'], description: 'Join token printed by `ignite-net init` or `ignite-net token create` on the init host (doctor: checks with it, does not use it up)' },
   { name: 'ca-cert-hash', type: 'string', value: 'sha256:<hex>', commands: ['join', 'doctor'], description: "The overlay CA's pin, printed with the token: join refuses an etcd whose CA does not match (doctor compares it, no --token needed)" },
   { name: 'force', type: 'boolean', commands: [...SETUP, 'cleanup'], description: "Replace what is in the way (a different network config, a foreign conflist, container or CNI plugin); cleanup: remove a control-plane host's etcd even without quorum or while other hosts hold leases" },
+  { name: 'dry-run', type: 'boolean', commands: [...SETUP, 'cleanup'], description: 'Run every check and print what each step would change (containers, files, etcd keys, users), changing nothing' },
   { name: 'keep-on-failure', type: 'boolean', commands: SETUP, description: 'Leave what was set up in place when a step fails (for debugging)' },
   { name: 'state-dir', type: 'string', value: '<dir>', commands: ALL, description: "Where ignite-net records what it set up on this host (root only)", default: PATHS.stateDir },
   { name: 'etcd-endpoint', type: 'string', value: '<url>', commands: ['status'], description: "etcd to read the overlay from", default: "the state file's, else http://127.0.0.1:2379" },

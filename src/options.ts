@@ -55,6 +55,8 @@ export interface Options {
   /** doctor --peer: the CA pin to compare the peer's with, given without a token (--ca-cert-hash alone). */
   caPin?: string;
   keepOnFailure: boolean;
+  /** init, join, cleanup: run every check and report what would change, changing nothing (adapters/dry-run). */
+  dryRun: boolean;
   purge: boolean;
   /** Where the state file and the lock live. */
   stateDir: string;

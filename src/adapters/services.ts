@@ -16,6 +16,8 @@ import * as raftProbe from './raft-probe.js';
 import * as tlsProbe from './tls-probe.js';
 import * as state from './state.js';
 import { loadTemplate } from './templates.js';
+import { pollingWaiter, type Clock, type Waiter } from './wait.js';
+import type { DryRunLedger } from './dry-run/ledger.js';
 
 /**
  * Everything a command does to or learns from the host goes through one of these. They are built in
@@ -41,6 +43,10 @@ export interface Services {
   probes: Probes;
   state: StateFiles;
   clock: Clock;
+  /** How steps wait for what an earlier step started (flannel's lease); a dry run's does not wait. */
+  waiter: Waiter;
+  /** Only on a dry run's set (adapters/dry-run): the changes its recording adapters stood in for. */
+  dryRun?: DryRunLedger;
   /** Closes what the services opened (etcd clients); idempotent. */
   closeAll(): void;
 }
@@ -60,11 +66,7 @@ export type HostKernel = Pick<typeof hostKernel, 'readProcValue' | 'readInterfac
 export type Probes = Pick<typeof probes, 'tcpProbe' | 'udpProbe' | 'isTcpPortFree' | 'isUdpPortFree'> & Pick<typeof tlsProbe, 'fetchPresentedCa'> & Pick<typeof raftProbe, 'probeRaftPeer'>;
 export type StateFiles = Pick<typeof state, 'readState' | 'writeState' | 'removeState' | 'readLeaseCache' | 'writeLeaseCache' | 'acquireLock'>;
 
-export interface Clock {
-  now(): number;
-  /** Resolves after ms; rejects with the interrupted error when the signal aborts. */
-  sleep(ms: number, signal?: AbortSignal): Promise<void>;
-}
+export type { Clock, Waiter } from './wait.js';
 
 export const systemClock: Clock = {
   now: () => Date.now(),
@@ -118,6 +120,7 @@ export function hostServices(options: Pick<Options, 'dockerHost' | 'dockerHostSo
     probes: { ...probes, ...tlsProbe, ...raftProbe },
     state,
     clock: systemClock,
+    waiter: pollingWaiter,
     closeAll() {
       for (const store of stores.splice(0)) store.close();
     },

@@ -229,6 +229,18 @@ async function lockContent(path: string): Promise<string | undefined> {
   }
 }
 
+/**
+ * A dry run's lock: it creates no file (nothing may change), but refuses like acquireLock while a live
+ * ignite-net holds the lock, whose half-made changes a dry run would report on.
+ */
+export async function checkLock(stateDir: string): Promise<Lock> {
+  const path = join(stateDir, LOCK_FILE);
+  const content = await lockContent(path);
+  const holder = content === undefined ? undefined : pidIn(content);
+  if (holder !== undefined && holder !== process.pid && isAlive(holder)) throw heldBy(holder, path);
+  return { release: async () => undefined };
+}
+
 /** The PID in a lock file's text; undefined when there is none. */
 function pidIn(content: string): number | undefined {
   const pid = Number.parseInt(content.trim(), 10);

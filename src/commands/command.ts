@@ -6,6 +6,8 @@ import type { Prompter } from '../core/prompt.js';
 import { runSteps, type RunOptions } from '../core/runner.js';
 import type { Step } from '../core/step.js';
 import { hostServices, type Services } from '../adapters/services.js';
+import { dryRunServices } from '../adapters/dry-run/services.js';
+import type { DryRunLedger } from '../adapters/dry-run/ledger.js';
 import type { Lock } from '../adapters/state.js';
 import { newContext, type CommandContext } from '../steps/context.js';
 
@@ -87,35 +89,78 @@ async function lockHost(options: Options, services: Services): Promise<Lock> {
   }
 }
 
+/**
+ * A dry run's prompter: "go ahead?" questions (answered by --yes) are answered yes and recorded, since
+ * nothing is changed; questions that decide what would change are asked as usual.
+ */
+function dryRunPrompter(prompter: Prompter, ledger: DryRunLedger): Prompter {
+  return {
+    interactive: true,
+    select: (question, choices, options) => prompter.select(question, choices, options),
+    text: (question, options) => prompter.text(question, options),
+    async confirm(question, options) {
+      if (options.flag !== '--yes') return prompter.confirm(question, options);
+      ledger.record('question', `ask: ${question} (--yes answers it)`);
+      return true;
+    },
+  };
+}
+
+/** A dry run's summary: the command's facts, said as what would be, and no next step to copy (a join command's token was never made). */
+function dryRunSummary(spec: CommandSpec, summary: ReturnType<CommandSpec['summary']>, ledger: DryRunLedger): ReturnType<CommandSpec['summary']> {
+  const count = ledger.changeCount();
+  return {
+    title: `ignite-net ${spec.name} --dry-run: nothing was changed`,
+    lines: [
+      ...summary.lines.map((line) => (line.label === 'removed' ? { label: 'would remove', value: line.value } : line)),
+      { label: 'would change', value: count === 0 ? 'nothing' : `${count} thing${count === 1 ? '' : 's'} (listed under each step)` },
+    ],
+    next: count === 0 ? [] : [`Run the same command without --dry-run to make ${count === 1 ? 'this change' : 'these changes'}.`],
+    ...(summary.exitCode === undefined ? {} : { exitCode: summary.exitCode }),
+  };
+}
+
 /** Runs one command's steps and reports its end; returns the exit code. */
 export async function runCommand(spec: CommandSpec, options: Options, run: CommandRun): Promise<number> {
   const started = Date.now();
-  const services = run.services ?? hostServices(options, run.env);
+  const real = run.services ?? hostServices(options, run.env);
+  // --dry-run: the same steps on recording adapters (kubeadm's dry run); see adapters/dry-run.
+  const services = options.dryRun ? dryRunServices(real) : real;
+  const ledger = services.dryRun;
+  let currentStep: string | undefined;
+  const emit: CommandRun['emit'] = (event) => {
+    if (event.type === 'step-start') currentStep = event.id;
+    run.emit(event);
+  };
+  ledger?.listen((change) => run.emit({ type: 'would-change', ...(currentStep === undefined ? {} : { stepId: currentStep }), change }));
   const ctx = newContext(options, run.env, services);
-  run.emit({ type: 'command-start', command: spec.name });
+  emit({ type: 'command-start', command: spec.name, ...(ledger ? { dryRun: true as const } : {}) });
   const end = (error: unknown, leftInPlace: string[]): number => {
     const view = toErrorView(error);
-    run.emit({ type: 'command-end', ok: false, exitCode: view.exitCode, durationMs: Date.now() - started, error: view, leftInPlace });
+    // A dry run made none of the changes its undos would take back.
+    emit({ type: 'command-end', ok: false, exitCode: view.exitCode, durationMs: Date.now() - started, error: view, leftInPlace: ledger ? [] : leftInPlace, ...(ledger ? { dryRun: { changes: ledger.changeCount() } } : {}) });
     return view.exitCode;
   };
   let lock: Lock | undefined;
   try {
     if (spec.changesHost) lock = await lockHost(options, services);
     const outcome = await runSteps(spec.steps(options), ctx, {
-      emit: run.emit,
-      prompter: run.prompter,
+      emit,
+      prompter: ledger ? dryRunPrompter(run.prompter, ledger) : run.prompter,
       signal: run.signal,
-      keepOnFailure: options.keepOnFailure,
+      // A dry run's undos would take back nothing: they are not run.
+      keepOnFailure: options.keepOnFailure || ledger !== undefined,
+      ...(ledger ? { unobservable: (step: { observes?: readonly string[] }) => unobservable(step, ledger) } : {}),
       ...testPause(spec, options, run),
     });
     if (!outcome.ok) {
       const error = spec.interruptHint !== undefined && isPlainInterrupt(outcome.error) ? new IgniteError('interrupted', 'interrupted', { hint: spec.interruptHint }) : outcome.error;
       return end(error ?? new IgniteError('bug', 'command failed'), outcome.leftInPlace);
     }
-    const summary = spec.summary(ctx);
-    run.emit({ type: 'summary', ...summary });
+    const summary = ledger ? dryRunSummary(spec, spec.summary(ctx), ledger) : spec.summary(ctx);
+    emit({ type: 'summary', ...summary });
     const exitCode = summary.exitCode ?? 0;
-    run.emit({ type: 'command-end', ok: exitCode === 0, exitCode, durationMs: Date.now() - started, leftInPlace: [] });
+    emit({ type: 'command-end', ok: exitCode === 0, exitCode, durationMs: Date.now() - started, leftInPlace: [], ...(ledger ? { dryRun: { changes: ledger.changeCount() } } : {}) });
     return exitCode;
   } catch (error) {
     return end(error, []);
@@ -124,4 +169,10 @@ export async function runCommand(spec: CommandSpec, options: Options, run: Comma
     services.closeAll();
     await lock?.release();
   }
+}
+
+/** Why a dry run skips a step that checks what a container it would start does (Step.observes). */
+function unobservable(step: { observes?: readonly string[] }, ledger: DryRunLedger): string | undefined {
+  const name = step.observes?.find((n) => ledger.wouldStart(n));
+  return name === undefined ? undefined : `dry run: ${name} would be started, so what this checks cannot be seen`;
 }

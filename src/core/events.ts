@@ -10,6 +10,17 @@ export interface CheckResult {
   hint?: string;
 }
 
+/**
+ * One change a dry run would have made (adapters/dry-run records them instead of making them): what
+ * kind of thing, one line saying what (`start container ignite-etcd`), and details such as an image and
+ * flags. Never a secret: file contents, passwords and tokens are left out where it is recorded.
+ */
+export interface DryRunChange {
+  kind: 'container' | 'image' | 'volume' | 'file' | 'etcd' | 'network' | 'ipam' | 'state' | 'wait' | 'question';
+  what: string;
+  details?: string[];
+}
+
 export interface SummaryLine {
   label: string;
   value: string;
@@ -26,7 +37,8 @@ export interface PullProgress {
  * reporter all render exactly these; nothing else flows from logic to UI.
  */
 export type RunEventBody =
-  | { type: 'command-start'; command: string }
+  /** dryRun: the adapters that change things are recording ones; nothing is changed. */
+  | { type: 'command-start'; command: string; dryRun?: true }
   | { type: 'step-start'; id: string; title: string }
   | { type: 'step-progress'; id: string; message: string; pull?: PullProgress }
   | { type: 'step-success'; id: string; title: string; durationMs: number; detail?: string }
@@ -34,11 +46,15 @@ export type RunEventBody =
   | { type: 'step-fail'; id: string; title: string; durationMs: number; error: ErrorView }
   | { type: 'check'; stepId: string; check: CheckResult }
   | { type: 'warning'; stepId?: string; message: string; hint?: string }
+  /** A dry run's recorded change, under the step that would have made it (stepId). */
+  | { type: 'would-change'; stepId?: string; change: DryRunChange }
   | { type: 'undo'; id: string; title: string; ok: boolean; message?: string }
   | { type: 'summary'; title: string; lines: SummaryLine[]; next: string[] }
   | {
       type: 'command-end';
       ok: boolean;
+      /** A dry run: how many changes it recorded (none was made). */
+      dryRun?: { changes: number };
       exitCode: number;
       durationMs: number;
       error?: ErrorView;

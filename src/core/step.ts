@@ -37,6 +37,11 @@ export interface Undo {
 export interface Step<C> {
   id: string;
   title: string;
+  /**
+   * Containers (by name) whose effect this step checks (flannel's devices, the overlay's path): a dry
+   * run that would start one of them skips the step, since what it checks cannot be seen (runner.ts).
+   */
+  observes?: readonly string[];
   /** A reason to skip this step, or undefined to run it. */
   skip?(ctx: C): string | undefined | Promise<string | undefined>;
   run(ctx: C, io: StepIO): Promise<StepResult | void>;

@@ -1,3 +1,4 @@
+import { CONTAINER_NAMES } from '../defaults.js';
 import { IgniteError } from '../core/errors.js';
 import type { CheckResult } from '../core/events.js';
 import type { Step } from '../core/step.js';
@@ -15,6 +16,7 @@ import { required, type CommandContext } from './context.js';
 export const backendStep: Step<CommandContext> = {
   id: 'backend',
   title: "Check flannel's backend",
+  observes: [CONTAINER_NAMES.flannel],
   async run(ctx, io) {
     const backend = ctx.network.Backend;
     const { network, files, kernel } = ctx.services;

@@ -16,7 +16,6 @@ import { pkiLayout } from '../pki/layout.js';
 import { required, type CommandContext } from './context.js';
 import { inspectManaged, removeForeignNamed, STOP_TIMEOUT_SEC } from './containers.js';
 import { imageFor } from './images.js';
-import { waitFor } from './wait.js';
 
 
 /**
@@ -132,8 +131,10 @@ async function waitForLease(ctx: CommandContext, store: EtcdStore, io: StepIO, i
   const docker = required(ctx.docker, 'docker');
   const { clock, files } = ctx.services;
   const started = clock.now();
-  const subnet = await waitFor((reason) => currentLease(ctx, store, reason), {
+  const subnet = await ctx.services.waiter.waitFor((reason) => currentLease(ctx, store, reason), {
     clock,
+    // A dry run started no flannel: it says it would wait, and the summary shows this instead of a subnet.
+    unobservable: { waitingFor: `flannel (${CONTAINER_NAMES.flannel}) to take a lease and write ${subnetEnvPath(ctx.options.runDir)}`, standIn: '(the lease flannel takes)' },
     timeoutMs: ctx.options.timeoutMs,
     intervalMs: LEASE_POLL_MS,
     wakeOn: [(wake) => files.watchDir(ctx.options.runDir, wake)],

@@ -2,7 +2,7 @@ import { pickLease } from '../net/lease.js';
 import { formatDuration } from '../core/duration.js';
 import { IgniteError } from '../core/errors.js';
 import type { Step } from '../core/step.js';
-import { PORTS } from '../defaults.js';
+import { CONTAINER_NAMES, PORTS } from '../defaults.js';
 import { parseCidr } from '../net/cidr.js';
 import { required, type CommandContext } from './context.js';
 import { waitFor } from './wait.js';
@@ -19,6 +19,7 @@ import { parseRouteGet, pathOutcome } from '../net/backend-checks.js';
 export const verifyOverlayStep: Step<CommandContext> = {
   id: 'verify',
   title: 'Verify the overlay',
+  observes: [CONTAINER_NAMES.flannel],
   async run(ctx, io) {
     const store = required(ctx.store, 'etcd store');
     const peer = required(ctx.peer, 'peer');

@@ -6,7 +6,7 @@
  * moving — running steps, open questions — lives beside it and is re-rendered.
  */
 import type { ErrorView } from '../core/errors.js';
-import type { CheckResult, PullProgress, RunEvent, RunEventBody, SummaryLine } from '../core/events.js';
+import type { CheckResult, DryRunChange, PullProgress, RunEvent, RunEventBody, SummaryLine } from '../core/events.js';
 import type { Choice } from './prompt.js';
 
 export type StepStatus = 'running' | 'success' | 'fail' | 'skip';
@@ -32,6 +32,8 @@ export interface StepView {
   pull?: PullProgress;
   checks: CheckResult[];
   warnings: WarningView[];
+  /** A dry run: what this step would have changed. */
+  changes?: DryRunChange[];
 }
 
 export type Entry =
@@ -39,7 +41,10 @@ export type Entry =
   | { kind: 'warning'; key: number; warning: WarningView }
   | { kind: 'check'; key: number; stepId: string; check: CheckResult }
   | { kind: 'undo'; key: number; title: string; ok: boolean; message?: string }
-  | { kind: 'answer'; key: number; question: string; answer: string };
+  | { kind: 'answer'; key: number; question: string; answer: string }
+  /** A dry run's header, and a change recorded outside any running step. */
+  | { kind: 'dry-run'; key: number }
+  | { kind: 'change'; key: number; change: DryRunChange };
 
 interface PromptBase {
   id: number;
@@ -71,6 +76,7 @@ export interface EndView {
   durationMs: number;
   error?: ErrorView;
   leftInPlace: string[];
+  dryRun?: { changes: number };
 }
 
 export interface ViewState {
@@ -122,7 +128,13 @@ function finish(state: ViewState, id: string, title: string, end: Partial<StepVi
 export function reduceEvent(state: ViewState, event: RunEventBody & { timestamp?: string }): ViewState {
   switch (event.type) {
     case 'command-start':
-      return { ...state, command: event.command };
+      return event.dryRun ? append({ ...state, command: event.command }, { kind: 'dry-run' }) : { ...state, command: event.command };
+    case 'would-change': {
+      const owner = event.stepId ?? state.running.at(-1)?.id;
+      const attached =
+        owner === undefined ? undefined : updateRunning(state, owner, (step) => ({ ...step, changes: [...(step.changes ?? []), event.change] }));
+      return attached ?? append(state, { kind: 'change', change: event.change });
+    }
     case 'step-start': {
       const startedAt = event.timestamp === undefined ? undefined : Date.parse(event.timestamp);
       const step: StepView = {

@@ -14,6 +14,7 @@ import type { ErrorView } from '../core/errors.js';
 import type { PullProgress, RunEventBody } from '../core/events.js';
 import { paint } from './ansi.js';
 import type { Paint } from './ansi.js';
+import { changeLines, DRY_RUN_HEADER, dryRunFooter } from './dry-run-lines.js';
 import { pullComplete, pullLine } from './format.js';
 import { symbols } from './marks.js';
 import { colorEnabled } from './mode.js';
@@ -76,7 +77,11 @@ export function createPlainReporter(options: PlainReporterOptions): Reporter {
     switch (event.type) {
       case 'command-start':
         command = event.command;
-        return [];
+        return event.dryRun ? [err.yellow(DRY_RUN_HEADER)] : [];
+      case 'would-change': {
+        const { what, details } = changeLines(event.change);
+        return [...what.map((line) => err.yellow(line)), ...details.map((line) => err.dim(line))];
+      }
       case 'step-start':
         return [`${err.dim(symbols.running)} ${event.id}  ${event.title}`];
       case 'step-progress':
@@ -115,13 +120,14 @@ export function createPlainReporter(options: PlainReporterOptions): Reporter {
       case 'command-end': {
         const name = command === undefined ? '' : `${command} `;
         const took = formatDuration(event.durationMs);
-        if (event.ok) return [`${err.green(symbols.success)} ${name}done in ${took}`];
+        const footer = event.dryRun ? [err.yellow(dryRunFooter(event.dryRun.changes))] : [];
+        if (event.ok) return [...footer, `${err.green(symbols.success)} ${name}${event.dryRun ? '--dry-run ' : ''}done in ${took}`];
         // The operator said no: nothing failed, and the step above said why.
-        if (event.error?.cancelled) return [`${err.yellow(symbols.skip)} ${name}cancelled (exit ${event.exitCode})`];
+        if (event.error?.cancelled) return [...footer, `${err.yellow(symbols.skip)} ${name}cancelled (exit ${event.exitCode})`];
         // A step's failure was printed in full under the step; an error outside any step (the host
         // lock) was not: it comes first, so the end line is the last thing said, as after a step.
         const lines = event.error !== undefined && event.error.message !== lastFailure ? errorLines(event.error, err, '') : [];
-        lines.push(`${err.red(symbols.fail)} ${name}failed after ${took} (exit ${event.exitCode})`);
+        lines.push(...footer, `${err.red(symbols.fail)} ${name}failed after ${took} (exit ${event.exitCode})`);
         if (event.leftInPlace.length > 0) {
           lines.push('  left in place:');
           for (const item of event.leftInPlace) lines.push(`    - ${item}`);

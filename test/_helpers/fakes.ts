@@ -17,6 +17,7 @@ import type { PresentedCa } from '../../src/adapters/tls-probe.js';
 import { sha256 } from '../../src/cni/plugins.js';
 import type { PluginProbe } from '../../src/cni/plugin-versions.js';
 import type { VersionAnswer } from '../../src/adapters/cni-binaries.js';
+import { pollingWaiter } from '../../src/adapters/wait.js';
 import type { Clock, CniBinaries, HostFiles, HostKernel, HostNetwork, IpamStore, Probes, Services, StateFiles } from '../../src/adapters/services.js';
 import type { ReleaseResult, StoreRead } from '../../src/adapters/ipam-store.js';
 import { parseAllocationFile, type Allocation } from '../../src/cni/ipam-stale.js';
@@ -598,6 +599,7 @@ export function fakeServices(): FakeHost {
     probes: host.probes,
     state: host.state,
     clock,
+    waiter: pollingWaiter,
     closeAll: () => undefined,
   };
   return host;

@@ -34,6 +34,7 @@ test('init with no options: every default from defaults.ts', (t) => {
     insecure: false,
     ttlMs: 86_400_000,
     keepOnFailure: false,
+    dryRun: false,
     purge: false,
     stateDir: '/var/lib/ignite-net',
     watch: false,

@@ -19,6 +19,8 @@ export interface EtcdAdmin extends EtcdStore {
    * connects as root ('unchanged'), and a wrong root password is refused (kind 'permission').
    */
   enableAuth(rootPassword: string): Promise<AuthOutcome>;
+  /** enableAuth's read-only half: auth on and this root password works → true, and this admin is root's; auth off → false. */
+  loginAsRoot(rootPassword: string): Promise<boolean>;
   /** Exactly these permissions afterwards: missing ones granted, others revoked. */
   ensureRole(name: string, permissions: readonly EtcdPermission[]): Promise<EnsureOutcome>;
   /** Deletes the role (users keep their other roles); false when there was none. */
@@ -61,19 +63,23 @@ function toGrant(permission: EtcdPermission): Grant {
 }
 
 class Admin extends Store implements EtcdAdmin {
-  async enableAuth(rootPassword: string): Promise<AuthOutcome> {
-    const root = { username: ROOT_USER, password: rootPassword };
-    const asRoot = connectClient(this.endpoints, { ...this.options, auth: root });
+  async loginAsRoot(rootPassword: string): Promise<boolean> {
+    const asRoot = connectClient(this.endpoints, { ...this.options, auth: { username: ROOT_USER, password: rootPassword } });
     try {
       await this.call(() => asRoot.maintenance.status());
       this.useClient(asRoot);
-      return 'unchanged';
+      return true;
     } catch (error) {
-      if (!(error instanceof IgniteError) || !/authentication is not enabled/.test(error.message)) {
-        asRoot.close();
-        throw error;
-      }
+      asRoot.close();
+      if (!(error instanceof IgniteError) || !/authentication is not enabled/.test(error.message)) throw error;
+      return false;
     }
+  }
+
+  async enableAuth(rootPassword: string): Promise<AuthOutcome> {
+    const root = { username: ROOT_USER, password: rootPassword };
+    if (await this.loginAsRoot(rootPassword)) return 'unchanged';
+    const asRoot = connectClient(this.endpoints, { ...this.options, auth: root });
     // Auth is off: bootstrap over a client without credentials (one with them is refused now).
     const open = connectClient(this.endpoints, { timeoutMs: this.options.timeoutMs, ...(this.options.tls ? { tls: this.options.tls } : {}) });
     try {

@@ -1,4 +1,6 @@
-import { Box } from 'ink';
+import { Box, Text, useStdout } from 'ink';
+import type { DryRunChange } from '../../core/events.js';
+import { changeLines, DRY_RUN_HEADER } from '../dry-run-lines.js';
 import Spinner from 'ink-spinner';
 import { formatDuration } from '../../core/duration.js';
 import type { Entry, StepView } from '../event-store.js';
@@ -7,6 +9,25 @@ import { CheckLine, Checks, Warnings } from './Checks.js';
 import { Failure } from './Failure.js';
 import { PullLayers } from './PullLayers.js';
 import { Line, Tone, useNow } from './theme.js';
+
+/** A dry run's recorded changes: `would …` with its details below, pre-wrapped to the terminal. */
+export function Changes({ changes }: { changes: readonly DryRunChange[] | undefined }) {
+  const width = useStdout().stdout.columns || 80;
+  if (changes === undefined || changes.length === 0) return null;
+  return (
+    <Box flexDirection="column">
+      {changes.map((change, index) => {
+        const { what, details } = changeLines(change, width);
+        return (
+          <Box key={index} flexDirection="column">
+            <Tone color="yellow">{what.join('\n')}</Tone>
+            {details.length > 0 && <Tone dim>{details.join('\n')}</Tone>}
+          </Box>
+        );
+      })}
+    </Box>
+  );
+}
 
 /** A step that has ended: ✔ / ✖ / ↷ with its duration, then its checks, warnings and error. */
 export function FinishedStep({ step }: { step: StepView }) {
@@ -30,6 +51,7 @@ export function FinishedStep({ step }: { step: StepView }) {
       </Line>
       <Checks checks={step.checks} />
       <Warnings warnings={step.warnings} />
+      <Changes changes={step.changes} />
       {step.error !== undefined && <Failure error={step.error} />}
     </Box>
   );
@@ -66,6 +88,7 @@ export function RunningStep({ step, asking }: { step: StepView; asking: boolean 
       )}
       <Checks checks={step.checks} />
       <Warnings warnings={step.warnings} />
+      <Changes changes={step.changes} />
     </Box>
   );
 }
@@ -91,6 +114,14 @@ export function FinishedEntry({ entry }: { entry: Entry }) {
           {entry.message !== undefined && <Tone dim> — {entry.message}</Tone>}
         </Line>
       );
+    case 'dry-run':
+      return (
+        <Text>
+          <Tone color="yellow">{DRY_RUN_HEADER}</Tone>
+        </Text>
+      );
+    case 'change':
+      return <Changes changes={[entry.change]} />;
     case 'answer':
       return (
         <Line symbol={<Tone color="green">?</Tone>}>

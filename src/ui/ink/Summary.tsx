@@ -1,3 +1,4 @@
+import { dryRunFooter } from '../dry-run-lines.js';
 import { Box, Text, useStdout } from 'ink';
 import { formatDuration } from '../../core/duration.js';
 import type { ErrorView } from '../../core/errors.js';
@@ -49,11 +50,16 @@ function shownUnderStep(error: ErrorView, finished: Entry[]): boolean {
 /** How the command ended; an error not already shown under a step is shown here, with what stays. */
 export function EndLine({ end, command, finished }: { end: EndView; command?: string; finished: Entry[] }) {
   const name = command === undefined ? '' : `${command} `;
+  const footer = end.dryRun === undefined ? null : <Tone color="yellow">{dryRunFooter(end.dryRun.changes)}</Tone>;
   if (end.ok) {
     return (
-      <Text>
-        <Tone color="green">{symbols.success}</Tone> {name}done <Tone dim>in {formatDuration(end.durationMs)}</Tone>
-      </Text>
+      <Box flexDirection="column">
+        {footer}
+        <Text>
+          <Tone color="green">{symbols.success}</Tone> {name}
+          {end.dryRun === undefined ? '' : '--dry-run '}done <Tone dim>in {formatDuration(end.durationMs)}</Tone>
+        </Text>
+      </Box>
     );
   }
   if (end.error?.cancelled) {
@@ -69,6 +75,7 @@ export function EndLine({ end, command, finished }: { end: EndView; command?: st
     <Box flexDirection="column" marginTop={1}>
       {/* An error outside any step (the host lock) comes before the end line, as a step's does. */}
       {end.error !== undefined && !shownUnderStep(end.error, finished) && <Failure error={end.error} indent={0} />}
+      {footer}
       <Text>
         <Tone color="red">{symbols.fail}</Tone> {name}failed after {formatDuration(end.durationMs)}{' '}
         <Tone dim>(exit {end.exitCode})</Tone>
