@@ -106,7 +106,7 @@ test('network, ipam and state: device, route and iptables changes, freed allocat
   t.deepEqual(host.network.deletedLinks, []);
   t.deepEqual(host.network.deletedRoutes, []);
   t.deepEqual(host.network.iptablesCalls, []);
-  t.is(await host.state.readState('/var/lib/ignite-net'), undefined, 'no state file written');
+  t.is(await host.state.readState(), undefined, 'no state file written');
   t.deepEqual(whats(dry.dryRun.changes), [
     'delete network device flannel0',
     'delete route 10.50.32.0/24 via 192.0.2.11 dev eth0',
