@@ -14,8 +14,9 @@ export DEBIAN_FRONTEND=noninteractive
 # Debian packages the tests use: Docker Engine, etcd 3.4 (packed into the etcd test image, and its
 # etcdctl used by tests), iproute2 (namespaces, veths, `ip` inside the stand-in image, `ss`), iptables
 # (dockerd needs it), containernetworking-plugins (the real bridge, host-local, portmap and firewall in
-# /usr/lib/cni, which init and join copy into the CNI bin dir).
-PACKAGES=(docker.io etcd-server etcd-client iproute2 iptables ca-certificates busybox-static containernetworking-plugins)
+# /usr/lib/cni, which init and join copy into the CNI bin dir), zsh (`zsh -n` checks the generated
+# zsh completion script; ~1 MB).
+PACKAGES=(docker.io etcd-server etcd-client iproute2 iptables ca-certificates busybox-static containernetworking-plugins zsh)
 DOCKER_SOCK=/var/run/docker.sock
 DOCKERD_LOG=/var/log/ignite-net-ci-dockerd.log
 APT_LOG=/var/log/ignite-net-ci-apt.log

@@ -9,8 +9,8 @@ import { CHECK_NAME_PREFIXES, CHECK_NAMES, isKnownCheckName } from './core/check
 import { usageError } from './core/errors.js';
 import type { IgniteError } from './core/errors.js';
 import { DEFAULT_IMAGES, DEFAULT_TIMEOUT_MS, PATHS, PULL_POLICIES, type PullPolicy } from './defaults.js';
-import { OPTION_SPECS, commandHelp, globalHelp } from './help.js';
-import type { OptionSpec } from './help.js';
+import { COMPLETION_SHELLS, OPTION_SPECS, commandHelp, completionHelp, globalHelp } from './help.js';
+import type { CompletionShell, OptionSpec } from './help.js';
 import { parseAdvertiseAddress, parseHostArg } from './net/host-arg.js';
 import { buildNetworkConfig } from './net/network-config.js';
 import { parseCertificateKey } from './pki/certificate-key.js';
@@ -18,7 +18,7 @@ import { parseCaPin, parseToken, type JoinToken } from './pki/token.js';
 import { COMMANDS, isCommand, type Command, type Options } from './options.js';
 
 
-export type ParsedArgs = { kind: 'help'; text: string } | { kind: 'version' } | { kind: 'run'; options: Options };
+export type ParsedArgs = { kind: 'help'; text: string } | { kind: 'version' } | { kind: 'completion'; shell: CompletionShell } | { kind: 'run'; options: Options };
 
 const GLOBAL_HINT = 'Run `ignite-net --help` for usage.';
 const commandHint = (command: Command | undefined): string =>
@@ -58,8 +58,12 @@ export function parseArgs(argv: string[], env: NodeJS.ProcessEnv): ParsedArgs {
     helpRequested = true;
     [first, ...rest] = rest;
   }
+  if (first === 'completion') {
+    if (helpRequested) return { kind: 'help', text: completionHelp() };
+    return { kind: 'completion', shell: parseCompletion(rest, optionTokens.map((t) => t.raw)) };
+  }
   if (first !== undefined && !isCommand(first)) {
-    throw usageError(`unknown command "${first}"`, `Commands are ${COMMANDS.join(', ')}. ${GLOBAL_HINT}`);
+    throw usageError(`unknown command "${first}"`, `Commands are ${COMMANDS.join(', ')}, completion. ${GLOBAL_HINT}`);
   }
   const command: Command | undefined = first;
   if (helpRequested) return { kind: 'help', text: command ? commandHelp(command) : globalHelp() };
@@ -231,6 +235,19 @@ function parseIpamAction(args: string[]): void {
   const hint = 'Use `ignite-net ipam gc` (lists the stale IP allocations) or `ignite-net ipam gc --yes` (frees them).';
   if (action !== 'gc') throw usageError(action === undefined ? 'ipam needs what to do: gc' : `unknown ipam action "${action}"`, hint);
   if (extra.length > 0) throw usageError(`ipam gc takes no more arguments (got "${extra.join(' ')}")`, hint);
+}
+
+/** `completion bash|zsh|fish`: one shell, no options (--help is answered before). */
+function parseCompletion(args: string[], options: string[]): CompletionShell {
+  const hint = `Use one of: ${COMPLETION_SHELLS.map((shell) => `ignite-net completion ${shell}`).join(', ')} (e.g. source <(ignite-net completion bash)).`;
+  const [option] = options;
+  if (option !== undefined) throw usageError(`completion takes no options (got ${option})`, hint);
+  const [shell, ...extra] = args;
+  if (shell === undefined) throw usageError('completion needs the shell: bash, zsh or fish', hint);
+  if (extra.length > 0) throw usageError(`completion takes one shell (got ${args.join(' ')})`, hint);
+  const known = COMPLETION_SHELLS.find((s) => s === shell);
+  if (known === undefined) throw usageError(`no completion for the shell "${shell}"`, hint);
+  return known;
 }
 
 function parseLogsTarget(args: string[]): 'etcd' | 'flannel' | undefined {

@@ -27,6 +27,11 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(parsed.text);
     return 0;
   }
+  if (parsed.kind === 'completion') {
+    const { completionScript } = await import('./completion.js');
+    process.stdout.write(completionScript(parsed.shell));
+    return 0;
+  }
   if (parsed.kind === 'version') {
     const { version } = await import('./version.js');
     process.stdout.write(`${version}\n`);

@@ -116,13 +116,35 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   { name: 'version', short: 'v', type: 'boolean', commands: ALL, description: 'Print the version' },
 ];
 
-interface CommandSpec {
+export interface CommandSpec {
   usage: string;
   summary: string;
   description: string;
   arguments?: [string, string][];
+  /** The literal words the first argument may be (token create, logs etcd): shell completion offers them. */
+  words?: readonly string[];
   examples: string[];
 }
+
+/** The shells `ignite-net completion` writes a script for. */
+export const COMPLETION_SHELLS = ['bash', 'zsh', 'fish'] as const;
+export type CompletionShell = (typeof COMPLETION_SHELLS)[number];
+
+/** Not a Command: it reads no Options and touches nothing, so none of the table's options apply to it. */
+export const COMPLETION_SPEC: CommandSpec = {
+  usage: `completion ${COMPLETION_SHELLS.join('|')}`,
+  summary: 'Print a shell completion script (commands, options, their values)',
+  description:
+    'Write to stdout a completion script for the shell named, generated from the same table as this help: the commands and their words (token create, logs flannel …), each command\'s options, and the values of an option that takes one of a few (--backend, --pull, --wireguard-mode). Load it in the running shell, or install it where the shell looks for completions.',
+  arguments: [[COMPLETION_SHELLS.join('|'), 'The shell to write the script for']],
+  words: COMPLETION_SHELLS,
+  examples: [
+    'source <(ignite-net completion bash)   # this bash; ~/.bashrc for every one',
+    'ignite-net completion bash | sudo tee /usr/share/bash-completion/completions/ignite-net',
+    'ignite-net completion zsh > "${fpath[1]}/_ignite-net"   # then start a new zsh',
+    'ignite-net completion fish > ~/.config/fish/completions/ignite-net.fish',
+  ],
+};
 
 export const COMMAND_SPECS: Record<Command, CommandSpec> = {
   init: {
@@ -167,6 +189,7 @@ export const COMMAND_SPECS: Record<Command, CommandSpec> = {
     description:
       "A join token lets one host join within its TTL (--ttl, default 24h): `create` prints the whole join command, `list` shows every token and which host used it, `delete` takes an unused token back. After its TTL a token opens nothing: etcd itself deletes what it held, and `init`, `token create` and `token list` remove the expired token's user. `create --control-plane` (on a control-plane host) makes a token for a host that is to run an etcd member as well: its command carries a new certificate key, which is stored nowhere. Any control-plane host (init's, or one joined with --control-plane) can make tokens.",
     arguments: [['create|list|delete', 'What to do'], ['id', 'delete: the token id (the part before the dot)']],
+    words: ['create', 'list', 'delete'],
     examples: ['sudo ignite-net token create', 'sudo ignite-net token create --ttl 2h', 'sudo ignite-net token create --control-plane', 'sudo ignite-net token list', 'sudo ignite-net token delete abc123'],
   },
   hosts: {
@@ -175,6 +198,7 @@ export const COMMAND_SPECS: Record<Command, CommandSpec> = {
     description:
       "`list` shows every host identity: which host holds it (address, name), when it joined, and its lease. `revoke <host>` deletes that host's etcd identity: from its next call etcd refuses it; its flannel keeps its lease until the next renewal fails (24 h leases, renewed an hour before they end), then the subnet is free. Other hosts are untouched.",
     arguments: [['list|revoke', 'What to do'], ['host', 'revoke: the advertise address or host name, as `hosts list` shows it']],
+    words: ['list', 'revoke'],
     examples: ['sudo ignite-net hosts list', 'sudo ignite-net hosts revoke 192.168.1.3'],
   },
   ipam: {
@@ -183,6 +207,7 @@ export const COMMAND_SPECS: Record<Command, CommandSpec> = {
     description:
       "An address whose VM died without a CNI DEL (host crash, killed firecracker) stays allocated in host-local's store (<cni-state-dir>/networks/cbr0), and the next VM start may fail with \"duplicate allocation is not allowed\". `gc` lists each stale allocation (address, container ID, since when) and why it is stale: older than 2 min, no Docker container of that ID or name, no Ignite VM dir /var/lib/firecracker/vm/<id>, its address in no network namespace in use; when any of that cannot be read, it is kept. A dry run unless --yes, which frees them under host-local's lock, reading each again first. init and join free them too.",
     arguments: [['gc', 'What to do: list (and with --yes free) the stale allocations']],
+    words: ['gc'],
     examples: ['sudo ignite-net ipam gc', 'sudo ignite-net ipam gc --yes', 'sudo ignite-net ipam gc --json'],
   },
   logs: {
@@ -190,6 +215,7 @@ export const COMMAND_SPECS: Record<Command, CommandSpec> = {
     summary: "Show the logs of ignite-net's containers",
     description: "Print the last lines of ignite-etcd's and ignite-flannel's logs (or of one of them), found by ignite-net's labels, through the Docker API.",
     arguments: [['etcd|flannel', 'Only this container (default: both that exist here)']],
+    words: ['etcd', 'flannel'],
     examples: ['sudo ignite-net logs', 'sudo ignite-net logs flannel -f', 'sudo ignite-net logs etcd --tail 20', 'sudo ignite-net logs --json   # {"container":…,"stream":"stderr","time":…,"text":…} a line'],
   },
 };
@@ -235,7 +261,7 @@ export function globalHelp(): string {
     '  ignite-net <command> --help',
     '',
     'Commands:',
-    ...table(COMMANDS.map((name) => [COMMAND_SPECS[name].usage.replace(' [options]', ''), COMMAND_SPECS[name].summary])),
+    ...table([...COMMANDS.map((name) => COMMAND_SPECS[name]), COMPLETION_SPEC].map((spec) => [spec.usage.replace(' [options]', ''), spec.summary])),
     '',
     'Options:',
     ...table(globals.map((spec) => [optionLabel(spec), spec.description])),
@@ -252,8 +278,15 @@ export function globalHelp(): string {
 }
 
 export function commandHelp(command: Command): string {
-  const spec = COMMAND_SPECS[command];
-  const options = OPTION_SPECS.filter((option) => option.commands.includes(command));
+  return renderHelp(COMMAND_SPECS[command], OPTION_SPECS.filter((option) => option.commands.includes(command)));
+}
+
+/** `completion --help`: only --help applies to it. */
+export function completionHelp(): string {
+  return renderHelp(COMPLETION_SPEC, OPTION_SPECS.filter((option) => option.name === 'help'));
+}
+
+function renderHelp(spec: CommandSpec, options: readonly OptionSpec[]): string {
   const describe = (option: OptionSpec): string =>
     option.default === undefined ? option.description : `${option.description} (default: ${option.default})`;
   return [

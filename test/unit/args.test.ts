@@ -199,7 +199,7 @@ const globalHint = /Run `ignite-net --help` for usage\./;
 
 const bad: [string[], RegExp, RegExp][] = [
   // commands and positionals
-  [['frob'], /^unknown command "frob"$/, /Commands are init, join, cleanup, status, doctor, logs, token, hosts, ipam\./],
+  [['frob'], /^unknown command "frob"$/, /Commands are init, join, cleanup, status, doctor, logs, token, hosts, ipam, completion\./],
   [['--json', 'stats'], /^unknown command "stats"$/, globalHint],
   [['help', 'frob'], /^unknown command "frob"$/, globalHint],
   [['--json'], /^missing command$/, /Put a command first/],
