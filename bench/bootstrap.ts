@@ -2,7 +2,7 @@
  * Bootstrap benchmark (issue 13): two simulated hosts from nothing to a verified overlay, the product
  * against the raw container floor, interleaved in one run.
  *
- *   npm run build && sudo flock /tmp/ignite-heavy.lock npx tsx bench/bootstrap.ts [--rounds 5] [--trace] [--cli <other dist/cli.js>]
+ *   npm run build && sudo flock /tmp/ignite-heavy.lock npx tsx bench/bootstrap.ts [--rounds 5] [--trace] [--cli <other dist/cli.js>] [--versus <other dist/cli.js>]
  *
  * Needs what the e2e tests need (root, dockerd, the test images: scripts/test-setup.sh). Two hosts are
  * made as the tests make them (test/_helpers/hosts.ts), then, alternately, N rounds of
@@ -38,8 +38,9 @@ import { createHosts, type SimHost } from '../test/_helpers/hosts.js';
 import { ensureTestImages, REPO_ROOT, TEST_ETCD_IMAGE, TEST_FLANNEL_IMAGE } from '../test/_helpers/images.js';
 import type { FloorConfig } from './bootstrap-floor.js';
 
-const { values } = parseArgs({ options: { rounds: { type: 'string', default: '5' }, trace: { type: 'boolean', default: false }, cli: { type: 'string' } } });
-// --cli <dist/cli.js of another build>: the same benchmark for it (e.g. main's, to see what a change bought).
+const { values } = parseArgs({ options: { rounds: { type: 'string', default: '5' }, trace: { type: 'boolean', default: false }, cli: { type: 'string' }, versus: { type: 'string' } } });
+// --cli <dist/cli.js of another build>: the same benchmark for it; --versus <another>: both builds, round by
+// round (what a change bought, on a machine whose load moves from minute to minute).
 const cliPath = values.cli ?? CLI;
 const rounds = Number(values.rounds);
 
@@ -62,9 +63,9 @@ function median(xs: number[]): number {
 const fmt = (ms: number): string => `${Math.round(ms)}`.padStart(5);
 
 /** One CLI run inside a host, timed from spawn to exit, under /usr/bin/time for its peak RSS; its --json events parsed. */
-async function cli(host: SimHost, args: string[]): Promise<{ ms: number; rssMb: number; events: RunEvent[] }> {
+async function cli(host: SimHost, args: string[], build = cliPath): Promise<{ ms: number; rssMb: number; events: RunEvent[] }> {
   const started = performance.now();
-  const r = await host.exec('/usr/bin/time', ['-f', 'BENCH_MAXRSS_KB=%M', process.execPath, cliPath, ...args, '--json', '--timeout', '40s'], { timeoutMs: 120_000, env: { CI: 'true', NO_COLOR: '1' } });
+  const r = await host.exec('/usr/bin/time', ['-f', 'BENCH_MAXRSS_KB=%M', process.execPath, build, ...args, '--json', '--timeout', '40s'], { timeoutMs: 120_000, env: { CI: 'true', NO_COLOR: '1' } });
   const ms = performance.now() - started;
   if (r.code !== 0) throw new Error(`${host.name}: ignite-net ${args[0]} exited ${r.code}\n${r.stdout}\n${r.stderr}`);
   const events = r.stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as RunEvent);
@@ -136,6 +137,21 @@ function floorWorker(host: SimHost, config: FloorConfig): { go(): Promise<{ ms: 
   };
 }
 
+/** init on host 1, join on host 2, init again on host 1, cleanup --purge on host 2 then host 1: each timed. */
+async function productRound(h1: SimHost, h2: SimHost, build: string): Promise<Record<'a' | 'b' | 'again' | 'clean2' | 'clean1', Awaited<ReturnType<typeof cli>>>> {
+  const a = await cli(h1, ['init', ...TEST_IMAGE_FLAGS], build);
+  const summary = a.events.find((e) => e.type === 'summary');
+  const joinArgs = joinCommandOf((summary?.next ?? []).join('\n'));
+  const b = await cli(h2, [...joinArgs, ...TEST_FLANNEL_FLAGS], build);
+  // The other goals: init again on a healthy host, cleanup (the joined host first), peak RSS.
+  const again = await cli(h1, ['init', ...TEST_IMAGE_FLAGS], build);
+  const againTitle = again.events.find((e) => e.type === 'summary')?.title ?? '';
+  if (!againTitle.includes('already initialised')) throw new Error(`init again changed something: ${againTitle}`);
+  const clean2 = await cli(h2, ['cleanup', '--yes', '--purge'], build);
+  const clean1 = await cli(h1, ['cleanup', '--yes', '--purge'], build);
+  return { a, b, again, clean2, clean1 };
+}
+
 async function main(): Promise<void> {
   if (values.cli === undefined) assertBuilt();
   const images = await ensureTestImages();
@@ -148,17 +164,15 @@ async function main(): Promise<void> {
     const w2 = floorWorker(h2, c2);
     workers.push(w1.child, w2.child);
 
+    // --versus: the same rounds for a second build, interleaved with the first (order alternating per round).
+    const builds = values.versus === undefined ? [cliPath] : [cliPath, values.versus];
     const floor: number[] = [];
-    const product: number[] = [];
-    const init: number[] = [];
-    const joined: number[] = [];
-    const steps = new Map<string, number[]>();
     const floorSteps = new Map<string, number[]>();
-    const others = new Map<string, number[]>();
-    const rss = new Map<string, number>();
+    const results = builds.map(() => ({ product: [] as number[], init: [] as number[], joined: [] as number[], steps: new Map<string, number[]>(), others: new Map<string, number[]>(), rss: new Map<string, number>() }));
     const add = (map: Map<string, number[]>, key: string, ms: number): void => void map.set(key, [...(map.get(key) ?? []), ms]);
     console.log(`two simulated hosts (${h1.address}, ${h2.address}); ${rounds} rounds each, interleaved; ms, process start to exit`);
-    console.log('round   floor  product (init + join)');
+    if (builds.length > 1) console.log(`builds: A ${builds[0] ?? ''}, B ${builds[1] ?? ''} (each round runs both, in alternating order)`);
+    console.log(`round   floor  ${builds.length > 1 ? 'product A, product B' : 'product'} (init + join)`);
     // One untimed round of each first: page cache, images' layers, dockerd's first container.
     for (let i = -1; i < rounds; i++) {
       const started = performance.now();
@@ -166,49 +180,56 @@ async function main(): Promise<void> {
       const f2 = await w2.go();
       const f = performance.now() - started;
       await reset([h1, h2]);
-      const a = await cli(h1, ['init', ...TEST_IMAGE_FLAGS]);
-      const summary = a.events.find((e) => e.type === 'summary');
-      const joinArgs = joinCommandOf((summary?.next ?? []).join('\n'));
-      const b = await cli(h2, [...joinArgs, ...TEST_FLANNEL_FLAGS]);
-      // The other goals: init again on a healthy host, cleanup (the joined host first), peak RSS.
-      const again = await cli(h1, ['init', ...TEST_IMAGE_FLAGS]);
-      const againTitle = again.events.find((e) => e.type === 'summary')?.title ?? '';
-      if (!againTitle.includes('already initialised')) throw new Error(`init again changed something: ${againTitle}`);
-      const clean2 = await cli(h2, ['cleanup', '--yes', '--purge']);
-      const clean1 = await cli(h1, ['cleanup', '--yes', '--purge']);
+      const order = builds.map((_, b) => b);
+      if (i % 2 === 1) order.reverse();
+      const runs: Awaited<ReturnType<typeof productRound>>[] = [];
+      for (const b of order) runs[b] = await productRound(h1, h2, builds[b] ?? cliPath);
       if (i < 0) continue;
-      add(others, 'init again (healthy host)', again.ms);
-      add(others, 'cleanup --purge, joined host', clean2.ms);
-      add(others, 'cleanup --purge, init host', clean1.ms);
-      for (const [name, run] of [['init', a], ['join', b], ['init again', again], ['cleanup, joined', clean2], ['cleanup, init', clean1]] as const) rss.set(name, Math.max(rss.get(name) ?? 0, run.rssMb));
       floor.push(f);
-      init.push(a.ms);
-      joined.push(b.ms);
-      product.push(a.ms + b.ms);
       for (const [k, v] of Object.entries(f1.steps)) add(floorSteps, `init host: ${k}`, v);
       for (const [k, v] of Object.entries(f2.steps)) add(floorSteps, `join host: ${k}`, v);
-      for (const [name, run] of [['init', a], ['join', b]] as const) {
-        for (const e of run.events) if (e.type === 'step-success' && e.id && e.durationMs !== undefined) add(steps, `${name}: ${e.id}`, e.durationMs);
-      }
-      if (values.trace) {
-        // --trace: every event of this round's commands, ms since the command's first event.
-        for (const run of [a, b, again, clean2, clean1]) {
-          const t0 = Date.parse(run.events[0]?.timestamp ?? '');
-          for (const e of run.events) console.log(`  ${fmt(Date.parse(e.timestamp ?? '') - t0)}  ${e.type} ${e.id ?? ''} ${e.message ?? ''}`);
+      for (const [b, run] of runs.entries()) {
+        const r = results[b];
+        if (!r) continue;
+        const { a, b: j, again, clean2, clean1 } = run;
+        add(r.others, 'init again (healthy host)', again.ms);
+        add(r.others, 'cleanup --purge, joined host', clean2.ms);
+        add(r.others, 'cleanup --purge, init host', clean1.ms);
+        const named = [['init', a], ['join', j], ['init again', again], ['cleanup, joined', clean2], ['cleanup, init', clean1]] as const;
+        for (const [name, c] of named) r.rss.set(name, Math.max(r.rss.get(name) ?? 0, c.rssMb));
+        r.init.push(a.ms);
+        r.joined.push(j.ms);
+        r.product.push(a.ms + j.ms);
+        for (const [name, c] of named) {
+          for (const e of c.events) if (e.type === 'step-success' && e.id && e.durationMs !== undefined) add(r.steps, `${name}: ${e.id}`, e.durationMs);
+          const end = c.events.find((e) => e.type === 'command-end');
+          if (end?.durationMs !== undefined) add(r.steps, `${name}: (first to last event)`, end.durationMs);
+        }
+        if (values.trace) {
+          // --trace: every event of this round's commands, ms since the command's first event.
+          for (const [, c] of named) {
+            const t0 = Date.parse(c.events[0]?.timestamp ?? '');
+            for (const e of c.events) console.log(`  ${fmt(Date.parse(e.timestamp ?? '') - t0)}  ${e.type} ${e.id ?? ''} ${e.message ?? ''}`);
+          }
         }
       }
-      console.log(`${String(i + 1).padStart(5)}  ${fmt(f)}  ${fmt(a.ms + b.ms)} (${Math.round(a.ms)} + ${Math.round(b.ms)})`);
+      console.log(`${String(i + 1).padStart(5)}  ${fmt(f)}  ${runs.map((run) => `${fmt(run.a.ms + run.b.ms)} (${Math.round(run.a.ms)} + ${Math.round(run.b.ms)})`).join(', ')}`);
     }
     const fm = median(floor);
-    const pm = median(product);
-    console.log(`\nmedians: floor ${Math.round(fm)} ms, product ${Math.round(pm)} ms (init ${Math.round(median(init))} + join ${Math.round(median(joined))}); ratio ${(pm / fm).toFixed(2)} (goal ≤ 1.15)`);
+    const label = (b: number): string => (builds.length > 1 ? ` [${b === 0 ? 'A' : 'B'}]` : '');
+    console.log(`\nmedians: floor ${Math.round(fm)} ms`);
+    for (const [b, r] of results.entries()) {
+      const pm = median(r.product);
+      console.log(`  product${label(b)} ${Math.round(pm)} ms (init ${Math.round(median(r.init))} + join ${Math.round(median(r.joined))}); ratio ${(pm / fm).toFixed(2)} (goal ≤ 1.15)`);
+    }
     console.log('\nfloor, per part (medians):');
     for (const [k, v] of floorSteps) console.log(`  ${k.padEnd(30)} ${fmt(median(v))} ms`);
-    console.log('\nthe other goals (medians; peak RSS the highest of the rounds, /usr/bin/time -v\'s maximum resident set size):');
-    for (const [k, v] of others) console.log(`  ${k.padEnd(30)} ${fmt(median(v))} ms   (goal ≤ ${k.startsWith('init') ? 300 : 500} ms)`);
-    for (const [k, v] of rss) console.log(`  peak RSS, ${k.padEnd(20)} ${v.toFixed(0).padStart(5)} MB   (goal ≤ 100 MB)`);
-    console.log("\nthe product's steps (medians of its step-success durationMs):");
-    for (const [k, v] of steps) console.log(`  ${k.padEnd(30)} ${fmt(median(v))} ms`);
+    console.log("\nthe other goals (medians; peak RSS the highest of the rounds, /usr/bin/time -v's maximum resident set size):");
+    const first = results[0];
+    for (const k of first?.others.keys() ?? []) console.log(`  ${k.padEnd(30)} ${results.map((r) => `${fmt(median(r.others.get(k) ?? []))} ms`).join('  ')}   (goal ≤ ${k.startsWith('init') ? 300 : 500} ms)`);
+    for (const k of first?.rss.keys() ?? []) console.log(`  peak RSS, ${k.padEnd(20)} ${results.map((r) => `${(r.rss.get(k) ?? NaN).toFixed(0).padStart(5)} MB`).join('  ')}   (goal ≤ 100 MB)`);
+    console.log(`\nthe product's steps (medians of its step-success durationMs${builds.length > 1 ? '; A, B' : ''}):`);
+    for (const k of first?.steps.keys() ?? []) console.log(`  ${k.padEnd(36)} ${results.map((r) => `${fmt(median(r.steps.get(k) ?? []))} ms`).join('  ')}`);
   } finally {
     for (const w of workers) w.stdin?.end();
     await sim.destroy();
