@@ -104,7 +104,9 @@ export function udpProbe(host: string, port: number, timeoutMs: number): Promise
       send();
       for (const fraction of [0.25, 0.5]) timers.push(setTimeout(send, Math.floor(timeoutMs * fraction)));
     });
-    timers.push(setTimeout(() => finish('silent'), timeoutMs));
+    // Silence is decided after the event loop's next poll: a rejection that arrived while the thread was
+    // busy (a module loading beside the wait) is read first, as it would have been on time.
+    timers.push(setTimeout(() => setImmediate(() => finish('silent')), timeoutMs));
   });
 }
 

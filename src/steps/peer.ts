@@ -11,6 +11,8 @@ import { openControlPlane, readMembers } from './control-plane.js';
 import { secureAccess } from './peer-secure.js';
 import { warnInsecure } from './state.js';
 import { backendUdpPort } from '../net/backend.js';
+import { preloadCertificates } from '../pki/certs.js';
+import { pkiLayout } from '../pki/layout.js';
 
 const PROBE_TIMEOUT_MS = 3_000;
 
@@ -48,6 +50,9 @@ export const peerStep: Step<CommandContext> = {
 export async function collectPeerBackendVerdict(ctx: CommandContext, io: StepIO): Promise<void> {
   if (ctx.peerBackend === undefined) return;
   const started = ctx.services.clock.now();
+  // Idle until the verdict: the identity step's flannel client certificate (none kept from an earlier
+  // join) needs the x509 code, which loads meanwhile (adapters/probes.ts: the verdict is not lost to it).
+  if (ctx.joining !== undefined && !(await ctx.services.files.exists(pkiLayout(ctx.options.stateDir).flannelTls.key))) preloadCertificates();
   const verdict = await ctx.peerBackend;
   ctx.peerBackend = undefined;
   if ('error' in verdict) throw verdict.error;
