@@ -3,6 +3,7 @@ import type { EtcdStore } from '../adapters/etcd/store.js';
 import { logSecrets } from '../adapters/log-secrets.js';
 import type { Services } from '../adapters/services.js';
 import { formatDuration } from '../core/duration.js';
+import { settled } from '../core/settled.js';
 import { IgniteError } from '../core/errors.js';
 import type { Step, StepIO } from '../core/step.js';
 import { CONTAINER_NAMES } from '../defaults.js';
@@ -79,14 +80,21 @@ export const flannelStep: Step<CommandContext> = {
         await network.deleteLink(name);
       }
     }
-    await removeForeignNamed(docker, CONTAINER_NAMES.flannel);
-    await files.ensureDir(ctx.options.runDir);
-    // Declared before the container's undo so it runs after it: nothing left to rewrite the file.
     const envPath = subnetEnvPath(ctx.options.runDir);
-    if (!(await files.exists(envPath))) await io.changed({ title: `remove ${envPath}`, run: async () => void (await files.removeFile(envPath)) });
+    // What is there before flannel starts, read side by side (each is a read, or a call of `ip`).
+    const [, envExisted, devicesBefore, routesBefore] = await settled<[void, boolean, string[] | undefined, Route[]]>([
+      (async () => {
+        await removeForeignNamed(docker, CONTAINER_NAMES.flannel);
+        await files.ensureDir(ctx.options.runDir);
+      })(),
+      files.exists(envPath),
+      flannelDevices(network),
+      flannelRoutes(ctx),
+    ]);
+    // Declared before the container's undo so it runs after it: nothing left to rewrite the file.
+    if (!envExisted) await io.changed({ title: `remove ${envPath}`, run: async () => void (await files.removeFile(envPath)) });
     // flannel keeps its backend device (flannel0, flannel.<VNI>, …) when it stops: one it creates now
     // goes with the container's undo.
-    const devicesBefore = await flannelDevices(network);
     if (devicesBefore !== undefined) {
       await io.changed({
         title: 'remove the devices flannel created',
@@ -96,7 +104,6 @@ export const flannelStep: Step<CommandContext> = {
       });
     }
     // Its routes to other hosts (host-gw style) stay too when it stops: the ones it adds now go as well.
-    const routesBefore = await flannelRoutes(ctx);
     await io.changed({
       title: 'remove the routes flannel added',
       run: async () => {
