@@ -58,8 +58,7 @@ export const releaseLeaseStep: Step<CommandContext> = {
     const { subnet } = host;
 
     io.progress(`asking etcd at ${endpoint}`);
-    const access = endpoint.startsWith('https:') ? await etcdAccess(ctx.services.files, ctx.options.stateDir) : {};
-    const store = ctx.services.etcd(endpoint, { timeoutMs: Math.min(ctx.options.timeoutMs, LEASE_ETCD_TIMEOUT_MS), ...access });
+    const store = await leaseClient(ctx, endpoint);
     try {
       const leases = await store.listLeases();
       const { release, keep } = selectLeasesToRelease(leases, host);
@@ -115,6 +114,20 @@ export const releaseLeaseStep: Step<CommandContext> = {
     }
   },
 };
+
+/**
+ * The member check's client when it asked this etcd alone (the init host's own: the same endpoint,
+ * the same credential from etcdAccess, the same per-call timeout), else a new one.
+ */
+async function leaseClient(ctx: CommandContext, endpoint: string): Promise<EtcdStore> {
+  const kept = ctx.cleanup.etcdClient;
+  ctx.cleanup.etcdClient = undefined;
+  const timeoutMs = Math.min(ctx.options.timeoutMs, LEASE_ETCD_TIMEOUT_MS);
+  if (kept !== undefined && kept.endpoints.length === 1 && kept.endpoints[0] === endpoint && kept.timeoutMs === timeoutMs) return kept.store;
+  kept?.store.close();
+  const access = endpoint.startsWith('https:') ? await etcdAccess(ctx.services.files, ctx.options.stateDir) : {};
+  return ctx.services.etcd(endpoint, { timeoutMs, ...access });
+}
 
 /** This host's record of its flannel's endpoints (steps/host-record.ts), on a secure overlay; a note for the step's detail. */
 async function removeRecord(ctx: CommandContext, store: EtcdStore): Promise<string> {

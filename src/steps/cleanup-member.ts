@@ -123,12 +123,13 @@ async function countOtherLeases(ctx: CommandContext, endpoints: string[], access
   try {
     const [leases, revoked] = await Promise.all([store.listLeases(), store.getPrefix(revokedKey('')).catch(() => new Map<string, string>())]);
     const gone = new Set([...revoked.values()].map(parseRevokedRecord).flatMap((r) => (r ? [`${r.address} ${r.subnet}`] : [])));
+    // It answered: kept for the lease step (steps/cleanup-lease.ts), which closes it; else the command's end does.
+    ctx.cleanup.etcdClient = { endpoints, timeoutMs, store };
     return leases.filter((l: Lease) => !l.reserved && l.publicIP !== '' && l.publicIP !== address && !gone.has(`${l.publicIP} ${l.subnet}`)).length;
   } catch (error) {
+    store.close();
     if (!isIgniteError(error)) throw error;
     return 0;
-  } finally {
-    store.close();
   }
 }
 

@@ -119,6 +119,11 @@ export interface CleanupFacts {
   member?: MemberPlan;
   /** This host's member left the cluster: its data cannot start again, so the volume and the CA key go. */
   memberRemoved?: boolean;
+  /**
+   * The member check's credentialed client, which answered: the lease step takes it when it asks the
+   * same etcd (the init host's own), instead of connecting and authenticating again.
+   */
+  etcdClient?: { endpoints: readonly string[]; timeoutMs: number; store: EtcdStore };
 }
 
 /** What cleanup's member check found: the member to remove and through which members, or why there is none. */
