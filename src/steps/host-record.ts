@@ -1,4 +1,4 @@
-import type { EtcdAdmin } from '../adapters/etcd/admin.js';
+import type { EnsureOptions, EtcdAdmin } from '../adapters/etcd/admin.js';
 import type { EtcdStore } from '../adapters/etcd/store.js';
 import { IgniteError } from '../core/errors.js';
 import type { StepIO } from '../core/step.js';
@@ -13,8 +13,8 @@ import { required, type CommandContext } from './context.js';
  */
 
 /** Root: the host identity's own role, made (or corrected) with its permissions. */
-export async function ensureHostRole(admin: EtcdAdmin, user: string): Promise<'created' | 'updated' | 'unchanged'> {
-  return admin.ensureRole(hostRole(user), hostPermissions(user));
+export async function ensureHostRole(admin: EtcdAdmin, user: string, options?: EnsureOptions): Promise<'created' | 'updated' | 'unchanged'> {
+  return admin.ensureRole(hostRole(user), hostPermissions(user), options);
 }
 
 /**

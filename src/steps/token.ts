@@ -31,12 +31,12 @@ export async function createJoinToken(admin: EtcdAdmin, ttlSeconds: number, now:
   // The host identity and the token's user do not depend on each other: made side by side (half the round trips).
   await settled<[void, void]>([
     (async () => {
-      await ensureHostRole(admin, identity.username);
-      await admin.ensureUser(identity.username, identity.password, [hostRole(identity.username)]);
+      await ensureHostRole(admin, identity.username, { fresh: true });
+      await admin.ensureUser(identity.username, identity.password, [hostRole(identity.username)], { fresh: true });
     })(),
     (async () => {
-      await admin.ensureRole(tokenRole(token.id), tokenPermissions(token.id, bundle !== undefined));
-      await admin.ensureUser(tokenUser(token.id), token.secret, [tokenRole(token.id)]);
+      await admin.ensureRole(tokenRole(token.id), tokenPermissions(token.id, bundle !== undefined), { fresh: true });
+      await admin.ensureUser(tokenUser(token.id), token.secret, [tokenRole(token.id)], { fresh: true });
     })(),
   ]);
   const expiresAt = new Date(now.getTime() + ttlSeconds * 1000);
@@ -44,9 +44,9 @@ export async function createJoinToken(admin: EtcdAdmin, ttlSeconds: number, now:
   // The expiry goes inside each box as well as on its lease (pki/token.ts sealedExpired).
   const boxes: Record<string, string> = { [bootstrapKey(token.id)]: seal(token, JSON.stringify({ ...identity, expiresAt: expiresAt.toISOString() })) };
   if (bundle && certificateKey) boxes[controlPlaneKey(token.id)] = sealBundle(certificateKey, token.id, { ...bundle, expiresAt: expiresAt.toISOString() });
-  await admin.putAllUnderLease(boxes, ttlSeconds);
   const record: TokenRecord = { id: token.id, user: identity.username, createdAt: now.toISOString(), expiresAt: expiresAt.toISOString(), ...(bundle ? { controlPlane: true } : {}) };
-  await admin.put(tokenKey(token.id), JSON.stringify(record));
+  // The boxes and the record side by side: the undo above takes back either.
+  await settled<[void, void]>([admin.putAllUnderLease(boxes, ttlSeconds), admin.put(tokenKey(token.id), JSON.stringify(record))]);
   return { token, expiresAt, ...(certificateKey ? { certificateKey } : {}) };
 }
 

@@ -5,12 +5,21 @@
  */
 import { Etcd3, EtcdAuthenticationFailedError, EtcdRoleExistsError, EtcdRoleNotFoundError, EtcdUserExistsError, EtcdUserNotFoundError, Range, type IPermission } from 'etcd3';
 import { IgniteError } from '../../core/errors.js';
+import { settled } from '../../core/settled.js';
 import { ROOT_ROLE, ROOT_USER, type EtcdPermission } from '../../pki/etcd-roles.js';
 import { connectClient, normalizeEndpoints } from './connect.js';
 import { Store, type EtcdStore, type EtcdStoreOptions } from './store.js';
 
 export type AuthOutcome = 'enabled' | 'unchanged';
 export type EnsureOutcome = 'created' | 'updated' | 'unchanged';
+
+export interface EnsureOptions {
+  /**
+   * The name was made at random just now (a new token's): it is added without asking first whether it
+   * exists, a round trip fewer. Should it exist after all, it is made what was asked for as usual.
+   */
+  fresh?: boolean;
+}
 
 export interface EtcdAdmin extends EtcdStore {
   /**
@@ -22,11 +31,11 @@ export interface EtcdAdmin extends EtcdStore {
   /** enableAuth's read-only half: auth on and this root password works → true, and this admin is root's; auth off → false. */
   loginAsRoot(rootPassword: string): Promise<boolean>;
   /** Exactly these permissions afterwards: missing ones granted, others revoked. */
-  ensureRole(name: string, permissions: readonly EtcdPermission[]): Promise<EnsureOutcome>;
+  ensureRole(name: string, permissions: readonly EtcdPermission[], options?: EnsureOptions): Promise<EnsureOutcome>;
   /** Deletes the role (users keep their other roles); false when there was none. */
   deleteRole(name: string): Promise<boolean>;
   /** The user with this password and exactly these roles. */
-  ensureUser(name: string, password: string, roles: readonly string[]): Promise<EnsureOutcome>;
+  ensureUser(name: string, password: string, roles: readonly string[], options?: EnsureOptions): Promise<EnsureOutcome>;
   /** An existing user's roles made exactly these (new ones granted before old ones are revoked); its password untouched. */
   ensureUserRoles(name: string, roles: readonly string[]): Promise<EnsureOutcome>;
   /** False when there was no such user. etcd refuses the user's next call, even on a connected client. */
@@ -101,38 +110,42 @@ class Admin extends Store implements EtcdAdmin {
     return 'enabled';
   }
 
-  async ensureRole(name: string, permissions: readonly EtcdPermission[]): Promise<EnsureOutcome> {
+  async ensureRole(name: string, permissions: readonly EtcdPermission[], options: EnsureOptions = {}): Promise<EnsureOutcome> {
     const wanted = new Map(permissions.map((p) => toGrant(p)).map((g) => [rangeId(g), g]));
     return this.call(async () => {
       let existing: Grant[] | undefined;
-      try {
-        const role = await this.client.auth.roleGet({ role: name });
-        existing = role.perm.map((p) => ({ permType: p.permType, key: Buffer.from(p.key), rangeEnd: Buffer.from(p.range_end) }));
-      } catch (error) {
-        if (!(error instanceof EtcdRoleNotFoundError)) throw error;
+      if (options.fresh !== true || !(await this.addRole(name))) {
         try {
-          await this.client.auth.roleAdd({ name });
-        } catch (raced) {
+          const role = await this.client.auth.roleGet({ role: name });
+          existing = role.perm.map((p) => ({ permType: p.permType, key: Buffer.from(p.key), rangeEnd: Buffer.from(p.range_end) }));
+        } catch (error) {
+          if (!(error instanceof EtcdRoleNotFoundError)) throw error;
           // Another admin created it since: make its permissions ours.
-          if (!(raced instanceof EtcdRoleExistsError)) throw raced;
-          return this.ensureRole(name, permissions);
+          if (!(await this.addRole(name))) return this.ensureRole(name, permissions);
         }
       }
       const have = new Map((existing ?? []).map((g) => [rangeId(g), g]));
-      let changed = false;
-      for (const [id, grant] of have) {
-        if (wanted.has(id)) continue;
-        await this.client.auth.roleRevokePermission({ role: name, key: grant.key, range_end: grant.rangeEnd });
-        changed = true;
-      }
-      for (const [id, grant] of wanted) {
-        // etcd replaces a grant of the same range, so a changed type needs no revoke first.
-        if (have.get(id)?.permType === grant.permType) continue;
-        await this.client.auth.roleGrantPermission({ name, perm: { permType: grant.permType, key: grant.key, range_end: grant.rangeEnd } });
-        changed = true;
-      }
+      const revokes = [...have].filter(([id]) => !wanted.has(id)).map(([, grant]) => grant);
+      // etcd replaces a grant of the same range, so a changed type needs no revoke first.
+      const grants = [...wanted].filter(([id, grant]) => have.get(id)?.permType !== grant.permType).map(([, grant]) => grant);
+      // Each set sent at once (etcd applies them one by one, and does not refuse an admin's call for an
+      // auth revision that moved under it): one round trip, not one per permission.
+      await settled(revokes.map((grant) => this.client.auth.roleRevokePermission({ role: name, key: grant.key, range_end: grant.rangeEnd })));
+      await settled(grants.map((grant) => this.client.auth.roleGrantPermission({ name, perm: { permType: grant.permType, key: grant.key, range_end: grant.rangeEnd } })));
+      const changed = revokes.length > 0 || grants.length > 0;
       return existing === undefined ? 'created' : changed ? 'updated' : 'unchanged';
     });
+  }
+
+  /** False when the role exists already. */
+  private async addRole(name: string): Promise<boolean> {
+    try {
+      await this.client.auth.roleAdd({ name });
+      return true;
+    } catch (error) {
+      if (error instanceof EtcdRoleExistsError) return false;
+      throw error;
+    }
   }
 
   async deleteRole(name: string): Promise<boolean> {
@@ -147,17 +160,17 @@ class Admin extends Store implements EtcdAdmin {
     });
   }
 
-  async ensureUser(name: string, password: string, roles: readonly string[]): Promise<EnsureOutcome> {
+  async ensureUser(name: string, password: string, roles: readonly string[], options: EnsureOptions = {}): Promise<EnsureOutcome> {
     return this.call(async () => {
+      if (options.fresh === true && (await this.addUser(name, password))) {
+        await this.setRoles(name, [], roles);
+        return 'created';
+      }
       const existing = await this.roles(this.client, name);
       let changed = false;
       if (existing === undefined) {
-        try {
-          await this.client.auth.userAdd({ name, password });
-        } catch (raced) {
-          if (!(raced instanceof EtcdUserExistsError)) throw raced;
-          return this.ensureUser(name, password, roles);
-        }
+        // Another admin created it since: make it what was asked for.
+        if (!(await this.addUser(name, password))) return this.ensureUser(name, password, roles);
       } else if (!(await this.passwordWorks(name, password))) {
         // Only when it differs: a new password ends the sessions the user has open.
         await this.client.auth.userChangePassword({ name, password });
@@ -166,6 +179,17 @@ class Admin extends Store implements EtcdAdmin {
       const rolesChanged = await this.setRoles(name, existing ?? [], roles);
       return existing === undefined ? 'created' : changed || rolesChanged ? 'updated' : 'unchanged';
     });
+  }
+
+  /** False when the user exists already. */
+  private async addUser(name: string, password: string): Promise<boolean> {
+    try {
+      await this.client.auth.userAdd({ name, password });
+      return true;
+    } catch (error) {
+      if (error instanceof EtcdUserExistsError) return false;
+      throw error;
+    }
   }
 
   async ensureUserRoles(name: string, roles: readonly string[]): Promise<EnsureOutcome> {
@@ -178,18 +202,12 @@ class Admin extends Store implements EtcdAdmin {
 
   /** Grants first, so a user moved from one role to another never has neither. True when something changed. */
   private async setRoles(name: string, have: readonly string[], roles: readonly string[]): Promise<boolean> {
-    let changed = false;
-    for (const role of new Set(roles)) {
-      if (have.includes(role)) continue;
-      await this.client.auth.userGrantRole({ user: name, role });
-      changed = true;
-    }
-    for (const role of have) {
-      if (roles.includes(role)) continue;
-      await this.client.auth.userRevokeRole({ name, role });
-      changed = true;
-    }
-    return changed;
+    const grants = [...new Set(roles)].filter((role) => !have.includes(role));
+    const revokes = have.filter((role) => !roles.includes(role));
+    // Each set at once, every grant done before a revoke is sent.
+    await settled(grants.map((role) => this.client.auth.userGrantRole({ user: name, role })));
+    await settled(revokes.map((role) => this.client.auth.userRevokeRole({ name, role })));
+    return grants.length > 0 || revokes.length > 0;
   }
 
   async deleteUser(name: string): Promise<boolean> {
