@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import Dockerode from 'dockerode';
-import { createHosts, type CreateHostsOptions, type ExecResult, type SimHost } from './hosts.js';
+import type { TestFn } from 'ava';
+import { createHosts, type CreateHostsOptions, type ExecResult, type SimHost, type SimHosts } from './hosts.js';
 import { ensureTestImages, REPO_ROOT, TEST_CNI_PLUGIN_IMAGE, TEST_ETCD_IMAGE, TEST_FLANNEL_IMAGE } from './images.js';
 
 /** The built CLI, run as a user runs it: `node dist/cli.js`, a subprocess inside the simulated host. */
@@ -39,6 +40,43 @@ export async function hostsWithTestImages(t: { teardown(fn: () => Promise<void>)
   const sim = await createHosts(count, { images: [images.etcd, images.flannel, images.cniPlugin], imagesFrom: new Dockerode(), bindDefaultPaths: true, ...opts });
   t.teardown(() => sim.destroy());
   return sim.hosts;
+}
+
+/**
+ * One set of `count` simulated hosts (as hostsWithTestImages makes) for a file's serial tests (only
+ * serial: the set is one test's at a time), since
+ * making a set costs seconds: made on first use, destroyed when the file ends. After each test that
+ * used it, `reset` puts the hosts back to where a test starts (e.g. `cleanup --purge`); a test that
+ * failed, or a reset that answers false or throws, has the next test make a new set, so one broken
+ * test does not fail the ones after it. Tests check their own starting state as before.
+ */
+export function sharedHostsWithTestImages(
+  test: Pick<TestFn, 'afterEach' | 'after'>,
+  count: number,
+  reset: (hosts: SimHost[]) => Promise<boolean>,
+): () => Promise<SimHost[]> {
+  let set: { sim: SimHosts; dirty: boolean } | undefined;
+  let used = false;
+  test.afterEach.always(async (t) => {
+    if (set === undefined || !used) return;
+    used = false;
+    set.dirty = !t.passed || !(await reset(set.sim.hosts).catch(() => false));
+  });
+  test.after.always(async () => {
+    await set?.sim.destroy();
+  });
+  return async () => {
+    if (set?.dirty === true) {
+      await set.sim.destroy();
+      set = undefined;
+    }
+    if (set === undefined) {
+      const images = await ensureTestImages();
+      set = { sim: await createHosts(count, { images: [images.etcd, images.flannel, images.cniPlugin], imagesFrom: new Dockerode(), bindDefaultPaths: true }), dirty: false };
+    }
+    used = true;
+    return set.sim.hosts;
+  };
 }
 
 export async function runCli(host: SimHost, args: string[], timeoutMs = 120_000): Promise<ExecResult> {

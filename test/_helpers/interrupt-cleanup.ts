@@ -15,7 +15,7 @@ import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { cleanupCommand } from '../../src/commands/cleanup.js';
 import { CNI_FILES, ETCD_VOLUME } from '../../src/defaults.js';
-import { describe, HOST_STATE_DIR, hostsWithTestImages, runCli, TEST_IMAGE_FLAGS } from './cli.js';
+import { describe, HOST_STATE_DIR, runCli, sharedHostsWithTestImages, TEST_IMAGE_FLAGS } from './cli.js';
 import { interruptAtPause, managedContainers, optionsFor, readHostState, readSubnetEnv, startCli, waitHealthy } from './faults.js';
 import type { SimHost } from './hosts.js';
 
@@ -33,10 +33,13 @@ async function stateDirEntries(host: SimHost): Promise<string[]> {
 export const cleanupStepIds = cleanupCommand.steps(optionsFor(['cleanup', '--yes'])).map((step) => step.id);
 
 export function registerCleanupInterruptTests(test: TestFn, include: (index: number) => boolean): void {
+  // One host for the file's tests, each starting from a clean one (`cleanup --purge` after each).
+  const sharedHost = sharedHostsWithTestImages(test, 1, async ([host]) => host !== undefined && (await runCli(host, ['cleanup', '--purge', '--yes'])).code === 0);
   for (const [index, stepId] of cleanupStepIds.entries()) {
     if (!include(index)) continue;
     test.serial(`Ctrl-C before cleanup step "${stepId}": stops at once, cleanup again completes`, async (t) => {
-      const host = (await hostsWithTestImages(t, 1))[0] as SimHost;
+      const host = (await sharedHost())[0] as SimHost;
+      t.is(await readHostState(host), undefined, 'a clean host to start from');
       await writeFile(join(host.dirs.cniConfDir, CNI_FILES.ignite), IGNITE_CONFLIST);
       const init = await runCli(host, ['init', ...TEST_IMAGE_FLAGS]);
       t.is(init.code, 0, describe(init));

@@ -4,7 +4,8 @@
  * tests), and inside the identity step right after the token's box is taken and once the join is
  * recorded. Two test files register half of the points each (interrupt-join-a/-b.test.ts).
  *
- * node1 is initialised; node2's join is paused there with the IGNITE_NET_TEST_PAUSE_AT hook, then
+ * node1 is initialised (once per file: the hosts are shared, node2 cleaned with --purge after each
+ * test) and makes a token per test; node2's join is paused there with the IGNITE_NET_TEST_PAUSE_AT hook, then
  * interrupted. Expected: exit 130, each change undone exactly once (newest first) — the token given
  * back unused when it was taken —, node2 unchanged (no flannel-tls/ either), node1 untouched, and the
  * same join command run again completes with a single lease for node2.
@@ -14,7 +15,7 @@ import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { joinCommand } from '../../src/commands/join.js';
 import { CNI_FILES } from '../../src/defaults.js';
-import { describe, HOST_STATE_DIR, hostsWithTestImages, joinCommandOf, runCli, TEST_FLANNEL_FLAGS, TEST_IMAGE_FLAGS } from './cli.js';
+import { describe, HOST_STATE_DIR, joinCommandOf, runCli, sharedHostsWithTestImages, TEST_FLANNEL_FLAGS, TEST_IMAGE_FLAGS } from './cli.js';
 import { assertUndoneOnceNewestFirst, flannelLinks, interruptAtPause, leases, managedContainers, optionsFor, readHostState, readSubnetEnv, startCli, waitHealthy } from './faults.js';
 import type { SimHost } from './hosts.js';
 
@@ -48,15 +49,22 @@ function undosBefore(point: string): RegExp[] {
 }
 
 export function registerJoinInterruptTests(test: TestFn, include: (index: number) => boolean): void {
+  // node1 stays initialised across the file's tests; node2 starts each test clean (`cleanup --purge`).
+  const sharedHosts = sharedHostsWithTestImages(test, 2, async ([, node2]) => node2 !== undefined && (await runCli(node2, ['cleanup', '--purge', '--yes'])).code === 0);
   for (const [index, point] of joinPoints.entries()) {
     if (!include(index)) continue;
     const where = point.includes(':') ? `inside join step "${point.split(':')[0]}" after change ${point.split(':')[1]}` : `before join step "${point}"`;
     test.serial(`Ctrl-C ${where}: undone exactly once, host unchanged, the same join command completes`, async (t) => {
-      const [node1, node2] = (await hostsWithTestImages(t, 2)) as [SimHost, SimHost];
+      const [node1, node2] = (await sharedHosts()) as [SimHost, SimHost];
       await writeFile(join(node2.dirs.cniConfDir, CNI_FILES.ignite), IGNITE_CONFLIST);
-      const init = await runCli(node1, ['init', ...TEST_IMAGE_FLAGS]);
-      t.is(init.code, 0, describe(init));
-      const joinArgs = [...joinCommandOf(init.stdout), ...TEST_FLANNEL_FLAGS];
+      if ((await readHostState(node1)) === undefined) {
+        const init = await runCli(node1, ['init', ...TEST_IMAGE_FLAGS]);
+        t.is(init.code, 0, describe(init));
+      }
+      // A token of its own per test, as an operator makes one for each host.
+      const created = await runCli(node1, ['token', 'create']);
+      t.is(created.code, 0, describe(created));
+      const joinArgs = [...joinCommandOf(created.stdout), ...TEST_FLANNEL_FLAGS];
       const tokenId = joinArgs[joinArgs.indexOf('--token') + 1]?.split('.')[0] ?? '';
       const node1Subnet = await waitHealthy(node1, node1, 'init');
       const node1Containers = (await managedContainers(node1)).map((c) => c.id);

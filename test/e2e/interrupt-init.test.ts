@@ -10,16 +10,14 @@
  * leaves no token behind, and keeps the CA.
  */
 import test from 'ava';
-import Dockerode from 'dockerode';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { initCommand } from '../../src/commands/init.js';
 import { CNI_FILES, ETCD_VOLUME } from '../../src/defaults.js';
 import { caPin } from '../../src/pki/inspect.js';
-import { describe, etcdGetPrefix, HOST_STATE_DIR, joinCommandOf, runCli, TEST_IMAGE_FLAGS } from '../_helpers/cli.js';
+import { describe, etcdGetPrefix, HOST_STATE_DIR, joinCommandOf, runCli, sharedHostsWithTestImages, TEST_IMAGE_FLAGS } from '../_helpers/cli.js';
 import { assertUndoneOnceNewestFirst, flannelLinks, interruptAtPause, managedContainers, optionsFor, readHostState, readSubnetEnv, startCli, waitHealthy } from '../_helpers/faults.js';
-import { createHosts, type SimHost } from '../_helpers/hosts.js';
-import { ensureTestImages } from '../_helpers/images.js';
+import type { SimHost } from '../_helpers/hosts.js';
 
 const IGNITE_CONFLIST = '{\n  "cniVersion": "0.4.0",\n  "name": "ignite-cni-bridge",\n  "plugins": [ { "type": "bridge" } ]\n}\n';
 
@@ -77,12 +75,13 @@ async function assertJoinCommandValid(t: import('ava').ExecutionContext, host: S
   return id;
 }
 
-async function setUp(): Promise<{ host: SimHost; destroy: () => Promise<void> }> {
-  const images = await ensureTestImages();
-  const sim = await createHosts(1, { images: [images.etcd, images.flannel], imagesFrom: new Dockerode(), bindDefaultPaths: true });
-  const host = sim.hosts[0]!;
+/** One host for the file's tests, each starting from a clean host: `cleanup --purge` after each. */
+const sharedHost = sharedHostsWithTestImages(test, 1, async ([host]) => host !== undefined && (await runCli(host, ['cleanup', '--purge', '--yes'])).code === 0);
+
+async function setUp(): Promise<SimHost> {
+  const [host] = (await sharedHost()) as [SimHost];
   await writeFile(join(host.dirs.cniConfDir, CNI_FILES.ignite), IGNITE_CONFLIST);
-  return { host, destroy: () => sim.destroy() };
+  return host;
 }
 
 /** No container, volume, conflist, subnet.env or state file of ours; Ignite's conflist back byte for byte. */
@@ -106,8 +105,8 @@ test('the step ids of init are known', (t) => {
 for (const point of points) {
   const where = point.includes(':') ? `inside init step "${point.split(':')[0]}" after change ${point.split(':')[1]}` : `before init step "${point}"`;
   test.serial(`Ctrl-C ${where}: undone exactly once, host unchanged, init again completes`, async (t) => {
-    const { host, destroy } = await setUp();
-    t.teardown(destroy);
+    const host = await setUp();
+    await assertUnchanged(t, host, 'before the test: a clean host');
 
     const run = startCli(host, ['init', ...TEST_IMAGE_FLAGS], point);
     const { result, output } = await interruptAtPause(t, run);
@@ -160,8 +159,7 @@ for (const point of points) {
 }
 
 test.serial('Ctrl-C before init step "save-state" with --keep-on-failure leaves everything and lists it', async (t) => {
-  const { host, destroy } = await setUp();
-  t.teardown(destroy);
+  const host = await setUp();
 
   const run = startCli(host, ['init', ...TEST_IMAGE_FLAGS, '--keep-on-failure'], 'save-state');
   await run.paused();
