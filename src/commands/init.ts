@@ -64,7 +64,7 @@ export const initCommand: CommandSpec = {
       // The join command alone on its line, so it can be copied whole (it carries the token: one host, 24 h).
       next: [
         ...(ctx.rejoin && ctx.rejoin.length > 0
-          ? [`The backend is now ${ctx.network.Backend.Type}: these hosts still run flannel's old backend and must run join again to switch (their subnets are kept): ${ctx.rejoin.join(', ')}`]
+          ? [`The backend is now ${describeBackend(ctx.network.Backend)}: these hosts' flannel still runs the old config and must run join again to switch (their subnets are kept): ${ctx.rejoin.join(', ')}`]
           : []),
         ...(ctx.upgrade && ctx.upgrade.otherHosts.length > 0 && ctx.joinCommand
           ? [

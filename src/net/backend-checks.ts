@@ -136,10 +136,51 @@ export function layer2Outcome(peers: readonly Layer2Peer[]): Outcome {
   );
 }
 
+/** What of a lease tells which config its flannel runs (lease.ts's Lease has all of it). */
+export interface LeaseConfigFacts {
+  backendType: string;
+  /** The value as stored: vxlan's BackendData carries the VNI flannel runs. */
+  raw: string;
+  modRevision?: number;
+}
+
 /**
- * After a backend change: the hosts whose lease is still of another backend type (flannel read the
- * config before the change), other than this host. Each must run join again.
+ * Why the flannel that holds this lease runs another config than the network config's, or undefined
+ * when nothing says so. flannel reads the config once, at start, and writes its lease then; so, in order:
+ *   - the lease is of another backend type (exact: flannel writes its type into every lease, renewals too);
+ *   - vxlan: the lease's BackendData.VNI is another VNI (exact where flannel writes it; v0.2x+ does);
+ *   - the lease was written before the config was last written (etcd's mod revisions): that flannel
+ *     started before the change (the VNI, port, DirectRouting or anything else). Real flanneld also
+ *     rewrites its lease at each renewal (a day after it took it), after which this cannot tell.
+ * The answer names what differs: the old type ("vxlan"), "vxlan VNI 1", or the config's age.
  */
-export function hostsToRejoin<L extends { publicIP: string; subnet: string; backendType: string }>(leases: readonly L[], backendType: string, ownAddress: string | undefined): L[] {
-  return leases.filter((l) => l.publicIP !== ownAddress && l.backendType !== '' && l.backendType !== backendType);
+export function flannelConfigLag(lease: LeaseConfigFacts, backend: BackendConfig, configRevision: number | undefined): string | undefined {
+  if (lease.backendType === '') return undefined;
+  if (lease.backendType !== backend.Type) return lease.backendType;
+  if (backend.Type === 'vxlan') {
+    const vni = leaseVni(lease.raw);
+    if (vni !== undefined && vni !== backend.VNI) return `vxlan VNI ${vni}`;
+  }
+  if (lease.modRevision !== undefined && configRevision !== undefined && lease.modRevision < configRevision) return 'flannel started before the network config was last written';
+  return undefined;
+}
+
+function leaseVni(raw: string): number | undefined {
+  try {
+    const data = (JSON.parse(raw) as { BackendData?: { VNI?: unknown } | null }).BackendData;
+    return typeof data?.VNI === 'number' ? data.VNI : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * After a config change (`init --force`): the other hosts whose flannel still runs the old config
+ * (flannelConfigLag), each with why. Each must run join again.
+ */
+export function hostsToRejoin<L extends LeaseConfigFacts & { publicIP: string }>(leases: readonly L[], backend: BackendConfig, configRevision: number | undefined, ownAddress: string | undefined): { lease: L; why: string }[] {
+  return leases.flatMap((lease) => {
+    const why = lease.publicIP === ownAddress ? undefined : flannelConfigLag(lease, backend, configRevision);
+    return why === undefined ? [] : [{ lease, why }];
+  });
 }

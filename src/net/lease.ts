@@ -24,6 +24,12 @@ export interface Lease {
   problem?: string;
   /** The value as stored. */
   raw: string;
+  /**
+   * etcd's revision of the key's last write. flannel writes its lease when it starts (and, real
+   * flanneld, at each renewal, about a day later): one older than the network config's was written by a
+   * flannel that started before the config changed.
+   */
+  modRevision?: number;
 }
 
 /** Seconds left on a lease (hex ID) of a cluster, as the caller remembers it, or undefined. */
@@ -42,6 +48,8 @@ export interface SubnetKeyValue {
   key: string;
   value: string;
   lease: string;
+  /** etcd's mod_revision of the key, when the reader has it. */
+  modRevision?: number;
 }
 
 /** The lease held for this public IP, well formed, one under an etcd lease before a reservation. */
@@ -63,7 +71,7 @@ export function leaseIdHex(id: string): string {
 export function toLease(kv: SubnetKeyValue, subnetsPrefix: string, ttls: ReadonlyMap<string, number>): Lease {
   const { key, value: raw } = kv;
   const problems: string[] = [];
-  const lease: Lease = { key, subnet: '', publicIP: '', backendType: '', reserved: !hasLease(kv.lease), raw };
+  const lease: Lease = { key, subnet: '', publicIP: '', backendType: '', reserved: !hasLease(kv.lease), raw, ...(kv.modRevision === undefined ? {} : { modRevision: kv.modRevision }) };
 
   try {
     lease.subnet = leaseKeyToSubnet(key, subnetsPrefix);

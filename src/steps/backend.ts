@@ -41,8 +41,8 @@ export const backendStep: Step<CommandContext> = {
     if (failed) throw new IgniteError('conflict', `${failed.name}: ${failed.message}`, { hint: failed.hint ?? 'See `docker logs ignite-flannel`.' });
     const subnet = required(ctx.subnet, 'subnet');
     if (ctx.store) {
-      const leases = await ctx.store.listLeases().catch(() => []);
-      ctx.rejoin = hostsToRejoin(leases, backend.Type, ctx.advertise?.address).map((l) => `${l.publicIP} (${l.subnet}, ${l.backendType})`);
+      const [leases, revision] = await Promise.all([ctx.store.listLeases().catch(() => []), ctx.store.configRevision().catch(() => undefined)]);
+      ctx.rejoin = hostsToRejoin(leases, backend, revision, ctx.advertise?.address).map(({ lease, why }) => `${lease.publicIP} (${lease.subnet}, ${why})`);
     }
     return { detail: `${describeBackend(backend)}, lease ${subnet}: ${results.map((r) => r.message).join('; ')}` };
   },

@@ -9,7 +9,8 @@ import type { Step, StepIO } from '../core/step.js';
 import { CONTAINER_NAMES } from '../defaults.js';
 import { contains, parseCidr } from '../net/cidr.js';
 import { isFlannelDeviceName } from '../net/flannel-devices.js';
-import { expectedDevice } from '../net/backend-checks.js';
+import { expectedDevice, flannelConfigLag } from '../net/backend-checks.js';
+import { describeBackend } from '../net/backend.js';
 import { selectFlannelRoutes } from '../net/flannel-routes.js';
 import type { Route } from '../net/interfaces.js';
 import { parseSubnetEnv, subnetEnvPath } from '../net/subnet-env.js';
@@ -40,6 +41,8 @@ async function currentLease(ctx: CommandContext, store: EtcdStore, reason: (why:
   if (lease.publicIP !== advertise) return void reason(`lease ${subnet} has PublicIP ${lease.publicIP}, not ${advertise}`);
   const want = ctx.network.Backend.Type;
   if (lease.backendType !== want) return void reason(`lease ${subnet} is flannel's ${lease.backendType || '(no type)'} backend, the network config says ${want}`);
+  const lag = flannelConfigLag(lease, ctx.network.Backend, await store.configRevision());
+  if (lag !== undefined) return void reason(`lease ${subnet}: ${lag}; the network config says ${describeBackend(ctx.network.Backend)}`);
   return subnet;
 }
 

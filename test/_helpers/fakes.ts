@@ -167,10 +167,24 @@ export class FakeDocker implements DockerClient {
 // ---------------------------------------------------------------------------------------------
 // etcd
 
+/** A key map that stamps each write with etcd's next revision (kept beside the entries, so they compare as before). */
+class RevisionedKeys extends Map<string, { value: string; leaseId?: string }> {
+  readonly revisions = new Map<string, number>();
+  private revision = 0;
+  override set(key: string, entry: { value: string; leaseId?: string }): this {
+    this.revisions.set(key, ++this.revision);
+    return super.set(key, entry);
+  }
+  override delete(key: string): boolean {
+    this.revisions.delete(key);
+    return super.delete(key);
+  }
+}
+
 /** The keys of one fake etcd, shared by every store opened on it. */
 export class FakeEtcd {
-  /** key → value, and the etcd lease ID (decimal, as etcd3 gives it) for keys under a lease; none is a reservation. */
-  readonly keys = new Map<string, { value: string; leaseId?: string }>();
+  /** key → value, and the etcd lease ID (decimal, as etcd3 gives it) for keys under a lease; none is a reservation. Each write gets a revision (`keys.revisions`). */
+  readonly keys = new RevisionedKeys();
   /** False: every call fails as an unreachable etcd does (kind 'etcd'); waitUntilReady times out. */
   answering = true;
   /** Endpoints each store was opened with, in order. */
@@ -191,7 +205,12 @@ export class FakeEtcd {
     return [...this.keys.entries()]
       .filter(([key]) => key.startsWith(ETCD_KEYS.subnets))
       .sort(([a], [b]) => (a < b ? -1 : 1))
-      .map(([key, { value, leaseId }]) => toLease({ key, value, lease: leaseId ?? '0' }, ETCD_KEYS.subnets, new Map()));
+      .map(([key, { value, leaseId }]) => toLease({ key, value, lease: leaseId ?? '0', ...this.revisionOf(key) }, ETCD_KEYS.subnets, new Map()));
+  }
+
+  private revisionOf(key: string): { modRevision?: number } {
+    const revision = this.keys.revisions.get(key);
+    return revision === undefined ? {} : { modRevision: revision };
   }
 
   /** True: a store opened without auth is refused every call but ping, as etcd with auth on refuses one. */
@@ -223,6 +242,7 @@ export class FakeEtcd {
         return status;
       },
       getConfig: async () => (up(), this.keys.get(ETCD_KEYS.config)?.value),
+      configRevision: async () => (up(), this.keys.revisions.get(ETCD_KEYS.config)),
       seedConfig: async (value: string, options: SeedOptions): Promise<SeedOutcome> => {
         up();
         const existing = this.keys.get(ETCD_KEYS.config)?.value;

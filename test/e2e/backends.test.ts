@@ -1,7 +1,8 @@
 /**
  * Backends end to end on two simulated hosts (one host set for the whole file; the backend changes
  * with `init --backend … --force`): vxlan through the kernel's tunnel (the stand-in makes a real
- * flannel.<VNI>, see test/fixtures/flannel-standin/README.md), the switch to host-gw (init names the
+ * flannel.<VNI>, see test/fixtures/flannel-standin/README.md), a port change (init names the host whose
+ * flannel started before it), the switch to host-gw (init names the
  * hosts that must join again, status flags them, join switches them), host-gw's layer-2 refusal
  * before any change, and cleanup leaving no device or route of ours. On vxlan a "VM" (a network
  * namespace) on each host is attached through the written conflist as a runtime does it (the installed
@@ -133,6 +134,14 @@ test.serial('vxlan, then host-gw, on two hosts: devices, tunnel, MTU, switch, la
     t.deepEqual(await readdir(joinPath(host.dirs.cniStateDir, 'flannel')), [], `${host.name}: no kept delegate config`);
     t.deepEqual(await vethsOf(host), ['cni0'], `${host.name}: no veth left, only the bridge`);
   }
+
+  // Same backend, another port: node1's flannel restarts on it (flannel.1 made again with port 4789);
+  // node2's lease was written before the new config, so its flannel runs the old port and is named.
+  const ported = await runCli(node1, ['init', '--backend', 'vxlan', '--backend-port', '4789', '--force', ...TEST_INSECURE_INIT_FLAGS]);
+  t.is(ported.code, 0, describe(ported));
+  t.regex(ported.stdout + ported.stderr, /flannel\.1: vxlan, VNI 1, port 4789\/udp/, describe(ported));
+  t.regex(ported.stdout, new RegExp(`must run join again to switch \\(their subnets are kept\\): ${esc(node2.address)} \\(${esc(l2.subnet)}, flannel started before the network config was last written\\)$`, 'm'));
+  t.like((await links(node1)).find((l) => l.ifname === 'flannel.1')?.linkinfo, { info_data: { port: 4789 } });
 
   // Switch to host-gw: init names the host still on vxlan; status flags it.
   const switched = await runCli(node1, ['init', '--backend', 'host-gw', '--force', ...TEST_INSECURE_INIT_FLAGS]);

@@ -1,7 +1,7 @@
 /** net/backend-checks.ts: the device, MTU, path and layer-2 decisions per backend, over real `ip -j` output. */
 import test from 'ava';
-import { buildBackend } from '../../src/net/backend.js';
-import { deviceOutcome, expectedDevice, hostsToRejoin, layer2Outcome, mtuOutcome, parseRouteGet, pathOutcome } from '../../src/net/backend-checks.js';
+import { buildBackend, type BackendConfig } from '../../src/net/backend.js';
+import { deviceOutcome, expectedDevice, flannelConfigLag, hostsToRejoin, layer2Outcome, mtuOutcome, parseRouteGet, pathOutcome } from '../../src/net/backend-checks.js';
 import type { IpLinkJson } from '../../src/net/flannel-devices.js';
 
 const udp = buildBackend({}, true);
@@ -77,13 +77,41 @@ test('layer2Outcome: host-gw refuses a peer reached through a router, or with no
   t.regex(refused.hint ?? '', /--backend vxlan --force/);
 });
 
+const UDP: BackendConfig = { Type: 'udp', Port: 8285 };
+const VXLAN: BackendConfig = { Type: 'vxlan', VNI: 1, Port: 8472, DirectRouting: false };
+const leaseOf = (publicIP: string, backendType: string, backendData: unknown = null, modRevision?: number) => ({
+  publicIP,
+  subnet: `10.50.${publicIP.split('.')[3] ?? '0'}.0/24`,
+  backendType,
+  raw: JSON.stringify({ PublicIP: publicIP, BackendType: backendType, BackendData: backendData }),
+  ...(modRevision === undefined ? {} : { modRevision }),
+});
+
 test('hostsToRejoin: other hosts whose lease is still of the old backend type', (t) => {
+  const leases = [leaseOf('10.0.0.1', 'udp'), leaseOf('10.0.0.2', 'udp'), leaseOf('10.0.0.3', 'vxlan'), { ...leaseOf('10.0.0.4', ''), raw: 'not json' }];
+  t.deepEqual(hostsToRejoin(leases, VXLAN, undefined, '10.0.0.1').map(({ lease, why }) => [lease.publicIP, why]), [['10.0.0.2', 'udp']]);
+  t.deepEqual(hostsToRejoin(leases, UDP, undefined, '10.0.0.1').map(({ lease, why }) => [lease.publicIP, why]), [['10.0.0.3', 'vxlan']]);
+});
+
+test('hostsToRejoin: same type, another VNI in the lease, or a lease written before the config (port, DirectRouting, anything)', (t) => {
+  const mac = '0a:58:0a:32:0b:01';
+  const configRevision = 50;
   const leases = [
-    { publicIP: '10.0.0.1', subnet: '10.50.11.0/24', backendType: 'udp' },
-    { publicIP: '10.0.0.2', subnet: '10.50.12.0/24', backendType: 'udp' },
-    { publicIP: '10.0.0.3', subnet: '10.50.13.0/24', backendType: 'vxlan' },
-    { publicIP: '10.0.0.4', subnet: '10.50.14.0/24', backendType: '' },
+    leaseOf('10.0.0.1', 'vxlan', { VNI: 1, VtepMAC: mac }, 40), // this host: never listed
+    leaseOf('10.0.0.2', 'vxlan', { VNI: 1, VtepMAC: mac }, 60), // started after the config: current
+    leaseOf('10.0.0.3', 'vxlan', { VNI: 1, VtepMAC: mac }, 45), // before it: the old port/DirectRouting
+    leaseOf('10.0.0.4', 'vxlan', { VtepMAC: mac }, 70), // no VNI in the lease, written after: current
   ];
-  t.deepEqual(hostsToRejoin(leases, 'vxlan', '10.0.0.1').map((l) => l.publicIP), ['10.0.0.2']);
-  t.deepEqual(hostsToRejoin(leases, 'udp', '10.0.0.1').map((l) => l.publicIP), ['10.0.0.3']);
+  t.deepEqual(hostsToRejoin(leases, VXLAN, configRevision, '10.0.0.1').map(({ lease, why }) => [lease.publicIP, why]), [['10.0.0.3', 'flannel started before the network config was last written']]);
+  // The VNI changed to 42: the lease says VNI 1 even when written after (a renewal), which the revision alone would miss.
+  const vni42: BackendConfig = { ...VXLAN, VNI: 42 };
+  t.deepEqual(hostsToRejoin(leases, vni42, configRevision, '10.0.0.1').map(({ lease, why }) => [lease.publicIP, why]), [
+    ['10.0.0.2', 'vxlan VNI 1'],
+    ['10.0.0.3', 'vxlan VNI 1'],
+  ]);
+  // Unknown revisions (an older reader, a fake): only what the lease itself says.
+  t.deepEqual(hostsToRejoin(leases, VXLAN, undefined, '10.0.0.1'), []);
+  t.is(flannelConfigLag(leaseOf('10.0.0.5', 'udp', null, 10), UDP, 10), undefined, 'written at the same revision: not older');
+  t.is(flannelConfigLag(leaseOf('10.0.0.5', 'udp', null, 9), UDP, 10), 'flannel started before the network config was last written');
+  t.is(flannelConfigLag({ ...leaseOf('10.0.0.5', 'vxlan'), raw: '{"BackendType":"vxlan","BackendData":"garbage"}' }, VXLAN, undefined), undefined);
 });

@@ -127,6 +127,25 @@ test('a running flannel whose lease is of another backend (init --backend … --
   t.true(progress.includes(`replacing running ${CONTAINER_NAMES.flannel} (lease 10.50.31.0/24 is flannel's vxlan backend, the network config says host-gw)`), progress.join('\n'));
 });
 
+test('a running flannel whose lease was written before the network config (init --vni/--backend-port/--direct-routing … --force) is restarted', async (t) => {
+  const { host, ctx, io, writeEnv, progress } = harness(['--backend', 'vxlan', '--backend-port', '4789']);
+  const spec = flannelSpec({ image: ctx.options.flannelImage, etcdEndpoints: ENDPOINT, advertiseAddress: '192.0.2.10', runDir: ctx.options.runDir, name: CONTAINER_NAMES.flannel });
+  host.docker.add({ name: CONTAINER_NAMES.flannel, image: ctx.options.flannelImage, cmd: spec.Cmd ?? [], binds: spec.HostConfig?.Binds ?? [], labels: { ...spec.Labels } });
+  host.network.links = [{ ifname: 'eth0' }, { ifname: 'flannel.1', linkinfo: { info_kind: 'vxlan' } }];
+  writeEnv('10.50.31.1/24');
+  host.etcd.putLease('10.50.31.0/24', '192.0.2.10', { backendType: 'vxlan' });
+  host.etcd.keys.set('/coreos.com/network/config', { value: '{"Network":"10.50.0.0/16","Backend":{"Type":"vxlan","Port":4789}}' }); // the forced config, after the lease
+  host.docker.onStart = () => void host.etcd.putLease('10.50.31.0/24', '192.0.2.10', { backendType: 'vxlan' });
+  const result = await flannelStep.run(ctx, io);
+  t.is(result?.detail, 'lease 10.50.31.0/24');
+  t.true(host.docker.calls.includes(`createAndStart ${CONTAINER_NAMES.flannel}`), host.docker.calls.join(', '));
+  t.deepEqual(host.network.deletedLinks, [], 'the same backend: its device is flannel.1 still');
+  t.true(progress.includes(`replacing running ${CONTAINER_NAMES.flannel} (lease 10.50.31.0/24: flannel started before the network config was last written; the network config says vxlan VNI 1 on 4789/udp)`), progress.join('\n'));
+  // Written again after the config: kept the next time.
+  const again = await flannelStep.run(ctx, io);
+  t.is(again?.detail, 'already running, lease 10.50.31.0/24');
+});
+
 test('the undo of the routes removes only the routes flannel added to other hosts\' subnets', async (t) => {
   const { host, ctx, io, undos, writeEnv } = harness();
   host.network.routes.push({ iface: 'eth0', destination: '10.50.40.0/24', gateway: '192.0.2.11' });

@@ -42,6 +42,8 @@ export interface EtcdStore {
   waitUntilReady(timeoutMs: number, signal?: AbortSignal): Promise<EtcdStatus>;
   /** The raw network config, or undefined when none is seeded. */
   getConfig(): Promise<string | undefined>;
+  /** etcd's revision of the network config's last write (undefined: none seeded); compare with a Lease's modRevision. */
+  configRevision(): Promise<number | undefined>;
   /**
    * Writes the network config if absent (one transaction, so concurrent seeders cannot both create).
    * An existing value that is not `equal` throws kind 'conflict' with the existing value as
@@ -172,6 +174,13 @@ export class Store implements EtcdStore {
     return this.get(this.keys.config);
   }
 
+  async configRevision(): Promise<number | undefined> {
+    return this.call(async () => {
+      const kv = (await this.client.get(this.keys.config).exec()).kvs[0];
+      return kv === undefined ? undefined : Number(kv.mod_revision);
+    });
+  }
+
   async seedConfig(value: string, options: SeedOptions): Promise<SeedOutcome> {
     const key = this.keys.config;
     return this.call(async () => {
@@ -240,7 +249,7 @@ export class Store implements EtcdStore {
   /** Sorted by key; `ttls` by etcd lease ID (decimal), as far as known. */
   private toLeases(kvs: readonly IKeyValue[], ttls: ReadonlyMap<string, number>): Lease[] {
     return kvs
-      .map((kv) => toLease({ key: kv.key.toString('utf8'), value: kv.value.toString('utf8'), lease: kv.lease }, this.keys.subnets, ttls))
+      .map((kv) => toLease({ key: kv.key.toString('utf8'), value: kv.value.toString('utf8'), lease: kv.lease, modRevision: Number(kv.mod_revision) }, this.keys.subnets, ttls))
       .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   }
 
