@@ -45,6 +45,8 @@ export function recordingStore<S extends EtcdStore>(real: S, ledger: DryRunLedge
       return NEW_ETCD_STATUS;
     },
     getConfig: () => read(real.keys.config),
+    // A config this run would write is newer than every lease (their flannel would start before it).
+    configRevision: () => (overlay.has(real.keys.config) ? Promise.resolve(Number.MAX_SAFE_INTEGER) : source ? source.configRevision() : Promise.resolve(undefined)),
     async seedConfig(value, options) {
       const existing = await read(real.keys.config);
       if (existing !== undefined && options.equal(existing)) return 'unchanged';
