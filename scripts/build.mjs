@@ -31,8 +31,11 @@ const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
  * ~80 (some 300 CommonJS files, etcd3 parsing its .proto text, docker-modem loading ssh2), and ink
  * with react ~300 ms instead of ~75 on a terminal (many small ES modules, each resolved and linked).
  * scripts/bundle-deps.mjs redirects a few of their imports (resolve rules) so that bundling them is
- * sound; what it leaves installed (ssh2, files read from their package's directory) loads from
- * node_modules at first use, which is why the dependencies stay `dependencies`.
+ * sound; what it leaves installed loads from node_modules at first use, and no command of ignite-net
+ * reaches it: ssh2 (ssh:// Docker hosts, which args.ts refuses), dockerode's BuildKit session (image
+ * builds), grpc-js's channelz and ORCA services (servers), ink's React DevTools (DEV=true). So the
+ * package needs nothing beside dist/ and templates/: every package is a devDependency, and
+ * `npm install -g ./ignite-net-*.tgz` fetches nothing (test/unit/package.test.ts installs it so).
  */
 
 /** What both builds share; chunks all go in dist/ itself (see above). */

@@ -17,8 +17,8 @@
  * - Code that needs its real location (`__dirname`, native addons) is left out and loaded at first
  *   use from the installed package, resolved as Node resolves it from the module that requires it:
  *   docker-modem's ssh agent (ssh2), dockerode's BuildKit session and trace decoding, the
- *   proto-loader grpc-js loads for channelz/ORCA, and ink's React DevTools hook (DEV=true). So the
- *   dependencies stay `dependencies`.
+ *   proto-loader grpc-js loads for channelz/ORCA, and ink's React DevTools hook (DEV=true). No
+ *   command reaches these (scripts/build.mjs says why), so the installed package has no dependencies.
  * - A rule that is never used, a location patch that does not match as often as it says, and a
  *   bundled module that still names `__dirname`, `__filename` or `import.meta` (all of which would
  *   now point at dist/) fail the build, unless listed in LOCATION_INDEPENDENT; so does a require()
