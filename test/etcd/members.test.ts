@@ -244,7 +244,7 @@ test.serial('the dead member removed: two members left, writes still work', asyn
   t.regex(controlPlaneWarnings({ members: members.length, hosts: 2 })[0] ?? '', /^2 etcd members tolerate 0 failures/);
 });
 
-test.serial('no quorum: no lease expires meanwhile; once quorum is back the new leader gives it its full TTL again (README "HA")', async (t) => {
+test.serial('no quorum: no lease expires meanwhile; once quorum is back the new leader gives it its full TTL again (docs/ha.md, quick start)', async (t) => {
   const two = etcds.slice(0, 2);
   if (two.length !== 2) return t.fail('the cluster did not grow');
   const store = openEtcd(

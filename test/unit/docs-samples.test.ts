@@ -1,0 +1,46 @@
+/**
+ * The sample output in README.md and docs/*.md (the `<!-- sample: NAME -->` blocks) is what the CLI
+ * prints now: each block equals a fresh run from src/ (scripts/docs-samples.ts rebuilds them with
+ * `npx tsx scripts/docs-samples.ts`). Every sample is used somewhere, every block names a sample.
+ */
+import { readFile } from 'node:fs/promises';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import test from 'ava';
+import { SAMPLES, cliRunner, docFiles, findBlocks, renderAll, renderSample, replaceBlocks } from '../../scripts/docs-samples.js';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+const bodies = renderAll(cliRunner([process.execPath, '--import', 'tsx', join(root, 'src', 'cli.ts')]));
+
+test('every sample block in the docs equals what the CLI prints now (else: npx tsx scripts/docs-samples.ts)', async (t) => {
+  const rendered = await bodies;
+  const used = new Set<string>();
+  for (const file of await docFiles(root)) {
+    for (const block of findBlocks(await readFile(file, 'utf8'))) {
+      used.add(block.name);
+      t.true(rendered.has(block.name), `${relative(root, file)}: unknown sample ${block.name}`);
+      t.is(block.body, rendered.get(block.name) ?? '(no such sample)', `${relative(root, file)}: sample ${block.name} is stale: run npx tsx scripts/docs-samples.ts`);
+    }
+  }
+  t.deepEqual([...used].sort(), SAMPLES.map((s) => s.name).sort(), 'every sample appears in the docs');
+});
+
+test('a refused input\'s sample shows its one-line error, its hint and the exit code', async (t) => {
+  const rendered = await bodies;
+  t.is(rendered.get('bad-network'), [
+    '```console',
+    '$ ignite-net init --network 10.50.0.0; echo "exit $?"',
+    'error: --network "10.50.0.0" is not an IPv4 CIDR',
+    'hint: Write it as address/prefix, e.g. 10.50.0.0/16.',
+    'exit 2',
+    '```',
+  ].join('\n'));
+  t.regex(rendered.get('help') ?? '', /^```console\n\$ ignite-net --help\nignite-net — turn Linux hosts/);
+});
+
+test('replaceBlocks rewrites only the marked bodies; an unknown name is an error', (t) => {
+  const text = 'before\n<!-- sample: a -->\nold\n<!-- /sample -->\nafter\n';
+  t.is(replaceBlocks(text, new Map([['a', 'new\nlines']])), 'before\n<!-- sample: a -->\nnew\nlines\n<!-- /sample -->\nafter\n');
+  t.throws(() => replaceBlocks(text, new Map()), { message: /unknown sample "a"/ });
+  t.is(renderSample({ name: 'x', args: ['--help'], lines: 2 }, { code: 0, output: '1\n2\n3\n' }), '```console\n$ ignite-net --help\n1\n2\n…\n```');
+});
