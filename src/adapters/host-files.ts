@@ -1,6 +1,6 @@
 import { constants, watch } from 'node:fs';
 import { access, mkdir, open, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { IgniteError } from '../core/errors.js';
 
 /** The only module that touches host files; callers get typed errors with hints. */
@@ -40,7 +40,8 @@ export async function exists(path: string): Promise<boolean> {
 
 /** Writes via a temp file in the same directory and a rename, so readers never see half a file. */
 export async function writeFileAtomic(path: string, content: string, mode = 0o644): Promise<void> {
-  const tmp = join(dirname(path), `.${process.pid}.${Date.now()}.tmp`);
+  // Named after the file too: files written side by side in one directory (steps/pki.ts writeAllWithUndo) must not share it.
+  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now()}.tmp`);
   try {
     await writeFile(tmp, content, { mode });
     const handle = await open(tmp, 'r');

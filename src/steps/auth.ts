@@ -8,7 +8,7 @@ import { ETCD_SERVER_NAME, pkiLayout, SECRET_MODE, type PkiLayout } from '../pki
 import { newPassword, newToken } from '../pki/token.js';
 import { required, type CommandContext } from './context.js';
 import { convertedNote, convertHostRoles, ensureHostRole } from './host-record.js';
-import { writeWithUndo } from './pki.js';
+import { writeAllWithUndo, writeWithUndo, type FileWrite } from './pki.js';
 
 /** The root credential init keeps on this host (0600, never mounted), made on the first run. */
 async function rootCredential(files: HostFiles, layout: PkiLayout): Promise<{ auth: EtcdAuth; made: boolean }> {
@@ -31,9 +31,12 @@ export async function readHostIdentity(files: HostFiles, layout: PkiLayout): Pro
   return username !== undefined && password !== undefined ? { username: username.trim(), password } : undefined;
 }
 
-export async function writeHostIdentity(files: HostFiles, io: Parameters<Step<CommandContext>['run']>[1], layout: PkiLayout, identity: EtcdAuth): Promise<void> {
-  await writeWithUndo(files, io, layout.flannelTls.password, identity.password, SECRET_MODE);
-  await writeWithUndo(files, io, layout.flannelTls.username, `${identity.username}\n`, 0o644);
+export async function writeHostIdentity(files: HostFiles, io: Parameters<Step<CommandContext>['run']>[1], layout: PkiLayout, identity: EtcdAuth, alongside: readonly FileWrite[] = []): Promise<void> {
+  await writeAllWithUndo(files, io, [
+    ...alongside,
+    { path: layout.flannelTls.password, content: identity.password, mode: SECRET_MODE },
+    { path: layout.flannelTls.username, content: `${identity.username}\n`, mode: 0o644 },
+  ]);
 }
 
 /**

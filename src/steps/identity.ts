@@ -6,7 +6,7 @@ import type { JoinRecord } from '../pki/records.js';
 import { pkiLayout, SECRET_DIR_MODE, SECRET_MODE } from '../pki/layout.js';
 import { writeHostIdentity } from './auth.js';
 import { required, type CommandContext } from './context.js';
-import { writeWithUndo } from './pki.js';
+import type { FileWrite } from './pki.js';
 
 /**
  * join with a token, after preflight: takes the sealed identity out of etcd (one delete that returns
@@ -56,13 +56,12 @@ export const identityStep: Step<CommandContext> = {
     if ((await files.ensureDir(layout.flannelTls.dir, SECRET_DIR_MODE)) === 'created') {
       await io.changed({ title: `remove ${layout.flannelTls.dir}`, run: async () => void (await files.removeTree(layout.flannelTls.dir)) });
     }
-    await writeWithUndo(files, io, layout.flannelTls.ca, security.caPem, 0o644);
+    const writes: FileWrite[] = [{ path: layout.flannelTls.ca, content: security.caPem, mode: 0o644 }];
     if ((await files.readIfExists(layout.flannelTls.key)) === undefined) {
       const client = await createSelfSignedClient('ignite-net flannel', { now: new Date(clock.now()) });
-      await writeWithUndo(files, io, layout.flannelTls.key, client.keyPem, SECRET_MODE);
-      await writeWithUndo(files, io, layout.flannelTls.cert, client.certPem, 0o644);
+      writes.push({ path: layout.flannelTls.key, content: client.keyPem, mode: SECRET_MODE }, { path: layout.flannelTls.cert, content: client.certPem, mode: 0o644 });
     }
-    await writeHostIdentity(files, io, layout, joining.identity);
+    await writeHostIdentity(files, io, layout, joining.identity, writes);
     ctx.identity = joining.identity.username;
     return { detail: joining.identity.username };
   },

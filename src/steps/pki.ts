@@ -15,14 +15,47 @@ const MEMBER_VALID_DAYS = 365;
  * removal. Unchanged content is not written (nor undone).
  */
 export async function writeWithUndo(files: HostFiles, io: StepIO, path: string, content: string, mode: number): Promise<boolean> {
-  const before = await files.readIfExists(path);
-  if (before === content) return false;
-  await files.writeFileAtomic(path, content, mode);
-  await io.changed({
-    title: before === undefined ? `remove ${path}` : `put back the previous ${path}`,
-    run: async () => void (before === undefined ? await files.removeFile(path) : await files.writeFileAtomic(path, before, mode)),
-  });
-  return true;
+  const [written] = await writeAllWithUndo(files, io, [{ path, content, mode }]);
+  return written === true;
+}
+
+export interface FileWrite {
+  path: string;
+  content: string;
+  mode: number;
+}
+
+/**
+ * writeWithUndo for files that do not depend on each other: read and written side by side (each write
+ * waits for its sync to disk, so on a busy disk the waits overlap instead of adding up), their undos
+ * declared in the order given, for every file written, before the first error is thrown.
+ */
+export async function writeAllWithUndo(files: HostFiles, io: StepIO, writes: readonly FileWrite[]): Promise<boolean[]> {
+  const outcomes = await Promise.allSettled(
+    writes.map(async ({ path, content, mode }) => {
+      const before = await files.readIfExists(path);
+      if (before === content) return undefined;
+      await files.writeFileAtomic(path, content, mode);
+      return { before };
+    }),
+  );
+  const declared: Promise<void>[] = [];
+  for (const [i, outcome] of outcomes.entries()) {
+    const write = writes[i];
+    if (write === undefined || outcome.status !== 'fulfilled' || outcome.value === undefined) continue;
+    const { path, mode } = write;
+    const { before } = outcome.value;
+    declared.push(
+      io.changed({
+        title: before === undefined ? `remove ${path}` : `put back the previous ${path}`,
+        run: async () => void (before === undefined ? await files.removeFile(path) : await files.writeFileAtomic(path, before, mode)),
+      }),
+    );
+  }
+  const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
+  if (failed) throw failed.reason;
+  await Promise.all(declared);
+  return outcomes.map((o) => o.status === 'fulfilled' && o.value !== undefined);
 }
 
 async function readPair(files: HostFiles, certPath: string, keyPath: string): Promise<CertAndKey | undefined> {
@@ -36,6 +69,13 @@ async function readPair(files: HostFiles, certPath: string, keyPath: string): Pr
  * the CA from the handshake and check its pin. What was done, or undefined when it was kept.
  */
 export async function ensureMemberCertificate(ctx: CommandContext, io: StepIO, ca: CertAndKey, now: Date): Promise<string | undefined> {
+  const member = await memberCertificate(ctx, io, ca, now);
+  if (member) await writeAllWithUndo(ctx.services.files, io, member.writes);
+  return member?.note;
+}
+
+/** What ensureMemberCertificate writes, and its note; undefined when the certificate is kept. */
+async function memberCertificate(ctx: CommandContext, io: StepIO, ca: CertAndKey, now: Date): Promise<{ note: string; writes: FileWrite[] } | undefined> {
   const { files, network } = ctx.services;
   const layout = pkiLayout(ctx.options.stateDir);
   const names = [required(ctx.advertise, 'advertise address').address, '127.0.0.1', '::1', network.hostName(), ETCD_SERVER_NAME];
@@ -44,9 +84,13 @@ export async function ensureMemberCertificate(ctx: CommandContext, io: StepIO, c
   if (problem === undefined) return undefined;
   io.progress(`issuing etcd's certificate for ${names.join(', ')} (${problem})`);
   const issued = await issueCert(ca, { commonName: 'ignite-etcd', usage: 'peer', altNames: names, validDays: MEMBER_VALID_DAYS, now });
-  await writeWithUndo(files, io, layout.etcdTls.key, issued.keyPem, SECRET_MODE);
-  await writeWithUndo(files, io, layout.etcdTls.cert, issued.certPem + ca.certPem, 0o644);
-  return member === undefined ? 'etcd certificate' : `etcd certificate renewed (${problem})`;
+  return {
+    note: member === undefined ? 'etcd certificate' : `etcd certificate renewed (${problem})`,
+    writes: [
+      { path: layout.etcdTls.key, content: issued.keyPem, mode: SECRET_MODE },
+      { path: layout.etcdTls.cert, content: issued.certPem + ca.certPem, mode: 0o644 },
+    ],
+  };
 }
 
 /**
@@ -71,21 +115,27 @@ export const pkiStep: Step<CommandContext> = {
     if (!ca) {
       io.progress('making the overlay CA');
       ca = await createCa('ignite-net overlay CA', { now });
-      await writeWithUndo(files, io, layout.caKey, ca.keyPem, SECRET_MODE);
-      await writeWithUndo(files, io, layout.caCert, ca.certPem, 0o644);
+      await writeAllWithUndo(files, io, [
+        { path: layout.caKey, content: ca.keyPem, mode: SECRET_MODE },
+        { path: layout.caCert, content: ca.certPem, mode: 0o644 },
+      ]);
       done.push('new CA');
     }
-
-    const renewed = await ensureMemberCertificate(ctx, io, ca, now);
-    if (renewed !== undefined) done.push(renewed);
-    await writeWithUndo(files, io, layout.etcdTls.ca, ca.certPem, 0o644);
-
-    if ((await readPair(files, layout.flannelTls.cert, layout.flannelTls.key)) === undefined) {
-      const client = await createSelfSignedClient('ignite-net flannel', { now });
-      await writeWithUndo(files, io, layout.flannelTls.key, client.keyPem, SECRET_MODE);
-      await writeWithUndo(files, io, layout.flannelTls.cert, client.certPem, 0o644);
+    const signer = ca;
+    const writes: FileWrite[] = [];
+    // etcd's certificate and flannel's throwaway pair do not depend on each other: made side by side.
+    const [member, client] = await Promise.all([
+      memberCertificate(ctx, io, signer, now),
+      (async () => ((await readPair(files, layout.flannelTls.cert, layout.flannelTls.key)) === undefined ? createSelfSignedClient('ignite-net flannel', { now }) : undefined))(),
+    ]);
+    if (member) {
+      writes.push(...member.writes);
+      done.push(member.note);
     }
-    await writeWithUndo(files, io, layout.flannelTls.ca, ca.certPem, 0o644);
+    writes.push({ path: layout.etcdTls.ca, content: ca.certPem, mode: 0o644 });
+    if (client) writes.push({ path: layout.flannelTls.key, content: client.keyPem, mode: SECRET_MODE }, { path: layout.flannelTls.cert, content: client.certPem, mode: 0o644 });
+    writes.push({ path: layout.flannelTls.ca, content: ca.certPem, mode: 0o644 });
+    await writeAllWithUndo(files, io, writes);
 
     ctx.security = { caPem: ca.certPem, pin: caPin(ca.certPem) };
     if (done.length === 0) ctx.unchanged.add('pki');
