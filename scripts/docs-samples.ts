@@ -13,9 +13,9 @@
  * Without --check it rewrites every marked block; with --check it changes nothing, names each block
  * that differs, and exits 1 if any does. test/unit/docs-samples.test.ts runs the same check from src/.
  *
- * The samples are the runs that need no host (help, refused input): each reads and changes nothing,
- * so they run anywhere and take milliseconds. Output of init, join and status on (simulated) hosts
- * stays hand-copied from the e2e tests' runs (docs/commands.md says which).
+ * SAMPLES are the runs that need no host (help, refused input): each reads and changes nothing, so
+ * they run anywhere and take milliseconds. HOST_SAMPLES (status on an init host and on a joined one)
+ * need hosts: scripts/docs-samples-hosts.ts makes them on simulated hosts (root, Docker).
  */
 import { execFile } from 'node:child_process';
 import { readFile, readdir, writeFile } from 'node:fs/promises';
@@ -31,6 +31,8 @@ export interface Sample {
   exit?: boolean;
   /** Only the first lines of the output (a long help), then `…`. */
   lines?: number;
+  /** Shown as run on a host, as root: `[node2]$ sudo ignite-net …`. */
+  on?: string;
 }
 
 export const SAMPLES: readonly Sample[] = [
@@ -43,6 +45,15 @@ export const SAMPLES: readonly Sample[] = [
   { name: 'bad-timeout', args: ['init', '--timeout', '-5'], exit: true },
   { name: 'bad-host', args: ['join', 'http://192.0.2.10:2379'], exit: true },
   { name: 'bad-shell', args: ['completion', 'tcsh'], exit: true },
+];
+
+/**
+ * The samples that need set-up hosts: scripts/docs-samples-hosts.ts (root, Docker) makes them on
+ * simulated hosts. They hold addresses, lease times and durations, so no test compares them.
+ */
+export const HOST_SAMPLES: readonly Sample[] = [
+  { name: 'status-init-host', args: ['status'], on: 'node1' },
+  { name: 'status-joined-host', args: ['status'], on: 'node2' },
 ];
 
 export interface Run {
@@ -72,7 +83,7 @@ export function cliRunner(argvPrefix: string[]): Runner {
 export function renderSample(sample: Sample, run: Run): string {
   const shown = run.output.replace(/\n$/, '').split('\n');
   const body = sample.lines !== undefined && shown.length > sample.lines ? [...shown.slice(0, sample.lines), '…'] : shown;
-  const command = `$ ignite-net ${sample.args.map((a) => (/^[\w./:=@-]+$/.test(a) ? a : `'${a}'`)).join(' ')}${sample.exit ? '; echo "exit $?"' : ''}`;
+  const command = `${sample.on === undefined ? '$' : `[${sample.on}]$ sudo`} ignite-net ${sample.args.map((a) => (/^[\w./:=@-]+$/.test(a) ? a : `'${a}'`)).join(' ')}${sample.exit ? '; echo "exit $?"' : ''}`;
   return ['```console', command, ...body, ...(sample.exit ? [`exit ${run.code}`] : []), '```'].join('\n');
 }
 
@@ -83,11 +94,17 @@ export function findBlocks(text: string): { name: string; body: string }[] {
   return [...text.matchAll(BLOCK)].map((m) => ({ name: m[1] ?? '', body: m[2] ?? '' }));
 }
 
-/** The text with each known block's body replaced by `bodies`' (unknown names are an error). */
+const KNOWN = new Set([...SAMPLES, ...HOST_SAMPLES].map((sample) => sample.name));
+
+/**
+ * The text with each block's body replaced by `bodies`'. A name in no sample list is an error; a
+ * known one missing from `bodies` (the host samples, for the cheap run) is kept as it is.
+ */
 export function replaceBlocks(text: string, bodies: ReadonlyMap<string, string>): string {
-  return text.replace(BLOCK, (_all, name: string) => {
+  return text.replace(BLOCK, (all, name: string) => {
+    if (!KNOWN.has(name)) throw new Error(`unknown sample "${name}": add it to SAMPLES or HOST_SAMPLES in scripts/docs-samples.ts`);
     const body = bodies.get(name);
-    if (body === undefined) throw new Error(`unknown sample "${name}": add it to SAMPLES in scripts/docs-samples.ts`);
+    if (body === undefined) return all;
     return `<!-- sample: ${name} -->\n${body}\n<!-- /sample -->`;
   });
 }
@@ -113,7 +130,7 @@ async function main(): Promise<number> {
     const text = await readFile(file, 'utf8');
     const next = replaceBlocks(text, bodies);
     if (next === text) continue;
-    const names = findBlocks(text).filter((b) => b.body !== bodies.get(b.name)).map((b) => b.name);
+    const names = findBlocks(text).filter((b) => bodies.has(b.name) && b.body !== bodies.get(b.name)).map((b) => b.name);
     stale += names.length;
     process.stdout.write(`${relative(root, file)}: ${check ? 'stale' : 'rewrote'} ${names.join(', ')}\n`);
     if (!check) await writeFile(file, next);
