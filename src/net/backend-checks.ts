@@ -99,9 +99,10 @@ export function mtuOutcome(backend: BackendConfig, iface: string, ifaceMtu: numb
 /**
  * Traffic to the peer's flannel address takes the backend's path: vxlan through `flannel.<VNI>`
  * (DirectRouting: via the PublicIP when the peer is directly connected), host-gw via the peer's
- * PublicIP with no other hop. udp routes the whole network via flannel0 (nothing per peer to check).
+ * PublicIP with no other hop (said as "route to <subnet> via <PublicIP> on <dev>"; `subnet` defaults to
+ * the target). udp routes the whole network via flannel0 (nothing per peer to check).
  */
-export function pathOutcome(backend: BackendConfig, target: string, peerPublicIp: string, hop: RouteHop | undefined): Outcome {
+export function pathOutcome(backend: BackendConfig, target: string, peerPublicIp: string, hop: RouteHop | undefined, subnet: string = target): Outcome {
   if (backend.Type === 'udp' || backend.Type === 'wireguard') return pass(`${backend.Type}: no per-peer route to check`);
   if (hop === undefined) return fail(`no route to ${target}`, `flannel has not routed the peer's subnet yet; see \`docker logs ignite-flannel\`.`);
   const where = `${target} via ${hop.gateway ?? 'no gateway'} dev ${hop.dev}`;
@@ -111,8 +112,10 @@ export function pathOutcome(backend: BackendConfig, target: string, peerPublicIp
     if (backend.DirectRouting && hop.gateway === peerPublicIp) return pass(`${where}: direct routing (same subnet), no tunnel`);
     return fail(`${where}, not through ${dev ?? 'the vxlan device'}`, `flannel has not routed the peer's subnet yet, or another route wins: check \`ip route get ${target}\`.`);
   }
-  if (hop.gateway === peerPublicIp) return pass(`${where}: host-gw, the peer's PublicIP is the next hop`);
-  return fail(`${where}, not via the peer's PublicIP ${peerPublicIp}`, `flannel has not routed the peer's subnet yet, or another route wins: check \`ip route get ${target}\`.`);
+  // host-gw: what is checked is the route itself (`ip route get <target>`), said as such.
+  const route = `route to ${subnet} via ${hop.gateway ?? 'no gateway'} on ${hop.dev}`;
+  if (hop.gateway === peerPublicIp) return pass(`${route}: host-gw, the peer's PublicIP is the next hop`);
+  return fail(`${route}, not via the peer's PublicIP ${peerPublicIp}`, `flannel has not routed the peer's subnet yet, or another route wins: check \`ip route get ${target}\`.`);
 }
 
 export interface Layer2Peer {

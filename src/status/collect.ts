@@ -9,7 +9,7 @@ import type { Options } from '../options.js';
 import { etcdAccess, readConfigAs } from '../steps/etcd-access.js';
 import type { EtcdMembers } from '../adapters/etcd/members.js';
 import type { EtcdStore } from '../adapters/etcd/store.js';
-import { hostServices, type HostFiles, type Probes, type Services, type StateFiles } from '../adapters/services.js';
+import { hostServices, type HostFiles, type HostNetwork, type Probes, type Services, type StateFiles } from '../adapters/services.js';
 import { applyState, statePath, type HostState } from '../adapters/state.js';
 import { isOurConflist, renderConflist } from '../cni/conflist.js';
 import { cniConfigProblem, cniLoadOrder } from '../cni/load-order.js';
@@ -17,7 +17,8 @@ import { conflistCniVersion } from '../cni/plugin-versions.js';
 import { gatherIgniteFacts } from '../doctor/ignite.js';
 import { IgniteError, isIgniteError } from '../core/errors.js';
 import { CNI_FILES, CNI_PLUGINS, PORTS } from '../defaults.js';
-import { firstAddress } from '../net/cidr.js';
+import { firstAddress, parseCidr } from '../net/cidr.js';
+import { parseRouteGet, pathOutcome } from '../net/backend-checks.js';
 import type { Lease } from '../net/lease.js';
 import { parseNetworkConfig } from '../net/network-config.js';
 import { HOST_RECORDS_PREFIX, revokedKey } from '../pki/etcd-roles.js';
@@ -25,7 +26,7 @@ import { parseHostRecord, parseRevokedRecord, type RevokedRecord } from '../pki/
 import { leaseSubnet, parseSubnetEnv, subnetEnvPath } from '../net/subnet-env.js';
 import { nextLeaseExpiryCache, parseLeaseExpiryCache, rememberedTtl, type LeaseExpiryCache } from './lease-expiry.js';
 import { buildStatusModel, STALE_LEASE_SECONDS, thisHostMatcher, type ContainerInput, type EndpointSource, type ProbeInput, type StatusInputs, type StatusModel } from './model.js';
-import { backendUdpPort } from '../net/backend.js';
+import { backendUdpPort, type BackendConfig } from '../net/backend.js';
 
 /**
  * Probing every host of a 1,000-host overlay from each status run would take seconds and send a
@@ -147,23 +148,29 @@ async function collect(ctx: CollectContext): Promise<StatusModel> {
   const etcdHost = new URL(ctx.endpoint.url).hostname.replace(/^\[(.*)\]$/, '$1');
   const backendPort = network?.config ? backendUdpPort(network.config.Backend) : undefined;
   const backendType = network?.config?.Backend.Type;
-  const plan = (lease: Lease): { backendPort: number | undefined; overlay: boolean } => ({
-    backendPort: (lease.backendType || backendType) === 'host-gw' ? undefined : backendPort,
-    // host-gw puts no address of a host's subnet on any device until a VM runs there: nothing to probe.
-    overlay: member && envSubnet !== undefined && lease.publicIP === etcdHost && lease.subnet !== '' && (lease.backendType || backendType) !== 'host-gw',
-  });
+  const plan = (lease: Lease): { backendPort: number | undefined; overlay: boolean; route: boolean } => {
+    const hostGw = (lease.backendType || backendType) === 'host-gw';
+    const inOverlay = member && envSubnet !== undefined && lease.subnet !== '';
+    return {
+      backendPort: hostGw ? undefined : backendPort,
+      // host-gw puts no address of a host's subnet on any device until a VM runs there: nothing answers a
+      // probe. What this host can check is its route to that subnet (local, no traffic), for every host.
+      overlay: inOverlay && lease.publicIP === etcdHost && !hostGw,
+      route: inOverlay && hostGw && network?.config?.Backend.Type === 'host-gw',
+    };
+  };
   // Its TLS handshake and anonymous call go on while the other hosts are probed.
   const security = readSecurity(ctx);
   const leases = etcd.ok ? etcd.leases : [];
   const candidates = leases
     .filter((l) => l.publicIP !== '' && !isSelf(l) && !local.has(l.publicIP))
     .map((lease) => ({ lease, what: plan(lease) }))
-    .filter(({ what }) => what.backendPort !== undefined || what.overlay);
+    .filter(({ what }) => what.backendPort !== undefined || what.overlay || what.route);
   candidates.sort((a, b) => Number(b.lease.publicIP === etcdHost) - Number(a.lease.publicIP === etcdHost));
   const probes: StatusInputs['probes'] = {};
   await mapLimit(candidates.slice(0, PROBE_LIMIT), PROBE_CONCURRENCY, async ({ lease, what }) => {
     if (ctx.signal?.aborted) return;
-    probes[lease.key] = await probeHost(lease, what, services.probes);
+    probes[lease.key] = await probeHost(lease, what, services.probes, services.network);
   });
 
   const revoked = etcd.ok && state?.role === 'init' ? await readRevoked(ctx.store) : undefined;
@@ -340,7 +347,13 @@ function isJson(text: string): boolean {
   }
 }
 
-async function probeHost(lease: Lease, what: { backendPort: number | undefined; overlay: boolean }, { udpProbe, tcpProbe }: Probes): Promise<{ backend?: ProbeInput; overlay?: ProbeInput }> {
+async function probeHost(
+  lease: Lease,
+  what: { backendPort: number | undefined; overlay: boolean; route: boolean },
+  { udpProbe, tcpProbe }: Probes,
+  network: Pick<HostNetwork, 'routeGet'>,
+): Promise<{ backend?: ProbeInput; overlay?: ProbeInput }> {
+  if (what.route) return { overlay: await routeCheck(lease, network) };
   const [backend, overlay] = await Promise.all([
     what.backendPort === undefined
       ? undefined
@@ -363,6 +376,16 @@ async function probeHost(lease: Lease, what: { backendPort: number | undefined; 
   ]);
   return { ...(backend ? { backend } : {}), ...(overlay ? { overlay } : {}) };
 }
+
+/** host-gw: `ip route get` to the peer's subnet, judged as join's verify step judges it. */
+async function routeCheck(lease: Lease, network: Pick<HostNetwork, 'routeGet'>): Promise<ProbeInput> {
+  const target = parseCidr(lease.subnet).network;
+  const text = await network.routeGet(target).catch(() => undefined);
+  const outcome = pathOutcome(HOST_GW, target, lease.publicIP, text === undefined ? undefined : parseRouteGet(text), lease.subnet);
+  return { kind: 'route', target, ok: outcome.status === 'pass', message: outcome.message };
+}
+
+const HOST_GW: BackendConfig = { Type: 'host-gw' };
 
 /** Runs `work` over `items`, at most `limit` at a time. */
 async function mapLimit<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {

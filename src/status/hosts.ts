@@ -150,7 +150,18 @@ function leaseFindings(
       },
     });
   }
-  if (overlayReach.state === 'failed') {
+  if (overlayReach.state === 'failed' && lease.backendType === 'host-gw') {
+    found.push({
+      cell: `overlay ${overlayReach.text}`,
+      problem: {
+        severity: 'error',
+        code: 'overlay-unreachable',
+        subject,
+        message: `${lease.publicIP} (${lease.subnet}): ${overlayReach.note ?? overlayReach.text}`,
+        hint: `host-gw routes each subnet via its host's PublicIP: is flannel running here and on ${lease.publicIP}, on one layer-2 segment? Check \`ip route get ${firstAddress(lease.subnet)}\`.`,
+      },
+    });
+  } else if (overlayReach.state === 'failed') {
     found.push({
       cell: `overlay ${overlayReach.text}`,
       problem: {
@@ -228,9 +239,14 @@ function reachOfBackend(lease: Lease, thisHost: boolean, probe: ProbeInput | und
 function reachOfOverlay(lease: Lease, thisHost: boolean, etcdHost: boolean, inOverlay: boolean, probe: ProbeInput | undefined, limit: StatusInputs['probeLimit']): ReachView {
   if (thisHost) return { state: 'not-checked', text: 'this host' };
   if (lease.subnet === '') return notChecked('no subnet in the lease');
+  if (lease.backendType === 'host-gw') {
+    // Nothing in a host-gw host's subnet answers until a VM runs there: the route to it is what is checked.
+    if (probe?.kind === 'route') return probe.ok ? { state: 'ok', text: 'routed', note: probe.message } : { state: 'failed', text: 'not routed', note: probe.message };
+    if (!inOverlay) return notChecked('this host is not in the overlay');
+    return notChecked('host-gw: its route is checked only on a host-gw member (no address of its subnet answers until a VM runs there)');
+  }
   if (!etcdHost) return notChecked("nothing known listens on its flannel address (only the init host's etcd does)");
   if (!inOverlay) return notChecked('this host is not in the overlay');
-  if (lease.backendType === 'host-gw') return notChecked("host-gw: no address of its subnet answers until a VM runs there (join checks the route)");
   if (!probe || probe.kind !== 'tcp') return notChecked(`over the probe limit (${limit.limit} hosts per run)`);
   if (probe.ok) return { state: 'ok', text: 'answered', rttMs: probe.rttMs, note: `TCP to ${probe.target}:${probe.port} through the overlay` };
   return { state: 'failed', text: probe.reason === 'timeout' ? 'no answer' : probe.reason, note: `TCP to ${probe.target}:${probe.port} through the overlay: ${probe.message}` };

@@ -32,6 +32,8 @@ export interface ContainerInput {
 
 export type ProbeInput =
   | { kind: 'udp'; port: number; result: UdpProbeResult; rttMs?: number }
+  /** host-gw: this host's route to the peer's subnet (`ip route get`), judged as join judges it (net/backend-checks.ts pathOutcome). */
+  | { kind: 'route'; target: string; ok: boolean; message: string }
   | { kind: 'tcp'; target: string; port: number; ok: true; rttMs: number }
   | { kind: 'tcp'; target: string; port: number; ok: false; reason: TcpFailureReason; message: string };
 

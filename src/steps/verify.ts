@@ -40,7 +40,7 @@ export const verifyOverlayStep: Step<CommandContext> = {
     const rtt = await waitFor(
       async (reason) => {
         const hopText = backend.Type === 'vxlan' || backend.Type === 'host-gw' ? await ctx.services.network.routeGet(target) : undefined;
-        const route = pathOutcome(backend, target, lease.publicIP, hopText === undefined ? undefined : parseRouteGet(hopText));
+        const route = pathOutcome(backend, target, lease.publicIP, hopText === undefined ? undefined : parseRouteGet(hopText), lease.subnet);
         if (route.status !== 'pass') return void reason(route.message);
         path = route.message;
         if (backend.Type === 'host-gw') return 0;
@@ -64,7 +64,7 @@ export const verifyOverlayStep: Step<CommandContext> = {
       },
     );
     ctx.backendChecks = [...(ctx.backendChecks ?? []), { name: 'BackendPath', status: 'pass', message: path }];
-    if (backend.Type === 'host-gw') return { detail: `${path} (host-gw has no tunnel to probe; routed after ${formatDuration(clock.now() - started)})` };
+    if (backend.Type === 'host-gw') return { detail: `${path} (\`ip route get ${target}\`, routed after ${formatDuration(clock.now() - started)}); no TCP probe: host-gw has no tunnel, and nothing in ${lease.subnet} answers until a VM runs there` };
     const via = backend.Type === 'vxlan' ? `${path}; ` : '';
     return { detail: `${via}${target}:${PORTS.etcdClient} answered in ${formatDuration(rtt)} (overlay up after ${formatDuration(clock.now() - started)})` };
   },

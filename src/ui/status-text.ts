@@ -171,7 +171,8 @@ export function reachNotes(hosts: readonly HostRow[]): string[] {
   for (const h of hosts) {
     for (const [what, reach] of [['backend port', h.backendReach], ['overlay', h.overlayReach]] as const) {
       if (reach.state === 'not-checked' && reach.note) notes.add(`${what} not checked: ${reach.note}`);
-      if (what === 'overlay' && reach.state !== 'not-checked') notes.add(`overlay: TCP to the host's flannel address (first of its subnet) on ${PORTS.etcdClient} through the overlay`);
+      // host-gw's cell is its route (net/backend-checks.ts says "route to <subnet> via …"): each said as checked.
+      if (what === 'overlay' && reach.state !== 'not-checked') notes.add(reach.note?.startsWith('route to ') ? `overlay: ${reach.note}` : `overlay: TCP to the host's flannel address (first of its subnet) on ${PORTS.etcdClient} through the overlay`);
     }
   }
   return [...notes];

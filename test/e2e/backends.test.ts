@@ -170,7 +170,7 @@ test.serial('vxlan, then host-gw, on two hosts: devices, tunnel, MTU, switch, la
   const rejoin = await runCli(node2, ['join', node1.address, ...TEST_FLANNEL_FLAGS]);
   t.is(rejoin.code, 0, describe(rejoin));
   t.regex(rejoin.stdout + rejoin.stderr, /host-gw uses no device/);
-  t.regex(rejoin.stdout + rejoin.stderr, new RegExp(`${esc(target)} via ${esc(node1.address)} dev ${esc(node2.iface)}: host-gw, the peer's PublicIP is the next hop`));
+  t.regex(rejoin.stdout + rejoin.stderr, new RegExp(`route to ${esc(l1.subnet)} via ${esc(node1.address)} on ${esc(node2.iface)}: host-gw, the peer's PublicIP is the next hop \\(\`ip route get ${esc(target)}\`, routed after [^)]+\\); no TCP probe: host-gw has no tunnel, and nothing in ${esc(l1.subnet)} answers until a VM runs there`));
   t.regex(rejoin.stdout + rejoin.stderr, /FLANNEL_MTU 1500 = \S+ MTU 1500 − 0 \(host-gw\)/);
   t.deepEqual(await flannelLinks(node2), []);
   t.like((await leasesByIp(node1)).get(node2.address), { subnet: l2.subnet, BackendType: 'host-gw' });
@@ -178,7 +178,9 @@ test.serial('vxlan, then host-gw, on two hosts: devices, tunnel, MTU, switch, la
   const healthy = await runCli(node1, ['status']);
   t.notRegex(healthy.stdout + healthy.stderr, /still runs flannel's/);
   const onNode2 = await runCli(node2, ['status']);
-  t.regex(onNode2.stdout, /overlay not checked: host-gw: no address of its subnet answers until a VM runs there/, describe(onNode2));
+  // What status checked for host-gw: node2's route to node1's subnet, via node1 on its interface.
+  t.regex(onNode2.stdout, new RegExp(`overlay: route to ${esc(l1.subnet)} via ${esc(node1.address)} on ${esc(node2.iface)}: host-gw, the peer's PublicIP is the next hop`), describe(onNode2));
+  t.regex(onNode2.stdout, new RegExp(`^.*${esc(l1.subnet)} .* routed\\s*$`, 'm'), 'the OVERLAY cell of node1 says routed');
   t.notRegex(onNode2.stdout, /through the overlay: no answer/);
 
   // cleanup: flannel leaves its routes when it stops; cleanup removes them, and the devices

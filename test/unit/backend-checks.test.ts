@@ -58,8 +58,9 @@ test('pathOutcome: vxlan through flannel.<VNI> (or direct routing), host-gw via 
   const hostGwHop = parseRouteGet('[{"dst":"10.50.31.0","gateway":"172.31.251.7","dev":"d0","flags":[]}]');
   t.like(pathOutcome(vxlan, '10.50.31.0', '172.31.251.7', hostGwHop), { status: 'fail', message: '10.50.31.0 via 172.31.251.7 dev d0, not through flannel.7' });
   t.like(pathOutcome(vxlanDirect, '10.50.31.0', '172.31.251.7', hostGwHop), { status: 'pass', message: '10.50.31.0 via 172.31.251.7 dev d0: direct routing (same subnet), no tunnel' });
-  t.like(pathOutcome(hostGw, '10.50.31.0', '172.31.251.7', hostGwHop), { status: 'pass' });
-  t.like(pathOutcome(hostGw, '10.50.31.0', '172.31.251.7', parseRouteGet(ROUTED)), { status: 'fail', message: '10.50.31.0 via 172.31.251.254 dev d0, not via the peer\'s PublicIP 172.31.251.7' });
+  // host-gw says what it checked: the route to the peer's subnet, its next hop and device.
+  t.like(pathOutcome(hostGw, '10.50.31.0', '172.31.251.7', hostGwHop, '10.50.31.0/24'), { status: 'pass', message: "route to 10.50.31.0/24 via 172.31.251.7 on d0: host-gw, the peer's PublicIP is the next hop" });
+  t.like(pathOutcome(hostGw, '10.50.31.0', '172.31.251.7', parseRouteGet(ROUTED), '10.50.31.0/24'), { status: 'fail', message: 'route to 10.50.31.0/24 via 172.31.251.254 on d0, not via the peer\'s PublicIP 172.31.251.7' });
   t.like(pathOutcome(hostGw, '10.50.31.0', '172.31.251.7', undefined), { status: 'fail', message: 'no route to 10.50.31.0' });
   t.like(pathOutcome(udp, '10.50.31.0', '172.31.251.7', undefined), { status: 'pass' });
 });

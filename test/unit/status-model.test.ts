@@ -422,7 +422,7 @@ test('a host whose lease is of another backend than the config must join again (
   t.like(shown.network?.Backend, { Type: 'wireguard', PSK: '(set)' });
 });
 
-test('host-gw: the overlay probe of a host is not made nor counted (no address of its subnet answers before a VM runs there)', (t) => {
+test('host-gw: no TCP probe through the overlay (no address of its subnet answers before a VM runs there); the route to each host is what is checked', (t) => {
   const hg = { ...CONFIG, Backend: { Type: 'host-gw' as const } };
   const leases = [lease('10.50.11.0/24', '10.0.0.1', { backendType: 'host-gw' }), lease('10.50.12.0/24', '10.0.0.2', { backendType: 'host-gw' })];
   const model = buildStatusModel(
@@ -434,5 +434,22 @@ test('host-gw: the overlay probe of a host is not made nor counted (no address o
   );
   t.false(model.problems.some((p) => p.code === 'overlay-unreachable'), JSON.stringify(model.problems));
   t.like(model.hosts[0]?.overlayReach, { state: 'not-checked' });
-  t.regex(model.hosts[0]?.overlayReach.note ?? '', /^host-gw: no address of its subnet answers/);
+  t.regex(model.hosts[0]?.overlayReach.note ?? '', /^host-gw: its route is checked only on a host-gw member/);
+  // The route checks, as collect makes them: one routed, one through a router.
+  const three = [...leases, lease('10.50.13.0/24', '10.0.0.3', { backendType: 'host-gw' })];
+  const routed = buildStatusModel(
+    inputs({
+      network: { config: hg },
+      etcd: { ok: true, version: '3.4.23', readMs: 3, config: JSON.stringify(hg), configKey: '/coreos.com/network/config', leases: three },
+      probes: {
+        [leases[0]!.key]: { overlay: { kind: 'route', target: '10.50.11.0', ok: true, message: "route to 10.50.11.0/24 via 10.0.0.1 on eth0: host-gw, the peer's PublicIP is the next hop" } },
+        [three[2]!.key]: { overlay: { kind: 'route', target: '10.50.13.0', ok: false, message: "route to 10.50.13.0/24 via 10.0.0.254 on eth0, not via the peer's PublicIP 10.0.0.3" } },
+      },
+    }),
+  );
+  t.like(routed.hosts[0]?.overlayReach, { state: 'ok', text: 'routed', note: "route to 10.50.11.0/24 via 10.0.0.1 on eth0: host-gw, the peer's PublicIP is the next hop" });
+  t.like(routed.hosts[2]?.overlayReach, { state: 'failed', text: 'not routed' });
+  const problem = routed.problems.find((p) => p.code === 'overlay-unreachable');
+  t.is(problem?.message, "10.0.0.3 (10.50.13.0/24): route to 10.50.13.0/24 via 10.0.0.254 on eth0, not via the peer's PublicIP 10.0.0.3", JSON.stringify(routed.problems));
+  t.regex(problem?.hint ?? '', /host-gw routes each subnet via its host's PublicIP/);
 });
