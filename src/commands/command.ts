@@ -89,23 +89,6 @@ async function lockHost(options: Options, services: Services): Promise<Lock> {
   }
 }
 
-/**
- * A dry run's prompter: "go ahead?" questions (answered by --yes) are answered yes and recorded, since
- * nothing is changed; questions that decide what would change are asked as usual.
- */
-function dryRunPrompter(prompter: Prompter, ledger: DryRunLedger): Prompter {
-  return {
-    interactive: true,
-    select: (question, choices, options) => prompter.select(question, choices, options),
-    text: (question, options) => prompter.text(question, options),
-    async confirm(question, options) {
-      if (options.flag !== '--yes') return prompter.confirm(question, options);
-      ledger.record('question', `ask: ${question} (--yes answers it)`);
-      return true;
-    },
-  };
-}
-
 /** A dry run's summary: the command's facts, said as what would be, and no next step to copy (a join command's token was never made). */
 function dryRunSummary(spec: CommandSpec, summary: ReturnType<CommandSpec['summary']>, ledger: DryRunLedger): ReturnType<CommandSpec['summary']> {
   const count = ledger.changeCount();
@@ -146,11 +129,11 @@ export async function runCommand(spec: CommandSpec, options: Options, run: Comma
     if (spec.changesHost) lock = await lockHost(options, services);
     const outcome = await runSteps(spec.steps(options), ctx, {
       emit,
-      prompter: ledger ? dryRunPrompter(run.prompter, ledger) : run.prompter,
+      prompter: run.prompter,
       signal: run.signal,
       // A dry run's undos would take back nothing: they are not run.
       keepOnFailure: options.keepOnFailure || ledger !== undefined,
-      ...(ledger ? { unobservable: (step: { observes?: readonly string[] }) => unobservable(step, ledger) } : {}),
+      ...(ledger ? { dryRunSkip: (step: Pick<Step<CommandContext>, 'observes' | 'confirmsChanges'>) => dryRunSkip(step, ledger) } : {}),
       ...testPause(spec, options, run),
     });
     if (!outcome.ok) {
@@ -171,8 +154,12 @@ export async function runCommand(spec: CommandSpec, options: Options, run: Comma
   }
 }
 
-/** Why a dry run skips a step that checks what a container it would start does (Step.observes). */
-function unobservable(step: { observes?: readonly string[] }, ledger: DryRunLedger): string | undefined {
+/**
+ * Why a dry run skips a step: it checks what a container the dry run would start does (Step.observes),
+ * or it only asks to go ahead with changes, and a dry run makes none (Step.confirmsChanges).
+ */
+function dryRunSkip(step: Pick<Step<CommandContext>, 'observes' | 'confirmsChanges'>, ledger: DryRunLedger): string | undefined {
+  if (step.confirmsChanges) return 'dry run: nothing to confirm';
   const name = step.observes?.find((n) => ledger.wouldStart(n));
-  return name === undefined ? undefined : `dry run: ${name} would be started, so what this checks cannot be seen`;
+  return name === undefined ? undefined : `dry run: ${name} is not started`;
 }

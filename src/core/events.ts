@@ -16,7 +16,7 @@ export interface CheckResult {
  * flags. Never a secret: file contents, passwords and tokens are left out where it is recorded.
  */
 export interface DryRunChange {
-  kind: 'container' | 'image' | 'volume' | 'file' | 'etcd' | 'network' | 'ipam' | 'state' | 'wait' | 'question';
+  kind: 'container' | 'image' | 'volume' | 'file' | 'etcd' | 'network' | 'ipam' | 'state' | 'wait';
   what: string;
   details?: string[];
 }

@@ -15,9 +15,9 @@ export interface RunOptions {
   now?: () => number;
   /**
    * A dry run's: the reason to skip a step that checks what an earlier step would have started
-   * (Step.observes), or undefined to run it.
+   * (Step.observes) or that only confirms the changes (Step.confirmsChanges), or undefined to run it.
    */
-  unobservable?: (step: { observes?: readonly string[] }) => string | undefined;
+  dryRunSkip?: (step: Pick<Step<unknown>, 'observes' | 'confirmsChanges'>) => string | undefined;
   /**
    * Test hook, inert unless given (commands/command.ts sets it from IGNITE_NET_TEST_PAUSE_AT): before
    * the step with this id (before its skip check), or with afterChange inside it right after the
@@ -100,7 +100,7 @@ export async function runSteps<C>(steps: Step<C>[], ctx: C, options: RunOptions)
     const pause = options.pauseBefore?.stepId === step.id ? options.pauseBefore : undefined;
     if (pause && pause.afterChange === undefined) await pauseUntil(pause, signal, emit);
     if (signal.aborted) return finish(interruptedError());
-    const reason = options.unobservable?.(step) ?? (await step.skip?.(ctx));
+    const reason = options.dryRunSkip?.(step) ?? (await step.skip?.(ctx));
     if (reason !== undefined) {
       emit({ type: 'step-skip', id: step.id, title: step.title, reason });
       continue;

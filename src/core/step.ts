@@ -42,6 +42,8 @@ export interface Step<C> {
    * run that would start one of them skips the step, since what it checks cannot be seen (runner.ts).
    */
   observes?: readonly string[];
+  /** Only asks the operator to go ahead with the changes that follow (cleanup's confirmation): a dry run, which makes none, skips it. */
+  confirmsChanges?: true;
   /** A reason to skip this step, or undefined to run it. */
   skip?(ctx: C): string | undefined | Promise<string | undefined>;
   run(ctx: C, io: StepIO): Promise<StepResult | void>;

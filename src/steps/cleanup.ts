@@ -28,6 +28,7 @@ export { releaseLeaseStep } from './cleanup-lease.js';
 export const confirmStep: Step<CommandContext> = {
   id: 'confirm',
   title: 'Confirm',
+  confirmsChanges: true,
   skip: (ctx) => (ctx.options.yes ? '--yes given' : undefined),
   async run(_ctx, io) {
     if (!io.prompter.interactive) {

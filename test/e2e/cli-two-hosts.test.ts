@@ -4,9 +4,29 @@ import { join } from 'node:path';
 import { CNI_FILES, LABELS } from '../../src/defaults.js';
 import { contains } from '../../src/net/cidr.js';
 import { leaseSubnet, parseSubnetEnv } from '../../src/net/subnet-env.js';
-import { describe, etcdGetPrefix, hostsWithTestImages, joinCommandOf, runCli, TEST_FLANNEL_FLAGS, TEST_IMAGE_FLAGS, TEST_INSECURE_INIT_FLAGS } from '../_helpers/cli.js';
-import type { SimHost } from '../_helpers/hosts.js';
-import { TEST_ETCD_IMAGE } from '../_helpers/images.js';
+import { pkiLayout } from '../../src/pki/layout.js';
+import { describe, etcdGetPrefix, HOST_STATE_DIR, hostsWithTestImages, joinCommandOf, runCli, TEST_CNI_PLUGIN_FLAGS, TEST_FLANNEL_FLAGS, TEST_IMAGE_FLAGS, TEST_INSECURE_INIT_FLAGS } from '../_helpers/cli.js';
+import type { ExecResult, SimHost } from '../_helpers/hosts.js';
+import { snapshotHost } from '../_helpers/host-snapshot.js';
+import { TEST_ETCD_IMAGE, TEST_FLANNEL_IMAGE } from '../_helpers/images.js';
+
+/** What a dry run printed (plain lines on stderr, the summary on stdout) holds each of `expected`, and none of `secrets`. */
+function assertDryRunOutput(t: import('ava').ExecutionContext, result: ExecResult, expected: (string | RegExp)[], secrets: string[]): void {
+  const output = result.stderr + result.stdout;
+  // A long command line wraps onto indented continuation lines: match across them too.
+  const flat = output.replace(/\n +/g, ' ');
+  for (const e of expected) {
+    if (typeof e === 'string') t.true(output.includes(e) || flat.includes(e), `${e} in:\n${output}`);
+    else t.regex(flat, e);
+  }
+  for (const secret of secrets) t.false(secret.length > 0 && output.includes(secret), 'a secret reached the dry run\'s output');
+  t.regex(output, /^dry run: nothing will be changed; each step lists what it would change$/m);
+  t.regex(output, /^dry run: nothing was changed \(\d+ changes listed above\)$/m);
+  // Its own lines on stderr (header, footer, each change and its details) keep to 80 columns.
+  const own = result.stderr.split('\n').filter((l) => /^(dry run|  would | {6})/.test(l));
+  t.true(own.length > 5);
+  t.false(own.some((l) => l.length > 80), own.filter((l) => l.length > 80).join('\n'));
+}
 
 /** Everything a failed join must not have left behind on the joining host. */
 async function assertUntouched(t: import('ava').ExecutionContext, host: SimHost): Promise<void> {
@@ -49,15 +69,76 @@ test.serial('init on one host, join from another; failed joins leave the joining
   await assertUntouched(t, node3);
   await bare.remove({ force: true });
 
+  // init --dry-run on the clean host: every check runs, each step says what it would change, and the
+  // host stays byte for byte as it was (files, Docker, links, routes, iptables).
+  const clean = await snapshotHost(node1);
+  const dryInit = await runCli(node1, ['init', '--dry-run', ...TEST_IMAGE_FLAGS, ...TEST_CNI_PLUGIN_FLAGS]);
+  t.is(dryInit.code, 0, describe(dryInit));
+  t.log(`init --dry-run on ${node1.name}:\n${dryInit.stderr}${dryInit.stdout}`);
+  t.deepEqual(await snapshotHost(node1), clean, 'init --dry-run changed nothing on the host');
+  assertDryRunOutput(t, dryInit, [
+    '  would create volume ignite-etcd-data',
+    '  would create and start container ignite-etcd',
+    `      image ${TEST_ETCD_IMAGE}`,
+    `--advertise-client-urls https://${node1.address}:2379`,
+    '  would create and start container ignite-flannel',
+    `      image ${TEST_FLANNEL_IMAGE}`,
+    /would wait for etcd at https:\/\/[\d.]+:2379 to answer/,
+    '  would put etcd key /coreos.com/network/config (the network config)',
+    /would create etcd user ignite-host-[a-z0-9]+ \(roles ignite-host-[a-z0-9]+; password not shown\)/,
+    /would write \/var\/lib\/ignite-net\/pki\/ca-key\.pem \(mode 0600/,
+    /would write \/etc\/cni\/net\.d\/10-flannel\.conflist \(mode 0644/,
+    /would install \/opt\/cni\/bin\/flannel \(mode 0755/,
+    /would wait for flannel \(ignite-flannel\) to take a lease/,
+    /Check flannel's backend — skipped: dry run: ignite-flannel is not started/,
+    'ignite-net init --dry-run: nothing was changed',
+  ], []);
+  t.notRegex(dryInit.stdout + dryInit.stderr, /--token|[a-z0-9]{6}\.[a-z0-9]{16}/, 'no join command with a token that was never made');
+
   // The real thing, secure by default: node2 joins with the command init printed.
   const init = await runCli(node1, ['init', ...TEST_IMAGE_FLAGS]);
   t.is(init.code, 0, describe(init));
   const joinArgs = joinCommandOf(init.stdout);
+  const tokenSecret = (joinArgs[joinArgs.indexOf('--token') + 1] ?? '').split('.')[1] ?? '';
+  const rootPassword = (JSON.parse((await node1.exec('cat', [`${HOST_STATE_DIR}/etcd-root.json`])).stdout) as { password: string }).password;
+
+  // join --dry-run against the running init host: node2 and node1's etcd (keys, revision, users,
+  // roles) unchanged, and the token not used up: the real join below takes it.
+  const etcdOf1 = { via: node1, endpointHost: node1.address };
+  const before2 = await snapshotHost(node2, etcdOf1);
+  const dryJoin = await runCli(node2, [...joinArgs, '--dry-run', ...TEST_FLANNEL_FLAGS]);
+  t.is(dryJoin.code, 0, describe(dryJoin));
+  t.deepEqual(await snapshotHost(node2, etcdOf1), before2, 'join --dry-run changed nothing on the host nor in the init host\'s etcd');
+  assertDryRunOutput(t, dryJoin, [
+    /would take \(read and delete\) etcd key \S+/,
+    '  would create and start container ignite-flannel',
+    `      image ${TEST_FLANNEL_IMAGE}`,
+    `--etcd-endpoints=https://${node1.address}:2379`,
+    /would write \/etc\/cni\/net\.d\/10-flannel\.conflist/,
+    /would write \/var\/lib\/ignite-net\/state\.json/,
+    /Verify the overlay — skipped: dry run: ignite-flannel is not started/,
+  ], [tokenSecret, rootPassword]);
   const joined = await runCli(node2, [...joinArgs, ...TEST_FLANNEL_FLAGS]);
   t.is(joined.code, 0, describe(joined));
   t.regex(joined.stderr + joined.stdout, /Verify the overlay/);
   t.regex(joined.stderr + joined.stdout, /answered in (<1|\d+)ms \(overlay up after /);
   await assertLeases(t, node1, [node1, node2]);
+  // cleanup --dry-run on the joined host (before a VM's veth makes cni0's carrier change by itself):
+  // its lease in node1's etcd, its flannel, its files all stay.
+  const flannelPassword = (await node2.exec('cat', [pkiLayout(HOST_STATE_DIR).flannelTls.password])).stdout;
+  t.true(flannelPassword.length > 0);
+  const set2 = await snapshotHost(node2, etcdOf1);
+  const dryClean = await runCli(node2, ['cleanup', '--dry-run']);
+  t.is(dryClean.code, 0, describe(dryClean));
+  t.deepEqual(await snapshotHost(node2, etcdOf1), set2, 'cleanup --dry-run changed nothing');
+  assertDryRunOutput(t, dryClean, [
+    '  would stop and remove container ignite-flannel',
+    /would delete etcd key \/coreos\.com\/network\/subnets\/10\.50\.\d+\.0-24 \(and revoke its etcd lease\)/,
+    '  would remove /etc/cni/net.d/10-flannel.conflist',
+    /would remove \/var\/lib\/ignite-net\/state\.json/,
+    /would remove +container ignite-flannel/,
+  ], [flannelPassword.trim(), rootPassword, tokenSecret]);
+
   await attachVm(t, node2);
 
   // Joining again changes nothing; a host cannot join itself; the init host cannot join.

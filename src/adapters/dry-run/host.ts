@@ -7,7 +7,7 @@ import { checkLock } from '../state.js';
 import type { DryRunLedger } from './ledger.js';
 
 const octal = (mode: number): string => `0${mode.toString(8)}`;
-const size = (bytes: number): string => (bytes < 1024 ? `${bytes} B` : `${(bytes / 1024).toFixed(1)} KiB`);
+const size = (bytes: number): string => (bytes < 1024 ? `${bytes} B` : bytes < 1024 * 1024 ? `${(bytes / 1024).toFixed(1)} KiB` : `${(bytes / 1024 / 1024).toFixed(1)} MiB`);
 
 /** Paths this dry run would have written (their content, kept in memory) or removed (null). */
 export class FileOverlay {

@@ -2,7 +2,7 @@ import type { DryRunChange } from '../../core/events.js';
 import { REDACTED } from '../../core/redact.js';
 
 /** A flag whose value is a secret, wherever one would reach a recorded line: `--etcd-password=…`. */
-const SECRET_FLAG = /(--?[\w-]*(?:password|secret|token|psk)[\w-]*[= ])\S+/gi;
+const SECRET_FLAG = /((?:^|\s)--[\w-]*(?<!cluster-)(?:password|secret|token|psk)[\w-]*[= ])\S+/gi;
 
 /**
  * What a dry run's recording adapters stood in for, in order, and the facts one adapter learns that
@@ -29,9 +29,9 @@ export class DryRunLedger {
     this.listeners.push(listener);
   }
 
-  /** How many changes it recorded: the waits it skipped and the questions it answered are not changes. */
+  /** How many changes it recorded: the waits it skipped are not changes. */
   changeCount(): number {
-    return this.changes.filter((c) => c.kind !== 'wait' && c.kind !== 'question').length;
+    return this.changes.filter((c) => c.kind !== 'wait').length;
   }
 
   /** Whether a container of this name would be started by this run: what it does cannot be observed. */
