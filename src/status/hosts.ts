@@ -150,26 +150,21 @@ function leaseFindings(
       },
     });
   }
-  if (overlayReach.state === 'failed' && lease.backendType === 'host-gw') {
+  if (overlayReach.state === 'failed') {
+    // host-gw's reach is its route (no TCP probe): say the route and what host-gw needs.
+    const hostGw = lease.backendType === 'host-gw';
     found.push({
       cell: `overlay ${overlayReach.text}`,
       problem: {
         severity: 'error',
         code: 'overlay-unreachable',
         subject,
-        message: `${lease.publicIP} (${lease.subnet}): ${overlayReach.note ?? overlayReach.text}`,
-        hint: `host-gw routes each subnet via its host's PublicIP: is flannel running here and on ${lease.publicIP}, on one layer-2 segment? Check \`ip route get ${firstAddress(lease.subnet)}\`.`,
-      },
-    });
-  } else if (overlayReach.state === 'failed') {
-    found.push({
-      cell: `overlay ${overlayReach.text}`,
-      problem: {
-        severity: 'error',
-        code: 'overlay-unreachable',
-        subject,
-        message: `${lease.publicIP}'s flannel address ${firstAddress(lease.subnet)}:${PORTS.etcdClient} through the overlay: ${overlayReach.text}`,
-        hint: `Open ${(config ? backendUdpPort(config.Backend) : undefined) ?? 'the backend port'}/udp in both directions between this host and ${lease.publicIP}.`,
+        message: hostGw
+          ? `${lease.publicIP} (${lease.subnet}): ${overlayReach.note ?? overlayReach.text}`
+          : `${lease.publicIP}'s flannel address ${firstAddress(lease.subnet)}:${PORTS.etcdClient} through the overlay: ${overlayReach.text}`,
+        hint: hostGw
+          ? `host-gw routes each subnet via its host's PublicIP: is flannel running here and on ${lease.publicIP}, on one layer-2 segment? Check \`ip route get ${firstAddress(lease.subnet)}\`.`
+          : `Open ${(config ? backendUdpPort(config.Backend) : undefined) ?? 'the backend port'}/udp in both directions between this host and ${lease.publicIP}.`,
       },
     });
   }
