@@ -167,7 +167,7 @@ export const COMMAND_SPECS: Record<Command, CommandSpec> = {
     summary: 'Remove what ignite-net set up on this host',
     description:
       "Stop flannel, release this host's lease in etcd, remove etcd, flannel's devices (flannel0, flannel.<VNI>, flannel-wg, and cni0 when it is our network's) and iptables chains (FLANNEL-POSTRTG, FLANNEL-FWD), the CNI config, the CNI plugins init/join installed (while unchanged) and our network's CNI state, subnet.env and the state file — only what ignite-net and flannel created — and put back a conflist it moved aside. No reboot needed.",
-    examples: ['sudo ignite-net cleanup', 'sudo ignite-net cleanup --purge --yes'],
+    examples: ['sudo ignite-net cleanup', 'sudo ignite-net cleanup --dry-run   # what it would remove; removes nothing', 'sudo ignite-net cleanup --purge --yes'],
   },
   status: {
     usage: 'status [options]',
@@ -271,6 +271,7 @@ export function globalHelp(): string {
     '  [node2]$ sudo ignite-net join 192.168.1.2 --token <id.secret> --ca-cert-hash sha256:<hex>',
     '  [node1]$ sudo ignite-net token create        # the join command for one more host',
     '  [node*]$ sudo ignite-net cleanup             # tear it all down',
+    '  [node*]$ sudo ignite-net init --dry-run      # init/join/cleanup: what would change',
     '',
     'Run `ignite-net <command> --help` for the options of a command.',
     '',
