@@ -72,19 +72,27 @@ async function gatherFacts(ctx: CommandContext): Promise<PluginFacts> {
   const bins = ctx.services.cniBinaries;
   const recorded = ctx.state?.cniPlugins ?? [];
   const paths = [...CNI_PLUGINS.map((name) => join(ctx.options.cniBinDir, name)), ...recorded.map((r) => r.path)];
-  const hashes = new Map<string, string | undefined>();
-  for (const path of paths) if (!hashes.has(path)) hashes.set(path, await bins.hashFile(path));
+  // Every file read side by side: each plugin's sources in their order (the first found wins).
+  const unique = [...new Set(paths)];
+  const [binHashes, sources] = await Promise.all([
+    Promise.all(unique.map((path) => bins.hashFile(path))),
+    Promise.all(
+      CNI_PLUGINS.map(async (name) => {
+        for (const dir of bins.sourceDirs) {
+          const path = join(dir, name);
+          // A source that cannot be read is no source; the bin dir's own files above must be readable.
+          const hash = await bins.hashFile(path).catch(() => undefined);
+          if (hash !== undefined) return { path, sha256: hash };
+        }
+        return undefined;
+      }),
+    ),
+  ]);
+  const hashes = new Map<string, string | undefined>(unique.map((path, i) => [path, binHashes[i]]));
   const hostPlugins = new Map<CniPluginName, { path: string; sha256: string }>();
-  for (const name of CNI_PLUGINS) {
-    for (const dir of bins.sourceDirs) {
-      const path = join(dir, name);
-      // A source that cannot be read is no source; the bin dir's own files above must be readable.
-      const hash = await bins.hashFile(path).catch(() => undefined);
-      if (hash !== undefined) {
-        hostPlugins.set(name, { path, sha256: hash });
-        break;
-      }
-    }
+  for (const [i, name] of CNI_PLUGINS.entries()) {
+    const source = sources[i];
+    if (source) hostPlugins.set(name, source);
   }
   return {
     binDir: ctx.options.cniBinDir,
