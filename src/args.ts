@@ -13,6 +13,8 @@ import { COMPLETION_SHELLS, OPTION_SPECS, commandHelp, completionHelp, globalHel
 import type { CompletionShell, OptionSpec } from './help.js';
 import { parseAdvertiseAddress, parseHostArg } from './net/host-arg.js';
 import { buildNetworkConfig } from './net/network-config.js';
+import { isIPv4, parseCidr } from './net/cidr.js';
+import { checkFixedSubnet } from './net/fixed-subnet.js';
 import { parseCertificateKey } from './pki/certificate-key.js';
 import { parseCaPin, parseToken, type JoinToken } from './pki/token.js';
 import { COMMANDS, isCommand, type Command, type Options } from './options.js';
@@ -107,17 +109,30 @@ function buildOptions(command: Command, args: string[], values: Values, env: Nod
   };
   const flag = (name: string): boolean => values.get(name) === true;
 
-  const host = command === 'logs' || command === 'token' || command === 'hosts' || command === 'ipam' ? undefined : positionalHost(command, args);
+  const host = command === 'logs' || command === 'token' || command === 'hosts' || command === 'ipam' || command === 'subnets' ? undefined : positionalHost(command, args);
   const token = command === 'token' ? parseTokenAction(args, flag('control-plane')) : undefined;
   const joinSecret = parseJoinSecret(command, str('token'), str('ca-cert-hash'));
   const controlPlane = command === 'join' ? parseControlPlaneJoin(flag('control-plane'), str('certificate-key'), joinSecret.join !== undefined) : undefined;
   const hosts = command === 'hosts' ? parseHostsAction(args) : undefined;
+  const subnets = command === 'subnets' ? parseSubnetsAction(args) : undefined;
   if (command === 'ipam') parseIpamAction(args);
   const logsTarget = command === 'logs' ? parseLogsTarget(args) : undefined;
   const etcdEndpoint = str('etcd-endpoint');
   const peer = str('peer');
   const dockerHost = chooseDockerHost(str('docker-host'), env);
   const advertise = str('advertise-address');
+  const network = buildNetworkConfig({
+    network: str('network'),
+    subnetLen: parseInteger('subnet-len', str('subnet-len')),
+    subnetMin: str('subnet-min'),
+    subnetMax: str('subnet-max'),
+    backendType: str('backend'),
+    backendPort: parseInteger('backend-port', str('backend-port')),
+    vni: parseInteger('vni', str('vni')),
+    ...(flag('direct-routing') ? { directRouting: true } : {}),
+    ...(str('wireguard-mode') !== undefined ? { wireguardMode: str('wireguard-mode') } : {}),
+  });
+  const fixedSubnet = parseFixedSubnet(command, str('subnet'), network);
   return {
     command,
     ...(host === undefined ? {} : { host }),
@@ -126,17 +141,8 @@ function buildOptions(command: Command, args: string[], values: Values, env: Nod
     cniBinDir: parseDir('cni-bin-dir', str('cni-bin-dir') ?? PATHS.cniBinDir),
     runDir: parseDir('run-dir', str('run-dir') ?? PATHS.runDir),
     cniStateDir: parseDir('cni-state-dir', str('cni-state-dir') ?? PATHS.cniStateDir),
-    network: buildNetworkConfig({
-      network: str('network'),
-      subnetLen: parseInteger('subnet-len', str('subnet-len')),
-      subnetMin: str('subnet-min'),
-      subnetMax: str('subnet-max'),
-      backendType: str('backend'),
-      backendPort: parseInteger('backend-port', str('backend-port')),
-      vni: parseInteger('vni', str('vni')),
-      ...(flag('direct-routing') ? { directRouting: true } : {}),
-      ...(str('wireguard-mode') !== undefined ? { wireguardMode: str('wireguard-mode') } : {}),
-    }),
+    network,
+    ...(fixedSubnet === undefined ? {} : { fixedSubnet }),
     ...wireguardPskFile(str('wireguard-psk-file'), str('backend')),
     ...(advertise === undefined ? {} : { advertiseAddress: parseAdvertiseAddress(advertise) }),
     etcdImage: parseImage('etcd-image', str('etcd-image') ?? DEFAULT_IMAGES.etcd),
@@ -152,6 +158,7 @@ function buildOptions(command: Command, args: string[], values: Values, env: Nod
     insecure: flag('insecure'),
     ...(token === undefined ? {} : { token }),
     ...(hosts === undefined ? {} : { hosts }),
+    ...(subnets === undefined ? {} : { subnets }),
     ttlMs: parseTtl(str('ttl'), token?.controlPlane === true),
     ...joinSecret,
     ...(controlPlane === undefined ? {} : { controlPlane }),
@@ -227,6 +234,49 @@ function parseHostsAction(args: string[]): { action: 'list' | 'revoke'; host?: s
   if (action === 'revoke') throw usageError(host === undefined ? 'hosts revoke needs the host' : `hosts revoke takes one host (got "${args.slice(1).join(' ')}")`, 'Give its advertise address or name, as `ignite-net hosts list` shows it.');
   if (action === 'list') throw usageError(`hosts list takes no more arguments (got "${args.slice(1).join(' ')}")`, 'Use `ignite-net hosts list`.');
   throw usageError(action === undefined ? 'hosts needs what to do: list or revoke' : `unknown hosts action "${action}"`, 'Use `ignite-net hosts list` or `ignite-net hosts revoke <host>`.');
+}
+
+/**
+ * init --subnet is checked against the network this init seeds (length, alignment, SubnetMin..SubnetMax)
+ * before anything runs; join's network is the peer's, so join checks it once the peer step has read it.
+ */
+function parseFixedSubnet(command: Command, value: string | undefined, network: Options['network']): string | undefined {
+  if (value === undefined) return undefined;
+  if (command === 'init') return checkFixedSubnet({ subnet: value, label: '--subnet', network, publicIP: '', leases: [], records: [] });
+  return alignedCidr(value, '--subnet');
+}
+
+/** A subnet before the overlay's network is known: a CIDR, aligned (the rest is checked against the overlay's config). */
+function alignedCidr(value: string, label: string): string {
+  const cidr = parseCidr(value.trim(), { label, allowHostBits: true });
+  if (cidr.address !== cidr.network) throw usageError(`${label} ${value} is not aligned to /${cidr.prefix}; did you mean ${cidr.cidr}?`, `A subnet starts at its first address: ${label} ${cidr.cidr}.`);
+  return cidr.cidr;
+}
+
+function parseSubnetsAction(args: string[]): NonNullable<Options['subnets']> {
+  const [action, publicIP, subnet, ...extra] = args;
+  const hint = 'Use `ignite-net subnets list`, `ignite-net subnets reserve <public-ip> <cidr>` or `ignite-net subnets release <public-ip>`.';
+  const address = (text: string | undefined): string => {
+    if (text === undefined) throw usageError(`subnets ${action ?? ''} needs the host's public IP (flannel's PublicIP, its advertise address)`, hint);
+    if (!isIPv4(text)) throw usageError(`"${text}" is not an IPv4 address (flannel's PublicIP)`, 'Give the host\'s advertise address, e.g. 192.168.1.3.');
+    return text;
+  };
+  if (action === 'list') {
+    if (publicIP !== undefined) throw usageError(`subnets list takes no more arguments (got "${args.slice(1).join(' ')}")`, hint);
+    return { action };
+  }
+  if (action === 'reserve') {
+    const ip = address(publicIP);
+    if (subnet === undefined) throw usageError('subnets reserve needs the subnet too', 'Use `ignite-net subnets reserve <public-ip> <cidr>`, e.g. `ignite-net subnets reserve 192.168.1.3 10.50.40.0/24`.');
+    if (extra.length > 0) throw usageError(`subnets reserve takes a public IP and a subnet (got "${args.slice(1).join(' ')}")`, hint);
+    return { action, publicIP: ip, subnet: alignedCidr(subnet, 'subnet') };
+  }
+  if (action === 'release') {
+    const ip = address(publicIP);
+    if (subnet !== undefined) throw usageError(`subnets release takes one public IP (got "${args.slice(1).join(' ')}")`, hint);
+    return { action, publicIP: ip };
+  }
+  throw usageError(action === undefined ? 'subnets needs what to do: list, reserve or release' : `unknown subnets action "${action}"`, hint);
 }
 
 /** `ipam gc` is the one action; anything else, or more after it, is refused. */

@@ -73,6 +73,7 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   { name: 'direct-routing', type: 'boolean', commands: INIT, description: 'vxlan: route directly (like host-gw) to hosts on the same subnet, encapsulate only the others' },
   { name: 'wireguard-mode', type: 'string', value: WIREGUARD_MODES.join('|'), commands: INIT, description: "wireguard: flannel's Mode (one device per address family, one for both, or IPv4 only)", default: 'separate' },
   { name: 'wireguard-psk-file', type: 'string', value: '<path>', commands: INIT, description: "wireguard: a 0600 file with a pre-shared key (`wg genpsk`), stored in the network config as flannel's PSK, which every host's flannel can read" },
+  { name: 'subnet', type: 'string', value: '<cidr>', commands: SETUP, description: "A subnet this host keeps for good (a fixed subnet): a /SubnetLen inside SubnetMin..SubnetMax that no other host holds; kept across flannel restarts, lost leases and downtime, and by a plain cleanup (a purging one frees it)", default: 'any free subnet, as flannel picks' },
   { name: 'advertise-address', type: 'string', value: '<ip>', commands: CHECKED, description: 'IPv4 address other hosts reach this one on', default: 'detected; asked when several fit' },
   { name: 'etcd-image', type: 'string', value: '<image>', commands: SETUP, description: 'etcd image (join: for a control-plane member)', default: DEFAULT_IMAGES.etcd },
   { name: 'flannel-image', type: 'string', value: '<image>', commands: SETUP, description: 'flannel image', default: DEFAULT_IMAGES.flannel },
@@ -111,7 +112,7 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   { name: 'ttl', type: 'string', value: '<duration>', commands: ['token'], description: 'How long a new token can be used (one host joins with it)', default: '24h; --control-plane: 1h, at most 2h' },
   { name: 'control-plane', type: 'boolean', commands: ['token', 'join'], description: 'token create: a token for a control-plane join (an etcd member): prints the join command with a new certificate key, which opens the CA key and root\'s credential sealed in etcd (docs/ha.md); join: run an etcd member on this host too' },
   { name: 'certificate-key', type: 'string', value: '<64 hex>', commands: ['join'], description: 'With --control-plane: the key printed in the control-plane join command; it opens the CA key and root\'s credential the token holds (keep it secret)' },
-  { name: 'purge', type: 'boolean', commands: ['cleanup'], description: `Also remove etcd's data volume (${ETCD_VOLUME})` },
+  { name: 'purge', type: 'boolean', commands: ['cleanup'], description: `Also remove etcd's data volume (${ETCD_VOLUME}) and this host's fixed subnet (its record and key in etcd)` },
   { name: 'help', short: 'h', type: 'boolean', commands: ALL, description: 'Show help' },
   { name: 'version', short: 'v', type: 'boolean', commands: ALL, description: 'Print the version' },
 ];
@@ -152,7 +153,7 @@ export const COMMAND_SPECS: Record<Command, CommandSpec> = {
     summary: 'Start etcd and flannel here, seed the network config, write the CNI config',
     description:
       'Make this host the first of the overlay: run etcd and flannel in Docker, seed the network config into etcd (v3 API), wait until flannel holds a subnet, and write the CNI conflist. Missing CNI plugins are installed into the CNI bin dir (flannel from --cni-plugin-image, the others copied from /usr/lib/cni) when a terminal says yes or --install-cni-plugins is given. On an overlay made by ignite-net 0.1 or with --insecure it secures it in place, keeping the leases and the network config; the other hosts then join again with a token.',
-    examples: ['sudo ignite-net init', 'sudo ignite-net init --network 10.60.0.0/16 --subnet-len 26', 'sudo ignite-net init --advertise-address 192.168.1.2 --yes', 'sudo ignite-net init --install-cni-plugins   # no terminal: install the missing CNI plugins too', 'sudo ignite-net init --insecure   # plain HTTP, no auth: a throwaway lab only'],
+    examples: ['sudo ignite-net init', 'sudo ignite-net init --network 10.60.0.0/16 --subnet-len 26', 'sudo ignite-net init --advertise-address 192.168.1.2 --yes', 'sudo ignite-net init --subnet 10.50.40.0/24   # this host keeps 10.50.40.0/24 for good', 'sudo ignite-net init --install-cni-plugins   # no terminal: install the missing CNI plugins too', 'sudo ignite-net init --insecure   # plain HTTP, no auth: a throwaway lab only'],
   },
   join: {
     usage: 'join [host] [options]',
@@ -160,7 +161,7 @@ export const COMMAND_SPECS: Record<Command, CommandSpec> = {
     description:
       "Add this host to the overlay: check the peer (its CA against the token's pin), take this host's own etcd identity with the token, run flannel pointed at <host>'s etcd over TLS, wait until it holds a subnet, and write the CNI conflist (installing missing CNI plugins as init does). The network settings come from the init host. A token joins one host: `ignite-net token create` on the init host makes the next. With --control-plane (the command `token create --control-plane` prints on a control-plane host) this host runs an etcd member as well: it takes the CA key and root's credential the token holds, adds itself to etcd as a learner, starts ignite-etcd and is promoted once it has caught up; flannel is given every member's client URL. <host> may be any member.",
     arguments: [['host', 'IPv4/IPv6 address or DNS name of the host where `ignite-net init` ran (no port, no URL)']],
-    examples: ['sudo ignite-net join 192.168.1.2 --token abcdef.0123456789abcdef --ca-cert-hash sha256:<64 hex>', 'sudo ignite-net join 192.168.1.2 <token, pin> --control-plane --certificate-key <64 hex>', 'sudo ignite-net join 192.168.1.2   # an insecure overlay: no token'],
+    examples: ['sudo ignite-net join 192.168.1.2 --token abcdef.0123456789abcdef --ca-cert-hash sha256:<64 hex>', 'sudo ignite-net join 192.168.1.2 <token, pin> --control-plane --certificate-key <64 hex>', 'sudo ignite-net join 192.168.1.2 <token, pin> --subnet 10.50.41.0/24   # a fixed subnet', 'sudo ignite-net join 192.168.1.2   # an insecure overlay: no token'],
   },
   cleanup: {
     usage: 'cleanup [options]',
@@ -209,6 +210,14 @@ export const COMMAND_SPECS: Record<Command, CommandSpec> = {
     arguments: [['gc', 'What to do: list (and with --yes free) the stale allocations']],
     words: ['gc'],
     examples: ['sudo ignite-net ipam gc', 'sudo ignite-net ipam gc --yes', 'sudo ignite-net ipam gc --json'],
+  },
+  subnets: {
+    usage: 'subnets list|reserve|release [public-ip] [cidr] [options]',
+    summary: 'List, reserve or release fixed subnets (reserve/release: on a control-plane host)',
+    description:
+      "A fixed subnet stays with its host: ignite-net keeps a record of it in etcd (no TTL) and, on every init, join and status on any host, re-creates flannel's key for it when it is missing (the key's 24 h lease ran out while the host was down), so no other host's flannel takes it. `init` and `join` fix this host's (see their help); `reserve <public-ip> <cidr>` fixes one for a host that has not joined yet (its flannel takes it when it joins with that advertise address); `release <public-ip>` deletes that host's fixed record and its key when no flannel holds it. `list` shows them. reserve and release need etcd's root credential (the init host or a control-plane host).",
+    arguments: [['list|reserve|release', 'What to do'], ['public-ip', "reserve/release: the host's flannel PublicIP (its advertise address)"], ['cidr', 'reserve: the subnet, a /SubnetLen inside SubnetMin..SubnetMax']],
+    examples: ['sudo ignite-net subnets list', 'sudo ignite-net subnets reserve 192.168.1.3 10.50.40.0/24', 'sudo ignite-net subnets release 192.168.1.3'],
   },
   logs: {
     usage: 'logs [etcd|flannel] [options]',

@@ -6,7 +6,7 @@ import type { PullPolicy } from './defaults.js';
 import type { NetworkConfig } from './net/network-config.js';
 import type { JoinToken } from './pki/token.js';
 
-export const COMMANDS = ['init', 'join', 'cleanup', 'status', 'doctor', 'logs', 'token', 'hosts', 'ipam'] as const;
+export const COMMANDS = ['init', 'join', 'cleanup', 'status', 'doctor', 'logs', 'token', 'hosts', 'ipam', 'subnets'] as const;
 export type Command = (typeof COMMANDS)[number];
 
 export const isCommand = (value: string): value is Command => (COMMANDS as readonly string[]).includes(value);
@@ -46,6 +46,10 @@ export interface Options {
   ttlMs: number;
   /** hosts: list them, or revoke one (by its advertise address or host name). */
   hosts?: { action: 'list' | 'revoke'; host?: string };
+  /** init/join --subnet: the subnet this host keeps for good (canonical CIDR; checked against the overlay by the fixed-subnet steps). */
+  fixedSubnet?: string;
+  /** subnets: list the fixed subnets, reserve one for a host's PublicIP, or release a host's. */
+  subnets?: { action: 'list' | 'reserve' | 'release'; publicIP?: string; subnet?: string };
   /** init: plain HTTP and no etcd auth (a throwaway lab). */
   insecure: boolean;
   /** join: the token and the CA pin, both or neither (docs/security.md). */

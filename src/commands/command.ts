@@ -37,6 +37,10 @@ export function igniteSummary(ctx: CommandContext, already: boolean): { lines: S
   return { lines: igniteSummaryLines(findings), next: already || restartSaid ? [] : [restartIgnitedNote] };
 }
 
+/** init/join's "this host's subnet" line: the lease, and whether it is fixed. */
+export const subnetLine = (ctx: CommandContext): string =>
+  `${ctx.subnet ?? '?'}${ctx.fixedSubnet !== undefined && ctx.subnet === ctx.fixedSubnet ? ' (fixed: kept for this host; `cleanup --purge` frees it)' : ''}`;
+
 export interface CommandRun {
   emit: Emit;
   prompter: Prompter;

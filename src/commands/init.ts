@@ -12,13 +12,14 @@ import { backendStep } from '../steps/backend.js';
 import { wireguardPskStep } from '../steps/wireguard-psk.js';
 import { imagesStep } from '../steps/images.js';
 import { networkConfigStep } from '../steps/network-config.js';
+import { fixedSubnetHeldStep, fixedSubnetStep } from '../steps/fixed-subnet.js';
 import { pkiStep } from '../steps/pki.js';
 import { initChecks, preflightStep } from '../steps/preflight.js';
 import { advertiseStep, dockerStep } from '../steps/resolve.js';
 import { loadStateStep, saveStateStep } from '../steps/state.js';
 import { tokenStep } from '../steps/token.js';
 import type { CommandSpec } from './command.js';
-import { igniteSummary } from './command.js';
+import { igniteSummary, subnetLine } from './command.js';
 import { describeBackend } from '../net/backend.js';
 
 const steps: Step<CommandContext>[] = [
@@ -34,7 +35,9 @@ const steps: Step<CommandContext>[] = [
   etcdStep,
   authStep,
   networkConfigStep,
+  fixedSubnetStep,
   flannelStep,
+  fixedSubnetHeldStep,
   backendStep,
   cniStep,
   ipamGcStep,
@@ -55,7 +58,7 @@ export const initCommand: CommandSpec = {
       title: already ? 'ignite-net: already initialised, nothing changed' : 'ignite-net: this host is initialised',
       lines: [
         { label: 'advertise address', value: `${address}${ctx.advertise?.iface ? ` (${ctx.advertise.iface})` : ''}` },
-        { label: 'this host\'s subnet', value: ctx.subnet ?? '?' },
+        { label: 'this host\'s subnet', value: subnetLine(ctx) },
         { label: 'etcd endpoint', value: ctx.etcdEndpoint ?? '?' },
         { label: 'security', value: ctx.security ? `TLS, CA ${ctx.security.pin}; this host is ${ctx.identity ?? '?'}` : 'none (--insecure)' },
         { label: 'network', value: `${ctx.network.Network} (${describeBackend(ctx.network.Backend)})` },

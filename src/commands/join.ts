@@ -5,6 +5,7 @@ import { ipamGcStep } from '../steps/ipam.js';
 import { controlPlanePkiStep } from '../steps/control-plane.js';
 import { etcdStep } from '../steps/etcd.js';
 import { flannelStep } from '../steps/flannel.js';
+import { fixedSubnetCheckStep, fixedSubnetHeldStep, fixedSubnetStep } from '../steps/fixed-subnet.js';
 import { backendStep } from '../steps/backend.js';
 import { identityStep } from '../steps/identity.js';
 import { imagesStep } from '../steps/images.js';
@@ -15,7 +16,7 @@ import { advertiseStep, dockerStep } from '../steps/resolve.js';
 import { loadStateStep, saveStateStep } from '../steps/state.js';
 import { verifyOverlayStep } from '../steps/verify.js';
 import type { CommandSpec } from './command.js';
-import { igniteSummary } from './command.js';
+import { igniteSummary, subnetLine } from './command.js';
 
 export const joinCommand: CommandSpec = {
   name: 'join',
@@ -29,12 +30,15 @@ export const joinCommand: CommandSpec = {
     dockerStep,
     peerStep,
     advertiseStep,
+    fixedSubnetCheckStep,
     preflightStep((ctx) => joinChecks(options.controlPlane !== undefined, ctx.network.Backend.Type)),
     imagesStep(options.controlPlane ? ['etcd', 'flannel'] : ['flannel']),
     cniPluginsStep,
     identityStep,
     ...(options.controlPlane ? [controlPlanePkiStep, memberStep, etcdStep, promoteStep] : []),
+    fixedSubnetStep,
     flannelStep,
+    fixedSubnetHeldStep,
     backendStep,
     cniStep,
     ipamGcStep,
@@ -51,7 +55,7 @@ export const joinCommand: CommandSpec = {
       title: already ? 'ignite-net: already joined, nothing changed' : `ignite-net: joined ${ctx.peer?.host ?? ''}${member ? ' as a control-plane member' : ''}`,
       lines: [
         { label: 'advertise address', value: ctx.advertise?.address ?? '?' },
-        { label: 'this host\'s subnet', value: ctx.subnet ?? '?' },
+        { label: 'this host\'s subnet', value: subnetLine(ctx) },
         ...(member ? [{ label: 'etcd member', value: `${member.name} (${member.id}), one of ${ctx.members?.filter((m) => !m.isLearner).length ?? '?'} voting` }] : []),
         { label: endpoints.length > 1 ? 'etcd endpoints' : 'etcd endpoint', value: endpoints.join(', ') },
         { label: 'security', value: ctx.security ? `TLS, CA ${ctx.security.pin}; this host is ${ctx.identity ?? '?'}` : 'none: the overlay is insecure (plain HTTP, no authentication)' },

@@ -7,6 +7,7 @@
 import { join } from 'node:path';
 import type { Options } from '../options.js';
 import { etcdAccess, readConfigAs } from '../steps/etcd-access.js';
+import { keepFixedSubnets } from '../steps/fixed-subnet.js';
 import type { EtcdMembers } from '../adapters/etcd/members.js';
 import type { EtcdStore } from '../adapters/etcd/store.js';
 import { hostServices, type HostFiles, type HostNetwork, type Probes, type Services, type StateFiles } from '../adapters/services.js';
@@ -175,6 +176,7 @@ async function collect(ctx: CollectContext): Promise<StatusModel> {
 
   const revoked = etcd.ok && state?.role === 'init' ? await readRevoked(ctx.store) : undefined;
   const hostRecords = etcd.ok ? await readHostRecords(ctx.store) : undefined;
+  const fixed = etcd.ok && network?.config ? await keepFixedSubnets(ctx.store, network.config, etcd.leases) : undefined;
   const inputs: StatusInputs = {
     now: new Date().toISOString(),
     endpoint: ctx.endpoint,
@@ -194,6 +196,7 @@ async function collect(ctx: CollectContext): Promise<StatusModel> {
     probeLimit: { limit: PROBE_LIMIT, candidates: candidates.length },
     controlPlane: await controlPlane,
     ...(hostRecords ? { hostRecords } : {}),
+    ...(fixed ? { fixed } : {}),
     ...(state ? { thisHostEndpoints: state.flannelEndpoints ?? [state.etcdEndpoint] } : {}),
   };
   return buildStatusModel(inputs);

@@ -68,6 +68,7 @@ export function hostRows(facts: HostFacts): { hosts: HostRow[]; problems: Proble
       publicIP: lease.publicIP,
       backend: lease.backendType,
       reserved: lease.reserved,
+      ...(inputs.fixed?.records.some((r) => r.subnet === lease.subnet && r.publicIP === lease.publicIP) ? { fixed: true } : {}),
       ...(lease.ttlSeconds === undefined ? {} : { ttlSeconds: lease.ttlSeconds, expiresAt: new Date(facts.now + lease.ttlSeconds * 1000).toISOString() }),
       thisHost,
       etcdHost: isEtcdHost,

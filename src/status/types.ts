@@ -2,6 +2,7 @@
  * The status model's data: what collect.ts gathers (StatusInputs) and what the renderers draw
  * (StatusModel). Plain JSON-safe data, no logic.
  */
+import type { FixedRecord } from '../net/fixed-subnet.js';
 import type { ContainerState } from '../adapters/docker/view.js';
 import type { MemberWithStatus } from '../adapters/etcd/members.js';
 import type { TcpFailureReason, UdpProbeResult } from '../adapters/probes.js';
@@ -94,6 +95,8 @@ export interface StatusInputs {
   hostRecords?: { user: string; record: HostRecord }[];
   /** What this host's flannel was given (state file), for a host that cannot read the records. */
   thisHostEndpoints?: string[];
+  /** The fixed subnets (net/fixed-subnet.ts), when this identity may read them; the missing keys this status re-created. */
+  fixed?: { records: FixedRecord[]; recreated: string[] };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -166,6 +169,8 @@ export interface HostRow {
   publicIP: string;
   backend: string;
   reserved: boolean;
+  /** A fixed subnet (a record under /ignite-net/fixed/ names this subnet and PublicIP): it stays with its host. */
+  fixed?: boolean;
   /** Seconds left on the etcd lease; undefined for reservations. */
   ttlSeconds?: number;
   expiresAt?: string;

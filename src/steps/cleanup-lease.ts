@@ -2,16 +2,19 @@ import type { EtcdStore } from '../adapters/etcd/store.js';
 import type { HostFiles } from '../adapters/services.js';
 import { formatUtcMinute } from '../core/duration.js';
 import { IgniteError } from '../core/errors.js';
-import type { Step } from '../core/step.js';
+import type { Step, StepIO } from '../core/step.js';
 import { CONTAINER_NAMES, ETCD_KEYS, ETCD_VOLUME } from '../defaults.js';
 import { subnetToLeaseKey } from '../net/cidr.js';
-import { leaseExpiresBy, planLeaseRelease, selectLeasesToRelease } from '../net/lease-release.js';
+import type { FixedRecord } from '../net/fixed-subnet.js';
+import type { Lease } from '../net/lease.js';
+import { leaseExpiresBy, planLeaseRelease, selectLeasesToRelease, type LeaseSelection, type ThisHost } from '../net/lease-release.js';
 import { leaseSubnet, parseSubnetEnv, subnetEnvPath, type SubnetEnv } from '../net/subnet-env.js';
 import { hostRecordKey } from '../pki/etcd-roles.js';
 import { pkiLayout } from '../pki/layout.js';
 import { readHostIdentity } from './auth.js';
 import type { CommandContext } from './context.js';
 import { etcdAccess } from './etcd-access.js';
+import { readFixedRecordsIfPermitted } from './fixed-subnet.js';
 import { removeOwnHostRecord } from './host-record.js';
 
 /**
@@ -61,7 +64,9 @@ export const releaseLeaseStep: Step<CommandContext> = {
     const store = await leaseClient(ctx, endpoint);
     try {
       const leases = await store.listLeases();
-      const { release, keep } = selectLeasesToRelease(leases, host);
+      const selection = selectLeasesToRelease(leases, host);
+      const fixed = await fixedOfThisHost(ctx, store, host, io);
+      const { release, keep } = await keepFixed(ctx, store, selection, fixed, endpoint);
       for (const { lease, why } of keep) {
         io.warn(`kept the lease ${lease.subnet || lease.key}: ${why}`);
         if (lease.reserved) ctx.left.push(`reservation ${lease.subnet} in etcd (no TTL, kept on purpose): delete ${lease.key} to free it`);
@@ -74,6 +79,7 @@ export const releaseLeaseStep: Step<CommandContext> = {
         }
       }
       const record = await removeRecord(ctx, store);
+      const fixedNote = fixed.length === 0 ? '' : ctx.options.purge ? `; fixed subnet ${fixed.map((r) => r.subnet).join(', ')} freed (--purge)` : `; fixed subnet ${fixed.map((r) => r.subnet).join(', ')} kept for this host (--purge frees it)`;
       if (isInitHost) {
         const others = leases.filter((lease) => !release.includes(lease) && !keep.some((k) => k.lease === lease) && lease.publicIP !== '');
         if (others.length > 0) {
@@ -83,7 +89,7 @@ export const releaseLeaseStep: Step<CommandContext> = {
           );
         }
       }
-      return { detail: `${released.length > 0 ? `released ${released.join(', ')}` : 'no lease of this host in etcd'}${record}` };
+      return { detail: `${released.length > 0 ? `released ${released.join(', ')}` : 'no lease of this host in etcd'}${record}${fixedNote}` };
     } catch (error) {
       // Not answering, or no longer letting this host in (revoked): the lease expires by itself either way.
       if (!(error instanceof IgniteError) || (error.kind !== 'etcd' && error.kind !== 'permission')) throw error;
@@ -127,6 +133,43 @@ async function leaseClient(ctx: CommandContext, endpoint: string): Promise<EtcdS
   kept?.store.close();
   const access = endpoint.startsWith('https:') ? await etcdAccess(ctx.services.files, ctx.options.stateDir) : {};
   return ctx.services.etcd(endpoint, { timeoutMs, ...access });
+}
+
+/** This host's fixed-subnet records (net/fixed-subnet.ts): by its PublicIP, else by its recorded subnet. */
+async function fixedOfThisHost(ctx: CommandContext, store: EtcdStore, host: ThisHost, io: StepIO): Promise<FixedRecord[]> {
+  const { records } = await readFixedRecordsIfPermitted(store, io);
+  return records.filter((r) => (host.publicIP !== undefined ? r.publicIP === host.publicIP : r.subnet === host.subnet));
+}
+
+/**
+ * This host's fixed subnet stays unless --purge: its key is put back without its flannel's etcd lease
+ * (a reservation again, so no other host's flannel takes it while this one is gone) and its record
+ * stays. With --purge both go: the key (a reservation or not) and the record, where this host may
+ * delete it (its own; one `subnets reserve` or an earlier identity of this host — a rebuilt host joins
+ * with a new one — wrote needs `subnets release` on a control-plane host).
+ */
+async function keepFixed(ctx: CommandContext, store: EtcdStore, selection: LeaseSelection, fixed: readonly FixedRecord[], endpoint: string): Promise<LeaseSelection> {
+  const isFixed = (lease: Lease): boolean => fixed.some((r) => r.subnet === lease.subnet && r.publicIP === lease.publicIP);
+  if (!ctx.options.purge) {
+    for (const lease of selection.release.filter(isFixed)) {
+      await store.put(lease.key, lease.raw);
+      ctx.left.push(`fixed subnet ${lease.subnet} in etcd at ${endpoint} (its record and key, kept for this host: joining again gets it back; \`cleanup --purge\` frees it)`);
+    }
+    for (const { lease } of selection.keep.filter(({ lease }) => lease.reserved && isFixed(lease))) {
+      ctx.left.push(`fixed subnet ${lease.subnet} in etcd at ${endpoint} (its record and key, kept for this host: joining again gets it back; \`cleanup --purge\` frees it)`);
+    }
+    return { release: selection.release.filter((l) => !isFixed(l)), keep: selection.keep.filter(({ lease }) => !(lease.reserved && isFixed(lease))) };
+  }
+  for (const record of fixed) {
+    try {
+      if (await store.delete(record.key)) ctx.removed.push(`fixed-subnet record ${record.key} (${record.subnet}) in etcd`);
+    } catch (error) {
+      if (!(error instanceof IgniteError) || error.kind !== 'permission') throw error;
+      ctx.left.push(`fixed subnet ${record.subnet} in etcd (record ${record.key}, written by \`subnets reserve\` or an earlier identity of this host, which this one may not delete): \`ignite-net subnets release ${record.publicIP}\` on a control-plane host frees it`);
+    }
+  }
+  const reservations = selection.keep.filter(({ lease }) => lease.reserved && isFixed(lease)).map(({ lease }) => lease);
+  return { release: [...selection.release, ...reservations], keep: selection.keep.filter(({ lease }) => !reservations.includes(lease)) };
 }
 
 /** This host's record of its flannel's endpoints (steps/host-record.ts), on a secure overlay; a note for the step's detail. */

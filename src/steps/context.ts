@@ -72,6 +72,8 @@ export interface CommandContext {
   store?: EtcdStore;
   /** Peer (join only): as given on the command line and as resolved. */
   peer?: { host: string; address: string };
+  /** init/join: the subnet this host keeps for good (--subnet, or one `subnets reserve` made), once recorded. */
+  fixedSubnet?: string;
   /** This host's lease, e.g. 10.50.31.0/24, once flannel holds it. */
   subnet?: string;
   /** What the backend step checked after flannel started (BackendDevice, BackendMTU), and verify's path. */

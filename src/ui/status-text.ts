@@ -12,7 +12,7 @@ import { okMark, SEVERITY_MARKS, VERDICT_MARKS, type Mark } from './marks.js';
 import { describeBackend } from '../net/backend.js';
 import { describeUnusable, describeVersions, pluginFindings } from '../cni/plugin-versions.js';
 
-/** LEASE: time left on the etcd lease, or "reserved" for a key without one. */
+/** LEASE: time left on the etcd lease, or "reserved" for a key without one; "fixed" first for a fixed subnet. */
 export const HOST_COLUMNS = ['SUBNET', 'PUBLIC IP', 'BACKEND', 'LEASE', 'ROLE', 'BACKEND PORT', 'OVERLAY'] as const;
 
 const SOURCE: Record<StatusModel['etcd']['source'], string> = {
@@ -36,8 +36,9 @@ export function rtt(ms: number | undefined): string {
 export const reachCell = (reach: ReachView): string => `${reach.text}${rtt(reach.rttMs)}`;
 
 export function leaseCell(row: HostRow): string {
-  if (row.reserved) return 'reserved';
-  return row.ttlSeconds === undefined ? '?' : formatTtl(row.ttlSeconds);
+  const lease = row.reserved ? 'reserved' : row.ttlSeconds === undefined ? '?' : formatTtl(row.ttlSeconds);
+  if (!row.fixed) return lease;
+  return row.reserved ? 'fixed' : `fixed, ${lease}`;
 }
 
 export function roleCell(row: HostRow): string {

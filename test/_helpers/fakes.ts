@@ -277,6 +277,12 @@ export class FakeEtcd {
         if (this.denied.has(key)) throw new IgniteError('permission', `etcd at ${list.join(', ')} refused: permission denied (fake)`);
         return this.keys.delete(key);
       },
+      createIfAbsent: async (key: string, value: string) => {
+        up();
+        if (this.keys.has(key)) return false;
+        this.keys.set(key, { value });
+        return true;
+      },
       takeKey: async (key: string) => {
         up();
         const entry = this.keys.get(key);

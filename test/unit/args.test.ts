@@ -199,7 +199,7 @@ const globalHint = /Run `ignite-net --help` for usage\./;
 
 const bad: [string[], RegExp, RegExp][] = [
   // commands and positionals
-  [['frob'], /^unknown command "frob"$/, /Commands are init, join, cleanup, status, doctor, logs, token, hosts, ipam, completion\./],
+  [['frob'], /^unknown command "frob"$/, /Commands are init, join, cleanup, status, doctor, logs, token, hosts, ipam, subnets, completion\./],
   [['--json', 'stats'], /^unknown command "stats"$/, globalHint],
   [['help', 'frob'], /^unknown command "frob"$/, globalHint],
   [['--json'], /^missing command$/, /Put a command first/],
@@ -342,6 +342,7 @@ test('every option in the table parses on every command it is listed for', (t) =
     token: 'abc123.0123456789abcdef',
     'ca-cert-hash': `sha256:${'0'.repeat(64)}`,
     ttl: '2h',
+    subnet: '10.50.40.0/24',
     'certificate-key': 'ab'.repeat(32),
   };
   // The token and the CA pin come together.
@@ -353,7 +354,7 @@ test('every option in the table parses on every command it is listed for', (t) =
     if (spec.name === 'help' || spec.name === 'version') continue;
     for (const command of spec.commands) {
       const value = sample[spec.name];
-      const head = command === 'token' ? [command, 'create'] : command === 'hosts' ? [command, 'list'] : command === 'ipam' ? [command, 'gc'] : [command];
+      const head = command === 'token' ? [command, 'create'] : command === 'hosts' ? [command, 'list'] : command === 'ipam' ? [command, 'gc'] : command === 'subnets' ? [command, 'list'] : [command];
       const argv = spec.type === 'boolean' ? [...head, `--${spec.name}`, ...((command === 'join' ? joinCompanion[spec.name] : companion[spec.name]) ?? [])] : [...head, `--${spec.name}`, value ?? 'missing-sample', ...(companion[spec.name] ?? [])];
       t.notThrows(() => run(argv), argv.join(' '));
     }
@@ -373,7 +374,8 @@ test('per-command help lists exactly that command\'s options, with defaults', (t
     const text = commandHelp(command);
     t.true(text.startsWith(`Usage: ignite-net ${command}`), command);
     for (const spec of OPTION_SPECS) {
-      t.is(text.includes(`--${spec.name}`), spec.commands.includes(command), `${command} --${spec.name}`);
+      // Whole option names: --subnet is not in --subnet-len.
+      t.is(new RegExp(`--${spec.name}(?![\\w-])`).test(text), spec.commands.includes(command), `${command} --${spec.name}`);
     }
   }
   const init = commandHelp('init');
@@ -445,6 +447,33 @@ test('join --control-plane takes the whole control-plane join command; the certi
   const bad = t.throws(() => parseArgs(['join', '192.168.1.2', ...secret, '--control-plane', '--certificate-key', `${key.slice(0, 60)}zzzz`], {}));
   t.is(bad?.message, '--certificate-key is not a certificate key (expected 64 hex digits)');
   t.false(JSON.stringify(bad).includes(key.slice(0, 60)), 'the key is not repeated');
+});
+
+test('init/join --subnet and subnets list | reserve <ip> <cidr> | release <ip>', (t) => {
+  t.is(run(['init', '--subnet', '10.50.40.0/24']).fixedSubnet, '10.50.40.0/24');
+  t.is(run(['init', '--network', '10.60.0.0/16', '--subnet', '10.60.7.0/24']).fixedSubnet, '10.60.7.0/24', "against this init's network");
+  t.is(run(['join', '192.168.1.2', '--subnet', '10.77.3.0/24']).fixedSubnet, '10.77.3.0/24', "join: the peer's network decides the rest");
+  t.is(run(['init']).fixedSubnet, undefined);
+  const refuses = (argv: string[], message: RegExp, hint: RegExp): void => {
+    const error = t.throws(() => run(argv));
+    t.regex(error?.message ?? '', message, argv.join(' '));
+    t.regex((error as { hint?: string } | undefined)?.hint ?? '', hint, argv.join(' '));
+    t.false((error?.message ?? '').includes('\n'));
+  };
+  refuses(['init', '--subnet', '10.50.40.0/25'], /is a \/25: this overlay's subnets are \/24/, /Pass a \/24 inside SubnetMin\.\.SubnetMax/);
+  refuses(['init', '--subnet', '10.50.40.9/24'], /not aligned to \/24; did you mean 10\.50\.40\.0\/24\?/, /--subnet 10\.50\.40\.0\/24/);
+  refuses(['init', '--subnet', '10.50.3.0/24'], /outside SubnetMin\.\.SubnetMax/, /10\.50\.10\.0\.\.10\.50\.99\.0/);
+  refuses(['join', '192.168.1.2', '--subnet', '10.50.40.9/24'], /not aligned/, /--subnet 10\.50\.40\.0\/24/);
+  refuses(['cleanup', '--subnet', '10.50.40.0/24'], /--subnet is not an option of cleanup/, /cleanup --help/);
+  t.deepEqual(run(['subnets', 'list']).subnets, { action: 'list' });
+  t.deepEqual(run(['subnets', 'reserve', '192.168.1.3', '10.50.40.0/24']).subnets, { action: 'reserve', publicIP: '192.168.1.3', subnet: '10.50.40.0/24' });
+  t.deepEqual(run(['subnets', 'release', '192.168.1.3']).subnets, { action: 'release', publicIP: '192.168.1.3' });
+  refuses(['subnets'], /subnets needs what to do: list, reserve or release/, /subnets reserve <public-ip> <cidr>/);
+  refuses(['subnets', 'reserve', '192.168.1.3'], /subnets reserve needs the subnet too/, /e\.g\./);
+  refuses(['subnets', 'reserve', 'node3', '10.50.40.0/24'], /"node3" is not an IPv4 address/, /advertise address/);
+  refuses(['subnets', 'release'], /needs the host's public IP/, /subnets release <public-ip>/);
+  refuses(['subnets', 'release', '192.168.1.3', 'x'], /takes one public IP/, /subnets list/);
+  refuses(['subnets', 'drop'], /unknown subnets action "drop"/, /subnets list/);
 });
 
 test('hosts list | revoke <host>', (t) => {

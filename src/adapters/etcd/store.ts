@@ -75,6 +75,8 @@ export interface EtcdStore {
   /** Every key on one new etcd lease of this TTL, so etcd deletes them together. */
   putAllUnderLease(entries: Record<string, string>, ttlSeconds: number): Promise<void>;
   delete(key: string): Promise<boolean>;
+  /** Puts `value` with no etcd lease only when the key does not exist (one transaction); whether it did. */
+  createIfAbsent(key: string, value: string): Promise<boolean>;
   /**
    * Deletes the key and returns the value it had and its etcd lease, in one call (DeleteRange with
    * prev_kv): of any number of concurrent callers exactly one gets it, the others undefined. Needs
@@ -299,6 +301,10 @@ export class Store implements EtcdStore {
 
   async delete(key: string): Promise<boolean> {
     return this.call(async () => Number((await this.client.delete().key(key)).deleted) > 0);
+  }
+
+  async createIfAbsent(key: string, value: string): Promise<boolean> {
+    return this.call(async () => (await this.client.if(key, 'Create', '==', 0).then(this.client.put(key).value(value)).commit()).succeeded);
   }
 
   async takeKey(key: string): Promise<TakenKey | undefined> {
