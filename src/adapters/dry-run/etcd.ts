@@ -97,6 +97,12 @@ export function recordingStore<S extends EtcdStore>(real: S, ledger: DryRunLedge
       overlay.set(key, null);
       return true;
     },
+    async createIfAbsent(key, value) {
+      if ((await read(key)) !== undefined) return false;
+      put(key, ' (if absent, no etcd lease)');
+      overlay.set(key, value);
+      return true;
+    },
     async takeKey(key) {
       const value = await read(key);
       if (value === undefined) return undefined;
