@@ -1,33 +1,31 @@
 /**
- * Gathers StatusInputs: the state file, etcd (config and leases with TTLs), this host's containers
- * (by label), subnet.env, the CNI conf and bin dirs, and probes of the other hosts. All I/O goes
+ * Gathers StatusInputs: the state file, etcd (config and leases with TTLs), this host's own reads
+ * (collect-host.ts: containers, subnet.env, CNI), and probes of the other hosts. All I/O goes
  * through the command's Services; buildStatusModel turns the result into the model. A session keeps its etcd
  * and Docker connections for `--watch`, so a refresh costs only the reads.
  */
-import { join } from 'node:path';
 import type { Options } from '../options.js';
 import { etcdAccess, readConfigAs } from '../steps/etcd-access.js';
 import { keepFixedSubnets } from '../steps/fixed-subnet.js';
 import type { EtcdMembers } from '../adapters/etcd/members.js';
 import type { EtcdStore } from '../adapters/etcd/store.js';
-import { hostServices, type HostFiles, type HostNetwork, type Probes, type Services, type StateFiles } from '../adapters/services.js';
+import { hostServices, type HostNetwork, type Probes, type Services, type StateFiles } from '../adapters/services.js';
 import { applyState, statePath, type HostState } from '../adapters/state.js';
-import { isOurConflist, renderConflist } from '../cni/conflist.js';
-import { cniConfigProblem, cniLoadOrder } from '../cni/load-order.js';
-import { conflistCniVersion } from '../cni/plugin-versions.js';
 import { gatherIgniteFacts } from '../doctor/ignite.js';
 import { IgniteError, isIgniteError } from '../core/errors.js';
-import { CNI_FILES, CNI_PLUGINS, PORTS } from '../defaults.js';
+import { PORTS } from '../defaults.js';
 import { firstAddress, parseCidr } from '../net/cidr.js';
 import { parseRouteGet, pathOutcome } from '../net/backend-checks.js';
 import type { Lease } from '../net/lease.js';
 import { parseNetworkConfig } from '../net/network-config.js';
 import { HOST_RECORDS_PREFIX, revokedKey } from '../pki/etcd-roles.js';
 import { parseHostRecord, parseRevokedRecord, type RevokedRecord } from '../pki/records.js';
-import { leaseSubnet, parseSubnetEnv, subnetEnvPath } from '../net/subnet-env.js';
 import { nextLeaseExpiryCache, parseLeaseExpiryCache, rememberedTtl, type LeaseExpiryCache } from './lease-expiry.js';
-import { buildStatusModel, STALE_LEASE_SECONDS, thisHostMatcher, type ContainerInput, type EndpointSource, type ProbeInput, type StatusInputs, type StatusModel } from './model.js';
+import { buildStatusModel, STALE_LEASE_SECONDS, thisHostMatcher, type EndpointSource, type ProbeInput, type StatusInputs, type StatusModel } from './model.js';
 import { backendUdpPort, type BackendConfig } from '../net/backend.js';
+import { readCni, readContainers, readSubnetEnv } from './collect-host.js';
+
+export { readCni } from './collect-host.js';
 
 /**
  * Probing every host of a 1,000-host overlay from each status run would take seconds and send a
@@ -256,98 +254,6 @@ async function readHostRecords(store: EtcdStore): Promise<NonNullable<StatusInpu
     const record = parseHostRecord(text);
     return record ? [{ user: key.slice(HOST_RECORDS_PREFIX.length), record }] : [];
   });
-}
-
-async function readContainers(services: Services): Promise<StatusInputs['docker']> {
-  try {
-    const docker = await services.docker();
-    const managed = await docker.listManaged();
-    const views = await Promise.all(managed.map((c) => docker.inspectContainer(c.id)));
-    const containers: ContainerInput[] = [];
-    managed.forEach((c, i) => {
-      const view = views[i];
-      if (!view) return; // removed between list and inspect
-      containers.push({
-        name: view.name,
-        ...(c.role ? { role: c.role } : {}),
-        image: view.image,
-        state: view.state,
-        running: view.running,
-        exitCode: view.exitCode,
-        ...(view.error ? { error: view.error } : {}),
-        ...(view.startedAt ? { startedAt: view.startedAt.toISOString() } : {}),
-        ...(view.finishedAt ? { finishedAt: view.finishedAt.toISOString() } : {}),
-        restartCount: view.restartCount,
-        ...(view.health ? { health: view.health } : {}),
-      });
-    });
-    containers.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-    return { ok: true, where: docker.where, containers };
-  } catch (error) {
-    if (!isIgniteError(error)) throw error;
-    return { ok: false, message: error.message, ...(error.hint ? { hint: error.hint } : {}) };
-  }
-}
-
-async function readSubnetEnv(runDir: string, files: HostFiles): Promise<StatusInputs['subnetEnv']> {
-  const path = subnetEnvPath(runDir);
-  try {
-    const text = await files.readIfExists(path);
-    if (text === undefined) return { path, kind: 'missing' };
-    const env = parseSubnetEnv(text, path);
-    return { path, kind: 'ok', subnet: leaseSubnet(env), network: env.network, mtu: env.mtu };
-  } catch (error) {
-    if (!isIgniteError(error)) throw error;
-    return { path, kind: 'invalid', problem: error.message };
-  }
-}
-
-/** The conf dir as a runtime reads it (cni/load-order.ts), and the plugin binaries with their VERSION answers. */
-export async function readCni(confDir: string, binDir: string, { files, kernel, cniBinaries }: Pick<Services, 'files' | 'kernel' | 'cniBinaries'>): Promise<StatusInputs['cni']> {
-  const names = cniLoadOrder((await kernel.listFiles(confDir).catch(() => undefined)) ?? []);
-  const invalid: string[] = [];
-  const problems: Record<string, string> = {};
-  const template = renderConflist(await files.conflistTemplate());
-  let ours: StatusInputs['cni']['ours'];
-  let oursText: string | undefined;
-  await Promise.all(
-    names.map(async (name) => {
-      const text = await files.readIfExists(join(confDir, name)).catch(() => undefined);
-      const problem = text === undefined ? 'cannot be read' : cniConfigProblem(name, text);
-      if (problem !== undefined) {
-        invalid.push(name);
-        problems[name] = problem;
-      }
-      if (name === CNI_FILES.ours) {
-        const validJson = text !== undefined && isJson(text);
-        oursText = text;
-        ours = { validJson, written: validJson && isOurConflist(text, template) };
-      }
-    }),
-  );
-  // The plugins must speak the version the conflist on disk asks for (ours as written when there is none).
-  const cniVersion = conflistCniVersion(oursText) ?? conflistCniVersion(template) ?? '1.0.0';
-  const plugins = await cniBinaries.probePlugins(binDir, CNI_PLUGINS, cniVersion);
-  return {
-    confDir,
-    binDir,
-    candidates: names,
-    ...(ours ? { ours } : {}),
-    invalid: invalid.sort(),
-    problems,
-    missingPlugins: plugins.filter((p) => !p.present).map((p) => p.name),
-    cniVersion,
-    plugins,
-  };
-}
-
-function isJson(text: string): boolean {
-  try {
-    JSON.parse(text);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 async function probeHost(
