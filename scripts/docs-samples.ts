@@ -14,7 +14,7 @@
  * that differs, and exits 1 if any does. test/unit/docs-samples.test.ts runs the same check from src/.
  *
  * SAMPLES are the runs that need no host (help, refused input): each reads and changes nothing, so
- * they run anywhere and take milliseconds. HOST_SAMPLES (status on an init host and on a joined one)
+ * they run anywhere and take milliseconds. HOST_SAMPLES (init, join, status, doctor, token, logs, cleanup)
  * need hosts: scripts/docs-samples-hosts.ts makes them on simulated hosts (root, Docker).
  */
 import { execFile } from 'node:child_process';
@@ -33,6 +33,8 @@ export interface Sample {
   lines?: number;
   /** Shown as run on a host, as root: `[node2]$ sudo ignite-net …`. */
   on?: string;
+  /** Only what it wrote to stdout (shown as `2>/dev/null`): a summary without the progress. */
+  stdoutOnly?: boolean;
 }
 
 export const SAMPLES: readonly Sample[] = [
@@ -48,13 +50,15 @@ export const SAMPLES: readonly Sample[] = [
 ];
 
 /**
- * The samples that need set-up hosts: scripts/docs-samples-hosts.ts (root, Docker) makes them on
- * simulated hosts. They hold addresses, lease times and durations, so no test compares them.
+ * The samples that need set-up hosts: scripts/docs-samples-hosts.ts (root, Docker) runs them, in
+ * this order, on one pair of simulated hosts (their arguments are there: init and join carry the
+ * test images' flags and the printed join command). They hold addresses, lease times and durations,
+ * so no test compares them.
  */
-export const HOST_SAMPLES: readonly Sample[] = [
-  { name: 'status-init-host', args: ['status'], on: 'node1' },
-  { name: 'status-joined-host', args: ['status'], on: 'node2' },
-];
+export const HOST_SAMPLES: readonly { name: string }[] = [
+  'init-dry-run', 'init-plain', 'join-plain', 'status-init-host', 'status-joined-host', 'doctor-joined-host',
+  'token-create', 'logs-json', 'logs-tail', 'cleanup-joined-host',
+].map((name) => ({ name }));
 
 export interface Run {
   code: number;
@@ -83,7 +87,7 @@ export function cliRunner(argvPrefix: string[]): Runner {
 export function renderSample(sample: Sample, run: Run): string {
   const shown = run.output.replace(/\n$/, '').split('\n');
   const body = sample.lines !== undefined && shown.length > sample.lines ? [...shown.slice(0, sample.lines), '…'] : shown;
-  const command = `${sample.on === undefined ? '$' : `[${sample.on}]$ sudo`} ignite-net ${sample.args.map((a) => (/^[\w./:=@-]+$/.test(a) ? a : `'${a}'`)).join(' ')}${sample.exit ? '; echo "exit $?"' : ''}`;
+  const command = `${sample.on === undefined ? '$' : `[${sample.on}]$ sudo`} ignite-net ${sample.args.map((a) => (/^[\w./:=@-]+$/.test(a) ? a : `'${a}'`)).join(' ')}${sample.stdoutOnly ? ' 2>/dev/null' : ''}${sample.exit ? '; echo "exit $?"' : ''}`;
   return ['```console', command, ...body, ...(sample.exit ? [`exit ${run.code}`] : []), '```'].join('\n');
 }
 
