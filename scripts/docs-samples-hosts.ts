@@ -4,7 +4,7 @@
  * shared machine under the heavy-test lock). One pair of simulated hosts, as examples/two-hosts.ts
  * (the test images, CNI plugins installed), and the commands in the order that gives each state:
  * node1 `init --dry-run`, `init`; node2 the join init printed; `status` on each; node2 `doctor`;
- * node1 `token create`, `logs`; node2 `cleanup`. It rewrites every HOST_SAMPLES block and removes
+ * node1 `token create`, `token list`, `hosts list`, `logs`; node2 `cleanup`. It rewrites every HOST_SAMPLES block and removes
  * the hosts. Secrets are masked before anything is written: a token's secret half becomes
  * `<secret>`, and the run fails if any secret the hosts hold (token secrets, etcd passwords) is left.
  * Their output holds addresses, lease times and durations, so no test compares them with a fresh
@@ -66,6 +66,8 @@ try {
   await sample('status-joined-host', node2, ['status'], { allowed: [0, 10] });
   await sample('doctor-joined-host', node2, ['doctor'], { stdoutOnly: true, allowed: [0, 3] });
   await sample('token-create', node1, ['token', 'create', '--ttl', '2h']);
+  await sample('token-list', node1, ['token', 'list']);
+  await sample('hosts-list', node1, ['hosts', 'list']);
   await sample('logs-json', node1, ['logs', 'flannel', '--tail', '1', '--json']);
   await sample('logs-tail', node1, ['logs', '--tail', '4']);
   for (const host of [node1, node2]) for (const secret of await secretsOf(host)) secrets.add(secret);

@@ -14,7 +14,7 @@
  * that differs, and exits 1 if any does. test/unit/docs-samples.test.ts runs the same check from src/.
  *
  * SAMPLES are the runs that need no host (help, refused input): each reads and changes nothing, so
- * they run anywhere and take milliseconds. HOST_SAMPLES (init, join, status, doctor, token, logs, cleanup)
+ * they run anywhere and take milliseconds. HOST_SAMPLES (init, join, status, doctor, token, hosts, logs, cleanup)
  * need hosts: scripts/docs-samples-hosts.ts makes them on simulated hosts (root, Docker).
  */
 import { execFile } from 'node:child_process';
@@ -57,7 +57,7 @@ export const SAMPLES: readonly Sample[] = [
  */
 export const HOST_SAMPLES: readonly { name: string }[] = [
   'init-dry-run', 'init-plain', 'join-plain', 'status-init-host', 'status-joined-host', 'doctor-joined-host',
-  'token-create', 'logs-json', 'logs-tail', 'cleanup-joined-host',
+  'token-create', 'token-list', 'hosts-list', 'logs-json', 'logs-tail', 'cleanup-joined-host',
 ].map((name) => ({ name }));
 
 export interface Run {
