@@ -252,7 +252,10 @@ test.serial('no quorum: no lease expires meanwhile; once quorum is back the new 
     connectOptions(),
   );
   t.teardown(() => store.close());
-  const ttlSeconds = 4;
+  // The leader must step down (check-quorum, about an election timeout) before the lease runs out:
+  // a revoke it proposed while still leading commits once quorum is back. 6 s leaves room under load
+  // (4 s did not in CI).
+  const ttlSeconds = 6;
   await store.putUnderLease('/ignite-net/test/lease', 'held', ttlSeconds);
   // Stop the follower: the leader, left alone, steps down (etcd's check-quorum) and stops expiring
   // leases. A leader frozen by SIGSTOP instead would resume still believing it leads and revoke what
@@ -266,8 +269,9 @@ test.serial('no quorum: no lease expires meanwhile; once quorum is back the new 
   if (!follower) return t.fail(`no follower among ${JSON.stringify(statuses)}`);
   follower.pause();
   t.teardown(() => follower.resume());
-  // Twice the TTL without quorum: only a leader expires leases, and there is none.
-  await new Promise((resolve) => setTimeout(resolve, 2 * ttlSeconds * 1000));
+  // Longer than the TTL without quorum: only a leader expires leases, and there is none.
+  const withoutQuorumMs = (ttlSeconds + 2) * 1000;
+  await new Promise((resolve) => setTimeout(resolve, withoutQuorumMs));
   follower.resume();
   const back = Date.now();
   for (;;) {
@@ -279,7 +283,7 @@ test.serial('no quorum: no lease expires meanwhile; once quorum is back the new 
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
   }
-  t.is(await store.get('/ignite-net/test/lease'), 'held', `${2 * ttlSeconds} s without quorum did not expire a ${ttlSeconds} s lease`);
+  t.is(await store.get('/ignite-net/test/lease'), 'held', `${withoutQuorumMs / 1000} s without quorum did not expire a ${ttlSeconds} s lease`);
   // Nothing renews it: it does expire, within its full TTL (and etcd's election slack) of quorum being back.
   for (;;) {
     if ((await store.get('/ignite-net/test/lease')) === undefined) break;
