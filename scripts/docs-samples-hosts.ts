@@ -3,15 +3,17 @@
  * Usage: npm run build && sudo npx tsx scripts/docs-samples-hosts.ts   (root and a Docker Engine; on a
  * shared machine under the heavy-test lock). One pair of simulated hosts, as examples/two-hosts.ts
  * (the test images, CNI plugins installed), and the commands in the order that gives each state:
- * node1 `init --dry-run`, `init`; node2 the join init printed; `status` on each; node2 `doctor`;
- * node1 `token create`, `token list`, `hosts list`, `logs`; node2 `cleanup`. It rewrites every HOST_SAMPLES block and removes
+ * node1 `init --dry-run`, `doctor` broken (a CNI config first, IP forwarding off; mended after), `init`
+ * refused by preflight (NetworkOverlap), `init`; node2 the join init printed; `status` on each; node2
+ * `doctor`; node1 `token create`, `token list`, `hosts list`, `logs`, `ipam gc` (and `--yes`) with a
+ * stale host-local allocation, `status` with node2's flannel stopped (started again); node2 `cleanup`. It rewrites every HOST_SAMPLES block and removes
  * the hosts. Secrets are masked before anything is written: a token's secret half becomes
  * `<secret>`, and the run fails if any secret the hosts hold (token secrets, etcd passwords) is left.
  * Their output holds addresses, lease times and durations, so no test compares them with a fresh
  * run: run this again after changing what these commands print.
  */
-import { readFile, writeFile } from 'node:fs/promises';
-import { dirname, relative, resolve } from 'node:path';
+import { readFile, rm, utimes, writeFile } from 'node:fs/promises';
+import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Dockerode from 'dockerode';
 import { joinCommandOf, runCli, TEST_CNI_PLUGIN_FLAGS, TEST_FLANNEL_FLAGS, TEST_IMAGE_FLAGS } from '../test/_helpers/cli.js';
@@ -58,8 +60,30 @@ try {
     bodies.set(name, body.replace(TOKEN, '$1.<secret>'));
     return run;
   };
+  /** Several commands in one block: each as `sample` renders it, one fence around them all. */
+  const samples = async (name: string, runs: (() => Promise<unknown>)[]) => {
+    const parts: string[] = [];
+    for (const [i, run] of runs.entries()) {
+      await run();
+      const lines = (bodies.get(`${name}#${i}`) ?? '').split('\n');
+      bodies.delete(`${name}#${i}`);
+      parts.push(...lines.slice(i === 0 ? 0 : 1, i === runs.length - 1 ? lines.length : -1));
+    }
+    bodies.set(name, parts.join('\n'));
+  };
   const init = [...TEST_IMAGE_FLAGS, ...TEST_CNI_PLUGIN_FLAGS];
   await sample('init-dry-run', node1, ['init', '--dry-run', ...init]);
+  // doctor on the host about to init, broken two ways (a CNI config sorting first, IP forwarding off), then mended.
+  const otherConflist = join(node1.dirs.cniConfDir, '00-other.conflist');
+  await writeFile(otherConflist, '{ "cniVersion": "0.4.0", "name": "other", "plugins": [ { "type": "bridge", "bridge": "other0" } ] }\n');
+  const forward = (await node1.exec('sysctl', ['-n', 'net.ipv4.ip_forward'])).stdout.trim();
+  await node1.exec('sysctl', ['-w', 'net.ipv4.ip_forward=0']);
+  await sample('doctor-failed-checks', node1, ['doctor'], { allowed: [3] });
+  await rm(otherConflist);
+  await node1.exec('sysctl', ['-w', `net.ipv4.ip_forward=${forward === '' ? '1' : forward}`]);
+  // init refused by preflight: an overlay over the hosts' own segment.
+  const [a, b] = node1.address.split('.');
+  await sample('init-preflight-error', node1, ['init', '--network', `${a}.${b}.0.0/16`, ...init], { allowed: [3] });
   const initRun = await sample('init-plain', node1, ['init', ...init]);
   await sample('join-plain', node2, [...joinCommandOf(initRun.output), ...TEST_FLANNEL_FLAGS, ...TEST_CNI_PLUGIN_FLAGS]);
   await sample('status-init-host', node1, ['status'], { allowed: [0, 10] });
@@ -70,6 +94,22 @@ try {
   await sample('hosts-list', node1, ['hosts', 'list']);
   await sample('logs-json', node1, ['logs', 'flannel', '--tail', '1', '--json']);
   await sample('logs-tail', node1, ['logs', '--tail', '4']);
+  // ipam gc on the init host: host-local's allocation for a container that is gone, older than the grace period.
+  const vm = 'ignite-fedcba9876543210';
+  const add = await node1.exec('/usr/lib/cni/host-local', [], { env: { CNI_COMMAND: 'ADD', CNI_CONTAINERID: vm, CNI_NETNS: '/proc/self/ns/net', CNI_IFNAME: 'eth0', CNI_PATH: '/usr/lib/cni' }, input: JSON.stringify({ cniVersion: '0.4.0', name: 'cbr0', ipam: { type: 'host-local', subnet: '10.50.200.0/24' } }) });
+  if (add.code !== 0) throw new Error(`host-local ADD: ${add.stdout}${add.stderr}`);
+  const address = ((JSON.parse(add.stdout) as { ips: { address: string }[] }).ips[0]?.address ?? '').replace(/\/\d+$/, '');
+  const old = new Date(Date.now() - 10 * 60_000);
+  await utimes(join(node1.dirs.cniStateDir, 'networks', 'cbr0', address), old, old);
+  await samples('ipam-gc-stale', [
+    () => sample('ipam-gc-stale#0', node1, ['ipam', 'gc']),
+    () => sample('ipam-gc-stale#1', node1, ['ipam', 'gc', '--yes']),
+  ]);
+  // status on the init host with flannel stopped on the joined one; flannel started again after.
+  const flannel2 = node2.docker.getContainer('ignite-flannel');
+  await flannel2.stop();
+  await sample('status-unhealthy', node1, ['status'], { allowed: [10] });
+  await flannel2.start();
   for (const host of [node1, node2]) for (const secret of await secretsOf(host)) secrets.add(secret);
   await sample('cleanup-joined-host', node2, ['cleanup', '--yes']);
   await cli(node1, ['cleanup', '--yes', '--purge']);

@@ -58,6 +58,7 @@ export const SAMPLES: readonly Sample[] = [
 export const HOST_SAMPLES: readonly { name: string }[] = [
   'init-dry-run', 'init-plain', 'join-plain', 'status-init-host', 'status-joined-host', 'doctor-joined-host',
   'token-create', 'token-list', 'hosts-list', 'logs-json', 'logs-tail', 'cleanup-joined-host',
+  'doctor-failed-checks', 'init-preflight-error', 'ipam-gc-stale', 'status-unhealthy',
 ].map((name) => ({ name }));
 
 export interface Run {
