@@ -505,6 +505,11 @@ export class FakeNetwork implements HostNetwork {
   };
 }
 
+/** A udp lease of `publicIP` on `subnet` as etcd would list it (its raw value as flannel writes it); `extra` overrides. */
+export function testLease(subnet: string, publicIP: string, extra: Partial<Lease> = {}): Lease {
+  return { key: subnetToLeaseKey(subnet), subnet, publicIP, backendType: 'udp', reserved: false, raw: JSON.stringify({ PublicIP: publicIP, BackendType: 'udp' }), ...extra };
+}
+
 export const fakeKernel: HostKernel = {
   readProcValue: async () => undefined,
   readInterfaceMtu: async () => 1500,

@@ -1,4 +1,5 @@
 import test from 'ava';
+import { testLease } from '../_helpers/fakes.js';
 import { IgniteError } from '../../src/core/errors.js';
 import { checkFixedSubnet, fixedSubnetOf, parseFixedRecords, planReassert, renderFixedRecord, reservationValue, type FixedRecord } from '../../src/net/fixed-subnet.js';
 import type { Lease } from '../../src/net/lease.js';
@@ -6,15 +7,7 @@ import { buildNetworkConfig } from '../../src/net/network-config.js';
 
 const network = buildNetworkConfig({});
 const ME = '10.0.0.1';
-const lease = (subnet: string, publicIP: string, extra: Partial<Lease> = {}): Lease => ({
-  key: `/coreos.com/network/subnets/${subnet.replace('/', '-')}`,
-  subnet,
-  publicIP,
-  backendType: 'udp',
-  reserved: false,
-  raw: '',
-  ...extra,
-});
+const lease = testLease;
 const record = (subnet: string, publicIP: string, extra: Partial<FixedRecord> = {}): FixedRecord => ({ key: `/ignite-net/fixed/ip-${publicIP}`, subnet, publicIP, ...extra });
 const check = (subnet: string, more: { leases?: Lease[]; records?: FixedRecord[]; hostnames?: Map<string, string> } = {}): string =>
   checkFixedSubnet({ subnet, label: '--subnet', network, publicIP: ME, leases: more.leases ?? [], records: more.records ?? [], ...(more.hostnames ? { hostnames: more.hostnames } : {}) });

@@ -1,16 +1,9 @@
 import test from 'ava';
+import { testLease } from '../_helpers/fakes.js';
 import type { Lease } from '../../src/net/lease.js';
 import { flannelFlag, leaseExpiresBy, selectLeasesToRelease } from '../../src/net/lease-release.js';
 
-const lease = (subnet: string, publicIP: string, extra: Partial<Lease> = {}): Lease => ({
-  key: `/coreos.com/network/subnets/${subnet.replace('/', '-')}`,
-  subnet,
-  publicIP,
-  backendType: 'udp',
-  reserved: false,
-  raw: JSON.stringify({ PublicIP: publicIP, BackendType: 'udp' }),
-  ...extra,
-});
+const lease = testLease;
 
 const ME = '192.168.1.3';
 const leases = [lease('10.50.11.0/24', '192.168.1.2'), lease('10.50.31.0/24', ME), lease('10.50.40.0/24', '192.168.1.4')];

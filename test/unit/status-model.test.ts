@@ -1,4 +1,5 @@
 import test from 'ava';
+import { testLease } from '../_helpers/fakes.js';
 import type { Lease } from '../../src/net/lease.js';
 import { ExitCode } from '../../src/core/errors.js';
 import { INSECURE_OVERLAY } from '../../src/pki/facts.js';
@@ -8,17 +9,7 @@ import { buildStatusModel, exitCodeFor, formatTtl, type ContainerInput, type Sta
 const NOW = '2025-01-01T12:00:00.000Z';
 const CONFIG = { Network: '10.50.0.0/16', SubnetLen: 24, SubnetMin: '10.50.10.0', SubnetMax: '10.50.99.0', Backend: { Type: 'udp' as const, Port: 8285 } };
 
-const lease = (subnet: string, publicIP: string, extra: Partial<Lease> = {}): Lease => ({
-  key: `/coreos.com/network/subnets/${subnet.replace('/', '-')}`,
-  subnet,
-  publicIP,
-  backendType: 'udp',
-  reserved: false,
-  ttlSeconds: 86_000,
-  leaseId: 'abc',
-  raw: JSON.stringify({ PublicIP: publicIP, BackendType: 'udp' }),
-  ...extra,
-});
+const lease = (subnet: string, publicIP: string, extra: Partial<Lease> = {}): Lease => testLease(subnet, publicIP, { ttlSeconds: 86_000, leaseId: 'abc', ...extra });
 
 const container = (role: 'etcd' | 'flannel', extra: Partial<ContainerInput> = {}): ContainerInput => ({
   name: `ignite-${role}`,
