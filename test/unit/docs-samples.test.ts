@@ -1,13 +1,15 @@
 /**
  * The sample output in README.md and docs/*.md (the `<!-- sample: NAME -->` blocks) is what the CLI
  * prints now: each block equals a fresh run from src/ (scripts/docs-samples.ts rebuilds them with
- * `npx tsx scripts/docs-samples.ts`). Every sample is used somewhere, every block names a sample.
+ * `npx tsx scripts/docs-samples.ts`). Every sample is used somewhere, every block names a sample. The
+ * terminal samples' screen replay (scripts/terminal-screen.ts) is checked on hand-made bytes.
  */
 import { readFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import test from 'ava';
 import { HOST_SAMPLES, SAMPLES, cliRunner, docFiles, findBlocks, renderAll, renderSample, replaceBlocks } from '../../scripts/docs-samples.js';
+import { screenText } from '../../scripts/terminal-screen.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const bodies = renderAll(cliRunner([process.execPath, '--import', 'tsx', join(root, 'src', 'cli.ts')]));
@@ -50,4 +52,14 @@ test('replaceBlocks rewrites only the marked bodies; an unknown name is an error
   t.is(replaceBlocks(host, new Map([['help', 'x']])), host);
   t.is(renderSample({ name: 'y', args: ['status'], on: 'node2' }, { code: 0, output: 'ok\n' }), '```console\n[node2]$ sudo ignite-net status\nok\n```');
   t.is(renderSample({ name: 'x', args: ['--help'], lines: 2 }, { code: 0, output: '1\n2\n3\n' }), '```console\n$ ignite-net --help\n1\n2\n…\n```');
+});
+
+test('screenText keeps the screen as it ends: redrawn frames, colours and cursor moves gone, a wrapped line one line', (t) => {
+  // ink's way: a frame, then erase its lines (2K, cursor up) and draw the next; colours and a hidden cursor around.
+  const frames = '\x1b[?25l\x1b[36m⠋ Start etcd\x1b[39m\r\n\x1b[2K\x1b[1A\x1b[2K\x1b[G✔ Start etcd (5ms)\r\n\x1b[?25h';
+  t.is(screenText(frames, 80), '✔ Start etcd (5ms)');
+  // Auto-wrap: 12 characters on a 10-column screen are one line; CR overwrites; K erases to the end.
+  t.is(screenText('abcdefghijkl\r\nxyz\rX\r\nlong tail\x1b[5G\x1b[K', 10), 'abcdefghijkl\nXyz\nlong');
+  // An OSC (a window title) and CSI H are no text; H moves the cursor.
+  t.is(screenText('\x1b]0;title\x07one\r\ntwo\x1b[1;1HO', 80), 'One\ntwo');
 });
