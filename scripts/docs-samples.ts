@@ -14,7 +14,8 @@
  * that differs, and exits 1 if any does. test/unit/docs-samples.test.ts runs the same check from src/.
  *
  * SAMPLES are the runs that need no host (help, refused input): each reads and changes nothing, so
- * they run anywhere and take milliseconds. HOST_SAMPLES (init, join, status, doctor, token, hosts, logs, cleanup)
+ * they run anywhere and take milliseconds. HOST_SAMPLES (init, join, status, doctor, token, hosts, logs,
+ * cleanup, Ctrl-C, in a terminal)
  * need hosts: scripts/docs-samples-hosts.ts makes them on simulated hosts (root, Docker).
  */
 import { execFile } from 'node:child_process';
@@ -59,6 +60,7 @@ export const HOST_SAMPLES: readonly { name: string }[] = [
   'init-dry-run', 'init-plain', 'join-plain', 'status-init-host', 'status-joined-host', 'doctor-joined-host',
   'token-create', 'token-list', 'hosts-list', 'logs-json', 'logs-tail', 'cleanup-joined-host',
   'doctor-failed-checks', 'init-preflight-error', 'ipam-gc-stale', 'status-unhealthy',
+  'init-interrupted', 'status-terminal', 'cleanup-etcd-unreachable', 'init-terminal',
 ].map((name) => ({ name }));
 
 export interface Run {
