@@ -2,12 +2,13 @@ import type { EtcdStore } from '../adapters/etcd/store.js';
 import type { HostFiles } from '../adapters/services.js';
 import { formatUtcMinute } from '../core/duration.js';
 import { IgniteError } from '../core/errors.js';
+import { settled } from '../core/settled.js';
 import type { Step, StepIO } from '../core/step.js';
 import { CONTAINER_NAMES, ETCD_KEYS, ETCD_VOLUME } from '../defaults.js';
 import { subnetToLeaseKey } from '../net/cidr.js';
 import type { FixedRecord } from '../net/fixed-subnet.js';
 import type { Lease } from '../net/lease.js';
-import { leaseExpiresBy, planLeaseRelease, selectLeasesToRelease, type LeaseSelection, type ThisHost } from '../net/lease-release.js';
+import { leaseExpiresBy, planLeaseRelease, selectLeasesToRelease, type LeaseReleasePlan, type LeaseSelection, type ThisHost } from '../net/lease-release.js';
 import { leaseSubnet, parseSubnetEnv, subnetEnvPath, type SubnetEnv } from '../net/subnet-env.js';
 import { hostRecordKey } from '../pki/etcd-roles.js';
 import { pkiLayout } from '../pki/layout.js';
@@ -46,39 +47,35 @@ export const releaseLeaseStep: Step<CommandContext> = {
   id: 'lease',
   title: "Release this host's lease",
   async run(ctx, io) {
-    const known = ctx.cleanup;
-    const env = await readSubnetEnv(ctx.services.files, ctx.options.runDir);
-    const plan = planLeaseRelease({
-      ...(ctx.state ? { recorded: ctx.state } : {}),
-      ...(env ? { envSubnet: leaseSubnet(env) } : {}),
-      ...(known.flannelEtcdEndpoint ? { flannelEtcdEndpoint: known.flannelEtcdEndpoint } : {}),
-      ...(known.flannelPublicIP ? { flannelPublicIP: known.flannelPublicIP } : {}),
-      hadEtcdContainer: known.hadEtcdContainer,
-      dockerReachable: ctx.docker !== undefined,
-    });
+    const plan = await leasePlan(ctx);
     if (plan.kind === 'skip') return { detail: plan.detail };
     const { endpoint, host, isInitHost } = plan;
     const { subnet } = host;
 
     io.progress(`asking etcd at ${endpoint}`);
-    const store = await leaseClient(ctx, endpoint);
+    const { store, warmUp } = await leaseClient(ctx, endpoint);
     try {
-      const leases = await store.listLeases();
+      // The client's first call, made while flannel stopped: its error is this step's, as a first read's would be.
+      const early = await warmUp;
+      if (early !== undefined) throw early;
+      // Listed again now that flannel is gone; the fixed records and this host's user are read beside it.
+      const [leases, fixed, user] = await settled([store.listLeases(), fixedOfThisHost(ctx, store, host, io), hostUserOf(ctx)] as const);
       const selection = selectLeasesToRelease(leases, host);
-      const fixed = await fixedOfThisHost(ctx, store, host, io);
       const { release, keep } = await keepFixed(ctx, store, selection, fixed, endpoint);
       for (const { lease, why } of keep) {
         io.warn(`kept the lease ${lease.subnet || lease.key}: ${why}`);
         if (lease.reserved) ctx.left.push(`reservation ${lease.subnet} in etcd (no TTL, kept on purpose): delete ${lease.key} to free it`);
       }
+      // Independent keys: deleted side by side, reported in the listing's order.
+      const [deleted, record] = await settled([Promise.all(release.map((lease) => store.deleteLease(lease.key))), removeRecord(ctx, store, user)] as const);
       const released: string[] = [];
-      for (const lease of release) {
-        if (await store.deleteLease(lease.key)) {
-          released.push(lease.subnet);
-          ctx.removed.push(`lease ${lease.subnet} in etcd at ${endpoint}`);
-        }
-      }
-      const record = await removeRecord(ctx, store);
+      release.forEach((lease, i) => {
+        if (deleted[i] !== true) return;
+        released.push(lease.subnet);
+        ctx.removed.push(`lease ${lease.subnet} in etcd at ${endpoint}`);
+      });
+      if (record.removed !== undefined) ctx.removed.push(record.removed);
+      if (record.left !== undefined) ctx.left.push(record.left);
       const fixedNote = fixed.length === 0 ? '' : ctx.options.purge ? `; fixed subnet ${fixed.map((r) => r.subnet).join(', ')} freed (--purge)` : `; fixed subnet ${fixed.map((r) => r.subnet).join(', ')} kept for this host (--purge frees it)`;
       if (isInitHost) {
         const others = leases.filter((lease) => !release.includes(lease) && !keep.some((k) => k.lease === lease) && lease.publicIP !== '');
@@ -89,7 +86,7 @@ export const releaseLeaseStep: Step<CommandContext> = {
           );
         }
       }
-      return { detail: `${released.length > 0 ? `released ${released.join(', ')}` : 'no lease of this host in etcd'}${record}${fixedNote}` };
+      return { detail: `${released.length > 0 ? `released ${released.join(', ')}` : 'no lease of this host in etcd'}${record.note}${fixedNote}` };
     } catch (error) {
       // Not answering, or no longer letting this host in (revoked): the lease expires by itself either way.
       if (!(error instanceof IgniteError) || (error.kind !== 'etcd' && error.kind !== 'permission')) throw error;
@@ -121,18 +118,63 @@ export const releaseLeaseStep: Step<CommandContext> = {
   },
 };
 
+/** What the lease step will do, from what this run knows: the state file, subnet.env, flannel's container. */
+async function leasePlan(ctx: CommandContext): Promise<LeaseReleasePlan> {
+  const known = ctx.cleanup;
+  const env = await readSubnetEnv(ctx.services.files, ctx.options.runDir);
+  return planLeaseRelease({
+    ...(ctx.state ? { recorded: ctx.state } : {}),
+    ...(env ? { envSubnet: leaseSubnet(env) } : {}),
+    ...(known.flannelEtcdEndpoint ? { flannelEtcdEndpoint: known.flannelEtcdEndpoint } : {}),
+    ...(known.flannelPublicIP ? { flannelPublicIP: known.flannelPublicIP } : {}),
+    hadEtcdContainer: known.hadEtcdContainer,
+    dockerReachable: ctx.docker !== undefined,
+  });
+}
+
+const leaseTimeoutMs = (ctx: CommandContext): number => Math.min(ctx.options.timeoutMs, LEASE_ETCD_TIMEOUT_MS);
+
+async function openLeaseClient(ctx: CommandContext, endpoint: string): Promise<EtcdStore> {
+  const access = endpoint.startsWith('https:') ? await etcdAccess(ctx.services.files, ctx.options.stateDir) : {};
+  return ctx.services.etcd(endpoint, { timeoutMs: leaseTimeoutMs(ctx), ...access });
+}
+
 /**
- * The member check's client when it asked this etcd alone (the init host's own: the same endpoint,
- * the same credential from etcdAccess, the same per-call timeout), else a new one.
+ * The stop-flannel step, just before it stops flannel (dockerd's time, ~100 ms in which this thread only
+ * waits): opens the lease step's client and makes its first call, the lease list, so that connecting,
+ * the TLS handshake, authenticating and building etcd's message types happen side by side with the
+ * stop. Only reads: the step lists again once flannel is gone and changes etcd only then. The call's
+ * error is kept for the lease step, which reports it as it would its own first read's. Nothing is
+ * opened when the lease step would not ask etcd, or would take the member check's client.
  */
-async function leaseClient(ctx: CommandContext, endpoint: string): Promise<EtcdStore> {
+export async function prepareLeaseClient(ctx: CommandContext): Promise<void> {
+  try {
+    const plan = await leasePlan(ctx);
+    if (plan.kind === 'skip' || ctx.cleanup.etcdClient !== undefined) return;
+    const store = await openLeaseClient(ctx, plan.endpoint);
+    const warmUp = store.listLeases().then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    ctx.cleanup.etcdClient = { endpoints: [plan.endpoint], timeoutMs: leaseTimeoutMs(ctx), store, warmUp };
+  } catch {
+    // Whatever failed here fails again in the lease step, which reports it.
+  }
+}
+
+/**
+ * The client opened before: the member check's (the init host's own etcd: the same endpoint, the same
+ * credential from etcdAccess, the same per-call timeout) or prepareLeaseClient's, when it asks this
+ * etcd alone; else a new one.
+ */
+async function leaseClient(ctx: CommandContext, endpoint: string): Promise<{ store: EtcdStore; warmUp?: Promise<unknown> }> {
   const kept = ctx.cleanup.etcdClient;
   ctx.cleanup.etcdClient = undefined;
-  const timeoutMs = Math.min(ctx.options.timeoutMs, LEASE_ETCD_TIMEOUT_MS);
-  if (kept !== undefined && kept.endpoints.length === 1 && kept.endpoints[0] === endpoint && kept.timeoutMs === timeoutMs) return kept.store;
+  if (kept !== undefined && kept.endpoints.length === 1 && kept.endpoints[0] === endpoint && kept.timeoutMs === leaseTimeoutMs(ctx)) {
+    return { store: kept.store, ...(kept.warmUp ? { warmUp: kept.warmUp } : {}) };
+  }
   kept?.store.close();
-  const access = endpoint.startsWith('https:') ? await etcdAccess(ctx.services.files, ctx.options.stateDir) : {};
-  return ctx.services.etcd(endpoint, { timeoutMs, ...access });
+  return { store: await openLeaseClient(ctx, endpoint) };
 }
 
 /** This host's fixed-subnet records (net/fixed-subnet.ts): by its PublicIP, else by its recorded subnet. */
@@ -172,13 +214,16 @@ async function keepFixed(ctx: CommandContext, store: EtcdStore, selection: Lease
   return { release: [...selection.release, ...reservations], keep: selection.keep.filter(({ lease }) => !reservations.includes(lease)) };
 }
 
-/** This host's record of its flannel's endpoints (steps/host-record.ts), on a secure overlay; a note for the step's detail. */
-async function removeRecord(ctx: CommandContext, store: EtcdStore): Promise<string> {
-  const user = (await readHostIdentity(ctx.services.files, pkiLayout(ctx.options.stateDir)))?.username;
-  if (user === undefined) return '';
-  const outcome = await removeOwnHostRecord(store, user);
-  if (outcome === 'removed') ctx.removed.push(`this host's record ${hostRecordKey(user)} in etcd`);
-  if (outcome === 'not permitted') ctx.left.push(`this host's record ${hostRecordKey(user)} in etcd (its identity predates per-host roles): \`ignite-net hosts revoke <this host's address>\` on a control-plane host removes it`);
-  return outcome === 'removed' ? "; this host's record removed" : '';
-}
+const hostUserOf = async (ctx: CommandContext): Promise<string | undefined> => (await readHostIdentity(ctx.services.files, pkiLayout(ctx.options.stateDir)))?.username;
 
+/**
+ * This host's record of its flannel's endpoints (steps/host-record.ts), on a secure overlay: what to
+ * report (pushed by the caller, in order) and a note for the step's detail.
+ */
+async function removeRecord(ctx: CommandContext, store: EtcdStore, user: string | undefined): Promise<{ note: string; removed?: string; left?: string }> {
+  if (user === undefined) return { note: '' };
+  const outcome = await removeOwnHostRecord(store, user);
+  if (outcome === 'removed') return { note: "; this host's record removed", removed: `this host's record ${hostRecordKey(user)} in etcd` };
+  if (outcome === 'not permitted') return { note: '', left: `this host's record ${hostRecordKey(user)} in etcd (its identity predates per-host roles): \`ignite-net hosts revoke <this host's address>\` on a control-plane host removes it` };
+  return { note: '' };
+}

@@ -3,6 +3,7 @@ import type { DockerClient } from '../adapters/docker/client.js';
 import type { IptablesFamily } from '../adapters/ip-tools.js';
 import { DEFAULT_CONFLIST_VARS, isOurConflist, renderConflist } from '../cni/conflist.js';
 import { IgniteError } from '../core/errors.js';
+import { settled } from '../core/settled.js';
 import type { Step, StepIO } from '../core/step.js';
 import { CNI_FILES, CONTAINER_NAMES, ETCD_VOLUME } from '../defaults.js';
 import { selectOverlayDevices } from '../net/flannel-devices.js';
@@ -11,7 +12,7 @@ import { FLANNEL_TABLES, parseIptablesListing, planChainRemoval } from '../net/i
 import { flannelFlag } from '../net/lease-release.js';
 import { subnetEnvPath } from '../net/subnet-env.js';
 import { cniPaths } from './cni.js';
-import { readSubnetEnv } from './cleanup-lease.js';
+import { prepareLeaseClient, readSubnetEnv } from './cleanup-lease.js';
 import { STOP_TIMEOUT_SEC } from './containers.js';
 import type { CommandContext } from './context.js';
 
@@ -81,6 +82,10 @@ export const stopFlannelStep: Step<CommandContext> = {
         if (endpoint) known.flannelEtcdEndpoint = endpoint;
         if (publicIP) known.flannelPublicIP = publicIP;
       }
+    }
+    // The lease step's etcd client connects while flannel stops (reads only; cleanup-lease.ts).
+    if (flannels.length > 0) await prepareLeaseClient(ctx);
+    for (const container of flannels) {
       io.progress(`stopping ${container.name}`);
       await docker.stopAndRemove(container.id, STOP_TIMEOUT_SEC);
       ctx.removed.push(`container ${container.name}`);
@@ -116,25 +121,26 @@ export const removeDevicesStep: Step<CommandContext> = {
   title: "Remove flannel's devices and routes",
   async run(ctx, io) {
     const { listLinks, deleteLink } = ctx.services.network;
-    const links = await listLinks();
+    // The iptables step's reads go out now, beside this step's (flannel is stopped: nothing changes them).
+    prefetchIptables(ctx);
+    const [links, overlay] = await Promise.all([listLinks(), overlayNetwork(ctx)]);
     if (links === undefined) {
       io.warn("iproute2 (`ip`) is not installed: flannel's devices were not checked", 'Install iproute2 and run cleanup again, or reboot.');
       ctx.left.push("flannel's devices (flannel0, flannel.<VNI>, cni0) if any: iproute2 is missing");
       return { detail: 'ip not installed; skipped' };
     }
     // Deleting a device takes its routes, ARP and FDB entries (vxlan's) with it; host-gw's routes
-    // via the other hosts are on the host's own interface and go one by one.
-    const routes = await removeFlannelRoutes(ctx, io);
-    const overlay = await overlayNetwork(ctx);
+    // via the other hosts are on the host's own interface and go one by one. Routes and devices are
+    // independent, so they go side by side (each a call of `ip`), reported in order.
     const { remove, keep } = selectOverlayDevices(links, overlay);
+    for (const device of remove) io.progress(`deleting ${device.name} (${device.why})`);
+    const [routes, deleted] = await settled([removeFlannelRoutes(ctx, io), Promise.all(remove.map((device) => deleteLink(device.name)))] as const);
     const removed: string[] = [];
-    for (const device of remove) {
-      io.progress(`deleting ${device.name} (${device.why})`);
-      if (await deleteLink(device.name)) {
-        removed.push(device.name);
-        ctx.removed.push(`device ${device.name} (${device.why})`);
-      }
-    }
+    remove.forEach((device, i) => {
+      if (deleted[i] !== true) return;
+      removed.push(device.name);
+      ctx.removed.push(`device ${device.name} (${device.why})`);
+    });
     for (const device of keep) {
       io.warn(`kept ${device.name}: ${device.why}`);
       ctx.left.push(`device ${device.name}: ${device.why}`);
@@ -144,13 +150,16 @@ export const removeDevicesStep: Step<CommandContext> = {
   },
 };
 
-/** host-gw's routes to the other hosts' subnets (net/flannel-routes.ts says which); returns them. */
+/**
+ * host-gw's routes to the other hosts' subnets (net/flannel-routes.ts says which); returns them. Its
+ * entries in ctx.removed come first, as when routes went before devices.
+ */
 async function removeFlannelRoutes(ctx: CommandContext, io: StepIO): Promise<string[]> {
   const { readRoutes, deleteRoute } = ctx.services.network;
-  const overlay = await overlayNetwork(ctx);
+  const [overlay, routes] = await Promise.all([overlayNetwork(ctx), readRoutes()]);
   const subnetLen = ctx.state?.network.SubnetLen ?? ctx.network.SubnetLen;
   const done: string[] = [];
-  for (const route of selectFlannelRoutes(await readRoutes(), overlay, subnetLen)) {
+  for (const route of selectFlannelRoutes(routes, overlay, subnetLen)) {
     const text = `${route.destination} via ${route.gateway ?? '?'} dev ${route.iface}`;
     io.progress(`deleting route ${text}`);
     if (route.gateway !== undefined && (await deleteRoute(route.destination, route.gateway, route.iface))) {
@@ -161,17 +170,38 @@ async function removeFlannelRoutes(ctx: CommandContext, io: StepIO): Promise<str
   return done;
 }
 
+const IPTABLES_FAMILIES = ['iptables', 'ip6tables'] as const satisfies readonly IptablesFamily[];
+
+type TableListings = Map<string, string | undefined>;
+
+/** Every table of flannel's, of both tools, listed side by side (reads: `-S`). */
+async function listFlannelTables(ctx: CommandContext): Promise<TableListings> {
+  const pairs = IPTABLES_FAMILIES.flatMap((family) => FLANNEL_TABLES.map((table) => [family, table] as const));
+  const listed = await Promise.all(pairs.map(([family, table]) => ctx.services.network.listTable(family, table)));
+  return new Map(pairs.map(([family, table], i) => [`${family} ${table}`, listed[i]]));
+}
+
+/** Starts the iptables step's listings early (the devices step calls it); a failure is that step's. */
+function prefetchIptables(ctx: CommandContext): void {
+  if (ctx.cleanup.iptablesListings !== undefined) return;
+  const listings = listFlannelTables(ctx);
+  listings.catch(() => undefined); // awaited, and reported, by the iptables step
+  ctx.cleanup.iptablesListings = listings;
+}
+
 /** FLANNEL-POSTRTG and FLANNEL-FWD and the rules jumping to them, in iptables and ip6tables; nothing else. */
 export const removeIptablesStep: Step<CommandContext> = {
   id: 'iptables',
   title: "Remove flannel's iptables chains",
   async run(ctx, io) {
-    const { listTable, iptables } = ctx.services.network;
+    const { iptables } = ctx.services.network;
+    const listings = await (ctx.cleanup.iptablesListings ?? listFlannelTables(ctx));
+    ctx.cleanup.iptablesListings = undefined;
     const done: string[] = [];
     let iptablesMissing = false;
-    for (const family of ['iptables', 'ip6tables'] as const satisfies readonly IptablesFamily[]) {
+    for (const family of IPTABLES_FAMILIES) {
       for (const table of FLANNEL_TABLES) {
-        const listing = await listTable(family, table);
+        const listing = listings.get(`${family} ${table}`);
         if (listing === undefined) {
           if (family === 'iptables') iptablesMissing = true;
           break; // tool missing: no table of it to look at

@@ -123,9 +123,12 @@ export interface CleanupFacts {
   memberRemoved?: boolean;
   /**
    * The member check's credentialed client, which answered: the lease step takes it when it asks the
-   * same etcd (the init host's own), instead of connecting and authenticating again.
+   * same etcd (the init host's own), instead of connecting and authenticating again; or the lease
+   * step's own, opened while flannel stopped, with its first call's outcome (undefined, or its error).
    */
-  etcdClient?: { endpoints: readonly string[]; timeoutMs: number; store: EtcdStore };
+  etcdClient?: { endpoints: readonly string[]; timeoutMs: number; store: EtcdStore; warmUp?: Promise<unknown> };
+  /** The iptables step's table listings (`<tool> <table>` → `-S` output), started by the devices step. */
+  iptablesListings?: Promise<Map<string, string | undefined>>;
 }
 
 /** What cleanup's member check found: the member to remove and through which members, or why there is none. */
