@@ -1,5 +1,6 @@
 import type { EtcdAuth } from '../adapters/etcd/auth.js';
-import type { EtcdAdmin } from '../adapters/etcd/admin.js';
+import type { AuthOutcome, EnsureOutcome, EtcdAdmin } from '../adapters/etcd/admin.js';
+import { settled } from '../core/settled.js';
 import type { HostFiles } from '../adapters/services.js';
 import { IgniteError } from '../core/errors.js';
 import type { Step } from '../core/step.js';
@@ -7,7 +8,7 @@ import { hostRole, hostUser, ROOT_USER } from '../pki/etcd-roles.js';
 import { ETCD_SERVER_NAME, pkiLayout, SECRET_MODE, type PkiLayout } from '../pki/layout.js';
 import { newPassword, newToken } from '../pki/token.js';
 import { required, type CommandContext } from './context.js';
-import { convertedNote, convertHostRoles, ensureHostRole } from './host-record.js';
+import { convertedNote, convertSurveyed, ensureHostRole, surveyHostRoles, withOwnIdentity, type HostRolesSurvey } from './host-record.js';
 import { writeAllWithUndo, writeWithUndo, type FileWrite } from './pki.js';
 
 /** The root credential init keeps on this host (0600, never mounted), made on the first run. */
@@ -60,15 +61,21 @@ export const authStep: Step<CommandContext> = {
     if (root.made && ctx.etcdVolumeCreated === true) await writeWithUndo(files, io, layout.rootCredential, rootText, SECRET_MODE);
     else if (root.made) await files.writeFileAtomic(layout.rootCredential, rootText, SECRET_MODE);
     const admin: EtcdAdmin = ctx.services.etcdAdmin(required(ctx.etcdEndpoint, 'etcd endpoint'), { timeoutMs: 5_000, tls: { caPem: security.caPem, serverName: ETCD_SERVER_NAME } });
-    const enabled = await admin.enableAuth(root.auth.password);
-    const identity = (await readHostIdentity(files, layout)) ?? { username: hostUser(newToken().id), password: newPassword() };
-    // This host's own role (docs/ha.md): flannel's permissions and its record; older identities are converted.
-    const role = await ensureHostRole(admin, identity.username);
-    if (role === 'created') await io.changed({ title: `remove etcd role ${hostRole(identity.username)}`, run: async () => void (await admin.deleteRole(hostRole(identity.username))) });
-    const user = await admin.ensureUser(identity.username, identity.password, [hostRole(identity.username)]);
-    if (user === 'created') await io.changed({ title: `remove etcd user ${identity.username}`, run: async () => void (await admin.deleteUser(identity.username)) });
-    await writeHostIdentity(files, io, layout, identity);
-    const converted = await convertHostRoles(admin);
+    const [enabled, kept] = await settled<[AuthOutcome, EtcdAuth | undefined]>([admin.enableAuth(root.auth.password), readHostIdentity(files, layout)]);
+    const identity = kept ?? { username: hostUser(newToken().id), password: newPassword() };
+    // This host's own role (docs/ha.md): flannel's permissions and its record; then older identities are
+    // converted (and every host role brought up to date). The other identities' roles are read beside
+    // this host's own (two round trips fewer); what is changed, in the order it was before.
+    const own = async (): Promise<[EnsureOutcome, EnsureOutcome]> => {
+      const role = await ensureHostRole(admin, identity.username);
+      if (role === 'created') await io.changed({ title: `remove etcd role ${hostRole(identity.username)}`, run: async () => void (await admin.deleteRole(hostRole(identity.username))) });
+      const user = await admin.ensureUser(identity.username, identity.password, [hostRole(identity.username)]);
+      if (user === 'created') await io.changed({ title: `remove etcd user ${identity.username}`, run: async () => void (await admin.deleteUser(identity.username)) });
+      await writeHostIdentity(files, io, layout, identity);
+      return [role, user];
+    };
+    const [[role, user], survey] = await settled<[[EnsureOutcome, EnsureOutcome], HostRolesSurvey]>([own(), surveyHostRoles(admin, identity.username)]);
+    const converted = await convertSurveyed(admin, withOwnIdentity(survey, identity.username));
     ctx.store?.close();
     ctx.store = admin;
     ctx.admin = admin;

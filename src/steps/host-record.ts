@@ -23,14 +23,34 @@ export async function ensureHostRole(admin: EtcdAdmin, user: string, options?: E
  * how many were converted; idempotent.
  */
 export async function convertHostRoles(admin: EtcdAdmin): Promise<number> {
-  let converted = 0;
-  const users = (await admin.listUsers()).filter((u) => u.startsWith(hostUser('')));
+  return convertSurveyed(admin, await surveyHostRoles(admin));
+}
+
+/** Every host identity with its roles (undefined: gone since the list), sorted by name. */
+export type HostRolesSurvey = readonly (readonly [user: string, roles: readonly string[] | undefined])[];
+
+/**
+ * convertHostRoles' reads. `except`: a user the caller is making itself while this reads (init's own:
+ * its roles may be half-granted), left out; add it with withOwnIdentity once it is made.
+ */
+export async function surveyHostRoles(admin: EtcdAdmin, except?: string): Promise<HostRolesSurvey> {
+  const users = (await admin.listUsers()).filter((u) => u.startsWith(hostUser('')) && u !== except);
   // One round trip for all the reads (init again reads every host's roles; most need nothing).
   const rolesOf = await Promise.all(users.map((user) => admin.userRoles(user)));
+  return users.map((user, i) => [user, rolesOf[i]] as const);
+}
+
+/** The survey with a user just made with its own role alone, in its place by name. */
+export function withOwnIdentity(survey: HostRolesSurvey, user: string): HostRolesSurvey {
+  return [...survey.filter(([name]) => name !== user), [user, [hostRole(user)]] as const].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
+/** convertHostRoles' changes, from its reads. */
+export async function convertSurveyed(admin: EtcdAdmin, survey: HostRolesSurvey): Promise<number> {
+  let converted = 0;
   // A role of its own made by an older ignite-net lacks later grants (the fixed-subnet records): brought up to date.
   const current: Promise<unknown>[] = [];
-  for (const [i, user] of users.entries()) {
-    const roles = rolesOf[i];
+  for (const [user, roles] of survey) {
     if (roles === undefined) continue;
     if (roles.length === 1 && roles[0] === hostRole(user)) {
       current.push(ensureHostRole(admin, user));

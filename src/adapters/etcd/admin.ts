@@ -166,12 +166,14 @@ class Admin extends Store implements EtcdAdmin {
         await this.setRoles(name, [], roles);
         return 'created';
       }
-      const existing = await this.roles(this.client, name);
+      // The user's roles and whether the password works, asked at once (a round trip fewer; a user that
+      // does not exist fails the password check, whose answer is then not needed).
+      const [existing, works] = await settled<[string[] | undefined, boolean]>([this.roles(this.client, name), this.passwordWorks(name, password)]);
       let changed = false;
       if (existing === undefined) {
         // Another admin created it since: make it what was asked for.
         if (!(await this.addUser(name, password))) return this.ensureUser(name, password, roles);
-      } else if (!(await this.passwordWorks(name, password))) {
+      } else if (!works) {
         // Only when it differs: a new password ends the sessions the user has open.
         await this.client.auth.userChangePassword({ name, password });
         changed = true;
