@@ -1,5 +1,5 @@
 import type { EtcdAuth } from '../adapters/etcd/auth.js';
-import type { EtcdMembers } from '../adapters/etcd/members.js';
+import type { EtcdMember, EtcdMembers } from '../adapters/etcd/members.js';
 import type { HostFiles } from '../adapters/services.js';
 import { IgniteError } from '../core/errors.js';
 import type { Step } from '../core/step.js';
@@ -55,18 +55,28 @@ export function peerMembers(ctx: CommandContext, endpoint?: string): EtcdMembers
  * flannel with ctx.etcdEndpoint as it is.
  */
 export async function readMembers(ctx: CommandContext, timeoutMs: number): Promise<void> {
+  useMembers(ctx, await listMembers(ctx, timeoutMs));
+}
+
+/** readMembers' read: the member list, or undefined when etcd does not answer it (never throws). */
+export async function listMembers(ctx: CommandContext, timeoutMs: number): Promise<EtcdMember[] | undefined> {
   const endpoint = required(ctx.etcdEndpoint, 'etcd endpoint');
   const tls = ctx.security ? { tls: { caPem: ctx.security.caPem, serverName: ETCD_SERVER_NAME } } : {};
   let members: EtcdMembers | undefined;
   try {
     members = ctx.services.etcdMembers(endpoint, { timeoutMs, ...tls });
-    ctx.members = await members.list();
+    return await members.list();
   } catch {
-    ctx.members = undefined;
+    return undefined;
   } finally {
     members?.close();
   }
-  const endpoints = flannelEndpoints(ctx.members ?? []);
+}
+
+/** readMembers' use of what listMembers read. */
+export function useMembers(ctx: CommandContext, members: EtcdMember[] | undefined): void {
+  ctx.members = members;
+  const endpoints = flannelEndpoints(members ?? []);
   if (endpoints.length > 1) ctx.flannelEndpoints = endpoints;
 }
 
