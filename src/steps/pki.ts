@@ -4,6 +4,7 @@ import { createCa, createSelfSignedClient, issueCert, type CertAndKey } from '..
 import { CERT_WARN_DAYS } from '../pki/facts.js';
 import { caPin, certProblem } from '../pki/inspect.js';
 import { ETCD_SERVER_NAME, pkiLayout, SECRET_DIR_MODE, SECRET_MODE } from '../pki/layout.js';
+import { settled } from '../core/settled.js';
 import { required, type CommandContext } from './context.js';
 
 /** A member certificate is issued again this long before it expires (status warns at the same mark). */
@@ -111,23 +112,27 @@ export const pkiStep: Step<CommandContext> = {
       if ((await files.ensureDir(dir, SECRET_DIR_MODE)) === 'created') await io.changed({ title: `remove ${dir}`, run: async () => void (await files.removeTree(dir)) });
     }
 
-    let ca = await readPair(files, layout.caCert, layout.caKey);
-    if (!ca) {
-      io.progress('making the overlay CA');
-      ca = await createCa('ignite-net overlay CA', { now });
-      await writeAllWithUndo(files, io, [
-        { path: layout.caKey, content: ca.keyPem, mode: SECRET_MODE },
-        { path: layout.caCert, content: ca.certPem, mode: 0o644 },
-      ]);
-      done.push('new CA');
-    }
-    const signer = ca;
+    // flannel's throwaway pair depends on nothing else: made beside the CA and etcd's certificate.
+    const makeClient = async (): Promise<CertAndKey | undefined> =>
+      (await readPair(files, layout.flannelTls.cert, layout.flannelTls.key)) === undefined ? createSelfSignedClient('ignite-net flannel', { now }) : undefined;
+    const makeCaAndMember = async (): Promise<{ ca: CertAndKey; made: boolean; member: Awaited<ReturnType<typeof memberCertificate>> }> => {
+      let ca = await readPair(files, layout.caCert, layout.caKey);
+      const made = ca === undefined;
+      if (!ca) {
+        io.progress('making the overlay CA');
+        ca = await createCa('ignite-net overlay CA', { now });
+        // Written before etcd's certificate is made, as a dry run lists them (its changes in this order).
+        await writeAllWithUndo(files, io, [
+          { path: layout.caKey, content: ca.keyPem, mode: SECRET_MODE },
+          { path: layout.caCert, content: ca.certPem, mode: 0o644 },
+        ]);
+      }
+      return { ca, made, member: await memberCertificate(ctx, io, ca, now) };
+    };
+    // The client pair's key generation and signing fill the CA writes' waits for the disk.
+    const [{ ca, made, member }, client] = await settled<[Awaited<ReturnType<typeof makeCaAndMember>>, CertAndKey | undefined]>([makeCaAndMember(), makeClient()]);
     const writes: FileWrite[] = [];
-    // etcd's certificate and flannel's throwaway pair do not depend on each other: made side by side.
-    const [member, client] = await Promise.all([
-      memberCertificate(ctx, io, signer, now),
-      (async () => ((await readPair(files, layout.flannelTls.cert, layout.flannelTls.key)) === undefined ? createSelfSignedClient('ignite-net flannel', { now }) : undefined))(),
-    ]);
+    if (made) done.push('new CA');
     if (member) {
       writes.push(...member.writes);
       done.push(member.note);
