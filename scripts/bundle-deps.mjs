@@ -266,30 +266,34 @@ const DESCRIPTORS = ${JSON.stringify(descriptors)};
 const ENTRIES = ${JSON.stringify(entries)};
 const SERVICES = ${JSON.stringify(services)};
 
-// What protobufjs generates with new Function at run time, generated here at build time from the
-// same protobufjs (precompiledCoders in scripts/bundle-deps.mjs): each message type's constructor
+// What protobufjs generates at run time, generated here at build time by the same protobufjs
+// (precompiledCoders in scripts/bundle-deps.mjs), as source text: each message type's constructor
 // (protobufjs makes every type's while resolving the root), and the encoder, decoder, verifier and
-// converters of each type a service's messages reach (made at a type's first use, by setup).
+// converters of each type a service's messages reach (made at a type's first use, by setup). Text,
+// compiled as protobufjs compiles it: code here would be parsed on every start, also for the
+// types a command never uses.
 const CTORS = {
 ${ctors}
 };
 const CODERS = {
 ${coders}
 };
+// As @protobufjs/codegen finishes a function: "return <source>", with the scope as parameters.
+const compiled = (source, scope) => Function(...Object.keys(scope), "return " + source)(...Object.values(scope));
 const CTOR = Object.getOwnPropertyDescriptor(Type.prototype, "ctor");
 function ctor() {
-  return this._ctor || (this.ctor = CTORS[this.fullName]());
+  return this._ctor || (this.ctor = Function("return " + CTORS[this.fullName])());
 }
-// Type.prototype.setup with the generated code taken from CODERS.
+// Type.prototype.setup, with the generated code taken from CODERS.
 function setup() {
   const types = [];
   for (let i = 0; i < this.fieldsArray.length; ++i) types.push(this._fieldsArray[i].resolve().resolvedType);
-  const coders = CODERS[this.fullName](Writer, Reader, types, util);
-  this.encode = coders.encode;
-  this.decode = coders.decode;
-  this.verify = coders.verify;
-  this.fromObject = coders.fromObject;
-  this.toObject = coders.toObject;
+  const [encode, decode, verify, fromObject, toObject] = CODERS[this.fullName];
+  this.encode = compiled(encode, { Writer, types, util });
+  this.decode = compiled(decode, { Reader, types, util });
+  this.verify = compiled(verify, { types, util });
+  this.fromObject = compiled(fromObject, { types, util });
+  this.toObject = compiled(toObject, { types, util });
   const wrapper = wrappers[this.fullName];
   if (wrapper) {
     const originalThis = Object.create(this);
@@ -396,18 +400,21 @@ function messageTypes(protobuf, namespace, out = [], kind = protobuf.Type) {
 
 /**
  * The code protobufjs (`protobuf`, the protobufjs/light the bundle loads) would generate at run time
- * with new Function for the root of `rootJson`, as source: per message type, its constructor
- * (Type.generateConstructor, called with no scope) and a factory of its encoder, decoder, verifier,
- * fromObject and toObject taking the scope Type.prototype.setup gives them (Writer, Reader, types,
- * util). Made from a root built as the run time builds it (fromJSON of the same JSON, resolveAll),
- * so each function's text is the one protobufjs would make there; test/unit/build-deps.test.ts
- * checks that, type by type. Saves every etcd command ~20–50 ms of code generation and compiling.
+ * for the root of `rootJson`, as source text (JSON string literals, for the generated module): per
+ * message type, its constructor (Type.generateConstructor), and for each type a service's messages
+ * reach, its encoder, decoder, verifier, fromObject and toObject. Made from a root built as the run
+ * time builds it (fromJSON of the same JSON, resolveAll), so each text is the one protobufjs would
+ * make there; test/unit/build-deps.test.ts checks that, type by type. The run time still compiles
+ * each function a command uses, as protobufjs does (new Function, with the same scope): what this
+ * saves is the generation (walking the reflection, formatting the text). Kept as text, not code in
+ * the bundle: as code, V8 parsed all of it (~0.5 MB) on every start, for types a command never uses,
+ * which cost as much as it saved.
  */
 export function precompiledCoders(protobuf, rootJson) {
   const root = protobuf.Root.fromJSON(JSON.parse(rootJson));
   root.resolveAll();
-  // Coders only for what a service's messages reach (the rest, descriptor.proto's and gogoproto's
-  // option types, never go on the wire): with every type's, the module was ~390 KB of code.
+  // Coders only for what a service's messages reach: the rest (descriptor.proto's and gogoproto's
+  // option types) never go on the wire, and keep protobufjs' own setup.
   const reached = new Set();
   const reach = (type) => {
     if (reached.has(type)) return;
@@ -424,14 +431,10 @@ export function precompiledCoders(protobuf, rootJson) {
   const coders = [];
   for (const type of messageTypes(protobuf, root)) {
     const name = JSON.stringify(type.fullName);
-    ctors.push(`  ${name}: () => ${protobuf.Type.generateConstructor(type).toString()},`);
-    if (reached.has(type)) coders.push(`  ${name}: (Writer, Reader, types, util) => ({
-    encode: ${protobuf.encoder(type).toString()},
-    decode: ${protobuf.decoder(type).toString()},
-    verify: ${protobuf.verifier(type).toString()},
-    fromObject: ${protobuf.converter.fromObject(type).toString()},
-    toObject: ${protobuf.converter.toObject(type).toString()},
-  }),`);
+    ctors.push(`  ${name}: ${JSON.stringify(protobuf.Type.generateConstructor(type).toString())},`);
+    if (!reached.has(type)) continue;
+    const sources = [protobuf.encoder(type), protobuf.decoder(type), protobuf.verifier(type), protobuf.converter.fromObject(type), protobuf.converter.toObject(type)];
+    coders.push(`  ${name}: ${JSON.stringify(sources.map((gen) => gen.toString()))},`);
   }
   return { ctors: ctors.join('\n'), coders: coders.join('\n') };
 }
