@@ -61,15 +61,17 @@ export const authStep: Step<CommandContext> = {
     if (root.made && ctx.etcdVolumeCreated === true) await writeWithUndo(files, io, layout.rootCredential, rootText, SECRET_MODE);
     else if (root.made) await files.writeFileAtomic(layout.rootCredential, rootText, SECRET_MODE);
     const admin: EtcdAdmin = ctx.services.etcdAdmin(required(ctx.etcdEndpoint, 'etcd endpoint'), { timeoutMs: 5_000, tls: { caPem: security.caPem, serverName: ETCD_SERVER_NAME } });
-    const [enabled, kept] = await settled<[AuthOutcome, EtcdAuth | undefined]>([admin.enableAuth(root.auth.password), readHostIdentity(files, layout)]);
+    const [enabled, kept] = await settled<[AuthOutcome, EtcdAuth | undefined]>([admin.enableAuth(root.auth.password, { newData: ctx.etcdVolumeCreated === true }), readHostIdentity(files, layout)]);
     const identity = kept ?? { username: hostUser(newToken().id), password: newPassword() };
     // This host's own role (docs/ha.md): flannel's permissions and its record; then older identities are
     // converted (and every host role brought up to date). The other identities' roles are read beside
     // this host's own (two round trips fewer); what is changed, in the order it was before.
+    // A new identity's name was made at random just now: its role and user are added without a lookup first.
+    const fresh = { fresh: kept === undefined };
     const own = async (): Promise<[EnsureOutcome, EnsureOutcome]> => {
-      const role = await ensureHostRole(admin, identity.username);
+      const role = await ensureHostRole(admin, identity.username, fresh);
       if (role === 'created') await io.changed({ title: `remove etcd role ${hostRole(identity.username)}`, run: async () => void (await admin.deleteRole(hostRole(identity.username))) });
-      const user = await admin.ensureUser(identity.username, identity.password, [hostRole(identity.username)]);
+      const user = await admin.ensureUser(identity.username, identity.password, [hostRole(identity.username)], fresh);
       if (user === 'created') await io.changed({ title: `remove etcd user ${identity.username}`, run: async () => void (await admin.deleteUser(identity.username)) });
       await writeHostIdentity(files, io, layout, identity);
       return [role, user];
