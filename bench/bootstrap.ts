@@ -2,7 +2,7 @@
  * Bootstrap benchmark (issue 13): two simulated hosts from nothing to a verified overlay, the product
  * against the raw container floor, interleaved in one run.
  *
- *   npm run build && sudo flock /tmp/ignite-heavy.lock npx tsx bench/bootstrap.ts [--rounds 5] [--trace] [--cli <other dist/cli.js>] [--versus <other dist/cli.js>]
+ *   npm run build && sudo flock /tmp/ignite-heavy.lock npx tsx bench/bootstrap.ts [--rounds 5] [--trace] [--cli <other dist/cli.js>] [--versus <other dist/cli.js>] [--sudo-env]
  *
  * Needs what the e2e tests need (root, dockerd, the test images: scripts/test-setup.sh). Two hosts are
  * made as the tests make them (test/_helpers/hosts.ts), then, alternately, N rounds of
@@ -38,7 +38,11 @@ import { createHosts, type SimHost } from '../test/_helpers/hosts.js';
 import { ensureTestImages, REPO_ROOT, TEST_ETCD_IMAGE, TEST_FLANNEL_IMAGE } from '../test/_helpers/images.js';
 import type { FloorConfig } from './bootstrap-floor.js';
 
-const { values } = parseArgs({ options: { rounds: { type: 'string', default: '5' }, trace: { type: 'boolean', default: false }, cli: { type: 'string' }, versus: { type: 'string' } } });
+const { values } = parseArgs({ options: { rounds: { type: 'string', default: '5' }, trace: { type: 'boolean', default: false }, cli: { type: 'string' }, versus: { type: 'string' }, 'sudo-env': { type: 'boolean', default: false } } });
+// --sudo-env: the product's commands run without NODE_EXTRA_CA_CERTS, as `sudo ignite-net` runs on a
+// real host (sudo's env_reset drops it). Node 20 loads that bundle before running any JS: where it
+// names the system's CA bundle, ~45 ms of every process (`--version` 91 → 45 ms on this VM).
+const commandEnv = { CI: 'true', NO_COLOR: '1', ...(values['sudo-env'] ? { NODE_EXTRA_CA_CERTS: undefined } : {}) };
 // --cli <dist/cli.js of another build>: the same benchmark for it; --versus <another>: both builds, round by
 // round (what a change bought, on a machine whose load moves from minute to minute).
 const cliPath = values.cli ?? CLI;
@@ -65,7 +69,7 @@ const fmt = (ms: number): string => `${Math.round(ms)}`.padStart(5);
 /** One CLI run inside a host, timed from spawn to exit, under /usr/bin/time for its peak RSS; its --json events parsed. */
 async function cli(host: SimHost, args: string[], build = cliPath): Promise<{ ms: number; rssMb: number; events: RunEvent[] }> {
   const started = performance.now();
-  const r = await host.exec('/usr/bin/time', ['-f', 'BENCH_MAXRSS_KB=%M', process.execPath, build, ...args, '--json', '--timeout', '40s'], { timeoutMs: 120_000, env: { CI: 'true', NO_COLOR: '1' } });
+  const r = await host.exec('/usr/bin/time', ['-f', 'BENCH_MAXRSS_KB=%M', process.execPath, build, ...args, '--json', '--timeout', '40s'], { timeoutMs: 120_000, env: commandEnv });
   const ms = performance.now() - started;
   if (r.code !== 0) throw new Error(`${host.name}: ignite-net ${args[0]} exited ${r.code}\n${r.stdout}\n${r.stderr}`);
   const events = r.stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as RunEvent);
