@@ -60,8 +60,16 @@ export async function readMembers(ctx: CommandContext, timeoutMs: number): Promi
 
 /** readMembers' read: the member list, or undefined when etcd does not answer it (never throws). */
 export async function listMembers(ctx: CommandContext, timeoutMs: number): Promise<EtcdMember[] | undefined> {
-  const endpoint = required(ctx.etcdEndpoint, 'etcd endpoint');
-  const tls = ctx.security ? { tls: { caPem: ctx.security.caPem, serverName: ETCD_SERVER_NAME } } : {};
+  return listMembersAt(ctx, required(ctx.etcdEndpoint, 'etcd endpoint'), ctx.security?.caPem, timeoutMs);
+}
+
+/** readMembers at this endpoint, verified against this CA (none: plain HTTP); for join's peer step. */
+export async function readMembersAt(ctx: CommandContext, endpoint: string, caPem: string | undefined, timeoutMs: number): Promise<void> {
+  useMembers(ctx, await listMembersAt(ctx, endpoint, caPem, timeoutMs));
+}
+
+async function listMembersAt(ctx: CommandContext, endpoint: string, caPem: string | undefined, timeoutMs: number): Promise<EtcdMember[] | undefined> {
+  const tls = caPem !== undefined ? { tls: { caPem, serverName: ETCD_SERVER_NAME } } : {};
   let members: EtcdMembers | undefined;
   try {
     members = ctx.services.etcdMembers(endpoint, { timeoutMs, ...tls });

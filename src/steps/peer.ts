@@ -7,7 +7,7 @@ import { udpRejectionWaitMs } from '../net/udp-wait.js';
 import { diffNetworkConfig, parseNetworkConfig, validateNetworkConfig, type NetworkConfig } from '../net/network-config.js';
 import type { PresentedCa } from '../adapters/tls-probe.js';
 import { required, type CommandContext } from './context.js';
-import { openControlPlane, readMembers } from './control-plane.js';
+import { openControlPlane, readMembersAt } from './control-plane.js';
 import { secureAccess } from './peer-secure.js';
 import { warnInsecure } from './state.js';
 import { backendUdpPort } from '../net/backend.js';
@@ -26,22 +26,37 @@ export const peerStep: Step<CommandContext> = {
   async run(ctx, io) {
     const host = ctx.options.host ?? (await askForHost(io));
     await resolvePeer(ctx, host);
+    const timeoutMs = Math.min(PROBE_TIMEOUT_MS, ctx.options.timeoutMs);
+    // The member list needs no credential and never fails: read as soon as the CA is known, beside the
+    // token's and the identity's calls (a control-plane join reads it as root instead).
+    let members: Promise<void> | undefined;
+    const onCa = ctx.options.controlPlane ? undefined : (endpoint: string, caPem?: string): void => void (members = readMembersAt(ctx, endpoint, caPem, timeoutMs));
     await refuseInitHost(ctx);
-    const { endpoint, rttMs } = await reachPeerEtcd(ctx, io);
+    const { endpoint, rttMs, pinged } = await connectPeerEtcd(ctx, io, onCa);
     let network: NetworkConfig;
     if (ctx.options.controlPlane) {
-      await openControlPlane(ctx, Math.min(PROBE_TIMEOUT_MS, ctx.options.timeoutMs));
+      await pinged;
+      await openControlPlane(ctx, timeoutMs);
       network = await readPeerNetworkConfig(ctx, io);
     } else {
-      // The member list needs no credential and never fails: read beside the config.
-      [network] = await Promise.all([readPeerNetworkConfig(ctx, io), readMembers(ctx, Math.min(PROBE_TIMEOUT_MS, ctx.options.timeoutMs))]);
+      // The config is read beside the ping; the ping's failure is the one reported, as when it came first.
+      const [ping, config] = await Promise.allSettled([pinged, readPeerNetworkConfig(ctx, io)]);
+      if (ping.status === 'rejected') throw ping.reason;
+      if (config.status === 'rejected') throw config.reason;
+      network = config.value;
     }
-    // The UDP probe waits up to ten round trips for a rejection: it runs while advertise and
-    // preflight do, which change nothing; preflight collects its verdict before any step that does.
+    // The UDP probe waits up to ten round trips for a rejection (net/udp-wait.ts): it runs while the
+    // member list, advertise and preflight do, which change nothing; preflight collects its verdict
+    // before any step that does.
     ctx.peerBackend = probePeerBackendPort(ctx, rttMs).then(
       (note) => ({ note }),
       (error: unknown) => ({ error }),
     );
+    await members;
+    // The identity step's flannel client certificate (none kept from an earlier join) needs the x509
+    // code (~40–70 ms of evaluation, on this thread): it loads now, beside the probe and preflight's
+    // Docker calls, instead of inside a later step (adapters/probes.ts: the verdict is not lost to it).
+    if (ctx.joining !== undefined && !(await ctx.services.files.exists(pkiLayout(ctx.options.stateDir).flannelTls.key))) preloadCertificates();
     return { detail: `etcd v3 at ${endpoint} (${formatDuration(rttMs)}), ${network.Network}, ${probeNote(network)}` };
   },
 };
@@ -50,9 +65,6 @@ export const peerStep: Step<CommandContext> = {
 export async function collectPeerBackendVerdict(ctx: CommandContext, io: StepIO): Promise<void> {
   if (ctx.peerBackend === undefined) return;
   const started = ctx.services.clock.now();
-  // Idle until the verdict: the identity step's flannel client certificate (none kept from an earlier
-  // join) needs the x509 code, which loads meanwhile (adapters/probes.ts: the verdict is not lost to it).
-  if (ctx.joining !== undefined && !(await ctx.services.files.exists(pkiLayout(ctx.options.stateDir).flannelTls.key))) preloadCertificates();
   const verdict = await ctx.peerBackend;
   ctx.peerBackend = undefined;
   if ('error' in verdict) throw verdict.error;
@@ -99,29 +111,49 @@ export async function refuseInitHost(ctx: CommandContext): Promise<void> {
 
 /** 2379/tcp reachable and etcd answering over v3; sets ctx.store and ctx.etcdEndpoint. */
 export async function reachPeerEtcd(ctx: CommandContext, io: StepIO): Promise<{ endpoint: string; rttMs: number }> {
+  const { endpoint, rttMs, pinged } = await connectPeerEtcd(ctx, io);
+  await pinged;
+  return { endpoint, rttMs };
+}
+
+/**
+ * reachPeerEtcd up to the ping, which it returns running (the caller may read beside it). The TCP
+ * probe and the TLS probe for the CA go out together: the TCP probe's failure is the one reported.
+ * `onCa` hears the endpoint (and the CA it presented, before the pin is checked) as soon as they are known.
+ */
+async function connectPeerEtcd(ctx: CommandContext, io: StepIO, onCa?: (endpoint: string, caPem?: string) => void): Promise<{ endpoint: string; rttMs: number; pinged: Promise<void> }> {
   const { host, address } = required(ctx.peer, 'peer');
   const peerTimeout = Math.min(PROBE_TIMEOUT_MS, ctx.options.timeoutMs);
   io.progress(`connecting to ${host}:${PORTS.etcdClient}/tcp`);
-  const tcp = await ctx.services.probes.tcpProbe(address, PORTS.etcdClient, peerTimeout);
+  const [tcp, presented] = await Promise.all([
+    ctx.services.probes.tcpProbe(address, PORTS.etcdClient, peerTimeout),
+    ctx.services.probes
+      .fetchPresentedCa(address, PORTS.etcdClient, peerTimeout)
+      .catch((error: unknown): PresentedCa | Error => (error instanceof Error ? error : new Error(String(error)))),
+  ] as const);
   if (!tcp.ok) {
     throw new IgniteError('peer', `cannot reach etcd at ${host}:${PORTS.etcdClient}/tcp (${tcp.reason})`, {
       hint: `Is ${host} initialised (\`ignite-net init\`) and is ${PORTS.etcdClient}/tcp open between the hosts?`,
     });
   }
-  const presented: PresentedCa | Error = await ctx.services.probes
-    .fetchPresentedCa(address, PORTS.etcdClient, peerTimeout)
-    .catch((error: unknown) => (error instanceof Error ? error : new Error(String(error))));
+  const tlsOn = !(presented instanceof Error);
+  onCa?.(etcdEndpoint(address, PORTS.etcdClient, tlsOn ? 'https' : 'http'), tlsOn ? presented.caPem : undefined);
   const access = await secureAccess(ctx, presented, peerTimeout);
   if (access === undefined && ctx.options.command === 'join') warnInsecure(ctx, io);
   const endpoint = etcdEndpoint(address, PORTS.etcdClient, access ? 'https' : 'http');
   const store = ctx.services.etcd(endpoint, { timeoutMs: peerTimeout, ...access });
   ctx.store = store;
   ctx.etcdEndpoint = endpoint;
-  await store.ping().catch((error: unknown) => {
-    // Without a credential (doctor), an etcd that wants one for Status too has still answered.
-    if (!(ctx.peerAccess === 'anonymous' && error instanceof IgniteError && error.kind === 'permission')) throw error;
-  });
-  return { endpoint, rttMs: tcp.rttMs };
+  const pinged = store.ping().then(
+    () => undefined,
+    (error: unknown) => {
+      // Without a credential (doctor), an etcd that wants one for Status too has still answered.
+      if (!(ctx.peerAccess === 'anonymous' && error instanceof IgniteError && error.kind === 'permission')) throw error;
+    },
+  );
+  // Awaited by the caller; a failure the caller does not get to (an earlier one is thrown) is not unhandled.
+  pinged.catch(() => undefined);
+  return { endpoint, rttMs: tcp.rttMs, pinged };
 }
 
 /** The peer's network config, present and valid; it becomes this run's (ctx.network). */
