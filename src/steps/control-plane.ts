@@ -1,5 +1,6 @@
 import type { EtcdAuth } from '../adapters/etcd/auth.js';
 import type { EtcdMember, EtcdMembers } from '../adapters/etcd/members.js';
+import type { EtcdStore } from '../adapters/etcd/store.js';
 import type { HostFiles } from '../adapters/services.js';
 import { IgniteError } from '../core/errors.js';
 import type { Step } from '../core/step.js';
@@ -58,8 +59,12 @@ export async function readMembers(ctx: CommandContext, timeoutMs: number): Promi
   useMembers(ctx, await listMembers(ctx, timeoutMs));
 }
 
-/** readMembers' read: the member list, or undefined when etcd does not answer it (never throws). */
-export async function listMembers(ctx: CommandContext, timeoutMs: number): Promise<EtcdMember[] | undefined> {
+/**
+ * readMembers' read: the member list, or undefined when etcd does not answer it (never throws); over
+ * `over`'s connection when given (a store of ctx.etcdEndpoint that can), else a client of its own.
+ */
+export async function listMembers(ctx: CommandContext, timeoutMs: number, over?: EtcdStore): Promise<EtcdMember[] | undefined> {
+  if (over?.listMembers) return over.listMembers().catch(() => undefined);
   return listMembersAt(ctx, required(ctx.etcdEndpoint, 'etcd endpoint'), ctx.security?.caPem, timeoutMs);
 }
 

@@ -8,7 +8,7 @@ import { FIRST_MEMBER_NAME } from '../ha/members.js';
 import { etcdEndpoint } from '../net/host-arg.js';
 import { ETCD_SERVER_NAME, pkiLayout } from '../pki/layout.js';
 import { required, type CommandContext } from './context.js';
-import { listMembers, readMembers, useMembers } from './control-plane.js';
+import { listMembers, useMembers } from './control-plane.js';
 import { inspectManaged, removeForeignNamed, STOP_TIMEOUT_SEC } from './containers.js';
 import { imageFor } from './images.js';
 
@@ -64,9 +64,9 @@ export const etcdStep: Step<CommandContext> = {
     // A renewed certificate is read at start only: etcd must start again to serve it.
     if (existing && existing.running && specMatches(spec, existing) && (!tls || ctx.unchanged.has('pki'))) {
       const store = ctx.services.etcd(endpoint, storeOptions);
-      // The member list asked beside the readiness check (a running etcd answers both at once); used
-      // only once etcd is ready, else dropped: the new container's list is read after its start.
-      const members = member ? undefined : listMembers(ctx, 5_000);
+      // The member list asked beside the readiness check, over its connection (a running etcd answers
+      // both at once); used only once etcd is ready, else dropped: the new container's is read after its start.
+      const members = member ? undefined : listMembers(ctx, 5_000, store);
       try {
         await store.waitUntilReady(Math.min(ctx.options.timeoutMs, 10_000), io.signal);
         keepStore(store);
@@ -110,7 +110,7 @@ export const etcdStep: Step<CommandContext> = {
       });
     }
     // Init again on a host of several members: its flannel gets every member too.
-    if (!member) await readMembers(ctx, 5_000);
+    if (!member) useMembers(ctx, await listMembers(ctx, 5_000, store));
     return { detail: endpoint };
   },
 };

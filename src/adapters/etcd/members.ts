@@ -99,7 +99,8 @@ const toDecimal = (hex: string): string => {
   return BigInt(`0x${hex}`).toString();
 };
 
-function toMember(m: IMember): EtcdMember {
+/** etcd's member as ignite-net's (store.ts reads the list over its own client with it too). */
+export function toMember(m: IMember): EtcdMember {
   return { id: toHex(m.ID), name: m.name ?? '', peerUrls: [...(m.peerURLs ?? [])], clientUrls: [...(m.clientURLs ?? [])], isLearner: m.isLearner === true };
 }
 

@@ -11,6 +11,7 @@ import { parseCidr, subnetToLeaseKey } from '../../net/cidr.js';
 import { hasLease, leaseIdHex, toLease, type KnownTtl, type Lease, type LeaseRead } from '../../net/lease.js';
 import { connectClient, normalizeEndpoints, type ConnectOptions } from './connect.js';
 import { EtcdUnreachableError, toIgniteError, unreachableHint } from './errors.js';
+import { toMember, type EtcdMember } from './members.js';
 
 export interface EtcdStoreOptions extends ConnectOptions {
   /** flanneld's `--etcd-prefix`; default `/coreos.com/network`. */
@@ -88,6 +89,11 @@ export interface EtcdStore {
    * 'expired' when that lease has run out meanwhile (etcd would have deleted the key by now anyway).
    */
   putBack(key: string, taken: TakenKey): Promise<'restored' | 'expired'>;
+  /**
+   * Every member, learners included (as EtcdMembers.list), over this store's own connection: a caller
+   * that has one open needs no second TLS connection for it. Optional: a stand-in store may lack it.
+   */
+  listMembers?(): Promise<EtcdMember[]>;
   /** Idempotent; the store is unusable afterwards. */
   close(): void;
 }
@@ -324,6 +330,10 @@ export class Store implements EtcdStore {
         throw error;
       }
     });
+  }
+
+  async listMembers(): Promise<EtcdMember[]> {
+    return this.call(async () => (await this.client.cluster.memberList({})).members.map(toMember));
   }
 
   close(): void {
