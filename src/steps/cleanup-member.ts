@@ -72,6 +72,11 @@ export const memberCheckStep: Step<CommandContext> = {
     const endpoints = [...new Set([state.etcdEndpoint, ...(state.flannelEndpoints ?? [])])];
     const timeoutMs = Math.min(ctx.options.timeoutMs, MEMBER_TIMEOUT_MS);
     let members: MemberWithStatus[] | IgniteError;
+    // On an init host (no other member was ever added: it is the last voter) the other hosts' leases are
+    // read beside the member list, and dropped (their client closed) if the list says otherwise.
+    let leasesWanted = true;
+    const early = state.controlPlane === undefined ? countOtherLeases(ctx, endpoints, access, timeoutMs, state.advertiseAddress, () => leasesWanted) : undefined;
+    early?.catch(() => undefined); // awaited below when wanted; else it closes its own client
     // Listing and Status need no credential (a learner refuses one).
     const client = ctx.services.etcdMembers(endpoints, { timeoutMs, ...(access.tls ? { tls: access.tls } : {}) });
     try {
@@ -83,6 +88,7 @@ export const memberCheckStep: Step<CommandContext> = {
       client.close();
     }
     if (members instanceof IgniteError) {
+      leasesWanted = false;
       const refusal: Refusal = {
         reason: `etcd's member list could not be read (${members.message}), so this host's member cannot be removed from it`,
         hint: "Start etcd again (`ignite-net status` says what is wrong), or pass --force to remove it anyway: the member then stays in etcd's list until it is removed on a host that has quorum.",
@@ -94,7 +100,8 @@ export const memberCheckStep: Step<CommandContext> = {
     }
     // The leases matter only for the last voting member; without quorum their read would wait out the timeout.
     const lastVoter = members.filter(({ member }) => !member.isLearner).length <= 1;
-    const otherLeases = lastVoter ? await countOtherLeases(ctx, endpoints, access, timeoutMs, state.advertiseAddress) : 0;
+    leasesWanted = lastVoter;
+    const otherLeases = lastVoter ? await (early ?? countOtherLeases(ctx, endpoints, access, timeoutMs, state.advertiseAddress, () => true)) : 0;
     const { plan, refusal } = planMemberRemoval({ address: state.advertiseAddress, members, otherLeases });
     if (refusal && !ctx.options.force) throw new IgniteError('conflict', `cleanup refused: ${refusal.reason}`, { hint: refusal.hint });
     return record(ctx, refusal ? { ...plan, forced: refusal } : plan, io);
@@ -117,11 +124,19 @@ function record(ctx: CommandContext, plan: MemberPlan, io: StepIO, unread?: stri
   }
 }
 
-/** Other hosts' renewable leases; unknown (etcd not read) counts as none: the member checks stand alone then. */
-async function countOtherLeases(ctx: CommandContext, endpoints: string[], access: Awaited<ReturnType<typeof etcdAccess>>, timeoutMs: number, address: string): Promise<number> {
+/**
+ * Other hosts' renewable leases; unknown (etcd not read) counts as none: the member checks stand alone
+ * then. `wanted`, asked once the reads are done: false when the check no longer needs them (read
+ * ahead of the member list), and the client is closed instead of kept.
+ */
+async function countOtherLeases(ctx: CommandContext, endpoints: string[], access: Awaited<ReturnType<typeof etcdAccess>>, timeoutMs: number, address: string, wanted: () => boolean): Promise<number> {
   const store = ctx.services.etcd(endpoints, { timeoutMs, ...access });
   try {
     const [leases, revoked] = await Promise.all([store.listLeases(), store.getPrefix(revokedKey('')).catch(() => new Map<string, string>())]);
+    if (!wanted()) {
+      store.close();
+      return 0;
+    }
     const gone = new Set([...revoked.values()].map(parseRevokedRecord).flatMap((r) => (r ? [`${r.address} ${r.subnet}`] : [])));
     // It answered: kept for the lease step (steps/cleanup-lease.ts), which closes it; else the command's end does.
     ctx.cleanup.etcdClient = { endpoints, timeoutMs, store };

@@ -14,7 +14,7 @@ import { subnetEnvPath } from '../net/subnet-env.js';
 import { cniPaths } from './cni.js';
 import { prepareLeaseClient, readSubnetEnv } from './cleanup-lease.js';
 import { STOP_TIMEOUT_SEC } from './containers.js';
-import type { CommandContext } from './context.js';
+import { required, type CommandContext } from './context.js';
 
 /**
  * cleanup, in the order that keeps every step possible: flannel stops first (a live flannel exits
@@ -90,6 +90,9 @@ export const stopFlannelStep: Step<CommandContext> = {
       await docker.stopAndRemove(container.id, STOP_TIMEOUT_SEC);
       ctx.removed.push(`container ${container.name}`);
     }
+    // No flannel runs now to change them: what it left on the host is read while the lease (etcd's
+    // calls) and etcd's container go, for the devices and iptables steps.
+    prefetchLeftovers(ctx);
     return { detail: flannels.length === 0 ? 'no flannel container' : `removed ${flannels.map((c) => c.name).join(', ')}` };
   },
 };
@@ -120,10 +123,11 @@ export const removeDevicesStep: Step<CommandContext> = {
   id: 'devices',
   title: "Remove flannel's devices and routes",
   async run(ctx, io) {
-    const { listLinks, deleteLink } = ctx.services.network;
-    // The iptables step's reads go out now, beside this step's (flannel is stopped: nothing changes them).
-    prefetchIptables(ctx);
-    const [links, overlay] = await Promise.all([listLinks(), overlayNetwork(ctx)]);
+    const { deleteLink } = ctx.services.network;
+    // The iptables step's reads go out now at the latest, beside this step's (no flannel to change them).
+    prefetchLeftovers(ctx);
+    const [links, overlay] = await Promise.all([required(ctx.cleanup.links, 'links'), overlayNetwork(ctx)]);
+    ctx.cleanup.links = undefined;
     if (links === undefined) {
       io.warn("iproute2 (`ip`) is not installed: flannel's devices were not checked", 'Install iproute2 and run cleanup again, or reboot.');
       ctx.left.push("flannel's devices (flannel0, flannel.<VNI>, cni0) if any: iproute2 is missing");
@@ -181,12 +185,20 @@ async function listFlannelTables(ctx: CommandContext): Promise<TableListings> {
   return new Map(pairs.map(([family, table], i) => [`${family} ${table}`, listed[i]]));
 }
 
-/** Starts the iptables step's listings early (the devices step calls it); a failure is that step's. */
-function prefetchIptables(ctx: CommandContext): void {
-  if (ctx.cleanup.iptablesListings !== undefined) return;
-  const listings = listFlannelTables(ctx);
-  listings.catch(() => undefined); // awaited, and reported, by the iptables step
-  ctx.cleanup.iptablesListings = listings;
+/**
+ * Starts the devices step's and the iptables step's reads (`ip`, `<tool> -S`), once flannel is stopped;
+ * a failure is reported by the step that reads it.
+ */
+function prefetchLeftovers(ctx: CommandContext): void {
+  const known = ctx.cleanup;
+  if (known.links === undefined) {
+    known.links = ctx.services.network.listLinks();
+    known.links.catch(() => undefined);
+  }
+  if (known.iptablesListings === undefined) {
+    known.iptablesListings = listFlannelTables(ctx);
+    known.iptablesListings.catch(() => undefined);
+  }
 }
 
 /** FLANNEL-POSTRTG and FLANNEL-FWD and the rules jumping to them, in iptables and ip6tables; nothing else. */

@@ -8,6 +8,7 @@ import type { EtcdStore } from '../adapters/etcd/store.js';
 import type { Services } from '../adapters/services.js';
 import type { HostState } from '../adapters/state.js';
 import type { IgniteFinding } from '../cni/ignite-config.js';
+import type { IpLinkJson } from '../net/flannel-devices.js';
 import type { IpamGcOutcome } from '../cni/ipam-gc-report.js';
 import type { InstalledPlugin } from '../cni/plugins.js';
 import type { NetworkConfig } from '../net/network-config.js';
@@ -127,7 +128,12 @@ export interface CleanupFacts {
    * step's own, opened while flannel stopped, with its first call's outcome (undefined, or its error).
    */
   etcdClient?: { endpoints: readonly string[]; timeoutMs: number; store: EtcdStore; warmUp?: Promise<unknown> };
-  /** The iptables step's table listings (`<tool> <table>` → `-S` output), started by the devices step. */
+  /**
+   * Read once flannel is stopped (steps/cleanup.ts prefetchLeftovers), for the devices step: the
+   * host's devices (undefined inside: no iproute2); for the iptables step: its tables' listings
+   * (`<tool> <table>` → `-S` output).
+   */
+  links?: Promise<IpLinkJson[] | undefined>;
   iptablesListings?: Promise<Map<string, string | undefined>>;
 }
 
