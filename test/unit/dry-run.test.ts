@@ -4,6 +4,7 @@
  * container does is told it cannot be observed. Against the fakes (test/_helpers/fakes.ts).
  */
 import test from 'ava';
+import { DryRunLedger } from '../../src/adapters/dry-run/ledger.js';
 import { dryRunServices } from '../../src/adapters/dry-run/services.js';
 import { flannelSpec } from '../../src/adapters/container-specs.js';
 import { parseArgs } from '../../src/args.js';
@@ -16,6 +17,7 @@ import { CONTAINER_NAMES, ETCD_VOLUME } from '../../src/defaults.js';
 import { subnetEnvPath } from '../../src/net/subnet-env.js';
 import type { CommandContext } from '../../src/steps/context.js';
 import { flannelStep } from '../../src/steps/flannel.js';
+import { writeAllWithUndo } from '../../src/steps/pki.js';
 import { createPlainReporter } from '../../src/ui/plain-reporter.js';
 import { fakeServices } from '../_helpers/fakes.js';
 import { stepHarness } from '../_helpers/step-harness.js';
@@ -191,4 +193,42 @@ test('--dry-run on a command that has none: one line naming the commands that do
   const error = t.throws(() => parseArgs(['status', '--dry-run'], {}));
   t.is(error?.message, '--dry-run is not an option of status (it is for init, join, cleanup)');
   t.regex((error as { hint?: string } | undefined)?.hint ?? '', /ignite-net status --help/);
+});
+
+test('changes are listed in the order their calls were made, not the order their reads came back: the same dry run lists the same, run after run', async (t) => {
+  const host = fakeServices();
+  // The first file's reads come back last.
+  const slow = '/var/lib/ignite-net/pki/ca.key';
+  const { readIfExists, exists } = host.services.files;
+  const later = <T>(path: string, value: Promise<T>): Promise<T> => (path === slow ? new Promise((resolve) => setTimeout(() => resolve(value), 30)) : value);
+  host.services.files.readIfExists = (path) => later(path, readIfExists(path));
+  host.services.files.exists = (path) => later(path, exists(path));
+  const dry = dryRunServices(host.services);
+  const { io } = stepHarness(['init']);
+  await writeAllWithUndo(dry.files, io, [
+    { path: slow, content: 'KEY', mode: 0o600 },
+    { path: '/var/lib/ignite-net/pki/ca.pem', content: 'CERT', mode: 0o644 },
+  ]);
+  t.deepEqual(whats(dry.dryRun.changes), ['write /var/lib/ignite-net/pki/ca.key (mode 0600, 3 B)', 'write /var/lib/ignite-net/pki/ca.pem (mode 0644, 4 B)']);
+});
+
+test('the ledger: a call that records late keeps its place; a change recorded meanwhile waits behind it; a call inside a call takes the outer place; a failed call gives up its place', async (t) => {
+  const ledger = new DryRunLedger();
+  const heard: string[] = [];
+  ledger.listen((c) => heard.push(c.what));
+  const late = ledger.inOrder(async () => {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    ledger.record('etcd', 'first call');
+    ledger.inOrder(() => ledger.record('etcd', 'inside the first call'));
+  });
+  const failed = ledger.inOrder(async () => {
+    await Promise.resolve();
+    throw new Error('refused');
+  });
+  ledger.record('file', 'recorded meanwhile');
+  t.deepEqual(heard, [], 'nothing is handed on while the first call is open');
+  await late;
+  await t.throwsAsync(failed, { message: 'refused' });
+  t.deepEqual(heard, ['first call', 'inside the first call', 'recorded meanwhile']);
+  t.deepEqual(whats(ledger.changes), heard);
 });

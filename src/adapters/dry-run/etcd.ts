@@ -157,8 +157,9 @@ export function recordingAdmin(real: EtcdAdmin, ledger: DryRunLedger, fresh: boo
       roles.set(name, false);
       return true;
     },
-    async ensureUser(name, _password, wanted) {
-      const before = await rolesOf(name);
+    async ensureUser(name, _password, wanted, options) {
+      // A fresh name is not looked up, as the real call does not look it up.
+      const before = options?.fresh === true ? users.get(name) ?? undefined : await rolesOf(name);
       const same = before !== undefined && before.join(',') === [...wanted].sort().join(',');
       ledger.record('etcd', `${before === undefined ? 'create etcd user' : 'make sure of the password and roles of etcd user'} ${name} (roles ${wanted.join(', ') || 'none'}; password not shown)`);
       users.set(name, [...wanted].sort());

@@ -31,23 +31,24 @@ function recordingWaiter(real: Waiter, ledger: DryRunLedger): Waiter {
 export function dryRunServices(real: Services): Services & { dryRun: DryRunLedger } {
   const ledger = new DryRunLedger();
   const overlay = new FileOverlay();
-  const files = recordingFiles(real.files, ledger, overlay);
+  // Each recorder's calls through ledger.ordered: changes listed in the order the calls were made.
+  const files = ledger.ordered(recordingFiles(real.files, ledger, overlay));
   let docker: Promise<ReturnType<typeof recordingDocker>> | undefined;
   return {
-    docker: () => (docker ??= real.docker().then((client) => recordingDocker(client, ledger))).catch((error: unknown) => {
+    docker: () => (docker ??= real.docker().then((client) => ledger.ordered(recordingDocker(client, ledger)))).catch((error: unknown) => {
       docker = undefined;
       throw error;
     }),
-    etcd: (endpoints, options) => recordingStore(real.etcd(endpoints, options), ledger, isNewEtcd(ledger, endpoints)),
-    etcdAdmin: (endpoints, options) => recordingAdmin(real.etcdAdmin(endpoints, options), ledger, isNewEtcd(ledger, endpoints)),
-    etcdMembers: (endpoints, options) => recordingMembers(real.etcdMembers(endpoints, options), ledger, isNewEtcd(ledger, endpoints)),
+    etcd: (endpoints, options) => ledger.ordered(recordingStore(real.etcd(endpoints, options), ledger, isNewEtcd(ledger, endpoints))),
+    etcdAdmin: (endpoints, options) => ledger.ordered(recordingAdmin(real.etcdAdmin(endpoints, options), ledger, isNewEtcd(ledger, endpoints))),
+    etcdMembers: (endpoints, options) => ledger.ordered(recordingMembers(real.etcdMembers(endpoints, options), ledger, isNewEtcd(ledger, endpoints))),
     files,
-    cniBinaries: recordingCniBinaries(real.cniBinaries, ledger, overlay, files),
-    network: recordingNetwork(real.network, ledger),
-    ipam: recordingIpam(real.ipam, ledger),
+    cniBinaries: ledger.ordered(recordingCniBinaries(real.cniBinaries, ledger, overlay, files)),
+    network: ledger.ordered(recordingNetwork(real.network, ledger)),
+    ipam: ledger.ordered(recordingIpam(real.ipam, ledger)),
     kernel: real.kernel,
     probes: real.probes,
-    state: recordingState(real.state, ledger),
+    state: ledger.ordered(recordingState(real.state, ledger)),
     clock: real.clock,
     waiter: recordingWaiter(real.waiter, ledger),
     dryRun: ledger,
