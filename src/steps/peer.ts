@@ -117,25 +117,26 @@ export async function reachPeerEtcd(ctx: CommandContext, io: StepIO): Promise<{ 
 }
 
 /**
- * reachPeerEtcd up to the ping, which it returns running (the caller may read beside it). The TCP
- * probe and the TLS probe for the CA go out together: the TCP probe's failure is the one reported.
+ * reachPeerEtcd up to the ping, which it returns running (the caller may read beside it): the TCP
+ * probe, then the TLS probe for the CA.
  * `onCa` hears the endpoint (and the CA it presented, before the pin is checked) as soon as they are known.
  */
 async function connectPeerEtcd(ctx: CommandContext, io: StepIO, onCa?: (endpoint: string, caPem?: string) => void): Promise<{ endpoint: string; rttMs: number; pinged: Promise<void> }> {
   const { host, address } = required(ctx.peer, 'peer');
   const peerTimeout = Math.min(PROBE_TIMEOUT_MS, ctx.options.timeoutMs);
   io.progress(`connecting to ${host}:${PORTS.etcdClient}/tcp`);
-  const [tcp, presented] = await Promise.all([
-    ctx.services.probes.tcpProbe(address, PORTS.etcdClient, peerTimeout),
-    ctx.services.probes
-      .fetchPresentedCa(address, PORTS.etcdClient, peerTimeout)
-      .catch((error: unknown): PresentedCa | Error => (error instanceof Error ? error : new Error(String(error)))),
-  ] as const);
+  // The TCP probe alone first: its round trip bounds the UDP wait (net/udp-wait.ts), and beside the
+  // TLS probe it took in this process's first TLS use (Node parses its root store then, ~20–30 ms),
+  // which made the wait ten times that. One round trip more, on a path that is a LAN.
+  const tcp = await ctx.services.probes.tcpProbe(address, PORTS.etcdClient, peerTimeout);
   if (!tcp.ok) {
     throw new IgniteError('peer', `cannot reach etcd at ${host}:${PORTS.etcdClient}/tcp (${tcp.reason})`, {
       hint: `Is ${host} initialised (\`ignite-net init\`) and is ${PORTS.etcdClient}/tcp open between the hosts?`,
     });
   }
+  const presented = await ctx.services.probes
+    .fetchPresentedCa(address, PORTS.etcdClient, peerTimeout)
+    .catch((error: unknown): PresentedCa | Error => (error instanceof Error ? error : new Error(String(error))));
   const tlsOn = !(presented instanceof Error);
   onCa?.(etcdEndpoint(address, PORTS.etcdClient, tlsOn ? 'https' : 'http'), tlsOn ? presented.caPem : undefined);
   const access = await secureAccess(ctx, presented, peerTimeout);
