@@ -19,6 +19,12 @@
  * One untimed round of each goes first. It prints each round, the medians, the ratio (goal ≤ 1.15),
  * the other goals and the per-step medians of both; --trace prints every event of each round with
  * its time since the command's first.
+ *
+ * etcd's first election is raft's, not ours: a new single-member etcd becomes leader a randomised
+ * 1–11 heartbeats after its start (0.1–1.1 s here), the same for the floor and the product (same
+ * spec), and it swings a 5-round median by hundreds of ms. So each round also reads it off etcd's own
+ * log (container StartedAt → "became leader") on both sides and prints the ratio with it taken out
+ * of both: what the product adds, without the daemon's dice.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
@@ -141,9 +147,23 @@ function floorWorker(host: SimHost, config: FloorConfig): { go(): Promise<{ ms: 
   };
 }
 
+/** etcd's first election on this host: its container's start to the "became leader" line of its log (docker's timestamps). */
+async function electionMs(host: SimHost): Promise<number> {
+  const etcd = host.docker.getContainer('ignite-etcd');
+  const [info, logs] = await Promise.all([etcd.inspect(), etcd.logs({ stdout: true, stderr: true, timestamps: true })]);
+  const stamp = logs
+    .toString()
+    .split('\n')
+    .find((line) => line.includes('became leader'))
+    ?.match(/\d{4}-\d\d-\d\dT[\d:.]+Z/)?.[0];
+  if (stamp === undefined) throw new Error(`${host.name}: no "became leader" in etcd's log`);
+  return Date.parse(stamp) - Date.parse(info.State.StartedAt);
+}
+
 /** init on host 1, join on host 2, init again on host 1, cleanup --purge on host 2 then host 1: each timed. */
-async function productRound(h1: SimHost, h2: SimHost, build: string): Promise<Record<'a' | 'b' | 'again' | 'clean2' | 'clean1', Awaited<ReturnType<typeof cli>>>> {
+async function productRound(h1: SimHost, h2: SimHost, build: string): Promise<Record<'a' | 'b' | 'again' | 'clean2' | 'clean1', Awaited<ReturnType<typeof cli>>> & { election: number }> {
   const a = await cli(h1, ['init', ...TEST_IMAGE_FLAGS], build);
+  const election = await electionMs(h1);
   const summary = a.events.find((e) => e.type === 'summary');
   const joinArgs = joinCommandOf((summary?.next ?? []).join('\n'));
   const b = await cli(h2, [...joinArgs, ...TEST_FLANNEL_FLAGS], build);
@@ -153,7 +173,7 @@ async function productRound(h1: SimHost, h2: SimHost, build: string): Promise<Re
   if (!againTitle.includes('already initialised')) throw new Error(`init again changed something: ${againTitle}`);
   const clean2 = await cli(h2, ['cleanup', '--yes', '--purge'], build);
   const clean1 = await cli(h1, ['cleanup', '--yes', '--purge'], build);
-  return { a, b, again, clean2, clean1 };
+  return { a, b, again, clean2, clean1, election };
 }
 
 async function main(): Promise<void> {
@@ -171,8 +191,9 @@ async function main(): Promise<void> {
     // --versus: the same rounds for a second build, interleaved with the first (order alternating per round).
     const builds = values.versus === undefined ? [cliPath] : [cliPath, values.versus];
     const floor: number[] = [];
+    const floorElection: number[] = [];
     const floorSteps = new Map<string, number[]>();
-    const results = builds.map(() => ({ product: [] as number[], init: [] as number[], joined: [] as number[], steps: new Map<string, number[]>(), others: new Map<string, number[]>(), rss: new Map<string, number>() }));
+    const results = builds.map(() => ({ product: [] as number[], election: [] as number[], withoutElection: [] as number[], init: [] as number[], joined: [] as number[], steps: new Map<string, number[]>(), others: new Map<string, number[]>(), rss: new Map<string, number>() }));
     const add = (map: Map<string, number[]>, key: string, ms: number): void => void map.set(key, [...(map.get(key) ?? []), ms]);
     console.log(`two simulated hosts (${h1.address}, ${h2.address}); ${rounds} rounds each, interleaved; ms, process start to exit`);
     if (builds.length > 1) console.log(`builds: A ${builds[0] ?? ''}, B ${builds[1] ?? ''} (each round runs both, in alternating order)`);
@@ -183,6 +204,7 @@ async function main(): Promise<void> {
       const f1 = await w1.go();
       const f2 = await w2.go();
       const f = performance.now() - started;
+      const fe = await electionMs(h1);
       await reset([h1, h2]);
       const order = builds.map((_, b) => b);
       if (i % 2 === 1) order.reverse();
@@ -190,6 +212,7 @@ async function main(): Promise<void> {
       for (const b of order) runs[b] = await productRound(h1, h2, builds[b] ?? cliPath);
       if (i < 0) continue;
       floor.push(f);
+      floorElection.push(fe);
       for (const [k, v] of Object.entries(f1.steps)) add(floorSteps, `init host: ${k}`, v);
       for (const [k, v] of Object.entries(f2.steps)) add(floorSteps, `join host: ${k}`, v);
       for (const [b, run] of runs.entries()) {
@@ -204,6 +227,9 @@ async function main(): Promise<void> {
         r.init.push(a.ms);
         r.joined.push(j.ms);
         r.product.push(a.ms + j.ms);
+        r.election.push(run.election);
+        // Against this round's floor, each without its own election.
+        r.withoutElection.push((a.ms + j.ms - run.election) / (f - fe));
         for (const [name, c] of named) {
           for (const e of c.events) if (e.type === 'step-success' && e.id && e.durationMs !== undefined) add(r.steps, `${name}: ${e.id}`, e.durationMs);
           const end = c.events.find((e) => e.type === 'command-end');
@@ -226,6 +252,8 @@ async function main(): Promise<void> {
       const pm = median(r.product);
       console.log(`  product${label(b)} ${Math.round(pm)} ms (init ${Math.round(median(r.init))} + join ${Math.round(median(r.joined))}); ratio ${(pm / fm).toFixed(2)} (goal ≤ 1.15)`);
     }
+    console.log(`etcd's first election (its start to "became leader", raft's randomised timeout): floor ${fmt(median(floorElection))} ms${results.map((r, b) => `, product${label(b)} ${fmt(median(r.election))} ms`).join('')}`);
+    for (const [b, r] of results.entries()) console.log(`  ratio with each side's election taken out${label(b)}: ${median(r.withoutElection).toFixed(2)} (median of the rounds' ratios)`);
     console.log('\nfloor, per part (medians):');
     for (const [k, v] of floorSteps) console.log(`  ${k.padEnd(30)} ${fmt(median(v))} ms`);
     console.log("\nthe other goals (medians; peak RSS the highest of the rounds, /usr/bin/time -v's maximum resident set size):");
