@@ -163,7 +163,8 @@ export async function acquireLock(stateDir: string): Promise<Lock> {
   const guard = `${path}.takeover`;
   const mine = `${path}.${process.pid}`;
   const fail = async (error: unknown): Promise<never> => {
-    await rm(mine, { force: true });
+    // Without the right to write there, the removal fails too (EACCES): the first error is the one to say.
+    await rm(mine, { force: true }).catch(() => undefined);
     if (created !== undefined) await removeEmptyDirs(stateDir, created);
     throw error instanceof IgniteError ? error : await lockError(path, error);
   };

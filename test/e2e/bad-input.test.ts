@@ -318,6 +318,16 @@ async function assertUnchanged(t: ExecutionContext, h: SimHost, before: { files:
   t.is(after.docker, before.docker, 'host containers, volumes and images unchanged');
 }
 
+/** Runs the built CLI as nobody (node and dist/ must be readable by that user). */
+function asNobody(h: SimHost): (args: string[]) => Promise<ExecResult> {
+  return (args) =>
+    h.exec('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, CLI, ...args, '--timeout', '40s'], {
+      env: { CI: 'true', NO_COLOR: '1', HOME: '/' },
+      cwd: '/',
+      timeoutMs: 60_000,
+    });
+}
+
 interface HostCase {
   title: string;
   exit: number;
@@ -445,18 +455,29 @@ const HOST_CASES: HostCase[] = [
     error: /^error: preflight found an error: IsPrivilegedUser: ignite-net is not running as root$/,
     hint: /hint: Run it with sudo/,
     setup: async (h) => {
-      // Run as nobody; the built CLI and node must be readable by that user.
       const args = ['init', ...TEST_IMAGE_FLAGS];
       return {
         args,
-        run: (a) =>
-          h.exec('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, CLI, ...a, '--timeout', '40s'], {
-            env: { CI: 'true', NO_COLOR: '1', HOME: '/' },
-            cwd: '/',
-            timeoutMs: 60_000,
-          }),
+        run: asNobody(h),
       };
     },
+  },
+  {
+    // A host already set up has its state dir, root-only: the lock's EACCES is then on the PID file, not on mkdir.
+    title: 'not root, on a host whose state dir exists (root-only, as init leaves it)',
+    exit: ExitCode.preflight,
+    error: /^error: preflight found an error: IsPrivilegedUser: ignite-net is not running as root$/,
+    hint: /hint: Run it with sudo/,
+    setup: async (h) => {
+      const made = await h.exec('mkdir', ['-m', '0700', '/var/lib/ignite-net']);
+      if (made.code !== 0) throw new Error(`mkdir: ${describe(made)}`);
+      const args = ['init', ...TEST_IMAGE_FLAGS];
+      return {
+        args,
+        run: asNobody(h),
+      };
+    },
+    restore: async (h) => void (await h.exec('rmdir', ['/var/lib/ignite-net'])),
   },
   {
     title: 'join with a name that does not resolve',
