@@ -24,11 +24,15 @@ import { imageFor } from './images.js';
  * The lease flannel holds, when both halves agree: subnet.env names a subnet inside the network,
  * and etcd has that lease key with this host's advertise address as PublicIP and the network
  * config's backend type (flannel reads the config once, at start: a lease of another type is a
- * flannel started before the backend changed).
+ * flannel started before the backend changed). With `writtenSince`, subnet.env must be written since then.
  */
-async function currentLease(ctx: CommandContext, store: EtcdStore, reason: (why: string) => void): Promise<string | undefined> {
-  const text = await ctx.services.files.readIfExists(subnetEnvPath(ctx.options.runDir));
-  if (text === undefined) return void reason(`${subnetEnvPath(ctx.options.runDir)} not written yet`);
+async function currentLease(ctx: CommandContext, store: EtcdStore, reason: (why: string) => void, writtenSince?: number): Promise<string | undefined> {
+  const path = subnetEnvPath(ctx.options.runDir);
+  const [text, mtime] = await Promise.all([ctx.services.files.readIfExists(path), writtenSince === undefined ? undefined : ctx.services.files.modifiedAt(path)]);
+  if (text === undefined) return void reason(`${path} not written yet`);
+  // flannel writes subnet.env at every start, once it holds its lease: an older one is the previous
+  // flannel's, and a fixed subnet's lease-less key would match it before this flannel has taken it.
+  if (writtenSince !== undefined && (mtime === undefined || mtime.getTime() < writtenSince)) return void reason(`${path} is still the previous flannel's`);
   const env = parseSubnetEnv(text);
   const subnetCidr = parseCidr(env.subnet, { allowHostBits: true });
   const subnet = `${subnetCidr.network}/${subnetCidr.prefix}`;
@@ -114,9 +118,10 @@ export const flannelStep: Step<CommandContext> = {
         for (const r of await flannelRoutes(ctx)) if (!before.has(routeKey(r)) && r.gateway !== undefined) await network.deleteRoute(r.destination, r.gateway, r.iface);
       },
     });
+    const startedAt = ctx.services.clock.now();
     const { id } = await docker.createAndStart(spec);
     await io.changed({ title: `remove container ${CONTAINER_NAMES.flannel}`, run: async () => void (await docker.stopAndRemove(id, STOP_TIMEOUT_SEC)) });
-    ctx.subnet = await waitForLease(ctx, store, io, id);
+    ctx.subnet = await waitForLease(ctx, store, io, id, startedAt - MTIME_SLACK_MS);
     return { detail: `lease ${ctx.subnet}` };
   },
 };
@@ -136,12 +141,15 @@ async function flannelRoutes(ctx: CommandContext): Promise<Route[]> {
 /** A fallback for a missed event: flannel writes its lease, then subnet.env, within a few ms of each other. */
 const LEASE_POLL_MS = 50;
 
-async function waitForLease(ctx: CommandContext, store: EtcdStore, io: StepIO, id: string): Promise<string> {
+/** A file's mtime is the kernel's coarse clock, a tick (≤ 10 ms) behind Date.now(). */
+const MTIME_SLACK_MS = 50;
+
+async function waitForLease(ctx: CommandContext, store: EtcdStore, io: StepIO, id: string, writtenSince: number): Promise<string> {
   io.progress('waiting for flannel to take a lease');
   const docker = required(ctx.docker, 'docker');
   const { clock, files } = ctx.services;
   const started = clock.now();
-  const subnet = await ctx.services.waiter.waitFor((reason) => currentLease(ctx, store, reason), {
+  const subnet = await ctx.services.waiter.waitFor((reason) => currentLease(ctx, store, reason, writtenSince), {
     clock,
     // A dry run started no flannel: it says it would wait, and the summary shows this instead of a subnet.
     unobservable: { waitingFor: `flannel (${CONTAINER_NAMES.flannel}) to take a lease and write ${subnetEnvPath(ctx.options.runDir)}`, standIn: '(the lease flannel takes)' },

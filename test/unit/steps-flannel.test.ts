@@ -158,3 +158,20 @@ test('the undo of the routes removes only the routes flannel added to other host
   await undos.find((u) => u.title === 'remove the routes flannel added')?.run();
   t.deepEqual(host.network.deletedRoutes, ['10.50.41.0/24 via 192.0.2.12 dev eth0']);
 });
+
+test('a subnet.env left by the previous flannel does not count: a fixed subnet\'s lease-less key matches it before the new flannel has taken it', async (t) => {
+  const { host, ctx, io, writeEnv } = harness();
+  // The previous flannel's file, and the reservation init's fixed-subnet step re-created for this host.
+  writeEnv('10.50.31.1/24');
+  host.etcd.putLease('10.50.31.0/24', '192.0.2.10', { reserved: true });
+  await host.clock.sleep(60_000);
+  host.clock.onSleep = () => {
+    if (host.clock.slept >= 60_000 + 1_000 && !host.etcd.leases().some((l) => !l.reserved)) {
+      host.etcd.putLease('10.50.31.0/24', '192.0.2.10');
+      writeEnv('10.50.31.1/24');
+    }
+  };
+  await flannelStep.run(ctx, io);
+  t.is(ctx.subnet, '10.50.31.0/24');
+  t.true(host.clock.slept >= 61_000, `it waited for this flannel's own subnet.env (slept ${host.clock.slept} ms)`);
+});
