@@ -138,7 +138,7 @@ export const removeDevicesStep: Step<CommandContext> = {
     // independent, so they go side by side (each a call of `ip`), reported in order.
     const { remove, keep } = selectOverlayDevices(links, overlay);
     for (const device of remove) io.progress(`deleting ${device.name} (${device.why})`);
-    const [routes, deleted] = await settled([removeFlannelRoutes(ctx, io), Promise.all(remove.map((device) => deleteLink(device.name)))] as const);
+    const [routes, deleted] = await settled([removeFlannelRoutes(ctx, io, overlay), Promise.all(remove.map((device) => deleteLink(device.name)))] as const);
     const removed: string[] = [];
     remove.forEach((device, i) => {
       if (deleted[i] !== true) return;
@@ -158,9 +158,9 @@ export const removeDevicesStep: Step<CommandContext> = {
  * host-gw's routes to the other hosts' subnets (net/flannel-routes.ts says which); returns them. Its
  * entries in ctx.removed come first, as when routes went before devices.
  */
-async function removeFlannelRoutes(ctx: CommandContext, io: StepIO): Promise<string[]> {
+async function removeFlannelRoutes(ctx: CommandContext, io: StepIO, overlay: string): Promise<string[]> {
   const { readRoutes, deleteRoute } = ctx.services.network;
-  const [overlay, routes] = await Promise.all([overlayNetwork(ctx), readRoutes()]);
+  const routes = await readRoutes();
   const subnetLen = ctx.state?.network.SubnetLen ?? ctx.network.SubnetLen;
   const done: string[] = [];
   for (const route of selectFlannelRoutes(routes, overlay, subnetLen)) {

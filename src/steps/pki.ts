@@ -32,14 +32,11 @@ export interface FileWrite {
  * declared in the order given, for every file written, before the first error is thrown.
  */
 export async function writeAllWithUndo(files: HostFiles, io: StepIO, writes: readonly FileWrite[]): Promise<boolean[]> {
-  // Every file read first, then the writes started in the order given: a dry run lists them so.
-  const befores = await Promise.allSettled(writes.map(({ path }) => files.readIfExists(path)));
+  // Every file read first (a failed read writes none), then the writes started in the order given: a dry run lists them so.
+  const befores = await settled(writes.map(({ path }) => files.readIfExists(path)));
   const outcomes = await Promise.allSettled(
     writes.map(async ({ path, content, mode }, i) => {
-      const read = befores[i];
-      if (read === undefined) throw new Error(`no read of ${path}`);
-      if (read.status === 'rejected') throw read.reason;
-      const before = read.value;
+      const before = befores[i];
       if (before === content) return undefined;
       await files.writeFileAtomic(path, content, mode);
       return { before };
