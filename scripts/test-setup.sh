@@ -16,7 +16,7 @@ export DEBIAN_FRONTEND=noninteractive
 # (dockerd needs it), containernetworking-plugins (the real bridge, host-local, portmap and firewall in
 # /usr/lib/cni, which init and join copy into the CNI bin dir), zsh (`zsh -n` checks the generated
 # zsh completion script; ~1 MB).
-PACKAGES=(docker.io etcd-server etcd-client iproute2 iptables ca-certificates busybox-static containernetworking-plugins zsh)
+PACKAGES=(docker.io etcd-server etcd-client iproute2 iptables ca-certificates openssl busybox-static containernetworking-plugins zsh)
 DOCKER_SOCK=/var/run/docker.sock
 DOCKERD_LOG=/var/log/ignite-net-ci-dockerd.log
 APT_LOG=/var/log/ignite-net-ci-apt.log

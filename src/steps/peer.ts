@@ -11,8 +11,6 @@ import { openControlPlane, readMembersAt } from './control-plane.js';
 import { secureAccess } from './peer-secure.js';
 import { warnInsecure } from './state.js';
 import { backendUdpPort } from '../net/backend.js';
-import { preloadCertificates } from '../pki/certs.js';
-import { pkiLayout } from '../pki/layout.js';
 
 const PROBE_TIMEOUT_MS = 3_000;
 
@@ -53,10 +51,6 @@ export const peerStep: Step<CommandContext> = {
       (error: unknown) => ({ error }),
     );
     await members;
-    // The identity step's flannel client certificate (none kept from an earlier join) needs the x509
-    // code (~40–70 ms of evaluation, on this thread): it loads now, beside the probe and preflight's
-    // Docker calls, instead of inside a later step (adapters/probes.ts: the verdict is not lost to it).
-    if (ctx.joining !== undefined && !(await ctx.services.files.exists(pkiLayout(ctx.options.stateDir).flannelTls.key))) preloadCertificates();
     return { detail: `etcd v3 at ${endpoint} (${formatDuration(rttMs)}), ${network.Network}, ${probeNote(network)}` };
   },
 };
