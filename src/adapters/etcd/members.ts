@@ -195,8 +195,20 @@ class Members implements EtcdMembers {
   }
 
   async statusOfMembers(timeoutMs = DEFAULT_STATUS_TIMEOUT_MS): Promise<MemberWithStatus[]> {
+    // A client of one endpoint talks to that member alone (this client carries no credential either):
+    // its Status goes over this channel, beside the list, instead of a channel and TLS handshake of
+    // its own after it. Used for the member whose client URL is that endpoint; the others get their own.
+    const [only] = this.endpoints.length === 1 ? this.endpoints : [];
+    const own = only === undefined ? undefined : this.statusOver(this.client, only, only, timeoutMs);
     const members = await this.list();
-    const statuses = await Promise.all(members.map((m) => (m.clientUrls[0] === undefined ? undefined : this.statusOf(m.clientUrls[0], timeoutMs))));
+    const statuses = await Promise.all(
+      members.map((m) => {
+        const url = m.clientUrls[0];
+        if (url === undefined) return undefined;
+        if (own !== undefined && this.normalized(url) === only) return own.then((status) => ({ ...status, endpoint: url }));
+        return this.statusOf(url, timeoutMs);
+      }),
+    );
     return members.map((member, i) => {
       const status = statuses[i];
       return status === undefined ? { member } : { member, status };
@@ -209,6 +221,14 @@ class Members implements EtcdMembers {
     this.client.close();
   }
 
+  private normalized(endpoint: string): string | undefined {
+    try {
+      return normalizeEndpoints(endpoint, this.options)[0];
+    } catch {
+      return undefined;
+    }
+  }
+
   private async statusOf(endpoint: string, timeoutMs: number): Promise<EndpointStatus> {
     const tls = this.options.tls;
     let normalized: string;
@@ -218,6 +238,15 @@ class Members implements EtcdMembers {
       return { endpoint, reachable: false, healthy: false, problem: error instanceof Error ? error.message : String(error) };
     }
     const client = connectClient([normalized], { timeoutMs, ...(tls ? { tls } : {}) });
+    try {
+      return await this.statusOver(client, endpoint, normalized, timeoutMs);
+    } finally {
+      client.close();
+    }
+  }
+
+  /** One Status call over `client`, a client of `normalized` alone; never throws. */
+  private async statusOver(client: Etcd3, endpoint: string, normalized: string, timeoutMs: number): Promise<EndpointStatus> {
     try {
       const s = await client.maintenance.status({ deadline: Date.now() + timeoutMs });
       const memberId = toHex(s.header.member_id);
@@ -242,8 +271,6 @@ class Members implements EtcdMembers {
     } catch (error) {
       const mapped = toIgniteError(error, [normalized], timeoutMs);
       return { endpoint, reachable: false, healthy: false, problem: mapped instanceof Error ? mapped.message : String(mapped) };
-    } finally {
-      client.close();
     }
   }
 
