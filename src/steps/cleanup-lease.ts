@@ -140,10 +140,10 @@ async function openLeaseClient(ctx: CommandContext, endpoint: string): Promise<E
 }
 
 /**
- * The stop-flannel step, just before it stops flannel (dockerd's time, ~100 ms in which this thread only
- * waits): opens the lease step's client and makes its first call, the lease list, so that connecting,
- * the TLS handshake, authenticating and building etcd's message types happen side by side with the
- * stop. Only reads: the step lists again once flannel is gone and changes etcd only then. The call's
+ * The stop-flannel step, once its stop request is out (dockerd's time, ~100 ms in which this thread
+ * only waits): opens the lease step's client and makes its first call, the lease list, so that
+ * connecting, the TLS handshake, authenticating and building etcd's message types happen side by side
+ * with the stop. Only reads: the step lists again once flannel is gone and changes etcd only then. The call's
  * error is kept for the lease step, which reports it as it would its own first read's. Nothing is
  * opened when the lease step would not ask etcd, or would take the member check's client.
  */

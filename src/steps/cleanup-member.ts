@@ -14,6 +14,7 @@ import { hostFromUrl } from '../net/host-arg.js';
 import type { Lease } from '../net/lease.js';
 import { revokedKey } from '../pki/etcd-roles.js';
 import { parseRevokedRecord } from '../pki/records.js';
+import { startContainerLookup } from './cleanup.js';
 import { required, type CommandContext, type MemberPlan } from './context.js';
 
 export type { MemberPlan } from './context.js';
@@ -68,6 +69,8 @@ export const memberCheckStep: Step<CommandContext> = {
   skip: (ctx) => (runsMember(ctx) ? undefined : 'this host runs no etcd member'),
   async run(ctx, io) {
     const state = required(ctx.state, 'state');
+    // The flannel step's Docker reads go out first: dockerd answers them while this check's etcd set-up holds the thread.
+    startContainerLookup(ctx);
     const access = await etcdAccess(ctx.services.files, ctx.options.stateDir);
     const endpoints = [...new Set([state.etcdEndpoint, ...(state.flannelEndpoints ?? [])])];
     const timeoutMs = Math.min(ctx.options.timeoutMs, MEMBER_TIMEOUT_MS);

@@ -14,7 +14,7 @@ import { subnetEnvPath } from '../net/subnet-env.js';
 import { cniPaths } from './cni.js';
 import { prepareLeaseClient, readSubnetEnv } from './cleanup-lease.js';
 import { STOP_TIMEOUT_SEC } from './containers.js';
-import { required, type CommandContext } from './context.js';
+import { required, type CommandContext, type ContainerLookup } from './context.js';
 
 /**
  * cleanup, in the order that keeps every step possible: flannel stops first (a live flannel exits
@@ -62,6 +62,29 @@ async function dockerFor(ctx: CommandContext, io: StepIO): Promise<DockerClient 
   }
 }
 
+/** One turn of the event loop: a request just made is written to its socket before work that holds the thread. */
+const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+async function lookUpContainers(docker: DockerClient): Promise<ContainerLookup> {
+  const all = await docker.listManaged();
+  const flannels = all.filter((c) => c.role === 'flannel');
+  const views = await Promise.all(flannels.map((container) => docker.inspectContainer(container.id)));
+  return { all, flannels: flannels.map((container, i) => ({ container, view: views[i] })) };
+}
+
+/**
+ * The member check (on a host that runs an etcd member) starts the flannel step's reads of Docker
+ * (connect, list, inspect: no change) beside its own etcd calls, which hold the thread for ~100 ms
+ * of TLS and protobuf set-up while dockerd answers. A failure is the flannel step's, as its own reads'
+ * would be: Docker not reachable is warned there (services.docker() keeps its outcome).
+ */
+export function startContainerLookup(ctx: CommandContext): void {
+  if (ctx.cleanup.containers !== undefined) return;
+  const lookup = ctx.services.docker().then(lookUpContainers);
+  lookup.catch(() => undefined);
+  ctx.cleanup.containers = lookup;
+}
+
 /** Containers are found by label, whatever their names, so only what ignite-net created goes. */
 export const stopFlannelStep: Step<CommandContext> = {
   id: 'flannel',
@@ -70,12 +93,11 @@ export const stopFlannelStep: Step<CommandContext> = {
     const docker = await dockerFor(ctx, io);
     if (!docker) return { detail: 'Docker not reachable; skipped' };
     const known = ctx.cleanup;
-    const all = await docker.listManaged();
+    const { all, flannels } = await (known.containers ?? lookUpContainers(docker));
+    known.containers = undefined;
     known.hadEtcdContainer = all.some((c) => c.role === 'etcd');
-    const flannels = all.filter((c) => c.role === 'flannel');
-    for (const container of flannels) {
+    for (const { view } of flannels) {
       // Where it got its lease from: the lease step needs it on a host without a state file.
-      const view = await docker.inspectContainer(container.id);
       if (view) {
         const endpoint = flannelFlag(view.cmd, 'etcd-endpoints')?.split(',')[0];
         const publicIP = flannelFlag(view.cmd, 'public-ip');
@@ -83,17 +105,29 @@ export const stopFlannelStep: Step<CommandContext> = {
         if (publicIP) known.flannelPublicIP = publicIP;
       }
     }
-    // The lease step's etcd client connects while flannel stops (reads only; cleanup-lease.ts).
-    if (flannels.length > 0) await prepareLeaseClient(ctx);
-    for (const container of flannels) {
+    let prepared = false;
+    const removed: string[] = [];
+    for (const { container } of flannels) {
       io.progress(`stopping ${container.name}`);
-      await docker.stopAndRemove(container.id, STOP_TIMEOUT_SEC);
+      const stopping = docker.stopAndRemove(container.id, STOP_TIMEOUT_SEC);
+      stopping.catch(() => undefined); // awaited below
+      if (!prepared) {
+        prepared = true;
+        // The lease step's etcd client connects while flannel stops (dockerd's time, in which this
+        // thread only waits), once the stop request is out (cleanup-lease.ts; reads only).
+        await nextTurn();
+        await prepareLeaseClient(ctx);
+      }
+      // 'absent': gone since the listing (which the member check may have made a step earlier).
+      if ((await stopping) === 'absent') continue;
+      removed.push(container.name);
       ctx.removed.push(`container ${container.name}`);
     }
     // No flannel runs now to change them: what it left on the host is read while the lease (etcd's
-    // calls) and etcd's container go, for the devices and iptables steps.
-    prefetchLeftovers(ctx);
-    return { detail: flannels.length === 0 ? 'no flannel container' : `removed ${flannels.map((c) => c.name).join(', ')}` };
+    // calls) goes, for the devices and iptables steps; on a host with etcd's container, while that
+    // container stops instead (the etcd step), where this thread waits rather than delays the lease.
+    if (!known.hadEtcdContainer) prefetchLeftovers(ctx);
+    return { detail: removed.length === 0 ? 'no flannel container' : `removed ${removed.join(', ')}` };
   },
 };
 
@@ -107,9 +141,17 @@ export const removeEtcdStep: Step<CommandContext> = {
     const rest = await docker.listManaged();
     for (const container of rest) {
       io.progress(`removing ${container.name}`);
-      await docker.stopAndRemove(container.id, STOP_TIMEOUT_SEC);
+      const removing = docker.stopAndRemove(container.id, STOP_TIMEOUT_SEC);
+      removing.catch(() => undefined); // awaited below
+      if (ctx.cleanup.links === undefined) {
+        // Flannel is gone: the devices and iptables steps' reads are spawned while dockerd stops etcd.
+        await nextTurn();
+        prefetchLeftovers(ctx);
+      }
+      await removing;
       ctx.removed.push(`container ${container.name}`);
     }
+    prefetchLeftovers(ctx);
     return { detail: rest.length === 0 ? 'no etcd container' : `removed ${rest.map((c) => c.name).join(', ')}` };
   },
 };

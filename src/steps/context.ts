@@ -2,6 +2,7 @@ import type { Options } from '../options.js';
 import type { IgniteError } from '../core/errors.js';
 import type { CheckResult } from '../core/events.js';
 import type { DockerClient } from '../adapters/docker/client.js';
+import type { ContainerView, ManagedContainer } from '../adapters/docker/view.js';
 import type { EtcdAdmin } from '../adapters/etcd/admin.js';
 import type { EtcdAuth } from '../adapters/etcd/auth.js';
 import type { EtcdStore } from '../adapters/etcd/store.js';
@@ -112,6 +113,8 @@ export interface CommandContext {
 export interface CleanupFacts {
   /** Docker did not answer: warned once, later steps skip containers. */
   dockerUnreachable: boolean;
+  /** The flannel step's reads of Docker, started early by the member check (steps/cleanup.ts startContainerLookup). */
+  containers?: Promise<ContainerLookup>;
   /** From the flannel container's command, for hosts set up before the state file existed. */
   flannelEtcdEndpoint?: string;
   flannelPublicIP?: string;
@@ -135,6 +138,12 @@ export interface CleanupFacts {
    */
   links?: Promise<IpLinkJson[] | undefined>;
   iptablesListings?: Promise<Map<string, string | undefined>>;
+}
+
+/** What cleanup's flannel step needs to know of the containers: all of ours, and each flannel's (its command). */
+export interface ContainerLookup {
+  all: ManagedContainer[];
+  flannels: { container: ManagedContainer; view: ContainerView | undefined }[];
 }
 
 /** What cleanup's member check found: the member to remove and through which members, or why there is none. */

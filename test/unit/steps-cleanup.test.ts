@@ -20,6 +20,7 @@ import {
   removeEtcdStep,
   removeIptablesStep,
   removeRunStateStep,
+  startContainerLookup,
   stopFlannelStep,
   volumeStep,
 } from '../../src/steps/cleanup.js';
@@ -75,6 +76,32 @@ test('Docker not reachable: one warning and one line left, however many steps ne
   t.is(warnings.length, 1);
   t.regex(warnings[0]?.message ?? '', /^Docker Engine is not reachable .*: containers were not checked$/);
   t.is(ctx.left.length, 1);
+});
+
+test("the member check's early Docker reads serve the flannel step; a flannel gone since then is not reported removed", async (t) => {
+  const { host, ctx, io } = harness();
+  const flannel = host.docker.add({ name: CONTAINER_NAMES.flannel, labels: labels('flannel'), cmd: ['--public-ip=192.0.2.10'] });
+  host.docker.add({ name: CONTAINER_NAMES.etcd, labels: labels('etcd') });
+  startContainerLookup(ctx);
+  await ctx.cleanup.containers;
+  // Someone removes it between the listing and the stop.
+  await host.docker.stopAndRemove(flannel.id);
+  host.docker.calls.length = 0;
+  const result = await stopFlannelStep.run(ctx, io);
+  t.deepEqual(host.docker.calls, [`stopAndRemove ${flannel.id}`], 'the listing made before is the one used');
+  t.deepEqual(ctx.removed, []);
+  t.is(result?.detail, 'no flannel container');
+  t.like(ctx.cleanup, { flannelPublicIP: '192.0.2.10', hadEtcdContainer: true });
+  t.is(ctx.cleanup.containers, undefined, 'used once');
+});
+
+test('Docker not reachable at the early reads: warned by the flannel step, as without them', async (t) => {
+  const { host, ctx, io, warnings } = harness();
+  host.dockerProblem = new IgniteError('docker', 'Docker Engine is not reachable at unix:///fake (no such socket)');
+  startContainerLookup(ctx);
+  t.is(warnings.length, 0);
+  t.is((await stopFlannelStep.run(ctx, io))?.detail, 'Docker not reachable; skipped');
+  t.is(warnings.length, 1);
 });
 
 test("the lease step releases this host's lease only, in the etcd the state file names", async (t) => {
