@@ -32,10 +32,13 @@ export const cniPluginsStep: Step<CommandContext> = {
     }
     ctx.cniPlugins = plan.keep;
 
+    // Each present plugin is asked its VERSION (a process each, ~5 ms): all at once, reported in order.
+    const presentActions = plan.actions.filter((a): a is Extract<PluginAction, { kind: 'present' }> => a.kind === 'present');
+    const answers = await Promise.all(presentActions.map((action) => bins.pluginVersion(action.path)));
     const present: Labelled[] = [];
-    for (const action of plan.actions) {
-      if (action.kind !== 'present') continue;
-      const answer = await bins.pluginVersion(action.path);
+    for (const [i, action] of presentActions.entries()) {
+      const answer = answers[i];
+      if (answer === undefined) continue;
       present.push({ name: action.name, note: `${action.ours ? "ignite-net's, " : ''}${answer.ok ? `CNI ${answer.version.cniVersion}` : 'version unknown'}` });
       const version = answer.ok ? formatVersion(answer.version) : `version unknown: ${answer.reason}`;
       if (!action.ours && action.same === undefined) io.progress(`${action.path} is not ignite-net's (${version}): left as it is (--force replaces it)`);

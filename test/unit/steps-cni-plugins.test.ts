@@ -136,6 +136,28 @@ test('run again: what ignite-net installed is recognised, nothing written, recor
   t.is(result?.detail, "present: flannel (ignite-net's, version unknown), portmap (ignite-net's, CNI 1.0.0), firewall, bridge, host-local (ignite-net's, version unknown)");
 });
 
+test('present plugins are asked their VERSION side by side, and reported in plan order whatever order the answers come in', async (t) => {
+  const first = harness(['--install-cni-plugins']);
+  await cniPluginsStep.run(first.ctx, first.io);
+  const again = harness(['--install-cni-plugins']);
+  for (const [path, file] of first.bins.files) again.bins.files.set(path, file);
+  again.ctx.state = { ...stateWith(first.ctx.cniPlugins ?? []) };
+  // The first plugin answers last: a serial loop would wait for it before asking the next.
+  let asking = 0;
+  let mostAtOnce = 0;
+  const order = [...CNI_PLUGINS];
+  again.bins.pluginVersion = async (path: string) => {
+    asking += 1;
+    mostAtOnce = Math.max(mostAtOnce, asking);
+    await new Promise((resolve) => setTimeout(resolve, 5 * (order.length - order.indexOf(path.slice(BIN.length + 1) as (typeof order)[number]))));
+    asking -= 1;
+    return { ok: true, version: { cniVersion: `1.0.${order.indexOf(path.slice(BIN.length + 1) as (typeof order)[number])}`, supportedVersions: [] } };
+  };
+  const result = await cniPluginsStep.run(again.ctx, again.io);
+  t.is(mostAtOnce, CNI_PLUGINS.length);
+  t.is(result?.detail, `present: ${order.map((name, i) => `${name} (ignite-net's, CNI 1.0.${i})`).join(', ')}`);
+});
+
 test('cleanup removes exactly the recorded files still unchanged, puts back what --force replaced, never another plugin', async (t) => {
   const { ctx, io, bins, warnings } = harness(['--install-cni-plugins']);
   bins.put(`${BIN}/portmap`, 'the operator\'s portmap');
