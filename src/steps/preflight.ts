@@ -201,8 +201,13 @@ export function preflightStep(pick: Check[] | ((ctx: CommandContext) => Check[])
       const checks = typeof pick === 'function' ? pick(ctx) : pick;
       const errors: CheckResult[] = [];
       let warnings = 0;
-      for (const check of checks) {
-        const { result } = reportedResult(check, await check.run(ctx, io), ctx.options);
+      // Every check only reads (Docker, files, sockets): all at once, reported in their order. A check
+      // that throws ends the step there, as it did when they ran one by one.
+      const outcomes = await Promise.allSettled(checks.map((check) => check.run(ctx, io)));
+      for (const [i, check] of checks.entries()) {
+        const outcome = outcomes[i];
+        if (outcome?.status !== 'fulfilled') throw outcome?.reason;
+        const { result } = reportedResult(check, outcome.value, ctx.options);
         io.check(result);
         if (result.status === 'fail') errors.push(result);
         if (result.status === 'warn') warnings += 1;

@@ -11,7 +11,7 @@ import type { RunEventBody } from '../../src/core/events.js';
 import { release } from 'node:os';
 import { NOT_A_DIRECTORY } from '../../src/adapters/host-files.js';
 import { resolvePeer } from '../../src/steps/peer.js';
-import { advertiseCheck, backendPortCheck, cniConfDirCheck, dockerCheck, etcdDataCheck, hostGwLayer2Check, initChecks, joinChecks, preflightStep, vxlanCheck, wireguardCheck } from '../../src/steps/preflight.js';
+import { advertiseCheck, backendPortCheck, cniConfDirCheck, dockerCheck, etcdDataCheck, hostGwLayer2Check, initChecks, joinChecks, pass, preflightStep, vxlanCheck, warn, wireguardCheck, type Check, type Outcome } from '../../src/steps/preflight.js';
 import { advertiseStep, dockerStep } from '../../src/steps/resolve.js';
 import { fakeServices } from '../_helpers/fakes.js';
 import { stepHarness } from '../_helpers/step-harness.js';
@@ -90,6 +90,32 @@ test('every init check runs against the fakes and passes on a clean fake host, c
   t.deepEqual(checks.filter((c) => c.status !== 'pass').map((c) => c.name), []);
   t.is(JSON.stringify({ ...ctx, unchanged: [...ctx.unchanged], services: undefined }), snapshot, 'the checks wrote nothing to the context');
   t.deepEqual(host.docker.calls, []);
+});
+
+test('the checks run side by side and are reported in their order; one that throws ends the step, the ones before it reported', async (t) => {
+  const { ctx, io, checks } = harness([]);
+  let running = 0;
+  let mostAtOnce = 0;
+  const slow = (name: string, ms: number, outcome: () => Outcome): Check => ({
+    name,
+    async run() {
+      running += 1;
+      mostAtOnce = Math.max(mostAtOnce, running);
+      await new Promise((resolve) => setTimeout(resolve, ms));
+      running -= 1;
+      return outcome();
+    },
+  });
+  await preflightStep([slow('First', 30, () => pass('a')), slow('Second', 1, () => warn('b', 'h')), slow('Third', 10, () => pass('c'))]).run(ctx, io);
+  t.is(mostAtOnce, 3);
+  t.deepEqual(checks.map((c) => `${c.name} ${c.status}`), ['First pass', 'Second warn', 'Third pass']);
+
+  const again = harness([]);
+  const error = await t.throwsAsync(
+    preflightStep([slow('Before', 5, () => pass('ok')), slow('Broken', 1, () => { throw new Error('check crashed'); }), slow('After', 1, () => pass('ok'))]).run(again.ctx, again.io),
+  );
+  t.is(error?.message, 'check crashed');
+  t.deepEqual(again.checks.map((c) => c.name), ['Before']);
 });
 
 test('a busy port fails its check through the fake probes', async (t) => {
