@@ -1,7 +1,7 @@
 import test from 'ava';
 // Not in etcd3's index: the pool whose host order the multi-endpoint tests fix.
 import { ConnectionPool } from 'etcd3/lib/connection-pool.js';
-import { normalizeEndpoint } from '../../src/adapters/etcd/connect.js';
+import { connectClient, normalizeEndpoint } from '../../src/adapters/etcd/connect.js';
 import { openEtcd, type EtcdStore, type EtcdStoreOptions } from '../../src/adapters/etcd/store.js';
 import { IgniteError } from '../../src/core/errors.js';
 import { freeLoopbackPort, startEtcd, startEtcdFor, type EtcdProcess } from '../_helpers/etcd-process.js';
@@ -34,6 +34,27 @@ test('ping answers over the v3 API', async (t) => {
   t.regex(status.version, /^3\.\d+\.\d+/);
   t.true(status.hasLeader);
   t.true(status.dbSizeBytes > 0);
+});
+
+test("a host's services share one channel (one connection); after a reset the next ones make a fresh one", async (t) => {
+  const client = connectClient([shared().endpoint], { timeoutMs: 2_000 });
+  t.teardown(() => client.close());
+  await client.put('shared-channel').value('1');
+  await client.maintenance.status();
+  const lease = client.lease(5, { autoKeepAlive: false });
+  await lease.grant();
+  await lease.revoke();
+  // etcd3 1.1.2's private pool: what connect.ts shareChannelPerHost changes.
+  type Services = Record<string, { getChannel(): unknown } | undefined>;
+  const host = (client as unknown as { pool: { hosts: { cachedServices: Services; resetAllServices(): void }[] } }).pool.hosts[0];
+  if (!host) return t.fail('no host in the pool');
+  const channels = new Set(Object.values(host.cachedServices).map((service) => service?.getChannel()));
+  t.deepEqual(Object.keys(host.cachedServices).sort(), ['KV', 'Lease', 'Maintenance']);
+  t.is(channels.size, 1);
+  const before = [...channels][0];
+  host.resetAllServices();
+  t.is(await client.get('shared-channel').string(), '1', 'works again after a reset');
+  t.not(host.cachedServices['KV']?.getChannel(), before, 'a fresh channel after the reset');
 });
 
 test('ping against a closed loopback port fails fast with the endpoint, reason and a port hint', async (t) => {

@@ -47,8 +47,45 @@ export function normalizeEndpoint(endpoint: string, tls = false): string {
 /** `endpoints` already normalized. */
 export function connectClient(endpoints: readonly string[], options: ConnectOptions): Etcd3 {
   const client = new Etcd3(clientOptions(endpoints, options));
+  shareChannelPerHost(client);
   if (options.auth) authenticateOverClientChannels(client);
   return client;
+}
+
+/** The parts of etcd3 1.1.2's pool hosts (private, version pinned in package.json) used below. */
+interface ServiceClient {
+  getChannel(): unknown;
+}
+interface HostInternals {
+  closed: boolean;
+  channelOptions: Record<string, unknown>;
+  cachedServices: Record<string, ServiceClient | undefined>;
+  getServiceClient(name: string): ServiceClient;
+}
+
+/**
+ * etcd3 makes a gRPC client per service (KV, Lease, Auth, Cluster, Maintenance, Watch) of a host,
+ * each with a channel of its own, and the local subchannel pool (clientOptions) gives each channel a
+ * connection of its own: a command asking etcd for keys and a lease, with a password, made three TCP
+ * connections and TLS handshakes to the same member (~5–10 ms of this thread each). Here a host's
+ * services share the channel of the first one made (gRPC multiplexes the calls over its one HTTP/2
+ * connection). etcd3 resets a host's services all together (resetAllServices, after a connection
+ * error), and the next ones make a fresh channel, so a connection that failed is still not reused.
+ */
+function shareChannelPerHost(client: Etcd3): void {
+  // Private fields of a pinned version: test/etcd/connect.test.ts fails if this stops taking effect.
+  const hosts = (client as unknown as { pool: { hosts: HostInternals[] } }).pool.hosts;
+  for (const host of hosts) {
+    const own = host.channelOptions;
+    const made = host.getServiceClient.bind(host);
+    host.getServiceClient = (name) => {
+      const cached = host.cachedServices[name];
+      if (cached !== undefined || host.closed) return made(name);
+      const live = Object.values(host.cachedServices).find((service) => service !== undefined);
+      host.channelOptions = live === undefined ? own : { ...own, channelOverride: live.getChannel() };
+      return made(name);
+    };
+  }
 }
 
 function clientOptions(endpoints: readonly string[], options: ConnectOptions): IOptions {
