@@ -3,6 +3,7 @@
  * CNI_COMMAND=VERSION. The cni-plugins step reaches them through services.cniBinaries.
  */
 import { execFile } from 'node:child_process';
+import { constants } from 'node:fs';
 import { access, chmod, open, readFile, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { PluginProbe } from '../cni/plugin-versions.js';
@@ -26,6 +27,14 @@ export async function readBinary(path: string): Promise<Buffer | undefined> {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw binaryError('read', path, error);
   }
+}
+
+/** Whether the file is there and readable (a package's plugin worth offering). */
+export async function isReadable(path: string): Promise<boolean> {
+  return access(path, constants.R_OK).then(
+    () => true,
+    () => false,
+  );
 }
 
 export async function hashFile(path: string): Promise<string | undefined> {

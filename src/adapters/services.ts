@@ -58,7 +58,7 @@ export type HostFiles = Pick<
   /** The text of the conflist template ignite-net ships (templates/), for cni/conflist.ts to render. */
   conflistTemplate(): Promise<string>;
 };
-export type CniBinaries = Pick<typeof cniBinaries, 'sourceDirs' | 'readBinary' | 'hashFile' | 'writeExecutable' | 'pluginVersion' | 'probePlugins'> &
+export type CniBinaries = Pick<typeof cniBinaries, 'sourceDirs' | 'readBinary' | 'isReadable' | 'hashFile' | 'writeExecutable' | 'pluginVersion' | 'probePlugins'> &
   Pick<typeof hostFiles, 'ensureDir' | 'removeFile' | 'moveFile'>;
 export type HostNetwork = Pick<typeof hostNetwork, 'readAddresses' | 'readRoutes' | 'hostName'> & Pick<typeof ipTools, 'listLinks' | 'deleteLink' | 'listTable' | 'iptables' | 'routeGet' | 'deleteRoute'>;
 export type IpamStore = Pick<typeof ipamStore, 'readStore' | 'listIgniteVms' | 'netnsAddresses' | 'releaseAllocations'>;

@@ -25,7 +25,8 @@ export interface InstalledPlugin {
   backup?: string;
 }
 
-export type PluginSource = { kind: 'image'; image: string; file: string } | { kind: 'host'; path: string; sha256: string };
+/** A host source's sha256 is known when it was worth reading: for a plugin already in the bin dir that is not ours, or with --force (`same`). */
+export type PluginSource = { kind: 'image'; image: string; file: string } | { kind: 'host'; path: string; sha256?: string };
 
 export type PluginAction =
   /** Present and left alone: ignite-net's own (unchanged), or someone else's (`same`: identical to the package's). */
@@ -40,7 +41,7 @@ export interface PluginFacts {
   /** sha256 of every file that matters (the bin dir's plugins, the recorded paths); undefined: absent. */
   hashes: ReadonlyMap<string, string | undefined>;
   /** The host package's copy of each plugin it has, e.g. bridge → /usr/lib/cni/bridge. */
-  hostPlugins: ReadonlyMap<CniPluginName, { path: string; sha256: string }>;
+  hostPlugins: ReadonlyMap<CniPluginName, { path: string; sha256?: string }>;
   /** What an earlier run recorded. */
   recorded: readonly InstalledPlugin[];
   image: { image: string; file: string };
@@ -59,6 +60,17 @@ export const sha256 = (content: Uint8Array): string => createHash('sha256').upda
 
 /** Where --force keeps the plugin it replaced: a dot file beside it, which CNI never runs. */
 export const backupPath = (path: string): string => posix.join(posix.dirname(path), `.${posix.basename(path)}.ignite-net-replaced`);
+
+/**
+ * Whether planPlugins needs the host package's copy of a plugin hashed: only to compare it with one in
+ * the bin dir that is not ignite-net's unchanged install (`same`), or under --force. A plugin to install
+ * is hashed from the bytes written; one of ours is ours.
+ */
+export function needsSourceHash(binPath: string, hashes: ReadonlyMap<string, string | undefined>, recorded: readonly InstalledPlugin[], force: boolean): boolean {
+  const current = hashes.get(binPath);
+  if (current === undefined) return false;
+  return force || !recorded.some((r) => r.path === binPath && r.sha256 === current);
+}
 
 export function planPlugins(facts: PluginFacts): PluginPlan {
   const keep: InstalledPlugin[] = [];
@@ -80,7 +92,7 @@ export function planPlugins(facts: PluginFacts): PluginPlan {
     const current = facts.hashes.get(path);
     if (current === undefined) return source ? { kind: 'install', name, path, source } : { kind: 'unavailable', name, path };
     const record = ours.get(path);
-    const same = source?.kind === 'host' && source.sha256 === current ? source.path : undefined;
+    const same = source?.kind === 'host' && source.sha256 !== undefined && source.sha256 === current ? source.path : undefined;
     if (!facts.force || !source || same !== undefined) {
       return { kind: 'present', name, path, ours: record !== undefined, ...(same === undefined ? {} : { same }) };
     }

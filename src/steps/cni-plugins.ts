@@ -2,6 +2,7 @@ import { dirname, join } from 'node:path';
 import {
   describeSource,
   formatVersion,
+  needsSourceHash,
   packageInstallCommand,
   planPlugins,
   sha256,
@@ -75,24 +76,31 @@ async function gatherFacts(ctx: CommandContext): Promise<PluginFacts> {
   const bins = ctx.services.cniBinaries;
   const recorded = ctx.state?.cniPlugins ?? [];
   const paths = [...CNI_PLUGINS.map((name) => join(ctx.options.cniBinDir, name)), ...recorded.map((r) => r.path)];
-  // Every file read side by side: each plugin's sources in their order (the first found wins).
+  // The bin dir's files hashed and each plugin's sources looked for (in their order: the first readable
+  // wins; one that cannot be read is no source), side by side.
   const unique = [...new Set(paths)];
-  const [binHashes, sources] = await Promise.all([
+  const [binHashes, sourcePaths] = await Promise.all([
     Promise.all(unique.map((path) => bins.hashFile(path))),
     Promise.all(
       CNI_PLUGINS.map(async (name) => {
-        for (const dir of bins.sourceDirs) {
-          const path = join(dir, name);
-          // A source that cannot be read is no source; the bin dir's own files above must be readable.
-          const hash = await bins.hashFile(path).catch(() => undefined);
-          if (hash !== undefined) return { path, sha256: hash };
-        }
+        for (const dir of bins.sourceDirs) if (await bins.isReadable(join(dir, name))) return join(dir, name);
         return undefined;
       }),
     ),
   ]);
   const hashes = new Map<string, string | undefined>(unique.map((path, i) => [path, binHashes[i]]));
-  const hostPlugins = new Map<CniPluginName, { path: string; sha256: string }>();
+  // A source is read and hashed only where the plan compares it (~3 MB each: on a host with the plugins
+  // installed by us, or none yet, no package file is read at all).
+  const sources = await Promise.all(
+    CNI_PLUGINS.map(async (name, i) => {
+      const path = sourcePaths[i];
+      if (path === undefined) return undefined;
+      if (!needsSourceHash(join(ctx.options.cniBinDir, name), hashes, recorded, ctx.options.force)) return { path };
+      const hash = await bins.hashFile(path).catch(() => undefined);
+      return hash === undefined ? undefined : { path, sha256: hash };
+    }),
+  );
+  const hostPlugins = new Map<CniPluginName, { path: string; sha256?: string }>();
   for (const [i, name] of CNI_PLUGINS.entries()) {
     const source = sources[i];
     if (source) hostPlugins.set(name, source);

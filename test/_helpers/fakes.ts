@@ -386,7 +386,10 @@ export class FakeCniBinaries implements CniBinaries {
     return this.files.get(path)?.content.toString();
   }
   readBinary = async (path: string): Promise<Buffer | undefined> => this.files.get(path)?.content;
+  isReadable = async (path: string): Promise<boolean> => this.files.has(path);
+  hashed: string[] = [];
   hashFile = async (path: string): Promise<string | undefined> => {
+    this.hashed.push(path);
     const file = this.files.get(path);
     return file === undefined ? undefined : sha256(file.content);
   };

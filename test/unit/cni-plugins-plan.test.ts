@@ -1,6 +1,6 @@
 /** The pure CNI plugin planner: what to install from where, what to leave, which records still hold. */
 import test from 'ava';
-import { backupPath, formatVersion, packageInstallCommand, parseVersionAnswer, planPlugins, type InstalledPlugin, type PluginFacts } from '../../src/cni/plugins.js';
+import { backupPath, formatVersion, needsSourceHash, packageInstallCommand, parseVersionAnswer, planPlugins, type InstalledPlugin, type PluginFacts } from '../../src/cni/plugins.js';
 import { CNI_PLUGINS, type CniPluginName } from '../../src/defaults.js';
 
 const BIN = '/opt/cni/bin';
@@ -84,4 +84,18 @@ test("a plugin's VERSION answer", (t) => {
   t.is(parseVersionAnswer(''), undefined);
   t.is(parseVersionAnswer('{"code":4,"msg":"bad"}'), undefined);
   t.is(parseVersionAnswer('CNI bridge plugin v1.1.1'), undefined);
+});
+
+test("a package's copy is worth hashing only to compare it with a plugin in the bin dir that is not our unchanged install, or under --force", (t) => {
+  const hashes = new Map<string, string | undefined>([['/b/ours', 'h1'], ['/b/changed', 'h2'], ['/b/theirs', 'h3'], ['/b/absent', undefined]]);
+  const recorded: InstalledPlugin[] = [
+    { path: '/b/ours', sha256: 'h1', source: 'x' },
+    { path: '/b/changed', sha256: 'old', source: 'x' },
+  ];
+  t.false(needsSourceHash('/b/absent', hashes, recorded, false), 'to be installed: hashed from what is written');
+  t.false(needsSourceHash('/b/absent', hashes, recorded, true));
+  t.false(needsSourceHash('/b/ours', hashes, recorded, false));
+  t.true(needsSourceHash('/b/ours', hashes, recorded, true), '--force: an identical package copy is not rewritten');
+  t.true(needsSourceHash('/b/changed', hashes, recorded, false));
+  t.true(needsSourceHash('/b/theirs', hashes, recorded, false));
 });

@@ -121,6 +121,31 @@ test("a plugin that is there, not ours: left alone and reported with its version
   t.is(forced.bins.read(`${BIN}/.flannel.ignite-net-replaced`), undefined);
 });
 
+test("the host package's plugins are read only where the plan compares them: not on a bin dir without plugins, nor on ours unchanged", async (t) => {
+  const fromPackage = (paths: string[]) => paths.filter((p) => p.startsWith('/usr/lib/cni/'));
+  const empty = harness();
+  await cniPluginsStep.run(empty.ctx, empty.io);
+  t.deepEqual(fromPackage(empty.bins.hashed), []);
+  t.regex(empty.warnings[0]?.hint ?? '', /copied from \/usr\/lib\/cni/, 'still offered as the source');
+
+  const first = harness(['--install-cni-plugins']);
+  await cniPluginsStep.run(first.ctx, first.io);
+  t.deepEqual(fromPackage(first.bins.hashed), [], 'an install hashes what it wrote');
+  t.is(first.ctx.cniPlugins?.find((r) => r.path === `${BIN}/bridge`)?.sha256, sha256(Buffer.from('debian bridge')));
+  const again = harness();
+  for (const [path, file] of first.bins.files) again.bins.files.set(path, file);
+  again.ctx.state = { ...stateWith(first.ctx.cniPlugins ?? []) };
+  await cniPluginsStep.run(again.ctx, again.io);
+  t.deepEqual(fromPackage(again.bins.hashed), []);
+
+  // Someone else's bridge, identical to the package's: compared, so it is named the package's copy, not a stranger.
+  const theirs = harness();
+  theirs.bins.put(`${BIN}/bridge`, 'debian bridge', '1.0.0');
+  await cniPluginsStep.run(theirs.ctx, theirs.io);
+  t.deepEqual(fromPackage(theirs.bins.hashed), ['/usr/lib/cni/bridge']);
+  t.false(theirs.progress.some((p) => p.startsWith(`${BIN}/bridge is not ignite-net's`)));
+});
+
 test('run again: what ignite-net installed is recognised, nothing written, records kept', async (t) => {
   const first = harness(['--install-cni-plugins']);
   await cniPluginsStep.run(first.ctx, first.io);
