@@ -15,7 +15,8 @@
  *     on host 2, each a subprocess from start to exit, with --json, every check included.
  * The floor's round resets with `ignite-net cleanup --yes --purge` on both hosts (not counted). After
  * the product's join, init runs again on host 1 (a healthy host: nothing changes), then cleanup
- * --purge on host 2 and on host 1, each timed, every command under /usr/bin/time for its peak RSS.
+ * --purge on host 2 and on host 1, each timed, every command under /usr/bin/time for its peak RSS (and
+ * the CPU time of those three, less moved than the wall time by a machine that other work loads).
  * One untimed round of each goes first. It prints each round, the medians, the ratio (goal ≤ 1.15),
  * the other goals and the per-step medians of both; --trace prints every event of each round with
  * its time since the command's first.
@@ -72,14 +73,18 @@ function median(xs: number[]): number {
 
 const fmt = (ms: number): string => `${Math.round(ms)}`.padStart(5);
 
-/** One CLI run inside a host, timed from spawn to exit, under /usr/bin/time for its peak RSS; its --json events parsed. */
-async function cli(host: SimHost, args: string[], build = cliPath): Promise<{ ms: number; rssMb: number; events: RunEvent[] }> {
+/**
+ * One CLI run inside a host, timed from spawn to exit, under /usr/bin/time for its peak RSS and its CPU
+ * time (user + system, 10 ms resolution; less moved by a loaded machine than the wall time); its --json events parsed.
+ */
+async function cli(host: SimHost, args: string[], build = cliPath): Promise<{ ms: number; cpuMs: number; rssMb: number; events: RunEvent[] }> {
   const started = performance.now();
-  const r = await host.exec('/usr/bin/time', ['-f', 'BENCH_MAXRSS_KB=%M', process.execPath, build, ...args, '--json', '--timeout', '40s'], { timeoutMs: 120_000, env: commandEnv });
+  const r = await host.exec('/usr/bin/time', ['-f', 'BENCH_MAXRSS_KB=%M BENCH_CPU=%U %S', process.execPath, build, ...args, '--json', '--timeout', '40s'], { timeoutMs: 120_000, env: commandEnv });
   const ms = performance.now() - started;
   if (r.code !== 0) throw new Error(`${host.name}: ignite-net ${args[0]} exited ${r.code}\n${r.stdout}\n${r.stderr}`);
   const events = r.stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as RunEvent);
-  return { ms, rssMb: Number(/BENCH_MAXRSS_KB=(\d+)/.exec(r.stderr)?.[1] ?? NaN) / 1024, events };
+  const cpu = /BENCH_CPU=([\d.]+) ([\d.]+)/.exec(r.stderr);
+  return { ms, cpuMs: cpu ? (Number(cpu[1]) + Number(cpu[2])) * 1000 : NaN, rssMb: Number(/BENCH_MAXRSS_KB=(\d+)/.exec(r.stderr)?.[1] ?? NaN) / 1024, events };
 }
 
 async function reset(hosts: SimHost[]): Promise<void> {
@@ -193,7 +198,7 @@ async function main(): Promise<void> {
     const floor: number[] = [];
     const floorElection: number[] = [];
     const floorSteps = new Map<string, number[]>();
-    const results = builds.map(() => ({ product: [] as number[], election: [] as number[], withoutElection: [] as number[], init: [] as number[], joined: [] as number[], steps: new Map<string, number[]>(), others: new Map<string, number[]>(), rss: new Map<string, number>() }));
+    const results = builds.map(() => ({ product: [] as number[], election: [] as number[], withoutElection: [] as number[], init: [] as number[], joined: [] as number[], steps: new Map<string, number[]>(), others: new Map<string, number[]>(), cpu: new Map<string, number[]>(), rss: new Map<string, number>() }));
     const add = (map: Map<string, number[]>, key: string, ms: number): void => void map.set(key, [...(map.get(key) ?? []), ms]);
     console.log(`two simulated hosts (${h1.address}, ${h2.address}); ${rounds} rounds each, interleaved; ms, process start to exit`);
     if (builds.length > 1) console.log(`builds: A ${builds[0] ?? ''}, B ${builds[1] ?? ''} (each round runs both, in alternating order)`);
@@ -222,6 +227,9 @@ async function main(): Promise<void> {
         add(r.others, 'init again (healthy host)', again.ms);
         add(r.others, 'cleanup --purge, joined host', clean2.ms);
         add(r.others, 'cleanup --purge, init host', clean1.ms);
+        add(r.cpu, 'init again (healthy host)', again.cpuMs);
+        add(r.cpu, 'cleanup --purge, joined host', clean2.cpuMs);
+        add(r.cpu, 'cleanup --purge, init host', clean1.cpuMs);
         const named = [['init', a], ['join', j], ['init again', again], ['cleanup, joined', clean2], ['cleanup, init', clean1]] as const;
         for (const [name, c] of named) r.rss.set(name, Math.max(r.rss.get(name) ?? 0, c.rssMb));
         r.init.push(a.ms);
@@ -259,6 +267,7 @@ async function main(): Promise<void> {
     console.log("\nthe other goals (medians; peak RSS the highest of the rounds, /usr/bin/time -v's maximum resident set size):");
     const first = results[0];
     for (const k of first?.others.keys() ?? []) console.log(`  ${k.padEnd(30)} ${results.map((r) => `${fmt(median(r.others.get(k) ?? []))} ms`).join('  ')}   (goal ≤ ${k.startsWith('init') ? 300 : 500} ms)`);
+    for (const k of first?.cpu.keys() ?? []) console.log(`  CPU time, ${k.padEnd(30)} ${results.map((r) => `${fmt(median(r.cpu.get(k) ?? []))} ms`).join('  ')}`);
     for (const k of first?.rss.keys() ?? []) console.log(`  peak RSS, ${k.padEnd(20)} ${results.map((r) => `${(r.rss.get(k) ?? NaN).toFixed(0).padStart(5)} MB`).join('  ')}   (goal ≤ 100 MB)`);
     console.log(`\nthe product's steps (medians of its step-success durationMs${builds.length > 1 ? '; A, B' : ''}):`);
     for (const k of first?.steps.keys() ?? []) console.log(`  ${k.padEnd(36)} ${results.map((r) => `${fmt(median(r.steps.get(k) ?? []))} ms`).join('  ')}`);
