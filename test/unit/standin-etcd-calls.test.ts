@@ -1,6 +1,6 @@
 import test from 'ava';
 import { Etcd3 } from 'etcd3';
-import { renewLease } from '../fixtures/flannel-standin/etcd-calls.js';
+import { nextWatchRetryMs, renewLease, WATCH_RETRY_FIRST_MS, WATCH_RETRY_MAX_MS } from '../fixtures/flannel-standin/etcd-calls.js';
 
 interface Call {
   service: string;
@@ -59,4 +59,11 @@ test('a renewal whose grant fails puts nothing', async (t) => {
   await t.throwsAsync(renewLease(etcd, '/k', 'v', 86_400), { message: /UNAVAILABLE/ });
   t.deepEqual(summary(calls).map((c) => c.slice(0, 2)), [['Lease', 'leaseGrant']]);
   etcd.close();
+});
+
+test("a failed watch is retried as flanneld's watchSubnets: 100 ms, doubling, at most 5 s", (t) => {
+  const waits = [WATCH_RETRY_FIRST_MS];
+  for (let i = 0; i < 8; i++) waits.push(nextWatchRetryMs(waits[waits.length - 1] ?? 0));
+  t.deepEqual(waits, [100, 200, 400, 800, 1600, 3200, 5000, 5000, 5000]);
+  t.is(nextWatchRetryMs(WATCH_RETRY_MAX_MS), WATCH_RETRY_MAX_MS);
 });
