@@ -92,12 +92,8 @@ function keyIdentifier(publicKey: KeyObject): Buffer {
 }
 
 function generalNames(names: readonly string[]): Buffer {
-  return sequence(
-    ...names.map((name) => {
-      // dNSName [2] IA5String, iPAddress [7] OCTET STRING: both implicit.
-      return isIP(name) === 0 ? implicitPrimitive(2, Buffer.from(name, 'ascii')) : implicitPrimitive(7, Buffer.from(ipaddr.parse(name).toByteArray()));
-    }),
-  );
+  // dNSName [2] IA5String, iPAddress [7] OCTET STRING: both implicit.
+  return sequence(...names.map((name) => (isIP(name) === 0 ? implicitPrimitive(2, Buffer.from(name, 'ascii')) : implicitPrimitive(7, Buffer.from(ipaddr.parse(name).toByteArray())))));
 }
 
 interface Template {
@@ -110,7 +106,7 @@ interface Template {
 }
 
 /** The TBSCertificate (RFC 5280 4.1) of a v3 certificate signed with ecdsa-with-SHA256. */
-export function tbsCertificate(t: Template): Buffer {
+function tbsCertificate(t: Template): Buffer {
   return sequence(
     explicit(0, smallInteger(2)),
     unsignedInteger(t.serial),
