@@ -1,7 +1,7 @@
 /**
- * Dependencies bundled into dist/ (scripts/build.mjs, scripts/bundle-deps.mjs): the etcd3 package
- * definition generated at build time is the one proto-loader builds from rpc.proto (same entries,
- * same bytes on the wire for every message); a bundle of dockerode, etcd3 and grpc-js loads nothing
+ * Dependencies bundled into dist/ (scripts/build.mjs, scripts/bundle-deps.mjs; etcd3's generated
+ * package definition has test/unit/etcd3-rpc.test.ts): no protobufjs reflection or code generation
+ * is bundled; a bundle of dockerode, etcd3 and grpc-js loads nothing
  * from node_modules until a path that needs its installed files runs (ssh://, channelz), which then
  * still works; and the bundled ink UI renders what src/ renders.
  */
@@ -14,141 +14,10 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import test from 'ava';
 import { build } from 'esbuild';
-import { REQUIRE_BANNER, bundleDepsPlugin, etcd3RpcModule, installedMain, strayRequires } from '../../scripts/bundle-deps.mjs';
+import { REQUIRE_BANNER, bundleDepsPlugin, strayRequires } from '../../scripts/bundle-deps.mjs';
 
 const run = promisify(execFile);
 const root = fileURLToPath(new URL('../../', import.meta.url));
-const etcd3Main = installedMain(join(root, 'package.json'), ['etcd3']);
-const OPTIONS = { keepCase: true, longs: String, enums: String, defaults: true, oneofs: true };
-
-type Fn = (value: unknown) => unknown;
-interface TypeDefinition {
-  format: string;
-  type: unknown;
-  fileDescriptorProtos: Buffer[];
-}
-interface MethodDefinition {
-  path: string;
-  requestStream: boolean;
-  responseStream: boolean;
-  requestSerialize: Fn;
-  requestDeserialize: Fn;
-  responseSerialize: Fn;
-  responseDeserialize: Fn;
-  originalName: string;
-  requestType: TypeDefinition;
-  responseType: TypeDefinition;
-  options: unknown;
-}
-type Definition = Record<string, TypeDefinition | Record<string, MethodDefinition>>;
-
-/** The subset of protobufjs reflection used to make sample messages. */
-interface ReflectedField {
-  name: string;
-  type: string;
-  repeated: boolean;
-  map: boolean;
-  keyType?: string;
-  resolvedType: ReflectedType | { values: Record<string, number> } | null;
-  resolve(): ReflectedField;
-}
-interface ReflectedType {
-  fieldsArray: ReflectedField[];
-}
-
-const loaderMain = createRequire(etcd3Main).resolve('@grpc/proto-loader');
-const protoFile = join(dirname(etcd3Main), '..', 'proto', 'rpc.proto');
-
-function generated(): Definition {
-  const { source, resolveDir } = etcd3RpcModule(etcd3Main);
-  const module = { exports: {} };
-  new Function('require', 'module', 'exports', source)(createRequire(join(resolveDir, 'generated.js')), module, module.exports);
-  return module.exports as Definition;
-}
-
-function expected(): Definition {
-  const loader = createRequire(etcd3Main)('@grpc/proto-loader') as { loadSync(file: string, options: object): Definition };
-  return loader.loadSync(protoFile, OPTIONS);
-}
-
-/** A message with every field set (repeated and maps with two entries), nested messages to depth 3. */
-function sample(type: ReflectedType, depth = 0): Record<string, unknown> {
-  const scalar: Record<string, unknown> = {
-    double: 1.5, float: 0.5, int32: -7, uint32: 7, sint32: -9, fixed32: 11, sfixed32: -13,
-    int64: '-1234567890123', uint64: '18446744073709551615', sint64: '-5', fixed64: '42', sfixed64: '-42',
-    bool: true, string: 'ünïcode', bytes: Buffer.from([0, 1, 254, 255]),
-  };
-  const out: Record<string, unknown> = {};
-  for (const field of type.fieldsArray) {
-    const resolved = field.resolve().resolvedType;
-    let value: unknown;
-    if (resolved && 'values' in resolved) value = Object.keys(resolved.values).at(-1);
-    else if (resolved) {
-      if (depth >= 3) continue;
-      value = sample(resolved, depth + 1);
-    } else value = scalar[field.type];
-    if (field.map) out[field.name] = { [String(scalar[field.keyType ?? 'string'])]: value, k2: value };
-    else out[field.name] = field.repeated ? [value, value] : value;
-  }
-  return out;
-}
-
-test('the generated etcd3 definition equals loadSync(rpc.proto), entry by entry', (t) => {
-  const ours = generated();
-  const theirs = expected();
-  t.deepEqual(Object.keys(ours), Object.keys(theirs));
-  const typeDefinition = (d: TypeDefinition) => ({ format: d.format, type: d.type, fileDescriptorProtos: d.fileDescriptorProtos });
-  for (const [name, value] of Object.entries(theirs)) {
-    const mine = ours[name]!;
-    if ('format' in value) {
-      t.deepEqual(typeDefinition(mine as TypeDefinition), typeDefinition(value as TypeDefinition), name);
-      continue;
-    }
-    const methods = mine as Record<string, MethodDefinition>;
-    t.deepEqual(Object.keys(methods), Object.keys(value), name);
-    for (const [method, m] of Object.entries(value as Record<string, MethodDefinition>)) {
-      const g = methods[method]!;
-      t.deepEqual(Object.keys(g), Object.keys(m), `${name}.${method}`);
-      t.deepEqual(
-        { path: g.path, requestStream: g.requestStream, responseStream: g.responseStream, originalName: g.originalName, options: g.options },
-        { path: m.path, requestStream: m.requestStream, responseStream: m.responseStream, originalName: m.originalName, options: m.options },
-        `${name}.${method}`,
-      );
-      t.deepEqual(typeDefinition(g.requestType), typeDefinition(m.requestType));
-      t.deepEqual(typeDefinition(g.responseType), typeDefinition(m.responseType));
-    }
-  }
-});
-
-test('the generated serializers put the same bytes on the wire as proto-loader, for every message', (t) => {
-  const ours = generated();
-  const theirs = expected();
-  const protobuf = createRequire(loaderMain)('protobufjs') as { Root: new () => { loadSync(file: string, options: object): { resolveAll(): void } } };
-  const reflected = new protobuf.Root().loadSync(protoFile, OPTIONS);
-  reflected.resolveAll();
-  let checked = 0;
-  for (const [name, value] of Object.entries(theirs)) {
-    if ('format' in value) continue;
-    for (const [method, m] of Object.entries(value as Record<string, MethodDefinition>)) {
-      const g = (ours[name] as Record<string, MethodDefinition>)[method]!;
-      const services = reflected as unknown as { lookupService(name: string): { methods: Record<string, { resolvedRequestType: ReflectedType; resolvedResponseType: ReflectedType }> } };
-      const reflectedMethod = services.lookupService(name).methods[method]!;
-      for (const [side, type] of [['request', reflectedMethod.resolvedRequestType], ['response', reflectedMethod.resolvedResponseType]] as const) {
-        const message = sample(type);
-        const serialize = side === 'request' ? ['requestSerialize', 'requestDeserialize'] as const : ['responseSerialize', 'responseDeserialize'] as const;
-        const bytes = m[serialize[0]](message) as Buffer;
-        t.deepEqual(g[serialize[0]](message), bytes, `${name}.${method} ${side}`);
-        t.deepEqual(g[serialize[1]](bytes), m[serialize[1]](bytes), `${name}.${method} ${side}`);
-        t.deepEqual(g[serialize[1]](Buffer.alloc(0)), m[serialize[1]](Buffer.alloc(0)), `${name}.${method} empty ${side}`);
-        checked++;
-      }
-    }
-  }
-  t.true(checked >= 80, `checked ${checked} messages`);
-  const range = (ours['etcdserverpb.KV'] as Record<string, MethodDefinition>)['Range']!;
-  t.throws(() => range.requestSerialize([]), { message: /expected object with RangeRequest structure, got array/ });
-});
-
 /** A bundle of dockerode, etcd3, grpc-js and ink (every package with a rule) built as build.mjs builds the chunks, in a temporary package. */
 const probe = (async () => {
   const pkg = await mkdtemp(join(tmpdir(), 'ignite-net-build-deps-'));
@@ -300,6 +169,17 @@ test('dist/ requires nothing by name but Node built-ins: a package left to requi
     }
   }
   t.deepEqual(stray, []);
+});
+
+test("dist/ bundles protobufjs' minimal build only: etcd3's types need no reflection and no code generation at run time", async (t) => {
+  const dist = await built;
+  const found: string[] = [];
+  for (const file of await readdir(dist)) {
+    const source = await readFile(join(dist, file), 'utf8');
+    // @protobufjs/codegen, protobufjs' Root and Type (what built etcd3's types before scripts/etcd3-rpc.mjs).
+    for (const text of ['codegen.verbose', 'Root.fromJSON = ', 'Type.prototype.setup = ']) if (source.includes(text)) found.push(`${file}: ${text}`);
+  }
+  t.deepEqual(found, []);
 });
 
 test('strayRequires flags a package, a computed name and require.resolve, not a built-in or a deliberate load', (t) => {
