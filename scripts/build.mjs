@@ -4,21 +4,23 @@
  *
  * Node spends most of a short run resolving and loading modules: the per-file tsc output made
  * `--version` load ten files plus ipaddr.js through the CommonJS loader. Here dist/cli.js holds
- * everything `--help`/`--version` need (ipaddr.js included, version inlined); what loads later
- * (the commands, with dockerode, etcd3 and ink bundled in) stays behind dynamic imports in chunks
- * beside it; ink's chunks load only for a terminal UI.
+ * everything `--help`/`--version` need (ipaddr.js included, version inlined); the commands, with
+ * dockerode and etcd3 bundled in, are one CommonJS file beside it with its V8 code cache
+ * (commands.cjs and commands.cjs.cache, loaded by src/load-commands.ts); ink's ES module chunks load
+ * only for a terminal UI, and completion and version only for their own flags.
  *
- * Every chunk sits directly in dist/, one level below the package root, so code that finds files
- * relative to import.meta.url (templates/, package.json) sees the same layout from any chunk.
+ * Every file sits directly in dist/, one level below the package root, so code that finds files
+ * relative to its own location (templates/, package.json) sees the same layout from any of them.
  *
  * Usage: node scripts/build.mjs [--outdir <dir>]   (default: dist)
  */
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { build } from 'esbuild';
-import { REQUIRE_BANNER, bundleDepsPlugin, strayRequires } from './bundle-deps.mjs';
+import { REQUIRE_BANNER, bundleDepsPlugin, bundleDepsUsage, checkAllUsed, strayRequires } from './bundle-deps.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const { values } = parseArgs({ options: { outdir: { type: 'string', default: join(root, 'dist') } } });
@@ -48,7 +50,7 @@ const common = {
   target: 'node20',
   jsx: 'automatic',
   // Read by src/version.ts; without it (tsx, tests) the version is read from package.json.
-  define: { __IGNITE_NET_VERSION__: JSON.stringify(pkg.version) },
+  define: { __IGNITE_NET_VERSION__: JSON.stringify(pkg.version), __IGNITE_NET_BUNDLED__: 'true' },
   write: false,
   logLevel: 'warning',
   legalComments: 'inline',
@@ -65,6 +67,9 @@ const common = {
  * twice (in cli.js and in build 2's chunks); they hold no state, and cli.ts hands the commands only
  * plain data (Options), so nothing depends on the two copies being one.
  */
+/** src/load-commands.ts's CJS_WRAPPER (see writeCodeCache). */
+const CJS_WRAPPER = ['(function (exports, require, module, __filename, __dirname, __ignite_net_import) { ', '\n});'];
+
 const flatName = (specifier) => specifier.replace(/^\.\//, '').replace(/\.js$/, '').replaceAll('/', '-');
 const lazy = new Map();
 const startup = await build({
@@ -85,19 +90,74 @@ const startup = await build({
   ],
 });
 
-/** Build 2: the lazily loaded commands and UIs, code split into chunks, all flat in dist/. */
+/**
+ * Build 2: the commands, with every dependency, as one CommonJS file, dist/commands.cjs, for the V8
+ * code cache written beside it (below; src/load-commands.ts loads both). Node 20 keeps no code cache
+ * for its module loaders, and an ES module cannot be compiled from one: as ES module chunks, loading
+ * the commands took ~145 ms of a run (parsing and compiling ~1.8 MB, then evaluating it); from this
+ * file and its cache ~65 ms. The terminal UI's ink modules stay ES module chunks (build 3: ink's
+ * layout engine loads with a top-level await, which CommonJS cannot hold) that it import()s.
+ */
+const INK_ENTRIES = {
+  'src/ui/reporter.ts': { path: './ink/reporter.js', name: 'ui-ink-reporter', source: 'src/ui/ink/reporter.tsx' },
+  'src/commands/status.ts': { path: '../ui/ink/status/view.js', name: 'ui-ink-status-view', source: 'src/ui/ink/status/view.tsx' },
+};
+const usage = bundleDepsUsage();
+const commands = await build({
+  ...common,
+  entryPoints: { commands: 'src/run-parsed.ts' },
+  format: 'cjs',
+  outExtension: { '.js': '.cjs' },
+  // import.meta.url as an ES module beside it would have it (templates.ts finds templates/ so).
+  define: { ...common.define, 'import.meta.url': '__ignite_net_module_url' },
+  banner: { js: 'const __ignite_net_module_url = require("node:url").pathToFileURL(__filename).href;' },
+  plugins: [
+    {
+      name: 'ink-chunks',
+      setup(b) {
+        b.onResolve({ filter: /\/ink\// }, (args) => {
+          const entry = INK_ENTRIES[relative(root, args.importer)];
+          if (args.kind !== 'dynamic-import' || entry?.path !== args.path) return undefined;
+          return { path: `./${entry.name}.js`, external: true };
+        });
+      },
+    },
+    bundleDepsPlugin(root, usage),
+  ],
+});
+
+/**
+ * The bundle's import() of the UI chunks, made a call of the loader's `__ignite_net_import`
+ * (src/load-commands.ts): a function compiled from a V8 code cache has lost the import() callback its
+ * script was compiled with (Node 20: ERR_VM_DYNAMIC_IMPORT_CALLBACK_MISSING), so the import runs in
+ * the loader, an ordinary ES module. No other import() may be left in the bundle.
+ */
+function importThroughLoader(file) {
+  let text = file.text;
+  for (const { name } of Object.values(INK_ENTRIES)) {
+    const call = `import("./${name}.js")`;
+    if (!text.includes(call)) throw new Error(`build: ${relative(root, file.path)} has no ${call} (see INK_ENTRIES)`);
+    text = text.replaceAll(call, `__ignite_net_import("./${name}.js")`);
+  }
+  const left = text.split('\n').filter((line) => /(?<![\w$.])import\(/.test(line) && !/^\s*(\*|\/\/)/.test(line));
+  if (left.length > 0) throw new Error(`build: import() left in ${relative(root, file.path)}, which fails once compiled from the code cache:\n${left.join('\n')}`);
+  return { path: file.path, text, contents: Buffer.from(text) };
+}
+
+/** Build 3: what cli.js and the commands import() lazily, code split into ES module chunks, flat in dist/. */
 for (const [name, source] of lazy) {
   if (!existsSync(join(root, source)) && existsSync(join(root, `${source}x`))) lazy.set(name, `${source}x`);
 }
-const commands = await build({
+const chunks = await build({
   ...common,
-  entryPoints: Object.fromEntries(lazy),
+  entryPoints: { ...Object.fromEntries(lazy), ...Object.fromEntries(Object.values(INK_ENTRIES).map((entry) => [entry.name, entry.source])) },
   splitting: true,
   chunkNames: '[name]-[hash]',
-  plugins: [bundleDepsPlugin(root)],
+  plugins: [bundleDepsPlugin(root, usage)],
   banner: { js: REQUIRE_BANNER },
 });
-const result = { outputFiles: [...startup.outputFiles, ...commands.outputFiles] };
+checkAllUsed(usage);
+const result = { outputFiles: [...startup.outputFiles, ...commands.outputFiles.map(importThroughLoader), ...chunks.outputFiles] };
 
 // A require() left in the output runs from dist/, so it would look for a package there, not beside
 // the module that requires it: only Node's built-ins may be left (see strayRequires).
@@ -116,9 +176,32 @@ for (const file of result.outputFiles) {
   writeFileSync(file.path, file.contents);
   written.add(file.path);
 }
+written.add(writeCodeCache(join(outdir, 'commands.cjs')));
 for (const entry of readdirSync(outdir, { withFileTypes: true })) {
   const path = join(outdir, entry.name);
   if (!written.has(path)) rmSync(path, { recursive: true, force: true });
 }
 const size = result.outputFiles.reduce((sum, file) => sum + file.contents.length, 0);
 process.stdout.write(`built ${relative(process.cwd(), outdir) || '.'}: ${result.outputFiles.length} files, ${(size / 1024).toFixed(0)} KiB\n`);
+
+/**
+ * `<file>.cache`: V8's code for the bundle once its top level has run (so with the functions that
+ * run at load), made by this Node in a fresh process without NODE_OPTIONS, as a command runs. The
+ * wrapper is src/load-commands.ts's CJS_WRAPPER: V8 takes a cache only for the very text it was
+ * made from (test/unit/build-cache.test.ts loads dist/ and checks the cache is taken).
+ */
+function writeCodeCache(file) {
+  const maker = `
+    const { readFileSync, writeFileSync } = require('node:fs');
+    const { createRequire } = require('node:module');
+    const { dirname } = require('node:path');
+    const vm = require('node:vm');
+    const file = process.env.IGNITE_NET_BUNDLE;
+    const script = new vm.Script(${JSON.stringify(CJS_WRAPPER[0])} + readFileSync(file, 'utf8') + ${JSON.stringify(CJS_WRAPPER[1])}, { filename: file });
+    const module = { exports: {} };
+    script.runInThisContext().call(module.exports, module.exports, createRequire(file), module, file, dirname(file), () => Promise.reject(new Error('no import() at build time')));
+    writeFileSync(file + '.cache', script.createCachedData());
+    process.exit(0);`;
+  execFileSync(process.execPath, ['-e', maker], { stdio: 'inherit', env: { ...process.env, NODE_OPTIONS: '', IGNITE_NET_BUNDLE: file } });
+  return `${file}.cache`;
+}

@@ -190,13 +190,16 @@ function locate(source, key, spec) {
 }
 
 /**
- * The require() calls left in a bundled `source` (esbuild's `__require`, which runs from dist/) that
- * do not load a Node built-in: each would resolve from dist/ instead of from the package that
- * requires it. Deliberate loads from node_modules go through `installedRequire`, not `__require`.
+ * The require() calls left in a bundled `source` (esbuild's `__require` in an ES module chunk, plain
+ * `require` in the CommonJS bundle; both run from dist/) that do not load a Node built-in: each
+ * would resolve from dist/ instead of from the package that requires it. Deliberate loads from
+ * node_modules go through `installedRequire`. Lines of doc comments (` * …`, `// …`) are skipped.
  */
 export function strayRequires(source) {
   const stray = [];
-  for (const match of source.matchAll(/\b__require(?:\.resolve)?\(\s*([^)\s][^)]*?)\s*\)/g)) {
+  for (const match of source.matchAll(/(?<![\w$.])(?:__)?require(?:\.resolve)?\(\s*([^)\s][^)]*?)\s*\)/g)) {
+    const line = source.slice(source.lastIndexOf('\n', match.index) + 1, match.index).trimStart();
+    if (line.startsWith('*') || line.startsWith('//')) continue;
     const argument = match[1].replace(/\/\*[\s\S]*?\*\//g, '').trim(); // esbuild keeps /* webpackIgnore */ comments
     const name = /^(["'`])([^"'`]*)\1$/.exec(argument)?.[2];
     if (name !== undefined && (name.startsWith('node:') || builtinModules.includes(name))) continue;
@@ -210,7 +213,23 @@ export function strayRequires(source) {
  * a bundled module that still names its location (see the top of this file). `root` is ignite-net's
  * directory; the run-time lookups start from a chunk in dist/, one level below it.
  */
-export function bundleDepsPlugin(root) {
+/**
+ * Which RULES and LOCATED entries the builds sharing it used. Where several builds share the
+ * dependencies between them (scripts/build.mjs: the commands' CommonJS bundle and the terminal UI's
+ * chunks), each plugin gets the one usage and the caller checks it once all are done.
+ */
+export function bundleDepsUsage() {
+  return { used: new Set(), located: new Set() };
+}
+
+/** What no build that shared `usage` used: a rule or patch gone stale fails the build. */
+export function checkAllUsed(usage) {
+  const unused = [...RULES.filter((rule) => !usage.used.has(rule)).map((rule) => `${rule.importer} → ${rule.path}`), ...Object.keys(LOCATED).filter((key) => !usage.located.has(key))];
+  if (unused.length > 0) throw new Error(`bundle-deps: never used ${unused.join(', ')}: update scripts/bundle-deps.mjs`);
+}
+
+/** The esbuild plugin; with `shared` (bundleDepsUsage()), checkAllUsed is the caller's, after all its builds. */
+export function bundleDepsPlugin(root, shared) {
   const from = join(root, 'package.json');
   // A file whose lookups start from its package's installed main module must sit beside it, as
   // resolved along its chain, or they would find another copy (or directory) than the one bundled.
@@ -227,8 +246,7 @@ export function bundleDepsPlugin(root) {
     }],
   ]);
   const rules = new Map(RULES.map((rule) => [`${rule.importer}\0${rule.path}`, rule]));
-  const used = new Set();
-  const located = new Set();
+  const { used, located } = shared ?? bundleDepsUsage();
   const escape = (text) => text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
   const filter = new RegExp(`^(${[...new Set(RULES.map((rule) => escape(rule.path)))].join('|')})$`);
   return {
@@ -268,9 +286,8 @@ export function bundleDepsPlugin(root) {
         return { contents: source, loader: 'js' };
       });
       build.onEnd((result) => {
-        if (result.errors.length > 0) return;
-        const unused = [...RULES.filter((rule) => !used.has(rule)).map((rule) => `${rule.importer} → ${rule.path}`), ...Object.keys(LOCATED).filter((key) => !located.has(key))];
-        if (unused.length > 0) throw new Error(`bundle-deps: never used ${unused.join(', ')}: update scripts/bundle-deps.mjs`);
+        if (result.errors.length > 0 || shared !== undefined) return;
+        checkAllUsed({ used, located });
       });
     },
   };

@@ -34,7 +34,7 @@ const LAYERS = [
   ['adapters/'],
   ['steps/', 'status/', 'doctor/', 'ui/'],
   ['commands/'],
-  ['cli.ts', 'args.ts', 'arg-values.ts', 'help.ts', 'completion.ts'],
+  ['cli.ts', 'args.ts', 'arg-values.ts', 'help.ts', 'completion.ts', 'run-parsed.ts', 'load-commands.ts'],
 ];
 function layerOf(file) {
   const rel = relative(root, file);

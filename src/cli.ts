@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { parseArgs } from './args.js';
 import { ExitCode, isIgniteError } from './core/errors.js';
+import { loadCommands } from './load-commands.js';
 
 /**
  * argv → command → steps → runner → events → reporter. Heavy modules (dockerode, etcd3, ink) load
@@ -45,35 +46,8 @@ async function main(argv: string[]): Promise<number> {
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
-  const streams = { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: process.env };
-
-  if (options.command === 'status') {
-    const { runStatus } = await import('./commands/status.js');
-    return runStatus(options, streams, controller.signal);
-  }
-  if (options.command === 'logs') {
-    const { runLogs } = await import('./commands/logs.js');
-    return runLogs(options, streams, controller.signal);
-  }
-  const command = options.command;
-  const [{ runCommand }, { commandFor }, { createReporter }, { decideMode }] = await Promise.all([
-    import('./commands/command.js'),
-    import('./commands/index.js'),
-    import('./ui/reporter.js'),
-    import('./ui/mode.js'),
-  ]);
-  const mode = decideMode({ json: options.json, env: process.env, stdin: process.stdin, stderr: process.stderr });
-  const reporter = await createReporter(mode, streams);
-  try {
-    return await runCommand(commandFor(command), options, {
-      emit: (event) => reporter.emit(event),
-      prompter: reporter.prompter,
-      signal: controller.signal,
-      env: process.env,
-    });
-  } finally {
-    await reporter.close();
-  }
+  const { runParsed } = await loadCommands();
+  return runParsed(options, { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: process.env }, controller.signal);
 }
 
 main(process.argv.slice(2)).then(

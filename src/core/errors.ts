@@ -32,7 +32,20 @@ export interface IgniteErrorOptions {
   cancelled?: boolean;
 }
 
+/**
+ * Marks an IgniteError made by any copy of this module. dist/ holds two: the commands' CommonJS
+ * bundle and the terminal UI's ES module chunks (scripts/build.mjs), and an error the UI's prompter
+ * rejects with must still be an IgniteError to the runner.
+ */
+const BRAND = Symbol.for('ignite-net.IgniteError');
+
 export class IgniteError extends Error {
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    // A subclass (EtcdUnreachableError) keeps the prototype test.
+    if (this !== IgniteError) return Function.prototype[Symbol.hasInstance].call(this, value);
+    return typeof value === 'object' && value !== null && (value as { [BRAND]?: unknown })[BRAND] === true;
+  }
+
   override readonly name = 'IgniteError';
   readonly hint: string | undefined;
   readonly details: string[];
@@ -53,6 +66,7 @@ export class IgniteError extends Error {
     return ExitCode[this.kind];
   }
 }
+Object.defineProperty(IgniteError.prototype, BRAND, { value: true });
 
 export const usageError = (message: string, hint?: string): IgniteError =>
   new IgniteError('usage', message, { hint: hint ?? 'Run `ignite-net --help` for usage.' });

@@ -4,13 +4,15 @@
  * templates/) found from the chunks as from src/.
  */
 import { execFile } from 'node:child_process';
-import { copyFile, mkdir, mkdtemp, readFile, readdir, rm, symlink } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readFile, readdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import test from 'ava';
+import { strayRequires } from '../../scripts/bundle-deps.mjs';
 import { CONFLIST_TEMPLATE } from '../../src/adapters/templates.js';
+import { loadBundle } from '../../src/load-commands.js';
 import { version } from '../../src/version.js';
 
 const run = promisify(execFile);
@@ -60,24 +62,32 @@ test('every output sits directly in dist/ (so import.meta.url-relative paths hol
   );
 });
 
-test('the chunk that renders the conflist finds templates/ beside dist/', async (t) => {
+test('dist/commands.cjs loads with its V8 code cache taken, and finds templates/ beside dist/', async (t) => {
+  const file = join(await built, 'dist', 'commands.cjs');
+  const { exports, cacheRejected } = loadBundle(file);
+  t.false(cacheRejected, 'made by this Node for the text load-commands.ts compiles (CJS_WRAPPER)');
+  const { runParsed, loadTemplate } = exports as { runParsed?: unknown; loadTemplate?: () => Promise<string> };
+  t.is(typeof runParsed, 'function');
+  t.is(await loadTemplate?.(), await readFile(join(root, 'templates', CONFLIST_TEMPLATE), 'utf8'));
+  // Another text (a wrapper or bundle that drifted from the cache): V8 refuses the cache, and the
+  // bundle still loads, compiled from source.
+  const drifted = join(await built, 'drifted.cjs');
+  await writeFile(drifted, `${await readFile(file, 'utf8')}\n// drifted\n`);
+  await copyFile(`${file}.cache`, `${drifted}.cache`);
+  const fallback = loadBundle(drifted);
+  t.true(fallback.cacheRejected);
+  t.is(typeof (fallback.exports as { runParsed?: unknown }).runParsed, 'function');
+});
+
+test('the terminal UI stays ES module chunks that the bundle imports through its loader, and only Node built-ins are required', async (t) => {
   const dist = join(await built, 'dist');
-  const template = await readFile(join(root, 'templates', CONFLIST_TEMPLATE), 'utf8');
-  let found = 0;
-  for (const name of await readdir(dist)) {
-    // cli.js runs the CLI when imported, and devtools-*.js connects React DevTools (what ink's own
-    // devtools.js does when ink imports it under DEV=true); every other file only defines modules.
-    if (name === 'cli.js' || name.startsWith('devtools-') || !name.endsWith('.js')) continue;
-    const mod = (await import(pathToFileURL(join(dist, name)).href)) as {
-      loadTemplate?: () => Promise<string>;
-      hostServices?: (options: object, env: object) => { files: { conflistTemplate(): Promise<string> } };
-    };
-    // The steps and status reach the template through Services; a chunk exports either.
-    const { loadTemplate, hostServices } = mod;
-    const load = typeof loadTemplate === 'function' ? loadTemplate : typeof hostServices === 'function' ? () => hostServices({}, {}).files.conflistTemplate() : undefined;
-    if (load === undefined) continue;
-    t.is(await load(), template, name);
-    found++;
+  const source = await readFile(join(dist, 'commands.cjs'), 'utf8');
+  for (const chunk of ['ui-ink-reporter.js', 'ui-ink-status-view.js']) {
+    t.true(source.includes(`__ignite_net_import("./${chunk}")`), chunk);
+    const mod = (await import(pathToFileURL(join(dist, chunk)).href)) as Record<string, unknown>;
+    t.is(typeof Object.values(mod)[0], 'function', chunk);
   }
-  t.true(found > 0, 'some chunk exports loadTemplate or hostServices');
+  t.notRegex(source, /from "ink"|require\("ink"\)/);
+  t.notRegex(source, /^(?!\s*(\*|\/\/)).*(?<![\w$.])import\(/m, 'an import() compiled from the code cache would fail');
+  t.deepEqual(strayRequires(source), []);
 });

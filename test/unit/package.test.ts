@@ -48,10 +48,10 @@ test('package.json: no run-time dependencies, a bin, and files limited to dist/ 
   t.deepEqual(pkg.files, ['dist', 'templates']);
 });
 
-test('npm pack: only what runs — dist/*.js, the conflist template, README.md, LICENSE, package.json', async (t) => {
+test('npm pack: only what runs — dist/*.js, the commands bundle and its code cache, the conflist template, README.md, LICENSE, package.json', async (t) => {
   const { info } = await installed;
   const paths = info.files.map((f) => f.path).sort();
-  t.deepEqual(paths.filter((p) => !/^dist\/[\w.-]+\.js$/.test(p)), ['LICENSE', 'README.md', 'package.json', 'templates/10-flannel.conflist.json']);
+  t.deepEqual(paths.filter((p) => !/^dist\/[\w.-]+\.js$/.test(p)), ['LICENSE', 'README.md', 'dist/commands.cjs', 'dist/commands.cjs.cache', 'package.json', 'templates/10-flannel.conflist.json']);
   t.true(paths.includes('dist/cli.js'));
   t.false(paths.some((p) => p.startsWith('src/') || p.startsWith('test/') || p.startsWith('node_modules/') || p.endsWith('.map')));
   t.is(info.filename, `${pkg.name}-${pkg.version}.tgz`);
