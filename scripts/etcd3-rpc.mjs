@@ -5,11 +5,11 @@
  *
  * Why (issue 13): built at run time (a protobufjs root from JSON, resolveAll, then new Function for
  * each type's encoder, decoder and converters at its first use), etcd3's types cost every etcd
- * command 48–75 ms under its serializers (CPU profiles of join, init again and cleanup); with this
- * code, 12–22 ms (compiling the functions a command calls, and the encoding itself), and join, init
- * again and cleanup each take 40–60 ms less CPU (bench/overhead.ts, 7 rounds). The ~280 KB of code (V8
- * pre-parses all of it) makes importing the chunk that holds it ~2 ms slower than with the protobufjs
- * reflection it replaces there (median of 31 interleaved imports).
+ * command 45–95 ms under its serializers (CPU profiles of join, init again and cleanup); with this
+ * code, 8–37 ms (compiling the functions a command calls, and the encoding itself), and join, init
+ * again and cleanup each take 30–60 ms less CPU (bench/overhead.ts, three 7-round A/Bs). The ~280 KB
+ * of code makes loading dist/commands.cjs ~3 ms slower than with the protobufjs reflection it
+ * replaces (median of 41 interleaved loads with its code cache, ~2 ms of it reading the larger file).
  */
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
