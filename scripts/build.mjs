@@ -127,12 +127,12 @@ const commands = await build({
 });
 
 /**
- * The bundle's import() of the UI chunks, made a call of the loader's `__ignite_net_import`
+ * The commands' bundle as written. Its import() of the UI chunks, made a call of the loader's `__ignite_net_import`
  * (src/load-commands.ts): a function compiled from a V8 code cache has lost the import() callback its
  * script was compiled with (Node 20: ERR_VM_DYNAMIC_IMPORT_CALLBACK_MISSING), so the import runs in
  * the loader, an ordinary ES module. No other import() may be left in the bundle.
  */
-function importThroughLoader(file) {
+function finishBundle(file) {
   let text = file.text;
   for (const { name } of Object.values(INK_ENTRIES)) {
     const call = `import("./${name}.js")`;
@@ -141,6 +141,9 @@ function importThroughLoader(file) {
   }
   const left = text.split('\n').filter((line) => /(?<![\w$.])import\(/.test(line) && !/^\s*(\*|\/\/)/.test(line));
   if (left.length > 0) throw new Error(`build: import() left in ${relative(root, file.path)}, which fails once compiled from the code cache:\n${left.join('\n')}`);
+  // esbuild escapes every non-ASCII character but those in comments; escaped there too, the file is
+  // ASCII, which Node reads ~4 ms faster than the UTF-8 it otherwise decodes (2.3 MB on every run).
+  text = text.replace(/[^\x00-\x7f]/gu, (c) => `\\u{${c.codePointAt(0).toString(16)}}`);
   return { path: file.path, text, contents: Buffer.from(text) };
 }
 
@@ -157,7 +160,7 @@ const chunks = await build({
   banner: { js: REQUIRE_BANNER },
 });
 checkAllUsed(usage);
-const result = { outputFiles: [...startup.outputFiles, ...commands.outputFiles.map(importThroughLoader), ...chunks.outputFiles] };
+const result = { outputFiles: [...startup.outputFiles, ...commands.outputFiles.map(finishBundle), ...chunks.outputFiles] };
 
 // A require() left in the output runs from dist/, so it would look for a package there, not beside
 // the module that requires it: only Node's built-ins may be left (see strayRequires).

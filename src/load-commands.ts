@@ -38,7 +38,7 @@ export function loadBundle(file: string, cacheFile = `${file}.cache`): LoadedBun
   const script = new vm.Script(CJS_WRAPPER[0] + source + CJS_WRAPPER[1], { filename: file, ...(cachedData === undefined ? {} : { cachedData }) });
   const wrapper = script.runInThisContext() as (exports: object, require: NodeJS.Require, module: { exports: object }, filename: string, dirname: string, importChunk: (specifier: string) => Promise<unknown>) => void;
   const module = { exports: {} };
-  // The bundle's import() of the UI's chunks, made here (scripts/build.mjs, importThroughLoader).
+  // The bundle's import() of the UI's chunks, made here (scripts/build.mjs, finishBundle).
   const importChunk = (specifier: string): Promise<unknown> => import(new URL(specifier, pathToFileURL(file)).href);
   wrapper.call(module.exports, module.exports, createRequire(file), module, file, dirname(file), importChunk);
   return { exports: module.exports, cacheRejected: cachedData === undefined ? undefined : script.cachedDataRejected === true };
