@@ -188,10 +188,14 @@ const size = result.outputFiles.reduce((sum, file) => sum + file.contents.length
 process.stdout.write(`built ${relative(process.cwd(), outdir) || '.'}: ${result.outputFiles.length} files, ${(size / 1024).toFixed(0)} KiB\n`);
 
 /**
- * `<file>.cache`: V8's code for the bundle once its top level has run (so with the functions that
- * run at load), made by this Node in a fresh process without NODE_OPTIONS, as a command runs. The
- * wrapper is src/load-commands.ts's CJS_WRAPPER: V8 takes a cache only for the very text it was
- * made from (test/unit/build-cache.test.ts loads dist/ and checks the cache is taken).
+ * `<file>.cache`: V8's code for every function of the bundle, made by this Node in a fresh process
+ * without NODE_OPTIONS, as a command runs. V8 compiles a function at its first call, and a cache
+ * holds only what was compiled when it was made: made after loading alone, it left every step's
+ * code to compile during the run (init again's steps 285 → 214 ms with all of it in the cache, in a
+ * 7-round A/B, docs/performance.md). So the script is compiled with `--no-lazy` (every function at
+ * once), and the flag is set back before the cache is made: V8 takes a cache only if the flags it
+ * was made under match the running ones, and the text is the very one (src/load-commands.ts's
+ * CJS_WRAPPER). test/unit/build.test.ts loads dist/ and checks the cache is taken.
  */
 function writeCodeCache(file) {
   const maker = `
@@ -199,8 +203,11 @@ function writeCodeCache(file) {
     const { createRequire } = require('node:module');
     const { dirname } = require('node:path');
     const vm = require('node:vm');
+    const v8 = require('node:v8');
     const file = process.env.IGNITE_NET_BUNDLE;
+    v8.setFlagsFromString('--no-lazy');
     const script = new vm.Script(${JSON.stringify(CJS_WRAPPER[0])} + readFileSync(file, 'utf8') + ${JSON.stringify(CJS_WRAPPER[1])}, { filename: file });
+    v8.setFlagsFromString('--lazy');
     const module = { exports: {} };
     script.runInThisContext().call(module.exports, module.exports, createRequire(file), module, file, dirname(file), () => Promise.reject(new Error('no import() at build time')));
     writeFileSync(file + '.cache', script.createCachedData());

@@ -88,6 +88,7 @@ test('the terminal UI stays ES module chunks that the bundle imports through its
     t.is(typeof Object.values(mod)[0], 'function', chunk);
   }
   t.notRegex(source, /from "ink"|require\("ink"\)/);
+  t.notRegex(source, /[^\x00-\x7f]/, 'ASCII: Node reads it faster than UTF-8');
   t.notRegex(source, /^(?!\s*(\*|\/\/)).*(?<![\w$.])import\(/m, 'an import() compiled from the code cache would fail');
   t.deepEqual(strayRequires(source), []);
 });

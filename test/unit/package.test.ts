@@ -55,9 +55,9 @@ test('npm pack: only what runs — dist/*.js, the commands bundle and its code c
   t.true(paths.includes('dist/cli.js'));
   t.false(paths.some((p) => p.startsWith('src/') || p.startsWith('test/') || p.startsWith('node_modules/') || p.endsWith('.map')));
   t.is(info.filename, `${pkg.name}-${pkg.version}.tgz`);
-  // Sizes as docs/development.md gives them (about 0.8 MB packed, 4.3 MB unpacked): a tarball that
-  // grows past 2 MB has taken in something that does not run.
-  t.true(info.size < 2_000_000, `tarball ${info.size} bytes`);
+  // Sizes as docs/development.md gives them (about 2.0 MB packed, 7.1 MB unpacked, 3.1 MB of it the
+  // code cache): a tarball that grows past 2.5 MB has taken in something that does not run.
+  t.true(info.size < 2_500_000, `tarball ${info.size} bytes`);
   t.log(`tarball ${(info.size / 1e6).toFixed(2)} MB, unpacked ${(info.unpackedSize / 1e6).toFixed(2)} MB, ${info.files.length} files`);
 });
 
@@ -82,6 +82,6 @@ test('npm install -g of the tarball (offline, empty prefix) puts a working ignit
   t.regex((logs as { stderr: string }).stderr, /^error: Docker Engine is not reachable at unix:\/\/.*no\.sock \(no such socket\)$/m);
   // The completion chunk, from the installed copy.
   t.regex((await run('ignite-net', ['completion', 'bash'], { env })).stdout, /^complete -F _ignite_net ignite-net$/m);
-  t.true(installedBytes < 6_000_000, `installed ${installedBytes} bytes`);
+  t.true(installedBytes < 8_000_000, `installed ${installedBytes} bytes`);
   t.log(`installed ${(installedBytes / 1e6).toFixed(2)} MB (tarball ${(info.size / 1e6).toFixed(2)} MB)`);
 });
