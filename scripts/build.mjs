@@ -127,10 +127,10 @@ const commands = await build({
 });
 
 /**
- * The commands' bundle as written. Its import() of the UI chunks, made a call of the loader's `__ignite_net_import`
- * (src/load-commands.ts): a function compiled from a V8 code cache has lost the import() callback its
- * script was compiled with (Node 20: ERR_VM_DYNAMIC_IMPORT_CALLBACK_MISSING), so the import runs in
- * the loader, an ordinary ES module. No other import() may be left in the bundle.
+ * The commands' bundle as written. Its import() of the UI chunks becomes a call of the loader's
+ * `__ignite_net_import` (src/load-commands.ts): a function compiled from a V8 code cache has lost the
+ * import() callback its script was compiled with (Node 20: ERR_VM_DYNAMIC_IMPORT_CALLBACK_MISSING),
+ * so the import runs in the loader, an ordinary ES module. No other import() may be left in it.
  */
 function finishBundle(file) {
   let text = file.text;
