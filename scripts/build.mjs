@@ -58,14 +58,15 @@ const common = {
 
 /**
  * Build 1: dist/cli.js, one file with everything src/cli.ts imports statically. Each module it
- * imports dynamically (`await import('./commands/init.js')`) stays a separate file, renamed flat
- * (`./commands-init.js`), and becomes an entry point of build 2.
+ * imports dynamically (`await import('./completion.js')`) stays a separate file, renamed flat
+ * (`./completion.js`), and becomes an entry point of build 3.
  *
- * Why two builds: with one build and code splitting, modules shared by the start-up path and the
- * commands (errors, defaults, net/) land in shared chunks, and `--version` loaded five of them, each
- * costing Node a file read, a parse and a link. The price is that the few start-up modules exist
- * twice (in cli.js and in build 2's chunks); they hold no state, and cli.ts hands the commands only
- * plain data (Options), so nothing depends on the two copies being one.
+ * Why separate builds: with one build and code splitting, modules shared by the start-up path and
+ * the commands (errors, defaults, net/) land in shared chunks, and `--version` loaded five of them,
+ * each costing Node a file read, a parse and a link. The price is that a few modules exist in more
+ * than one file (cli.js, commands.cjs, the UI's chunks); they hold no state, cli.ts hands the
+ * commands only plain data (Options), and the one class that crosses files, IgniteError (the UI's
+ * prompter rejects with it), is recognised by a brand (src/core/errors.ts).
  */
 /** src/load-commands.ts's CJS_WRAPPER (see writeCodeCache). */
 const CJS_WRAPPER = ['(function (exports, require, module, __filename, __dirname, __ignite_net_import) { ', '\n});'];
@@ -95,7 +96,7 @@ const startup = await build({
  * code cache written beside it (below; src/load-commands.ts loads both). Node 20 keeps no code cache
  * for its module loaders, and an ES module cannot be compiled from one: as ES module chunks, loading
  * the commands took ~145 ms of a run (parsing and compiling ~1.8 MB, then evaluating it); from this
- * file and its cache ~65 ms. The terminal UI's ink modules stay ES module chunks (build 3: ink's
+ * file and its cache ~60 ms, with no function left to compile as the command runs. The terminal UI's ink modules stay ES module chunks (build 3: ink's
  * layout engine loads with a top-level await, which CommonJS cannot hold) that it import()s.
  */
 const INK_ENTRIES = {
