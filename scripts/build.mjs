@@ -96,8 +96,9 @@ const startup = await build({
  * code cache written beside it (below; src/load-commands.ts loads both). Node 20 keeps no code cache
  * for its module loaders, and an ES module cannot be compiled from one: as ES module chunks, loading
  * the commands took ~145 ms of a run (parsing and compiling ~1.8 MB, then evaluating it); from this
- * file and its cache ~60 ms, with no function left to compile as the command runs. The terminal UI's ink modules stay ES module chunks (build 3: ink's
- * layout engine loads with a top-level await, which CommonJS cannot hold) that it import()s.
+ * file and its cache ~60 ms, with no function left to compile as the command runs. The terminal
+ * UI's ink modules stay ES module chunks (build 3: ink's layout engine loads with a top-level await,
+ * which CommonJS cannot hold) that it imports.
  */
 const INK_ENTRIES = {
   'src/ui/reporter.ts': { path: './ink/reporter.js', name: 'ui-ink-reporter', source: 'src/ui/ink/reporter.tsx' },
