@@ -11,10 +11,10 @@
  * What keeps the bundle sound:
  * - Resolve rules (RULES), keyed on (importing file, import path), not on the importer's text: the
  *   bundle gets a small module of ours in place of what is imported. etcd3's proto-loader becomes one
- *   whose `loadSync(rpc.proto)` returns a package definition generated here (etcd3RpcModule, in
- *   scripts/etcd3-rpc.mjs): the same definition, its serializers protobufjs' own code for each message type generated at build
- *   time (staticCoders). test/unit/build-deps.test.ts checks it against proto-loader's own output,
- *   message by message.
+ *   whose `loadSync(rpc.proto)` returns a package definition generated at build time
+ *   (etcd3RpcModule, in scripts/etcd3-rpc.mjs): the same definition, its serializers protobufjs'
+ *   own code for each message type (staticCoders). test/unit/etcd3-rpc.test.ts checks it against
+ *   proto-loader's own output and protobufjs' reflection, message by message.
  * - Code that needs its real location (`__dirname`, native addons) is left out and loaded at first
  *   use from the installed package, resolved as Node resolves it from the module that requires it:
  *   docker-modem's ssh agent (ssh2), dockerode's BuildKit session and trace decoding, the
