@@ -6,7 +6,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, constants as fsConstants } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -33,8 +33,12 @@ export interface EtcdProcess {
   pid: number;
   /** Last lines etcd wrote, for failure messages. */
   logs(): string;
-  /** SIGSTOP: the port stays open but nothing answers, as with a hung or partitioned host. */
-  pause(): void;
+  /**
+   * SIGSTOP: the port stays open but nothing answers, as with a hung or partitioned host. Resolves
+   * once every thread of etcd is stopped: a thread still running when kill() returns could answer
+   * the caller's next request (seen in CI: a ping sent right after the signal was answered).
+   */
+  pause(): Promise<void>;
   /** SIGCONT after pause(). */
   resume(): void;
   /** SIGKILL without removing the data dir, as when the host dies. */
@@ -274,7 +278,10 @@ async function startOnce(binary: string, options: StartEtcdOptions): Promise<Etc
     dataDir,
     pid: child.pid ?? -1,
     logs: () => log,
-    pause: () => signal('SIGSTOP'),
+    pause: async () => {
+      signal('SIGSTOP');
+      await allThreadsStopped(child.pid ?? -1);
+    },
     resume: () => signal('SIGCONT'),
     kill: async () => {
       signal('SIGCONT');
@@ -342,4 +349,16 @@ async function enableAuth(clientOptions: IOptions): Promise<string> {
     client.close();
   }
   return password;
+}
+
+/** Until every thread of `pid` is in state T (stopped), per /proc/<pid>/task/<tid>/stat; 5 s at most. */
+async function allThreadsStopped(pid: number): Promise<void> {
+  const deadline = Date.now() + 5_000;
+  for (;;) {
+    const tasks = await readdir(`/proc/${pid}/task`).catch(() => []);
+    const states = await Promise.all(tasks.map((tid) => readFile(`/proc/${pid}/task/${tid}/stat`, 'utf8').then((stat) => stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3), () => 'T')));
+    if (states.every((state) => state === 'T')) return;
+    if (Date.now() > deadline) throw new Error(`etcd (pid ${pid}) not stopped 5 s after SIGSTOP: thread states ${states.join('')}`);
+    await sleep(2);
+  }
 }

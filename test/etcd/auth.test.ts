@@ -347,7 +347,7 @@ test('putUnderLease: etcd deletes the key when the TTL passes', async (t) => {
 // Serial tests run before the others: pausing the shared etcd disturbs no other test.
 test.serial('an authenticated client fails at the deadline while etcd hangs and sees it come back', async (t) => {
   const client = store(t, { timeoutMs: 1_000, auth: { username: 'root', password: etcd().rootPassword } });
-  etcd().pause();
+  await etcd().pause();
   try {
     const error = await t.throwsAsync(client.getConfig());
     t.true(error instanceof EtcdUnreachableError && error.deadlineExceeded, String(error));

@@ -77,7 +77,7 @@ test('a hung etcd (paused) fails at the call deadline, then waitUntilReady sees 
   const own = await startEtcdFor(t);
   const store = open(t, own.endpoint, { timeoutMs: 1_000 });
   await store.ping();
-  own.pause();
+  await own.pause();
   const started = Date.now();
   const error = await t.throwsAsync(store.ping(), { instanceOf: IgniteError });
   const elapsed = Date.now() - started;

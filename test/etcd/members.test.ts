@@ -267,7 +267,7 @@ test.serial('no quorum: no lease expires meanwhile; once quorum is back the new 
     return status?.reachable === true && !status.isLeader;
   });
   if (!follower) return t.fail(`no follower among ${JSON.stringify(statuses)}`);
-  follower.pause();
+  await follower.pause();
   t.teardown(() => follower.resume());
   // Longer than the TTL without quorum: only a leader expires leases, and there is none.
   const withoutQuorumMs = (ttlSeconds + 2) * 1000;
