@@ -14,6 +14,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { noop } from 'cockatiel';
 import { Etcd3, type IOptions } from 'etcd3';
 import { createCa, issueCert, type CertAndKey } from '../../src/pki/certs.js';
+import { procState } from './proc.js';
 import { newPassword } from '../../src/pki/token.js';
 
 export interface EtcdProcess {
@@ -356,7 +357,8 @@ async function allThreadsStopped(pid: number): Promise<void> {
   const deadline = Date.now() + 5_000;
   for (;;) {
     const tasks = await readdir(`/proc/${pid}/task`).catch(() => []);
-    const states = await Promise.all(tasks.map((tid) => readFile(`/proc/${pid}/task/${tid}/stat`, 'utf8').then((stat) => stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3), () => 'T')));
+    // A thread gone meanwhile counts as stopped.
+    const states = await Promise.all(tasks.map((tid) => readFile(`/proc/${pid}/task/${tid}/stat`, 'utf8').then(procState, () => 'T')));
     if (states.every((state) => state === 'T')) return;
     if (Date.now() > deadline) throw new Error(`etcd (pid ${pid}) not stopped 5 s after SIGSTOP: thread states ${states.join('')}`);
     await sleep(2);

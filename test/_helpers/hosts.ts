@@ -54,6 +54,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import Dockerode from 'dockerode';
+import { isAlive } from './proc.js';
 
 // ---------------------------------------------------------------------------------------------
 // Public types
@@ -255,17 +256,6 @@ async function must(cmd: string, args: readonly string[], opts: ExecOptions = {}
 
 function shq(s: string): string {
   return `'${s.replace(/'/g, `'\\''`)}'`;
-}
-
-/** True while the process exists and is not a zombie. */
-function isAlive(pid: number): boolean {
-  try {
-    const st = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const state = st.slice(st.lastIndexOf(')') + 2, st.lastIndexOf(')') + 3);
-    return state !== 'Z' && state !== 'X';
-  } catch {
-    return false;
-  }
 }
 
 function processStartTime(pid: number): string | undefined {

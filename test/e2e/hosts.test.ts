@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import Dockerode from 'dockerode';
 import { BUSYBOX_IMAGE, cleanupStaleHosts, createHosts, ensureBusyboxImage } from '../_helpers/hosts.js';
 import type { SimHost, SimHosts } from '../_helpers/hosts.js';
+import { isAlive } from '../_helpers/proc.js';
 
 const main = new Dockerode();
 let net: SimHosts | undefined;
@@ -205,7 +206,7 @@ test.serial('reboot kills everything, empties runDir, and restart-policy contain
   const t0 = Date.now();
   await b.reboot();
   t.log(`reboot: ${Date.now() - t0} ms`);
-  t.false(isAliveish(before.State.Pid));
+  t.false(isAlive(before.State.Pid));
   t.deepEqual(await readdir(b.dirs.runDir), []);
   const links = await b.exec('ip', ['-o', 'link']);
   t.false(links.stdout.includes('igtmp0'));
@@ -215,22 +216,13 @@ test.serial('reboot kills everything, empties runDir, and restart-policy contain
   await b.docker.getContainer(id).remove({ force: true });
 });
 
-function isAliveish(pid: number): boolean {
-  try {
-    const st = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return !/\) [ZX] /.test(st);
-  } catch {
-    return false;
-  }
-}
-
 async function assertGone(t: ExecutionContext, s: SimHosts, pids: number[]): Promise<void> {
   const ns = existsSync('/run/netns') ? await readdir('/run/netns') : [];
   t.deepEqual(
     ns.filter((n) => n.startsWith(`ignt-h${s.id}-`)),
     [],
   );
-  for (const p of pids) t.false(isAliveish(p), `pid ${p} still alive`);
+  for (const p of pids) t.false(isAlive(p), `pid ${p} still alive`);
   t.deepEqual(mountsContaining(s.root), []);
   t.false(existsSync(s.root));
   for (const h of s.hosts) t.false(existsSync(`/sys/fs/cgroup/pids/ignt-h${s.id}-${h.name}`));
@@ -269,7 +261,7 @@ test.serial('cleanupStaleHosts removes the hosts of a crashed run', async (t) =>
   child.kill('SIGKILL');
   await new Promise((r) => child.once('exit', r));
   t.true(existsSync(crashed.root));
-  for (const p of crashed.pids) t.true(isAliveish(p));
+  for (const p of crashed.pids) t.true(isAlive(p));
   const removed = await cleanupStaleHosts();
   t.true(removed.includes(crashed.id));
   await assertGone(t, { id: crashed.id, root: crashed.root, hosts: [{ name: 'node1' }, { name: 'node2' }] } as unknown as SimHosts, crashed.pids);
